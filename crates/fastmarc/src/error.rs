@@ -1,0 +1,174 @@
+//! Errors carry where they happened: the record's number in the stream (0-based) and the
+//! byte offset of the problem from the start of the stream, so a user can find it with `dd`.
+
+use std::fmt;
+
+/// What went wrong, precisely enough for bindings to map it to their own exception types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The first five bytes are not all ASCII digits.
+    RecordLengthNotDigits,
+    /// The record length is below the 24-byte leader plus terminators, or otherwise impossible.
+    RecordLengthInvalid(usize),
+    /// The stream ended inside a record: `expected` bytes were announced, `found` were there.
+    TruncatedRecord { expected: usize, found: usize },
+    /// The last byte of a record (by its length) is not the record terminator 0x1D.
+    EndOfRecordNotFound,
+    /// The leader is not 24 ASCII bytes.
+    LeaderInvalid,
+    /// Leader positions 12-16 are not digits.
+    BaseAddressNotDigits,
+    /// The base address is zero (no directory).
+    BaseAddressNotFound,
+    /// The base address points at or past the end of the record.
+    BaseAddressInvalid(usize),
+    /// The directory is not a whole number of 12-byte entries.
+    DirectoryLengthInvalid(usize),
+    /// A directory entry contains a non-ASCII byte.
+    DirectoryNotAscii,
+    /// A directory entry's length or offset is not digits.
+    DirectoryEntryNotDigits { entry: usize },
+    /// A directory entry points outside the record's data.
+    DirectoryEntryOutOfBounds { entry: usize },
+    /// The directory is not followed by a field terminator.
+    DirectoryTerminatorMissing,
+    /// A field does not end with the field terminator 0x1E.
+    FieldTerminatorMissing { tag: String },
+    /// A subfield code is missing or not an ASCII graphic character.
+    BadSubfieldCode { tag: String },
+    /// A data field's indicators are not two ASCII characters.
+    IndicatorsInvalid { tag: String },
+    /// The record has no fields.
+    NoFields,
+    /// A field's text is not valid UTF-8 although leader/09 says `a`.
+    InvalidUtf8 { tag: String },
+    /// A field's MARC-8 text cannot be decoded.
+    InvalidMarc8 { tag: String },
+    /// A record or field too long for ISO 2709 (99,999 / 9,999 bytes).
+    TooLongToWrite { what: &'static str, length: usize },
+    /// A tag that is not three ASCII alphanumerics, or other invalid value set through the API.
+    InvalidValue(String),
+    /// Malformed MARCXML.
+    Xml(String),
+    /// Malformed MARC-in-JSON.
+    Json(String),
+    /// An I/O error from the underlying reader or writer.
+    Io(std::io::ErrorKind, String),
+}
+
+/// An error with the position where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// 0-based number of the record in its stream, when known.
+    pub record: Option<u64>,
+    /// Byte offset from the start of the stream, when known.
+    pub offset: Option<u64>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            kind,
+            record: None,
+            offset: None,
+        }
+    }
+
+    pub fn at(kind: ErrorKind, record: u64, offset: u64) -> Self {
+        Error {
+            kind,
+            record: Some(record),
+            offset: Some(offset),
+        }
+    }
+
+    /// Fill in the position if it is not known yet (inner parsers know offsets within a record;
+    /// the stream reader knows where the record starts).
+    pub fn located(mut self, record: u64, record_start: u64) -> Self {
+        self.record.get_or_insert(record);
+        self.offset = Some(record_start + self.offset.unwrap_or(0));
+        self
+    }
+
+    /// Errors after which a length-framed stream cannot be trusted any more.
+    pub fn is_framing(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RecordLengthNotDigits
+                | ErrorKind::RecordLengthInvalid(_)
+                | ErrorKind::TruncatedRecord { .. }
+                | ErrorKind::EndOfRecordNotFound
+                | ErrorKind::Io(..)
+        )
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io(e.kind(), e.to_string()))
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ErrorKind::*;
+        match self {
+            RecordLengthNotDigits => write!(f, "record length is not five ASCII digits"),
+            RecordLengthInvalid(n) => write!(f, "record length {n} is invalid"),
+            TruncatedRecord { expected, found } => write!(
+                f,
+                "truncated record: length says {expected} bytes, only {found} present"
+            ),
+            EndOfRecordNotFound => write!(f, "record does not end with the record terminator"),
+            LeaderInvalid => write!(f, "leader is not 24 ASCII bytes"),
+            BaseAddressNotDigits => write!(f, "base address (leader/12-16) is not digits"),
+            BaseAddressNotFound => write!(f, "base address is zero"),
+            BaseAddressInvalid(n) => write!(f, "base address {n} is past the end of the record"),
+            DirectoryLengthInvalid(n) => {
+                write!(f, "directory length {n} is not a multiple of 12")
+            }
+            DirectoryNotAscii => write!(f, "directory contains non-ASCII bytes"),
+            DirectoryEntryNotDigits { entry } => {
+                write!(f, "directory entry {entry} has a non-digit length or offset")
+            }
+            DirectoryEntryOutOfBounds { entry } => {
+                write!(f, "directory entry {entry} points outside the record")
+            }
+            DirectoryTerminatorMissing => write!(f, "directory is not terminated by 0x1E"),
+            FieldTerminatorMissing { tag } => {
+                write!(f, "field {tag} does not end with the field terminator")
+            }
+            BadSubfieldCode { tag } => write!(f, "field {tag} has a bad subfield code"),
+            IndicatorsInvalid { tag } => {
+                write!(f, "field {tag} does not have two ASCII indicators")
+            }
+            NoFields => write!(f, "record has no fields"),
+            InvalidUtf8 { tag } => write!(f, "field {tag} is not valid UTF-8"),
+            InvalidMarc8 { tag } => write!(f, "field {tag} is not valid MARC-8"),
+            TooLongToWrite { what, length } => {
+                write!(f, "{what} is {length} bytes, too long for ISO 2709")
+            }
+            InvalidValue(s) => write!(f, "invalid value: {s}"),
+            Xml(s) => write!(f, "MARCXML: {s}"),
+            Json(s) => write!(f, "MARC-in-JSON: {s}"),
+            Io(_, s) => write!(f, "I/O error: {s}"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        match (self.record, self.offset) {
+            (Some(r), Some(o)) => write!(f, " (record {}, byte offset {o})", r + 1),
+            (Some(r), None) => write!(f, " (record {})", r + 1),
+            (None, Some(o)) => write!(f, " (byte offset {o})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,128 @@
+//! Tags, and owned fields for building and editing records.
+//!
+//! A [`crate::Record`] stores its fields as spans into one text buffer; the owned
+//! [`Field`] here is what you build a field with before adding it, or what you get when
+//! you take one out to edit it.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::fmt;
+
+/// A field tag: three ASCII bytes, normally digits (alphabetic tags occur in real files).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag([u8; 3]);
+
+impl Tag {
+    /// A tag from three ASCII graphic characters (letters, digits, punctuation) or spaces.
+    pub fn new(s: &str) -> Result<Tag> {
+        Tag::from_bytes(s.as_bytes())
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Tag> {
+        match b {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_graphic() || **x == b' ') => {
+                Ok(Tag([*a, *b, *c]))
+            }
+            _ => Err(Error::new(ErrorKind::InvalidValue(format!(
+                "tag {:?} is not three ASCII characters",
+                String::from_utf8_lossy(b)
+            )))),
+        }
+    }
+
+    pub(crate) fn from_array_unchecked(b: [u8; 3]) -> Tag {
+        Tag(b)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 3] {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+
+    /// Control fields are 001-009: all digits and below 010 (as pymarc and ruby-marc decide).
+    pub fn is_control(&self) -> bool {
+        self.0.iter().all(u8::is_ascii_digit) && &self.0 < b"010"
+    }
+
+    /// The numeric value of an all-digit tag.
+    pub fn number(&self) -> Option<u16> {
+        crate::leader::parse_digits(&self.0).map(|n| n as u16)
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tag({:?})", self.as_str())
+    }
+}
+
+impl TryFrom<&str> for Tag {
+    type Error = Error;
+    fn try_from(s: &str) -> Result<Tag> {
+        Tag::new(s)
+    }
+}
+
+/// One subfield: a code and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subfield {
+    pub code: char,
+    pub value: String,
+}
+
+impl Subfield {
+    pub fn new(code: char, value: impl Into<String>) -> Self {
+        Subfield {
+            code,
+            value: value.into(),
+        }
+    }
+}
+
+/// An owned field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// 001-009: data only.
+    Control { tag: Tag, data: String },
+    /// Everything else: two indicators and ordered, repeatable subfields.
+    Data {
+        tag: Tag,
+        indicators: [char; 2],
+        subfields: Vec<Subfield>,
+    },
+}
+
+impl Field {
+    pub fn control(tag: Tag, data: impl Into<String>) -> Field {
+        Field::Control {
+            tag,
+            data: data.into(),
+        }
+    }
+
+    pub fn data(tag: Tag, ind1: char, ind2: char, subfields: Vec<Subfield>) -> Field {
+        Field::Data {
+            tag,
+            indicators: [ind1, ind2],
+            subfields,
+        }
+    }
+
+    pub fn tag(&self) -> Tag {
+        match self {
+            Field::Control { tag, .. } | Field::Data { tag, .. } => *tag,
+        }
+    }
+
+    pub fn is_control(&self) -> bool {
+        matches!(self, Field::Control { .. })
+    }
+}

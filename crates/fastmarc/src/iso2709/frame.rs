@@ -1,0 +1,175 @@
+//! Finding where records start and end in a byte stream.
+//!
+//! A record announces its length in its first five bytes and must end with the record
+//! terminator 0x1D at exactly that length. Framing checks both; when a stream is broken,
+//! recovery searches (memchr) for the next terminator.
+
+use crate::error::{Error, ErrorKind};
+use crate::leader::parse_digits;
+use std::ops::Range;
+
+pub const RECORD_TERMINATOR: u8 = 0x1D;
+pub const FIELD_TERMINATOR: u8 = 0x1E;
+pub const SUBFIELD_DELIMITER: u8 = 0x1F;
+
+/// Smallest record length that can hold a leader and a record terminator.
+const MIN_RECORD_LEN: usize = 25;
+
+/// What lies at the start of a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A whole record of this many bytes.
+    Record(usize),
+    /// The buffer ends inside a record; more bytes are needed (`at_eof` was false).
+    NeedMore,
+    /// Nothing left (empty buffer at end of input).
+    End,
+    /// The framing is broken here.
+    Broken(ErrorKind),
+}
+
+/// Frame the record at the start of `buf`. `at_eof` says no more bytes will follow.
+pub fn frame_record(buf: &[u8], at_eof: bool) -> Frame {
+    if buf.len() < 5 {
+        return match (buf.is_empty(), at_eof) {
+            (true, true) => Frame::End,
+            (false, true) => Frame::Broken(ErrorKind::TruncatedRecord {
+                expected: 5,
+                found: buf.len(),
+            }),
+            (_, false) => Frame::NeedMore,
+        };
+    }
+    let Some(len) = parse_digits(&buf[..5]) else {
+        return Frame::Broken(ErrorKind::RecordLengthNotDigits);
+    };
+    if len < MIN_RECORD_LEN {
+        return Frame::Broken(ErrorKind::RecordLengthInvalid(len));
+    }
+    if buf.len() < len {
+        return if at_eof {
+            Frame::Broken(ErrorKind::TruncatedRecord {
+                expected: len,
+                found: buf.len(),
+            })
+        } else {
+            Frame::NeedMore
+        };
+    }
+    if buf[len - 1] != RECORD_TERMINATOR {
+        return Frame::Broken(ErrorKind::EndOfRecordNotFound);
+    }
+    Frame::Record(len)
+}
+
+/// Where to resume after broken framing at the start of `buf`: just past the next record
+/// terminator, or `None` if there is none in `buf`.
+pub fn resync_point(buf: &[u8]) -> Option<usize> {
+    memchr::memchr(RECORD_TERMINATOR, buf).map(|i| i + 1)
+}
+
+/// The records found in a buffer by [`scan_record_boundaries`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Boundaries {
+    /// Byte ranges of well-framed records, in order.
+    pub records: Vec<Range<usize>>,
+    /// Broken framing found while scanning: the error (offset = where it starts in the buffer)
+    /// and the range skipped to resynchronise.
+    pub broken: Vec<(Error, Range<usize>)>,
+    /// A record that starts here but does not end within the buffer.
+    pub partial_tail: Option<usize>,
+}
+
+/// Split a buffer into records: each record's length from its leader, checked against the
+/// record terminator that must end it. Broken framing is skipped up to the next terminator
+/// and reported; a trailing record cut off by the end of the buffer is reported as
+/// `partial_tail` rather than lost or misread.
+pub fn scan_record_boundaries(buf: &[u8]) -> Boundaries {
+    let mut out = Boundaries::default();
+    let mut pos = 0;
+    while pos < buf.len() {
+        match frame_record(&buf[pos..], false) {
+            Frame::Record(len) => {
+                out.records.push(pos..pos + len);
+                pos += len;
+            }
+            Frame::NeedMore | Frame::End => {
+                out.partial_tail = Some(pos);
+                break;
+            }
+            Frame::Broken(kind) => match resync_point(&buf[pos..]) {
+                Some(skip) => {
+                    let mut e = Error::new(kind);
+                    e.offset = Some(pos as u64);
+                    out.broken.push((e, pos..pos + skip));
+                    pos += skip;
+                }
+                None => {
+                    out.partial_tail = Some(pos);
+                    break;
+                }
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(body: &str) -> Vec<u8> {
+        // Only framing matters here: a length, filler, and the terminator.
+        let len = 5 + body.len() + 1;
+        let mut v = format!("{len:05}{body}").into_bytes();
+        v.push(RECORD_TERMINATOR);
+        v
+    }
+
+    #[test]
+    fn frames_whole_records() {
+        let r = rec(&"x".repeat(30));
+        assert_eq!(frame_record(&r, true), Frame::Record(r.len()));
+        assert_eq!(frame_record(&r[..10], false), Frame::NeedMore);
+        assert!(matches!(
+            frame_record(&r[..10], true),
+            Frame::Broken(ErrorKind::TruncatedRecord { .. })
+        ));
+        assert_eq!(frame_record(b"", true), Frame::End);
+        assert_eq!(
+            frame_record(b"12a45xxxxxxxxxxxxxxxxxxxxxxxxx", true),
+            Frame::Broken(ErrorKind::RecordLengthNotDigits)
+        );
+        assert_eq!(
+            frame_record(b"00010xxxxxxxxxxxxxxxxxxxxxxxxxxx", true),
+            Frame::Broken(ErrorKind::RecordLengthInvalid(10))
+        );
+    }
+
+    #[test]
+    fn wrong_terminator_is_broken() {
+        let mut r = rec(&"x".repeat(30));
+        *r.last_mut().unwrap() = b'x';
+        assert_eq!(
+            frame_record(&r, true),
+            Frame::Broken(ErrorKind::EndOfRecordNotFound)
+        );
+    }
+
+    #[test]
+    fn scan_reports_broken_and_partial() {
+        let a = rec(&"a".repeat(30));
+        let b = rec(&"b".repeat(40));
+        let mut buf = a.clone();
+        buf.extend_from_slice(b"garbage\x1d");
+        buf.extend_from_slice(&b);
+        buf.extend_from_slice(&a[..12]);
+        let s = scan_record_boundaries(&buf);
+        assert_eq!(s.records.len(), 2);
+        assert_eq!(s.records[0], 0..a.len());
+        assert_eq!(&buf[s.records[1].clone()], &b[..]);
+        assert_eq!(s.broken.len(), 1);
+        assert_eq!(s.broken[0].0.offset, Some(a.len() as u64));
+        assert_eq!(s.partial_tail, Some(buf.len() - 12));
+    }
+}

@@ -1,0 +1,11 @@
+//! ISO 2709, the MARC transmission format: framing, parsing, reading and writing.
+
+pub mod frame;
+pub mod parse;
+pub mod read;
+pub mod write;
+
+pub use frame::{scan_record_boundaries, Boundaries};
+pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
+pub use read::{Reader, ReaderOptions, Recovery, SliceReader};
+pub use write::{record_to_bytes, write_record_to_vec, Writer, MAX_FIELD_LEN, MAX_RECORD_LEN};

@@ -1,0 +1,373 @@
+//! Sequential ISO 2709 readers: from any `io::Read` (buffered, constant memory) and from a
+//! byte slice (no copying), with strict, pymarc-like or resynchronising error recovery.
+
+use super::frame::{frame_record, resync_point, Frame};
+use super::parse::{parse_record, ParseOptions};
+use crate::error::{Error, Result};
+use crate::record::Record;
+use std::io::Read;
+use std::ops::Range;
+
+/// What a reader does after a bad record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Recovery {
+    /// Report the error, then end the stream.
+    #[default]
+    Stop,
+    /// Report a bad record and go on with the next one; broken framing (a length that is not
+    /// digits, a missing record terminator, a truncated record) ends the stream, since
+    /// nothing after it can be trusted. This is what pymarc's reader does.
+    SkipRecord,
+    /// Report a bad record and go on; after broken framing, resynchronise just past the next
+    /// record terminator. Every good record before and after a bad one is delivered.
+    Resync,
+}
+
+/// Reader configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReaderOptions {
+    pub parse: ParseOptions,
+    pub recovery: Recovery,
+}
+
+impl ReaderOptions {
+    /// Full validation; the first error ends the stream.
+    pub fn strict() -> Self {
+        ReaderOptions::default()
+    }
+
+    /// Full validation; bad records are reported and skipped, reading resynchronises on the
+    /// next record terminator.
+    pub fn permissive() -> Self {
+        ReaderOptions {
+            parse: ParseOptions::default(),
+            recovery: Recovery::Resync,
+        }
+    }
+}
+
+/// One step of framing a stream.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// A framed record: its bytes are the next `len` bytes; number and stream offset given.
+    Record { len: usize, number: u64, offset: u64 },
+    /// Skip this many bytes (resynchronising).
+    Skip(usize),
+    /// Broken framing: report it; consume nothing (a `Skip` may follow).
+    Broken(Error),
+    NeedMore,
+    End,
+}
+
+/// The framing state machine shared by every reader and the parallel pipeline, so that all
+/// of them find the same records and the same errors at the same offsets.
+#[derive(Debug, Clone)]
+pub(crate) struct Framer {
+    recovery: Recovery,
+    /// Number of the next record (bad ones count too).
+    pub(crate) number: u64,
+    /// Stream offset of the first unconsumed byte.
+    pub(crate) offset: u64,
+    resyncing: bool,
+    done: bool,
+}
+
+impl Framer {
+    pub(crate) fn new(recovery: Recovery) -> Self {
+        Framer {
+            recovery,
+            number: 0,
+            offset: 0,
+            resyncing: false,
+            done: false,
+        }
+    }
+
+    /// Look at the unconsumed bytes `buf`; the caller consumes what the step says.
+    pub(crate) fn step(&mut self, buf: &[u8], at_eof: bool) -> Step {
+        if self.done {
+            return Step::End;
+        }
+        if self.resyncing {
+            return match resync_point(buf) {
+                Some(n) => {
+                    self.resyncing = false;
+                    Step::Skip(n)
+                }
+                None if at_eof => {
+                    self.done = true;
+                    Step::End
+                }
+                None if buf.is_empty() => Step::NeedMore,
+                None => Step::Skip(buf.len()),
+            };
+        }
+        match frame_record(buf, at_eof) {
+            Frame::Record(len) => {
+                let number = self.number;
+                self.number += 1;
+                Step::Record {
+                    len,
+                    number,
+                    offset: self.offset,
+                }
+            }
+            Frame::NeedMore => Step::NeedMore,
+            Frame::End => {
+                self.done = true;
+                Step::End
+            }
+            Frame::Broken(kind) => {
+                let e = Error::at(kind, self.number, self.offset);
+                self.number += 1;
+                match self.recovery {
+                    Recovery::Resync => self.resyncing = true,
+                    Recovery::Stop | Recovery::SkipRecord => self.done = true,
+                }
+                Step::Broken(e)
+            }
+        }
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.offset += n as u64;
+    }
+
+    /// After a record failed to parse: does the stream go on?
+    pub(crate) fn record_failed(&mut self) {
+        if self.recovery == Recovery::Stop {
+            self.done = true;
+        }
+    }
+}
+
+/// Parse a framed record and attach its position to any error.
+pub(crate) fn parse_framed(
+    bytes: &[u8],
+    number: u64,
+    offset: u64,
+    opts: &ParseOptions,
+    rec: &mut Record,
+) -> Result<()> {
+    parse_record(bytes, opts, rec).map_err(|e| e.located(number, offset))
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// A streaming reader over any `io::Read`. Memory stays constant whatever the file size: one
+/// buffer, at most about one chunk plus one record (a record is at most 99,999 bytes).
+pub struct Reader<R> {
+    inner: R,
+    opts: ReaderOptions,
+    framer: Framer,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> Reader<R> {
+    /// A strict reader.
+    pub fn new(inner: R) -> Self {
+        Reader::with_options(inner, ReaderOptions::strict())
+    }
+
+    pub fn with_options(inner: R, opts: ReaderOptions) -> Self {
+        Reader {
+            inner,
+            opts,
+            framer: Framer::new(opts.recovery),
+            buf: vec![0; CHUNK],
+            pos: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// Read more input into the buffer, keeping unconsumed bytes. Grows the buffer only when
+    /// a record that has actually arrived does not fit.
+    fn fill(&mut self) -> Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::from(e).located(self.framer.number, self.framer.offset))
+                }
+            }
+        }
+    }
+
+    /// The next framed record's bytes with its number and offset, or a framing error.
+    fn next_frame(&mut self) -> Option<Result<(Range<usize>, u64, u64)>> {
+        loop {
+            match self
+                .framer
+                .step(&self.buf[self.pos..self.end], self.eof)
+            {
+                Step::Record {
+                    len,
+                    number,
+                    offset,
+                } => {
+                    let range = self.pos..self.pos + len;
+                    self.pos += len;
+                    self.framer.consume(len);
+                    return Some(Ok((range, number, offset)));
+                }
+                Step::Skip(n) => {
+                    self.pos += n;
+                    self.framer.consume(n);
+                }
+                Step::Broken(e) => return Some(Err(e)),
+                Step::NeedMore => {
+                    if let Err(e) = self.fill() {
+                        self.framer.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                Step::End => return None,
+            }
+        }
+    }
+
+    /// Read the next record into `rec`, reusing its allocations. `Ok(false)` at the end.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        match self.next_frame() {
+            None => Ok(false),
+            Some(Err(e)) => Err(e),
+            Some(Ok((range, number, offset))) => {
+                let r = parse_framed(&self.buf[range], number, offset, &self.opts.parse, rec);
+                if r.is_err() {
+                    self.framer.record_failed();
+                }
+                r.map(|_| true)
+            }
+        }
+    }
+
+    /// The next record's raw bytes (framing checked, content not parsed).
+    pub fn next_raw(&mut self) -> Option<Result<&[u8]>> {
+        match self.next_frame()? {
+            Ok((range, _, _)) => Some(Ok(&self.buf[range])),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Stream offset of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.framer.offset
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        let mut rec = Record::new();
+        match self.read_record(&mut rec) {
+            Ok(true) => Some(Ok(rec)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// A reader over bytes already in memory; records are parsed straight from the slice.
+pub struct SliceReader<'a> {
+    data: &'a [u8],
+    opts: ReaderOptions,
+    framer: Framer,
+    pos: usize,
+}
+
+impl<'a> SliceReader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        SliceReader::with_options(data, ReaderOptions::strict())
+    }
+
+    pub fn with_options(data: &'a [u8], opts: ReaderOptions) -> Self {
+        SliceReader {
+            data,
+            opts,
+            framer: Framer::new(opts.recovery),
+            pos: 0,
+        }
+    }
+
+    /// The next framed record's bytes with its number and offset.
+    pub fn next_frame(&mut self) -> Option<Result<(&'a [u8], u64, u64)>> {
+        loop {
+            match self.framer.step(&self.data[self.pos..], true) {
+                Step::Record {
+                    len,
+                    number,
+                    offset,
+                } => {
+                    let bytes = &self.data[self.pos..self.pos + len];
+                    self.pos += len;
+                    self.framer.consume(len);
+                    return Some(Ok((bytes, number, offset)));
+                }
+                Step::Skip(n) => {
+                    self.pos += n;
+                    self.framer.consume(n);
+                }
+                Step::Broken(e) => return Some(Err(e)),
+                Step::NeedMore | Step::End => return None,
+            }
+        }
+    }
+
+    /// Read the next record into `rec`. `Ok(false)` at the end.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        match self.next_frame() {
+            None => Ok(false),
+            Some(Err(e)) => Err(e),
+            Some(Ok((bytes, number, offset))) => {
+                let r = parse_framed(bytes, number, offset, &self.opts.parse, rec);
+                if r.is_err() {
+                    self.framer.record_failed();
+                }
+                r.map(|_| true)
+            }
+        }
+    }
+
+    /// Offset of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.framer.offset
+    }
+}
+
+impl Iterator for SliceReader<'_> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        let mut rec = Record::new();
+        match self.read_record(&mut rec) {
+            Ok(true) => Some(Ok(rec)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}

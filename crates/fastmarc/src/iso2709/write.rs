@@ -1,0 +1,165 @@
+//! ISO 2709 serialisation: computes the directory, base address and record length.
+
+use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
+use crate::error::{Error, ErrorKind, Result};
+use crate::leader::LEADER_LEN;
+use crate::record::{Record, TextEncoding};
+use std::io::Write;
+
+/// Largest record ISO 2709 can describe (five-digit record length).
+pub const MAX_RECORD_LEN: usize = 99_999;
+/// Largest field (four-digit field length in a directory entry).
+pub const MAX_FIELD_LEN: usize = 9_999;
+
+fn push_text(out: &mut Vec<u8>, s: &str, encoding: TextEncoding) -> Result<()> {
+    match encoding {
+        TextEncoding::Unicode => out.extend_from_slice(s.as_bytes()),
+        TextEncoding::Raw => {
+            if s.is_ascii() {
+                out.extend_from_slice(s.as_bytes());
+            } else {
+                for c in s.chars() {
+                    let b = u8::try_from(u32::from(c)).map_err(|_| {
+                        Error::new(ErrorKind::InvalidValue(format!(
+                            "character {c:?} cannot be written to a raw (byte) record"
+                        )))
+                    })?;
+                    out.push(b);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn push_char(out: &mut Vec<u8>, c: char, encoding: TextEncoding) -> Result<()> {
+    let mut b = [0u8; 4];
+    push_text(out, c.encode_utf8(&mut b), encoding)
+}
+
+/// Append `rec` in ISO 2709 to `out`. Unicode records are written as UTF-8 with leader/09
+/// set to `a`; raw records byte for byte with the leader as it is. On error nothing is
+/// appended.
+pub fn write_record_to_vec(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
+    let begin = out.len();
+    let r = write_inner(rec, out);
+    if r.is_err() {
+        out.truncate(begin);
+    }
+    r
+}
+
+fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
+    let encoding = rec.encoding();
+    let begin = out.len();
+    let dir_len = rec.len() * 12 + 1;
+    let base = LEADER_LEN + dir_len;
+    if base > MAX_RECORD_LEN {
+        return Err(Error::new(ErrorKind::TooLongToWrite {
+            what: "record",
+            length: base,
+        }));
+    }
+    // Leader and directory are fixed-size: reserve their place, write the data after them,
+    // then fill them in.
+    out.resize(begin + base, b' ');
+    let data_start = out.len();
+    for (i, f) in rec.fields().enumerate() {
+        let field_start = out.len();
+        if let Some(d) = f.data() {
+            push_text(out, d, encoding)?;
+        } else {
+            for ind in f.indicators() {
+                push_char(out, ind, encoding)?;
+            }
+            for s in f.subfields() {
+                out.push(SUBFIELD_DELIMITER);
+                push_char(out, s.code, encoding)?;
+                push_text(out, s.value, encoding)?;
+            }
+        }
+        out.push(FIELD_TERMINATOR);
+        let len = out.len() - field_start;
+        if len > MAX_FIELD_LEN {
+            return Err(Error::new(ErrorKind::TooLongToWrite {
+                what: "field",
+                length: len,
+            }));
+        }
+        let offset = field_start - data_start;
+        if offset > MAX_RECORD_LEN {
+            return Err(Error::new(ErrorKind::TooLongToWrite {
+                what: "record",
+                length: out.len() - begin,
+            }));
+        }
+        let entry = begin + LEADER_LEN + i * 12;
+        out[entry..entry + 3].copy_from_slice(f.tag().as_bytes());
+        write_digits(&mut out[entry + 3..entry + 7], len);
+        write_digits(&mut out[entry + 7..entry + 12], offset);
+    }
+    out[begin + base - 1] = FIELD_TERMINATOR;
+    out.push(RECORD_TERMINATOR);
+    let total = out.len() - begin;
+    if total > MAX_RECORD_LEN {
+        return Err(Error::new(ErrorKind::TooLongToWrite {
+            what: "record",
+            length: total,
+        }));
+    }
+    let mut leader = *rec.leader();
+    leader.set_record_length(total);
+    leader.set_base_address(base);
+    if encoding == TextEncoding::Unicode {
+        leader.set_character_coding_scheme(b'a');
+    }
+    out[begin..begin + LEADER_LEN].copy_from_slice(leader.as_bytes());
+    Ok(())
+}
+
+fn write_digits(dst: &mut [u8], mut n: usize) {
+    for b in dst.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// The record in ISO 2709.
+pub fn record_to_bytes(rec: &Record) -> Result<Vec<u8>> {
+    let mut v = Vec::with_capacity(rec.text_len() + 64 + rec.len() * 16);
+    write_record_to_vec(rec, &mut v)?;
+    Ok(v)
+}
+
+/// Writes records to any `io::Write`, one `write` call per record.
+pub struct Writer<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(inner: W) -> Self {
+        Writer {
+            inner,
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Serialise and write one record. A record that cannot be written is an error and
+    /// nothing of it reaches the output.
+    pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        self.buf.clear();
+        write_record_to_vec(rec, &mut self.buf)?;
+        self.inner.write_all(&self.buf)?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}

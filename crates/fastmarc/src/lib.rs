@@ -1,0 +1,33 @@
+//! fastmarc: fast, exact MARC 21.
+//!
+//! - [`Record`], [`Leader`], [`Field`]: the model. A record is one text buffer plus spans.
+//! - [`iso2709`]: reading (strict, pymarc-like or resynchronising) and writing the
+//!   transmission format.
+//! - [`marc8`]: MARC-8 to Unicode.
+//! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
+//! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
+//!
+//! ```
+//! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
+//!
+//! let mut rec = Record::new();
+//! rec.push(&Field::control(Tag::new("001")?, "ocm0001"));
+//! rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', "A title")]));
+//! let bytes = fastmarc::iso2709::record_to_bytes(&rec)?;
+//! let back = SliceReader::new(&bytes).next().unwrap()?;
+//! assert_eq!(back.title().as_deref(), Some("A title"));
+//! # Ok::<(), fastmarc::Error>(())
+//! ```
+
+pub mod error;
+pub mod field;
+pub mod iso2709;
+pub mod leader;
+pub mod marc8;
+pub mod record;
+pub mod text;
+
+pub use error::{Error, ErrorKind, Result};
+pub use field::{Field, Subfield, Tag};
+pub use leader::Leader;
+pub use record::{FieldRef, Record, SubfieldRef, TextEncoding};

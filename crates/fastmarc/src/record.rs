@@ -1,0 +1,626 @@
+//! A MARC record: its leader, one text buffer, and spans into it.
+//!
+//! Like the csv crate's `ByteRecord`, a parsed record is not a `String` per subfield but a
+//! single `String` holding all field text plus two small tables of spans. Parsing fills the
+//! tables without allocating per field, and a reader can reuse one `Record` (see
+//! [`Record::clear`]). Edits append to the buffer and repoint spans, so they never move
+//! other fields' text; serialisation writes only what the spans reach.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::{Field, Subfield, Tag};
+use crate::leader::Leader;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FieldEntry {
+    pub(crate) tag: Tag,
+    pub(crate) indicators: [char; 2],
+    pub(crate) control: bool,
+    /// Control field: byte range of its data in `text`. Data field: range in `subfields`.
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SubfieldEntry {
+    pub(crate) code: char,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// What a record's text holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// Unicode text (decoded from UTF-8 or MARC-8); written out as UTF-8.
+    #[default]
+    Unicode,
+    /// The original bytes, one char per byte (U+0000-U+00FF); written out byte for byte.
+    Raw,
+}
+
+/// A MARC record.
+#[derive(Clone, Default)]
+pub struct Record {
+    leader: Leader,
+    pub(crate) encoding: TextEncoding,
+    pub(crate) text: String,
+    pub(crate) fields: Vec<FieldEntry>,
+    pub(crate) subfields: Vec<SubfieldEntry>,
+}
+
+fn span(n: usize) -> u32 {
+    // Readers bound record sizes far below this; only a program building a 4 GiB record in
+    // memory could reach it.
+    u32::try_from(n).expect("a record's text is limited to 4 GiB")
+}
+
+impl Record {
+    /// An empty record with a default leader.
+    pub fn new() -> Record {
+        Record::default()
+    }
+
+    pub fn with_leader(leader: Leader) -> Record {
+        Record {
+            leader,
+            ..Record::default()
+        }
+    }
+
+    /// Remove all fields, keeping the allocations for reuse.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.fields.clear();
+        self.subfields.clear();
+        self.leader = Leader::default();
+        self.encoding = TextEncoding::Unicode;
+    }
+
+    /// Whether the text is Unicode or raw bytes (see [`TextEncoding`]).
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    pub fn set_encoding(&mut self, encoding: TextEncoding) {
+        self.encoding = encoding;
+    }
+
+    /// Parser hook: close a control field whose text was appended from `start`.
+    pub(crate) fn close_control(&mut self, tag: Tag, start: usize) {
+        self.fields.push(FieldEntry {
+            tag,
+            indicators: [' ', ' '],
+            control: true,
+            start: span(start),
+            end: span(self.text.len()),
+        });
+    }
+
+    /// Parser hook: close a subfield of the last data field, its text appended from `start`.
+    pub(crate) fn close_subfield(&mut self, code: char, start: usize) {
+        self.subfields.push(SubfieldEntry {
+            code,
+            start: span(start),
+            end: span(self.text.len()),
+        });
+        if let Some(last) = self.fields.last_mut() {
+            last.end = span(self.subfields.len());
+        }
+    }
+
+    pub fn leader(&self) -> &Leader {
+        &self.leader
+    }
+
+    pub fn leader_mut(&mut self) -> &mut Leader {
+        &mut self.leader
+    }
+
+    pub fn set_leader(&mut self, leader: Leader) {
+        self.leader = leader;
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The field at `index` in file order.
+    pub fn field(&self, index: usize) -> Option<FieldRef<'_>> {
+        self.fields.get(index).map(|entry| FieldRef {
+            record: self,
+            entry,
+        })
+    }
+
+    /// All fields in file order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = FieldRef<'_>> + '_ {
+        self.fields.iter().map(move |entry| FieldRef {
+            record: self,
+            entry,
+        })
+    }
+
+    /// Fields with the given tag, in file order.
+    pub fn fields_with_tag<'a>(&'a self, tag: &'a str) -> impl Iterator<Item = FieldRef<'a>> + 'a {
+        self.fields()
+            .filter(move |f| f.entry.tag.as_bytes() == tag.as_bytes())
+    }
+
+    /// The first field with the given tag.
+    pub fn get(&self, tag: &str) -> Option<FieldRef<'_>> {
+        self.position(tag).and_then(|i| self.field(i))
+    }
+
+    /// Index of the first field with the given tag.
+    pub fn position(&self, tag: &str) -> Option<usize> {
+        self.fields
+            .iter()
+            .position(|e| e.tag.as_bytes() == tag.as_bytes())
+    }
+
+    // ---- building -------------------------------------------------------------------
+
+    pub(crate) fn push_text(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        (span(start), span(self.text.len()))
+    }
+
+    /// Append a control field (parsers call this with text already decoded).
+    pub fn push_control(&mut self, tag: Tag, data: &str) {
+        let (start, end) = self.push_text(data);
+        self.fields.push(FieldEntry {
+            tag,
+            indicators: [' ', ' '],
+            control: true,
+            start,
+            end,
+        });
+    }
+
+    /// Start a data field; follow with [`Record::push_subfield`] calls.
+    pub fn start_data_field(&mut self, tag: Tag, ind1: char, ind2: char) {
+        let at = span(self.subfields.len());
+        self.fields.push(FieldEntry {
+            tag,
+            indicators: [ind1, ind2],
+            control: false,
+            start: at,
+            end: at,
+        });
+    }
+
+    /// Add a subfield to the data field started last.
+    pub fn push_subfield(&mut self, code: char, value: &str) {
+        let (start, end) = self.push_text(value);
+        self.subfields.push(SubfieldEntry { code, start, end });
+        if let Some(last) = self.fields.last_mut() {
+            last.end = span(self.subfields.len());
+        }
+    }
+
+    /// Entry for an owned field, its text appended to the buffer.
+    fn entry_for(&mut self, field: &Field) -> FieldEntry {
+        match field {
+            Field::Control { tag, data } => {
+                let (start, end) = self.push_text(data);
+                FieldEntry {
+                    tag: *tag,
+                    indicators: [' ', ' '],
+                    control: true,
+                    start,
+                    end,
+                }
+            }
+            Field::Data {
+                tag,
+                indicators,
+                subfields,
+            } => {
+                let first = span(self.subfields.len());
+                for sf in subfields {
+                    let (start, end) = self.push_text(&sf.value);
+                    self.subfields.push(SubfieldEntry {
+                        code: sf.code,
+                        start,
+                        end,
+                    });
+                }
+                FieldEntry {
+                    tag: *tag,
+                    indicators: *indicators,
+                    control: false,
+                    start: first,
+                    end: span(self.subfields.len()),
+                }
+            }
+        }
+    }
+
+    /// Add a field at the end.
+    pub fn push(&mut self, field: &Field) {
+        let entry = self.entry_for(field);
+        self.fields.push(entry);
+    }
+
+    /// Insert a field at `index` (clamped to the end).
+    pub fn insert(&mut self, index: usize, field: &Field) {
+        let entry = self.entry_for(field);
+        let at = index.min(self.fields.len());
+        self.fields.insert(at, entry);
+    }
+
+    /// Insert a field before the first field whose numeric tag is greater, keeping numeric
+    /// tag order (non-numeric tags, and fields after them, are left where they are).
+    pub fn insert_ordered(&mut self, field: &Field) {
+        let Some(n) = field.tag().number() else {
+            return self.push(field);
+        };
+        let at = self
+            .fields
+            .iter()
+            .position(|e| e.tag.number().is_none_or(|m| m > n))
+            .unwrap_or(self.fields.len());
+        self.insert(at, field);
+    }
+
+    /// Replace the field at `index`.
+    pub fn replace(&mut self, index: usize, field: &Field) -> Result<()> {
+        if index >= self.fields.len() {
+            return Err(Error::new(ErrorKind::InvalidValue(format!(
+                "no field at index {index}"
+            ))));
+        }
+        self.fields[index] = self.entry_for(field);
+        Ok(())
+    }
+
+    /// Remove and return the field at `index`.
+    pub fn remove(&mut self, index: usize) -> Option<Field> {
+        let owned = self.field(index)?.to_field();
+        self.fields.remove(index);
+        Some(owned)
+    }
+
+    /// Remove every field with the given tag; returns how many were removed.
+    pub fn remove_tag(&mut self, tag: &str) -> usize {
+        let before = self.fields.len();
+        self.fields.retain(|e| e.tag.as_bytes() != tag.as_bytes());
+        before - self.fields.len()
+    }
+
+    /// Drop text and subfield spans no field uses any more (after many edits).
+    pub fn compact(&mut self) {
+        let mut fresh = Record::with_leader(self.leader);
+        fresh.encoding = self.encoding;
+        fresh.text.reserve(self.text.len());
+        for f in self.fields() {
+            fresh.push(&f.to_field());
+        }
+        *self = fresh;
+    }
+
+    /// The field text buffer and tables' sizes, for callers estimating memory.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    // ---- pymarc-style conveniences ---------------------------------------------------
+
+    /// 245 $a, followed by a space and $b when both are present (pymarc's `title`).
+    pub fn title(&self) -> Option<String> {
+        self.joined_a_b("245")
+    }
+
+    /// 222 $a and $b (pymarc's `issn_title`).
+    pub fn issn_title(&self) -> Option<String> {
+        self.joined_a_b("222")
+    }
+
+    fn joined_a_b(&self, tag: &str) -> Option<String> {
+        let f = self.get(tag)?;
+        let a = f.subfield('a')?;
+        if a.is_empty() {
+            return Some(String::new());
+        }
+        let mut t = a.to_string();
+        if let Some(b) = f.subfield('b').filter(|b| !b.is_empty()) {
+            t.push(' ');
+            t.push_str(b);
+        }
+        Some(t)
+    }
+
+    /// The first ISBN from 020 $a: digits, dashes removed, X kept (pymarc's `isbn`).
+    pub fn isbn(&self) -> Option<String> {
+        let a = self.get("020")?.subfield('a')?;
+        let start = a.find(|c: char| c.is_ascii_digit() || c == '-' || c == 'x' || c == 'X')?;
+        let run: String = a[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == 'x' || *c == 'X')
+            .filter(|c| *c != '-')
+            .collect();
+        Some(run)
+    }
+
+    /// Author from the first 100, 110 or 111, formatted (pymarc's `author`).
+    pub fn author(&self) -> Option<String> {
+        ["100", "110", "111"]
+            .iter()
+            .find_map(|t| self.get(t))
+            .map(|f| f.format_field())
+    }
+}
+
+impl PartialEq for Record {
+    /// Records are equal when leader and fields are, whatever edits left in their buffers.
+    fn eq(&self, other: &Record) -> bool {
+        self.leader == other.leader
+            && self.len() == other.len()
+            && self.fields().zip(other.fields()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Record {}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("leader", &self.leader)
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl fmt::Display for Record {
+    /// MARC text ("mnemonic") form, as pymarc's `str(record)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::write_record(self, f)
+    }
+}
+
+/// A borrowed view of one field of a record.
+#[derive(Clone, Copy)]
+pub struct FieldRef<'a> {
+    record: &'a Record,
+    entry: &'a FieldEntry,
+}
+
+impl<'a> FieldRef<'a> {
+    pub fn tag(&self) -> Tag {
+        self.entry.tag
+    }
+
+    pub fn is_control(&self) -> bool {
+        self.entry.control
+    }
+
+    /// A control field's data (`None` for a data field).
+    pub fn data(&self) -> Option<&'a str> {
+        self.entry
+            .control
+            .then(|| &self.record.text[self.entry.start as usize..self.entry.end as usize])
+    }
+
+    pub fn indicators(&self) -> [char; 2] {
+        self.entry.indicators
+    }
+
+    pub fn indicator1(&self) -> char {
+        self.entry.indicators[0]
+    }
+
+    pub fn indicator2(&self) -> char {
+        self.entry.indicators[1]
+    }
+
+    /// Subfields in order (none for a control field).
+    pub fn subfields(&self) -> impl ExactSizeIterator<Item = SubfieldRef<'a>> + 'a {
+        let range = if self.entry.control {
+            0..0
+        } else {
+            self.entry.start as usize..self.entry.end as usize
+        };
+        let text = &self.record.text;
+        self.record.subfields[range]
+            .iter()
+            .map(move |s| SubfieldRef {
+                code: s.code,
+                value: &text[s.start as usize..s.end as usize],
+            })
+    }
+
+    /// The value of the first subfield with this code.
+    pub fn subfield(&self, code: char) -> Option<&'a str> {
+        self.subfields().find(|s| s.code == code).map(|s| s.value)
+    }
+
+    /// pymarc's `value()`: control data, or subfield values stripped and joined by spaces.
+    pub fn value(&self) -> String {
+        let mut out = String::new();
+        self.write_value(&mut out);
+        out
+    }
+
+    pub fn write_value(&self, out: &mut String) {
+        if let Some(d) = self.data() {
+            out.push_str(d);
+            return;
+        }
+        for (i, s) in self.subfields().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(crate::text::py_strip(s.value));
+        }
+    }
+
+    /// pymarc's `format_field()`: like `value()` but skipping $6 and with " -- " before the
+    /// subdivisions $v $x $y $z of subject (6XX) fields.
+    pub fn format_field(&self) -> String {
+        if let Some(d) = self.data() {
+            return d.to_string();
+        }
+        let subject = self.entry.tag.as_bytes()[0] == b'6';
+        let mut out = String::new();
+        for s in self.subfields() {
+            if s.code == '6' {
+                continue;
+            }
+            if subject && matches!(s.code, 'v' | 'x' | 'y' | 'z') {
+                out.push_str(" -- ");
+            } else {
+                out.push(' ');
+            }
+            out.push_str(s.value);
+        }
+        crate::text::py_strip(&out).to_string()
+    }
+
+    /// An owned copy, for editing.
+    pub fn to_field(&self) -> Field {
+        match self.data() {
+            Some(d) => Field::control(self.tag(), d),
+            None => Field::Data {
+                tag: self.tag(),
+                indicators: self.indicators(),
+                subfields: self
+                    .subfields()
+                    .map(|s| Subfield::new(s.code, s.value))
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl PartialEq for FieldRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.tag() == other.tag()
+            && self.is_control() == other.is_control()
+            && self.data() == other.data()
+            && (self.is_control() || self.indicators() == other.indicators())
+            && self.subfields().eq(other.subfields())
+    }
+}
+
+impl fmt::Debug for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::write_field(self, f)
+    }
+}
+
+/// A borrowed subfield.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubfieldRef<'a> {
+    pub code: char,
+    pub value: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(s: &str) -> Tag {
+        Tag::new(s).unwrap()
+    }
+
+    fn sample() -> Record {
+        let mut r = Record::new();
+        r.push(&Field::control(tag("001"), "ocm123"));
+        r.push(&Field::data(
+            tag("245"),
+            '1',
+            '0',
+            vec![
+                Subfield::new('a', "The title :"),
+                Subfield::new('b', "a subtitle /"),
+                Subfield::new('c', "by someone."),
+            ],
+        ));
+        r.push(&Field::data(
+            tag("650"),
+            ' ',
+            '0',
+            vec![
+                Subfield::new('a', "Cats"),
+                Subfield::new('x', "Behavior"),
+                Subfield::new('6', "880-01"),
+            ],
+        ));
+        r
+    }
+
+    #[test]
+    fn lookups_by_tag_and_index() {
+        let r = sample();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.field(0).unwrap().data(), Some("ocm123"));
+        assert!(r.field(0).unwrap().is_control());
+        let t = r.get("245").unwrap();
+        assert_eq!(t.indicators(), ['1', '0']);
+        assert_eq!(t.subfield('b'), Some("a subtitle /"));
+        assert_eq!(t.subfield('z'), None);
+        assert!(r.get("999").is_none());
+        assert_eq!(r.position("650"), Some(2));
+    }
+
+    #[test]
+    fn convenience_properties_follow_pymarc() {
+        let r = sample();
+        assert_eq!(r.title().as_deref(), Some("The title : a subtitle /"));
+        assert_eq!(
+            r.get("650").unwrap().format_field(),
+            "Cats -- Behavior"
+        );
+        assert_eq!(r.get("650").unwrap().value(), "Cats Behavior 880-01");
+        assert_eq!(r.get("001").unwrap().value(), "ocm123");
+        assert_eq!(r.isbn(), None);
+        assert_eq!(r.author(), None);
+    }
+
+    #[test]
+    fn isbn_keeps_digits_and_x() {
+        let mut r = Record::new();
+        r.push(&Field::data(
+            tag("020"),
+            ' ',
+            ' ',
+            vec![Subfield::new('a', "0-8044-2957-X (pbk.)")],
+        ));
+        assert_eq!(r.isbn().as_deref(), Some("080442957X"));
+    }
+
+    #[test]
+    fn insert_remove_replace() {
+        let mut r = sample();
+        r.insert_ordered(&Field::data(tag("100"), '1', ' ', vec![Subfield::new('a', "Poe")]));
+        let tags: Vec<_> = r.fields().map(|f| f.tag().to_string()).collect();
+        assert_eq!(tags, ["001", "100", "245", "650"]);
+        r.insert_ordered(&Field::data(tag("999"), ' ', ' ', vec![]));
+        assert_eq!(r.field(4).unwrap().tag().as_str(), "999");
+        let removed = r.remove(1).unwrap();
+        assert_eq!(removed.tag().as_str(), "100");
+        r.replace(0, &Field::control(tag("001"), "new")).unwrap();
+        assert_eq!(r.get("001").unwrap().data(), Some("new"));
+        assert_eq!(r.remove_tag("999"), 1);
+        assert_eq!(r.len(), 3);
+        let before = r.clone();
+        r.compact();
+        assert_eq!(r, before);
+        assert!(r.text_len() < before.text_len());
+    }
+
+    #[test]
+    fn alphabetic_tags_are_data_fields() {
+        assert!(!tag("00A").is_control());
+        assert!(tag("009").is_control());
+        assert!(!tag("010").is_control());
+        assert!(Tag::new("24").is_err());
+        assert!(Tag::new("2é5").is_err());
+    }
+}
