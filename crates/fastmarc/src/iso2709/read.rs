@@ -48,7 +48,7 @@ impl ReaderOptions {
 
 /// One step of framing a stream.
 #[derive(Debug)]
-pub(crate) enum Step {
+pub enum Step {
     /// A framed record: its bytes are the next `len` bytes; number and stream offset given.
     Record { len: usize, number: u64, offset: u64 },
     /// Skip this many bytes (resynchronising).
@@ -62,18 +62,18 @@ pub(crate) enum Step {
 /// The framing state machine shared by every reader and the parallel pipeline, so that all
 /// of them find the same records and the same errors at the same offsets.
 #[derive(Debug, Clone)]
-pub(crate) struct Framer {
+pub struct Framer {
     recovery: Recovery,
     /// Number of the next record (bad ones count too).
-    pub(crate) number: u64,
+    pub number: u64,
     /// Stream offset of the first unconsumed byte.
-    pub(crate) offset: u64,
+    pub offset: u64,
     resyncing: bool,
     done: bool,
 }
 
 impl Framer {
-    pub(crate) fn new(recovery: Recovery) -> Self {
+    pub fn new(recovery: Recovery) -> Self {
         Framer {
             recovery,
             number: 0,
@@ -84,7 +84,7 @@ impl Framer {
     }
 
     /// Look at the unconsumed bytes `buf`; the caller consumes what the step says.
-    pub(crate) fn step(&mut self, buf: &[u8], at_eof: bool) -> Step {
+    pub fn step(&mut self, buf: &[u8], at_eof: bool) -> Step {
         if self.done {
             return Step::End;
         }
@@ -129,12 +129,21 @@ impl Framer {
         }
     }
 
-    pub(crate) fn consume(&mut self, n: usize) {
+    /// End the stream (after an I/O error, or when the consumer gives up).
+    pub fn finish(&mut self) {
+        self.done = true;
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.done
+    }
+
+    pub fn consume(&mut self, n: usize) {
         self.offset += n as u64;
     }
 
     /// After a record failed to parse: does the stream go on?
-    pub(crate) fn record_failed(&mut self) {
+    pub fn record_failed(&mut self) {
         if self.recovery == Recovery::Stop {
             self.done = true;
         }
@@ -142,7 +151,7 @@ impl Framer {
 }
 
 /// Parse a framed record and attach its position to any error.
-pub(crate) fn parse_framed(
+pub fn parse_framed(
     bytes: &[u8],
     number: u64,
     offset: u64,
@@ -237,7 +246,7 @@ impl<R: Read> Reader<R> {
                 Step::Broken(e) => return Some(Err(e)),
                 Step::NeedMore => {
                     if let Err(e) = self.fill() {
-                        self.framer.done = true;
+                        self.framer.finish();
                         return Some(Err(e));
                     }
                 }

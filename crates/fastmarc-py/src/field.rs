@@ -1,0 +1,803 @@
+//! `fastmarc.Field`: pymarc's Field, backed lazily by the parsed core record.
+//!
+//! A field read from a file keeps pointing into the parsed record (`Subs::Lazy`) until
+//! someone asks for its `subfields` list or changes it; `value()`, `get()`, `format_field()`,
+//! `str()` and `as_marc()` are answered from the core record without making Python objects.
+//! Once materialised, the Python list is the truth, exactly as in pymarc.
+
+use crate::pyobjects::{indicators_class, subfield_class};
+use fastmarc::Record as CoreRecord;
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use std::sync::Arc;
+
+/// Where a field's subfields live.
+pub enum Subs {
+    /// Still in the parsed record (field number given); no Python objects yet.
+    Lazy(Arc<CoreRecord>, usize),
+    /// A Python object set by the user or materialised: normally a list of Subfield.
+    Py(Py<PyAny>),
+}
+
+/// A field's indicators.
+pub enum Inds {
+    /// Control fields have none (pymarc: `indicators is None`).
+    None,
+    /// From the parsed record, not yet asked for as an `Indicators` tuple.
+    Native([char; 2]),
+    /// Whatever was set: normally an `Indicators`.
+    Py(Py<PyAny>),
+}
+
+#[pyclass(subclass, module = "fastmarc.field", name = "Field")]
+pub struct Field {
+    pub tag: String,
+    pub data: Py<PyAny>,
+    pub inds: Inds,
+    pub subs: Subs,
+    pub control_field: bool,
+    pos: usize,
+}
+
+fn is_py_digit_str(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// pymarc's rule: control fields are all-digit tags below "010".
+pub fn is_control_tag(tag: &str) -> bool {
+    is_py_digit_str(tag) && tag < "010"
+}
+
+/// A subfield's code and value as Python objects (tuple fast path, else attributes).
+fn code_value<'py>(item: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    if let Ok(t) = item.cast::<PyTuple>() {
+        if t.len() == 2 {
+            return Ok((t.get_item(0)?, t.get_item(1)?));
+        }
+    }
+    let py = item.py();
+    Ok((
+        item.getattr(intern!(py, "code"))?,
+        item.getattr(intern!(py, "value"))?,
+    ))
+}
+
+fn str_eq(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
+    match obj.cast::<PyString>() {
+        Ok(p) => Ok(p.to_str()? == s),
+        Err(_) => obj.eq(s),
+    }
+}
+
+/// Python's `str.strip()` on a str object.
+fn py_strip(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    match v.cast::<PyString>() {
+        Ok(s) => Ok(fastmarc::text::py_strip(s.to_str()?).to_string()),
+        Err(_) => v.call_method0(intern!(v.py(), "strip"))?.str()?.extract(),
+    }
+}
+
+pub fn make_indicators<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    indicators_class(py)?.call1((a, b))
+}
+
+fn char_str(c: char) -> String {
+    c.to_string()
+}
+
+impl Field {
+    /// A field backed by field `index` of a parsed record.
+    pub fn lazy(py: Python<'_>, rec: &Arc<CoreRecord>, index: usize) -> Field {
+        let f = rec
+            .field(index)
+            .expect("field index from the record itself");
+        let tag = f.tag().as_str().to_string();
+        match f.data() {
+            Some(d) => Field {
+                tag,
+                data: PyString::new(py, d).into_any().unbind(),
+                inds: Inds::None,
+                subs: Subs::Py(PyList::empty(py).into_any().unbind()),
+                control_field: true,
+                pos: 0,
+            },
+            None => Field {
+                control_field: is_control_tag(&tag),
+                tag,
+                data: py.None(),
+                inds: Inds::Native(f.indicators()),
+                subs: Subs::Lazy(rec.clone(), index),
+                pos: 0,
+            },
+        }
+    }
+
+    /// A field with explicit parts (for readers that build fields, e.g. raw ones).
+    pub fn from_parts(
+        tag: String,
+        control: bool,
+        data: Py<PyAny>,
+        inds: Inds,
+        subs: Py<PyAny>,
+    ) -> Field {
+        Field {
+            tag,
+            data,
+            inds,
+            subs: Subs::Py(subs),
+            control_field: control,
+            pos: 0,
+        }
+    }
+
+    /// The subfields as a Python object, materialising them from the core record once.
+    pub fn subfields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if let Subs::Lazy(rec, i) = &self.subs {
+            let f = rec.field(*i).expect("field index from the record itself");
+            let cls = subfield_class(py)?;
+            let list = PyList::empty(py);
+            let mut buf = [0u8; 4];
+            for s in f.subfields() {
+                list.append(cls.call1((&*s.code.encode_utf8(&mut buf), s.value))?)?;
+            }
+            self.subs = Subs::Py(list.into_any().unbind());
+        }
+        match &self.subs {
+            Subs::Py(o) => Ok(o.bind(py).clone()),
+            Subs::Lazy(..) => unreachable!("materialised above"),
+        }
+    }
+
+    fn lazy_field(&self) -> Option<fastmarc::FieldRef<'_>> {
+        match &self.subs {
+            Subs::Lazy(rec, i) => rec.field(*i),
+            Subs::Py(_) => None,
+        }
+    }
+
+    fn indicator(&self, py: Python<'_>, which: usize) -> PyResult<Py<PyAny>> {
+        match &self.inds {
+            Inds::None => Ok(PyString::new(py, "").into_any().unbind()),
+            Inds::Native(i) => Ok(PyString::new(py, &char_str(i[which])).into_any().unbind()),
+            Inds::Py(o) => {
+                let o = o.bind(py);
+                if !o.is_truthy()? {
+                    return Ok(PyString::new(py, "").into_any().unbind());
+                }
+                Ok(o.get_item(which)?.unbind())
+            }
+        }
+    }
+
+    fn indicators_obj(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.inds {
+            Inds::None => Ok(py.None()),
+            Inds::Native(i) => {
+                let a = PyString::new(py, &char_str(i[0])).into_any();
+                let b = PyString::new(py, &char_str(i[1])).into_any();
+                let obj = make_indicators(py, &a, &b)?.unbind();
+                self.inds = Inds::Py(obj.clone_ref(py));
+                Ok(obj)
+            }
+            Inds::Py(o) => Ok(o.clone_ref(py)),
+        }
+    }
+
+    fn set_indicator(
+        &mut self,
+        py: Python<'_>,
+        which: usize,
+        value: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        if self.control_field {
+            self.inds = Inds::None;
+        }
+        let current = self.indicators_obj(py)?;
+        let current = current.bind(py);
+        if current.is_none() {
+            return Err(PyAttributeError::new_err(
+                "'NoneType' object has no attribute '_replace'",
+            ));
+        }
+        let kw = pyo3::types::PyDict::new(py);
+        kw.set_item(if which == 0 { "first" } else { "second" }, value)?;
+        let replaced = current.call_method(intern!(py, "_replace"), (), Some(&kw))?;
+        self.inds = Inds::Py(replaced.unbind());
+        Ok(())
+    }
+
+    /// Write the MARC text form (pymarc's `str(field)`).
+    pub fn text(&self, py: Python<'_>) -> PyResult<String> {
+        let mut out = format!("={}  ", self.tag);
+        if self.control_field {
+            let d = self.data.bind(py);
+            if d.is_truthy()? {
+                out.push_str(&d.str()?.to_str()?.replace(' ', "\\"));
+            }
+            return Ok(out);
+        }
+        for w in 0..2 {
+            let ind = self.indicator(py, w)?;
+            let ind = ind.bind(py).str()?;
+            let ind = ind.to_str()?;
+            out.push_str(if ind == " " || ind == "\\" { "\\" } else { ind });
+        }
+        if let Some(f) = self.lazy_field() {
+            for s in f.subfields() {
+                out.push('$');
+                out.push(s.code);
+                out.push_str(s.value);
+            }
+        } else if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                out.push('$');
+                out.push_str(c.str()?.to_str()?);
+                out.push_str(v.str()?.to_str()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value of the first subfield with `code`, if any (control fields have none).
+    fn first_value(&self, py: Python<'_>, code: &str) -> PyResult<Option<Py<PyAny>>> {
+        if self.control_field {
+            return Ok(None);
+        }
+        if let Some(f) = self.lazy_field() {
+            let mut chars = code.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                return Ok(None);
+            };
+            return Ok(f
+                .subfield(c)
+                .map(|v| PyString::new(py, v).into_any().unbind()));
+        }
+        if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                if str_eq(&c, code)? {
+                    return Ok(Some(v.unbind()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// pymarc's `value()` as a Rust string (str values only).
+    pub fn value_string(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        if self.control_field {
+            return Ok(None);
+        }
+        if let Some(f) = self.lazy_field() {
+            return Ok(Some(f.value()));
+        }
+        let mut out = String::new();
+        if let Subs::Py(list) = &self.subs {
+            for (i, item) in list.bind(py).try_iter()?.enumerate() {
+                let (_, v) = code_value(&item?)?;
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(&py_strip(&v)?);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// pymarc's `format_field()` as a Rust string.
+    pub fn format_string(&self, py: Python<'_>) -> PyResult<String> {
+        if self.control_field {
+            let d = self.data.bind(py);
+            return if d.is_truthy()? {
+                Ok(d.str()?.to_str()?.to_string())
+            } else {
+                Ok(String::new())
+            };
+        }
+        if let Some(f) = self.lazy_field() {
+            if f.tag().as_str() == self.tag {
+                return Ok(f.format_field());
+            }
+        }
+        let subject = self.tag.starts_with('6');
+        let mut out = String::new();
+        let mut push = |code: &str, value: &str| {
+            if code == "6" {
+                return;
+            }
+            if subject && matches!(code, "v" | "x" | "y" | "z") {
+                out.push_str(" -- ");
+            } else {
+                out.push(' ');
+            }
+            out.push_str(value);
+        };
+        if let Some(f) = self.lazy_field() {
+            let mut buf = [0u8; 4];
+            for s in f.subfields() {
+                push(s.code.encode_utf8(&mut buf), s.value);
+            }
+        } else if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                push(c.str()?.to_str()?, v.str()?.to_str()?);
+            }
+        }
+        Ok(fastmarc::text::py_strip(&out).to_string())
+    }
+
+    /// The field's bytes in ISO 2709 (without directory), UTF-8 text.
+    pub fn marc_utf8(&self, py: Python<'_>, out: &mut Vec<u8>) -> PyResult<()> {
+        if self.control_field {
+            out.extend_from_slice(self.data.bind(py).str()?.to_str()?.as_bytes());
+            out.push(0x1e);
+            return Ok(());
+        }
+        for w in 0..2 {
+            let ind = self.indicator(py, w)?;
+            out.extend_from_slice(ind.bind(py).str()?.to_str()?.as_bytes());
+        }
+        if let Some(f) = self.lazy_field() {
+            let mut buf = [0u8; 4];
+            for s in f.subfields() {
+                out.push(0x1f);
+                out.extend_from_slice(s.code.encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(s.value.as_bytes());
+            }
+        } else if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                out.push(0x1f);
+                out.extend_from_slice(c.str()?.to_str()?.as_bytes());
+                out.extend_from_slice(v.str()?.to_str()?.as_bytes());
+            }
+        }
+        out.push(0x1e);
+        Ok(())
+    }
+
+    /// pymarc's string form before encoding: data + terminator, or indicators, subfields and
+    /// terminator.
+    fn marc_text(&self, py: Python<'_>) -> PyResult<String> {
+        let mut v = Vec::new();
+        self.marc_utf8(py, &mut v)?;
+        String::from_utf8(v).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+}
+
+fn is_utf8_name(encoding: &str) -> bool {
+    matches!(
+        encoding.to_ascii_lowercase().replace('_', "-").as_str(),
+        "utf-8" | "utf8" | "u8"
+    )
+}
+
+#[pymethods]
+impl Field {
+    #[new]
+    #[pyo3(signature = (tag, indicators = None, subfields = None, data = None))]
+    fn new(
+        py: Python<'_>,
+        tag: &Bound<'_, PyAny>,
+        indicators: Option<Bound<'_, PyAny>>,
+        subfields: Option<Bound<'_, PyAny>>,
+        data: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let tag: String = if let Ok(s) = tag.cast::<PyString>() {
+            let s = s.to_str()?;
+            if is_py_digit_str(s) && s.len() != 3 {
+                format!("{:03}", s.parse::<u64>().unwrap_or(0))
+            } else {
+                s.to_string()
+            }
+        } else {
+            match tag.call_method0("__int__").and_then(|i| i.extract::<i64>()) {
+                Ok(n) => format!("{n:03}"),
+                Err(_) => tag.str()?.to_str()?.to_string(),
+            }
+        };
+        if let Some(s) = &subfields {
+            if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
+                return Err(PyValueError::new_err(
+                    "subfields must be Subfield(code, value) items; the old flat list of \
+                     strings is no longer accepted (see Field.convert_legacy_subfields)",
+                ));
+            }
+        }
+        let mut field = Field {
+            tag,
+            data: py.None(),
+            inds: Inds::None,
+            subs: Subs::Py(PyList::empty(py).into_any().unbind()),
+            control_field: false,
+            pos: 0,
+        };
+        if is_control_tag(&field.tag) {
+            field.control_field = true;
+            if let Some(d) = data {
+                field.data = d.unbind();
+            }
+        } else {
+            if let Some(s) = subfields.filter(|s| s.is_truthy().unwrap_or(false)) {
+                field.subs = Subs::Py(s.unbind());
+            }
+            match indicators {
+                Some(i) if i.is_truthy()? => field.set_indicators(py, Some(i))?,
+                _ => field.inds = Inds::Native([' ', ' ']),
+            }
+        }
+        Ok(field)
+    }
+
+    #[getter]
+    fn get_tag(&self) -> &str {
+        &self.tag
+    }
+
+    #[setter]
+    fn set_tag(&mut self, value: String) {
+        self.tag = value;
+    }
+
+    #[getter]
+    fn get_data(&self, py: Python<'_>) -> Py<PyAny> {
+        self.data.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_data(&mut self, value: Py<PyAny>) {
+        self.data = value;
+    }
+
+    #[getter(control_field)]
+    fn get_control_field(&self) -> bool {
+        self.control_field
+    }
+
+    #[setter(control_field)]
+    fn set_control_field(&mut self, value: bool) {
+        self.control_field = value;
+    }
+
+    #[getter(indicators)]
+    fn get_indicators(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.indicators_obj(py)
+    }
+
+    #[setter(indicators)]
+    fn set_indicators(&mut self, py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let Some(value) = value.filter(|v| !v.is_none()) else {
+            return Ok(());
+        };
+        let is_seq = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
+        if value.is_truthy()? && is_seq && value.len()? != 2 {
+            return Err(PyValueError::new_err(
+                "indicators must be exactly two values; use Indicators(first, second)",
+            ));
+        }
+        let cls = indicators_class(py)?;
+        if value.is_instance(cls)? {
+            self.inds = Inds::Py(value.unbind());
+        } else {
+            let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
+            let made = cls.call1(PyTuple::new(py, items)?)?;
+            self.inds = Inds::Py(made.unbind());
+        }
+        Ok(())
+    }
+
+    #[getter]
+    fn get_indicator1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.indicator(py, 0)
+    }
+
+    #[setter]
+    fn set_indicator1(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.set_indicator(py, 0, value)
+    }
+
+    #[getter]
+    fn get_indicator2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.indicator(py, 1)
+    }
+
+    #[setter]
+    fn set_indicator2(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.set_indicator(py, 1, value)
+    }
+
+    #[getter(subfields)]
+    fn get_subfields_attr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.subfields_obj(py)
+    }
+
+    #[setter(subfields)]
+    fn set_subfields_attr(&mut self, value: Py<PyAny>) {
+        self.subs = Subs::Py(value);
+    }
+
+    #[classmethod]
+    fn convert_legacy_subfields<'py>(
+        _cls: &Bound<'py, pyo3::types::PyType>,
+        subfields: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let py = subfields.py();
+        let items: Vec<Bound<'py, PyAny>> = subfields.try_iter()?.collect::<PyResult<_>>()?;
+        if items.len() % 2 != 0 {
+            return Err(PyValueError::new_err(
+                "legacy subfields must come in code, value pairs",
+            ));
+        }
+        let cls = subfield_class(py)?;
+        let out = PyList::empty(py);
+        for pair in items.chunks(2) {
+            out.append(cls.call1((&pair[0], &pair[1]))?)?;
+        }
+        Ok(out)
+    }
+
+    fn __iter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
+        slf.pos = 0;
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.control_field {
+            return Err(PyStopIteration::new_err(()));
+        }
+        let subs = self.subfields_obj(py)?;
+        match subs.get_item(self.pos) {
+            Ok(item) => {
+                self.pos += 1;
+                Ok(item.unbind())
+            }
+            Err(e) if e.is_instance_of::<PyIndexError>(py) => Err(PyStopIteration::new_err(())),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        self.text(py)
+    }
+
+    #[pyo3(signature = (code, default = None))]
+    fn get(&self, py: Python<'_>, code: &str, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        Ok(match self.first_value(py, code)? {
+            Some(v) => v,
+            None => default.unwrap_or_else(|| py.None()),
+        })
+    }
+
+    fn __getitem__(&self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        self.first_value(py, code)?
+            .ok_or_else(|| PyKeyError::new_err(code.to_string()))
+    }
+
+    fn __contains__(&self, py: Python<'_>, code: &str) -> PyResult<bool> {
+        Ok(self.first_value(py, code)?.is_some())
+    }
+
+    fn __setitem__(&mut self, py: Python<'_>, code: &str, value: Bound<'_, PyAny>) -> PyResult<()> {
+        if self.control_field {
+            return Err(PyKeyError::new_err("field is a control field"));
+        }
+        let subs = self.subfields_obj(py)?;
+        let mut found: Option<(usize, Bound<'_, PyAny>)> = None;
+        for (i, item) in subs.try_iter()?.enumerate() {
+            let (c, _) = code_value(&item?)?;
+            if str_eq(&c, code)? {
+                if found.is_some() {
+                    return Err(PyKeyError::new_err(format!("more than one code '{code}'")));
+                }
+                found = Some((i, c));
+            }
+        }
+        let Some((i, c)) = found else {
+            return Err(PyKeyError::new_err(format!("no code '{code}'")));
+        };
+        let sf = subfield_class(py)?.call1((c, value))?;
+        subs.set_item(i, sf)
+    }
+
+    fn value(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.control_field {
+            let d = self.data.bind(py);
+            return Ok(if d.is_truthy()? {
+                d.clone().unbind()
+            } else {
+                PyString::new(py, "").into_any().unbind()
+            });
+        }
+        let s = self.value_string(py)?.unwrap_or_default();
+        Ok(PyString::new(py, &s).into_any().unbind())
+    }
+
+    #[pyo3(signature = (*codes))]
+    fn get_subfields(&self, py: Python<'_>, codes: Vec<String>) -> PyResult<Vec<Py<PyAny>>> {
+        let mut out = Vec::new();
+        if self.control_field || codes.is_empty() {
+            return Ok(out);
+        }
+        if let Some(f) = self.lazy_field() {
+            let mut buf = [0u8; 4];
+            for s in f.subfields() {
+                let c: &str = s.code.encode_utf8(&mut buf);
+                if codes.iter().any(|x| x == c) {
+                    out.push(PyString::new(py, s.value).into_any().unbind());
+                }
+            }
+            return Ok(out);
+        }
+        if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                let mut hit = false;
+                for x in &codes {
+                    if str_eq(&c, x)? {
+                        hit = true;
+                        break;
+                    }
+                }
+                if hit {
+                    out.push(v.unbind());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    #[pyo3(signature = (code, value, pos = None))]
+    fn add_subfield(
+        &mut self,
+        py: Python<'_>,
+        code: Bound<'_, PyAny>,
+        value: Bound<'_, PyAny>,
+        pos: Option<isize>,
+    ) -> PyResult<()> {
+        if self.control_field {
+            return Ok(());
+        }
+        let subs = self.subfields_obj(py)?;
+        let sf = subfield_class(py)?.call1((code, value))?;
+        let len = subs.len()? as isize;
+        match pos {
+            Some(p) if p <= len => {
+                subs.call_method1(intern!(py, "insert"), (p, sf))?;
+            }
+            _ => {
+                subs.call_method1(intern!(py, "append"), (sf,))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_subfield(&mut self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        if self.control_field {
+            return Ok(py.None());
+        }
+        let subs = self.subfields_obj(py)?;
+        let mut index = None;
+        for (i, item) in subs.try_iter()?.enumerate() {
+            let (c, _) = code_value(&item?)?;
+            if str_eq(&c, code)? {
+                index = Some(i);
+                break;
+            }
+        }
+        match index {
+            Some(i) => {
+                let popped = subs.call_method1(intern!(py, "pop"), (i,))?;
+                Ok(code_value(&popped)?.1.unbind())
+            }
+            None => Ok(py.None()),
+        }
+    }
+
+    fn subfields_as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let d = pyo3::types::PyDict::new(py);
+        if self.control_field {
+            return Ok(d);
+        }
+        let add = |c: Bound<'py, PyAny>, v: Bound<'py, PyAny>| -> PyResult<()> {
+            match d.get_item(&c)? {
+                Some(l) => l.cast::<PyList>()?.append(v),
+                None => d.set_item(c, PyList::new(py, [v])?),
+            }
+        };
+        if let Some(f) = self.lazy_field() {
+            let mut buf = [0u8; 4];
+            for s in f.subfields() {
+                add(
+                    PyString::new(py, s.code.encode_utf8(&mut buf)).into_any(),
+                    PyString::new(py, s.value).into_any(),
+                )?;
+            }
+        } else if let Subs::Py(list) = &self.subs {
+            for item in list.bind(py).try_iter()? {
+                let (c, v) = code_value(&item?)?;
+                add(c, v)?;
+            }
+        }
+        Ok(d)
+    }
+
+    fn is_control_field(&self) -> bool {
+        self.control_field
+    }
+
+    fn linkage_occurrence_num(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let Some(v) = self.first_value(py, "6")? else {
+            return Ok(None);
+        };
+        let v: String = v.bind(py).str()?.extract()?;
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let second = v
+            .split('-')
+            .nth(1)
+            .ok_or_else(|| PyIndexError::new_err("list index out of range"))?;
+        Ok(Some(second.split('/').next().unwrap_or("").to_string()))
+    }
+
+    fn as_marc<'py>(&self, py: Python<'py>, encoding: &str) -> PyResult<Bound<'py, PyAny>> {
+        if is_utf8_name(encoding) {
+            let mut v = Vec::new();
+            self.marc_utf8(py, &mut v)?;
+            return Ok(PyBytes::new(py, &v).into_any());
+        }
+        let text = self.marc_text(py)?;
+        PyString::new(py, &text).call_method1(intern!(py, "encode"), (encoding,))
+    }
+
+    fn as_marc21<'py>(&self, py: Python<'py>, encoding: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.as_marc(py, encoding)
+    }
+
+    fn format_field(&self, py: Python<'_>) -> PyResult<String> {
+        self.format_string(py)
+    }
+
+    fn is_subject_field(&self) -> bool {
+        self.tag.starts_with('6')
+    }
+
+    fn __copy__(&self, py: Python<'_>) -> Field {
+        self.copy_with(|o| Ok(o.clone_ref(py)))
+            .expect("a shallow copy cannot fail")
+    }
+
+    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Field> {
+        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
+        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
+    }
+}
+
+impl Field {
+    /// A new field with every Python-held part passed through `copy`; core-backed parts are
+    /// shared (the parsed record is immutable).
+    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Field> {
+        Ok(Field {
+            tag: self.tag.clone(),
+            data: copy(&self.data)?,
+            inds: match &self.inds {
+                Inds::None => Inds::None,
+                Inds::Native(i) => Inds::Native(*i),
+                Inds::Py(o) => Inds::Py(copy(o)?),
+            },
+            subs: match &self.subs {
+                Subs::Lazy(rec, i) => Subs::Lazy(rec.clone(), *i),
+                Subs::Py(o) => Subs::Py(copy(o)?),
+            },
+            control_field: self.control_field,
+            pos: 0,
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! Python bindings for fastmarc, built by maturin as `fastmarc._native`.
+//!
+//! Thin by design: parsing, serialisation and every per-record computation live in the core
+//! crate; this crate converts between core values and Python objects, lazily. The three-phase
+//! rule holds everywhere the GIL is released: Python work (phase 1), then `py.detach` around
+//! pure Rust that touches no Python object and builds no `PyErr` (phase 2), then conversion of
+//! results and errors with the GIL held again (phase 3).
+
+use pyo3::prelude::*;
+
+mod errors;
+mod field;
+mod marc8;
+mod pyobjects;
+mod reader;
+mod record;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<field::Field>()?;
+    m.add_class::<record::Record>()?;
+    m.add_class::<reader::Reader>()?;
+    m.add_class::<reader::MARCReader>()?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    Ok(())
+}

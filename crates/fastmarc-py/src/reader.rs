@@ -1,0 +1,473 @@
+//! `fastmarc.MARCReader`: pymarc's reader, with a backend chosen by input type and records
+//! parsed in batches with the GIL released.
+//!
+//! Each refill runs in three phases: (1) with the GIL, take input from a Python file object
+//! if that is the source; (2) with the GIL released, read from a Rust file if that is the
+//! source, then frame and parse up to a batch of records into plain Rust values (records or
+//! core errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one per
+//! `__next__`, converting an error into pymarc's exception only when its turn comes.
+
+use crate::errors::to_pymarc_error;
+use crate::record::{DecodeSettings, Record};
+use fastmarc::iso2709::{parse_framed, Framer, ParseOptions, Recovery, Step};
+use fastmarc::{Error as CoreError, Record as CoreRecord};
+use pyo3::exceptions::{PyStopIteration, PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
+use std::collections::VecDeque;
+use std::io::Read;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Records parsed per GIL release (bounded in bytes too, by the read size).
+const BATCH_RECORDS: usize = 256;
+/// Bytes taken from a file per read (Python `.read(n)` or Rust `read`).
+const READ_SIZE: usize = 256 * 1024;
+
+/// Base class of all readers, as in pymarc.
+#[pyclass(subclass, module = "fastmarc.reader", name = "Reader")]
+pub struct Reader;
+
+#[pymethods]
+impl Reader {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(
+        _args: &Bound<'_, pyo3::types::PyTuple>,
+        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> Self {
+        Reader
+    }
+}
+
+/// Bytes taken from a stream and not yet framed.
+#[derive(Default)]
+struct Buffer {
+    data: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+impl Buffer {
+    fn unread(&self) -> &[u8] {
+        &self.data[self.pos..]
+    }
+
+    /// Drop consumed bytes before appending more.
+    fn compact(&mut self) {
+        if self.pos > 0 {
+            self.data.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+}
+
+enum Source {
+    /// Immutable bytes: framed and parsed in place, no copy.
+    Bytes {
+        data: Py<PyBytes>,
+        pos: usize,
+    },
+    /// A bytearray or memoryview, copied once (they can change under us).
+    Memory {
+        data: Vec<u8>,
+        pos: usize,
+    },
+    /// A path: read by Rust with the GIL released.
+    File {
+        file: std::fs::File,
+        buf: Buffer,
+    },
+    /// A Python object with `.read()`: read with the GIL, in large pieces.
+    PyFile {
+        obj: Py<PyAny>,
+        buf: Buffer,
+    },
+    Closed,
+}
+
+/// One parsed record or error, with the bytes it came from (for `current_chunk`).
+struct Item {
+    result: Result<CoreRecord, CoreError>,
+    raw: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+/// Phase 2: frame and parse up to a batch from `input`. Returns the items, how many bytes
+/// were consumed, and whether the framer needs more input to go on.
+fn parse_batch(
+    framer: &mut Framer,
+    input: &[u8],
+    at_eof: bool,
+    opts: &ParseOptions,
+) -> (Vec<Item>, usize, bool) {
+    let mut found: Vec<(Result<CoreRecord, CoreError>, Range<usize>)> = Vec::new();
+    let mut consumed = 0;
+    let mut need_more = false;
+    while found.len() < BATCH_RECORDS {
+        match framer.step(&input[consumed..], at_eof) {
+            Step::Record {
+                len,
+                number,
+                offset,
+            } => {
+                let range = consumed..consumed + len;
+                let mut rec = CoreRecord::new();
+                let r = parse_framed(&input[range.clone()], number, offset, opts, &mut rec);
+                if r.is_err() {
+                    framer.record_failed();
+                }
+                found.push((r.map(|_| rec), range));
+                consumed += len;
+                framer.consume(len);
+            }
+            Step::Skip(n) => {
+                consumed += n;
+                framer.consume(n);
+            }
+            Step::Broken(e) => {
+                // pymarc's current_chunk: what it read for this record.
+                let rest = &input[consumed..];
+                let claimed = std::str::from_utf8(&rest[..rest.len().min(5)])
+                    .ok()
+                    .and_then(|s| s.parse::<usize>().ok());
+                let end = consumed + claimed.unwrap_or(5).max(5).min(rest.len());
+                found.push((Err(e), consumed..end));
+            }
+            Step::NeedMore => {
+                need_more = true;
+                break;
+            }
+            Step::End => break,
+        }
+    }
+    // One copy of this batch's bytes keeps every item's chunk available.
+    let lo = found.first().map_or(0, |(_, r)| r.start);
+    let hi = found.iter().map(|(_, r)| r.end).max().unwrap_or(lo);
+    let raw = Arc::new(input[lo..hi].to_vec());
+    let items = found
+        .into_iter()
+        .map(|(result, r)| Item {
+            result,
+            raw: raw.clone(),
+            range: r.start - lo..r.end - lo,
+        })
+        .collect();
+    (items, consumed, need_more)
+}
+
+#[pyclass(extends = Reader, module = "fastmarc.reader", name = "MARCReader")]
+pub struct MARCReader {
+    source: Source,
+    settings: DecodeSettings,
+    opts: ParseOptions,
+    framer: Framer,
+    queue: VecDeque<Item>,
+    chunk: Option<(Arc<Vec<u8>>, Range<usize>)>,
+    exception: Option<Py<PyAny>>,
+    /// A framing error ended the stream.
+    fatal: bool,
+    file_handle: Py<PyAny>,
+    #[pyo3(get)]
+    permissive: bool,
+}
+
+impl MARCReader {
+    /// Fill the queue; false when the source has nothing more.
+    fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
+        let opts = self.opts;
+        loop {
+            let framer = &mut self.framer;
+            let (items, need_more) = match &mut self.source {
+                Source::Closed => {
+                    return Err(PyValueError::new_err("I/O operation on closed file."))
+                }
+                Source::Bytes { data, pos } => {
+                    let bytes = data.bind(py).as_bytes();
+                    let input = &bytes[*pos..];
+                    let (items, used, _) = py.detach(|| parse_batch(framer, input, true, &opts));
+                    *pos += used;
+                    (items, false)
+                }
+                Source::Memory { data, pos } => {
+                    let input = &data[*pos..];
+                    let (items, used, _) = py.detach(|| parse_batch(framer, input, true, &opts));
+                    *pos += used;
+                    (items, false)
+                }
+                Source::File { file, buf } => {
+                    let r = py.detach(|| -> std::io::Result<(Vec<Item>, bool)> {
+                        if buf.unread().len() < READ_SIZE && !buf.eof {
+                            read_more(file, buf)?;
+                        }
+                        let (items, used, need) = parse_batch(framer, buf.unread(), buf.eof, &opts);
+                        buf.pos += used;
+                        Ok((items, need))
+                    });
+                    r.map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?
+                }
+                Source::PyFile { obj, buf } => {
+                    if buf.unread().len() < READ_SIZE && !buf.eof {
+                        read_py(py, obj.bind(py), buf)?;
+                    }
+                    let input = buf.unread();
+                    let eof = buf.eof;
+                    let (items, used, need) = py.detach(|| parse_batch(framer, input, eof, &opts));
+                    buf.pos += used;
+                    (items, need)
+                }
+            };
+            let got = !items.is_empty();
+            self.queue.extend(items);
+            if got {
+                return Ok(true);
+            }
+            if !need_more {
+                return Ok(false);
+            }
+        }
+    }
+
+    fn wrap(&mut self, py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
+        self.chunk = Some((item.raw.clone(), item.range.clone()));
+        match item.result {
+            Ok(core) => {
+                match Record::from_core(py, core, &self.settings) {
+                    Ok(r) => Ok(Py::new(py, r)?.into_any()),
+                    // Python-side decoding failed (custom encodings): a bad record, as pymarc.
+                    Err(e) => {
+                        self.exception = Some(e.into_value(py).into_any());
+                        Ok(py.None())
+                    }
+                }
+            }
+            Err(e) => {
+                self.fatal |= e.is_framing();
+                let chunk = &item.raw[item.range.clone()];
+                self.exception = Some(to_pymarc_error(py, &e, chunk).into_value(py).into_any());
+                Ok(py.None())
+            }
+        }
+    }
+}
+
+fn read_more(file: &mut std::fs::File, buf: &mut Buffer) -> std::io::Result<()> {
+    buf.compact();
+    let start = buf.data.len();
+    buf.data.resize(start + READ_SIZE, 0);
+    let n = loop {
+        match file.read(&mut buf.data[start..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.data.truncate(start);
+                return Err(e);
+            }
+        }
+    };
+    buf.data.truncate(start + n);
+    if n == 0 {
+        buf.eof = true;
+    }
+    Ok(())
+}
+
+fn read_py(py: Python<'_>, obj: &Bound<'_, PyAny>, buf: &mut Buffer) -> PyResult<()> {
+    buf.compact();
+    let got = obj.call_method1(intern!(py, "read"), (READ_SIZE,))?;
+    if let Ok(b) = got.cast::<PyBytes>() {
+        let b = b.as_bytes();
+        if b.is_empty() {
+            buf.eof = true;
+        }
+        buf.data.extend_from_slice(b);
+    } else if got.is_none() {
+        // Non-blocking stream with nothing ready: treat as end, as pymarc would see b"".
+        buf.eof = true;
+    } else if let Ok(v) = got.extract::<Vec<u8>>() {
+        if v.is_empty() {
+            buf.eof = true;
+        }
+        buf.data.extend_from_slice(&v);
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "MARCReader needs a binary file: .read() returned {}, not bytes",
+            got.get_type().name()?
+        )));
+    }
+    Ok(())
+}
+
+fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source, Py<PyAny>)> {
+    if let Ok(b) = target.cast::<PyBytes>() {
+        return Ok((
+            Source::Bytes {
+                data: b.clone().unbind(),
+                pos: 0,
+            },
+            py.None(),
+        ));
+    }
+    if target.is_instance_of::<PyByteArray>() || target.is_instance_of::<PyMemoryView>() {
+        let data: Vec<u8> = if let Ok(ba) = target.cast::<PyByteArray>() {
+            ba.to_vec()
+        } else {
+            target
+                .call_method0("tobytes")?
+                .cast::<PyBytes>()?
+                .as_bytes()
+                .to_vec()
+        };
+        return Ok((Source::Memory { data, pos: 0 }, py.None()));
+    }
+    let os = py.import("os")?;
+    let is_path =
+        target.is_instance_of::<PyString>() || target.is_instance(&os.getattr("PathLike")?)?;
+    if is_path {
+        let path: std::path::PathBuf = os.call_method1("fspath", (target,))?.extract()?;
+        let file = std::fs::File::open(&path).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err((
+                e.raw_os_error().unwrap_or(0),
+                e.to_string(),
+                path.display().to_string(),
+            ))
+        })?;
+        return Ok((
+            Source::File {
+                file,
+                buf: Buffer::default(),
+            },
+            py.None(),
+        ));
+    }
+    if target.hasattr(intern!(py, "read"))? {
+        return Ok((
+            Source::PyFile {
+                obj: target.clone().unbind(),
+                buf: Buffer::default(),
+            },
+            target.clone().unbind(),
+        ));
+    }
+    Err(PyTypeError::new_err(format!(
+        "MARCReader cannot read from {}: pass a path (str or os.PathLike), bytes, bytearray, \
+         memoryview, or a binary file object with .read()",
+        target.get_type().name()?
+    )))
+}
+
+#[pymethods]
+impl MARCReader {
+    #[new]
+    #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        marc_target: &Bound<'_, PyAny>,
+        to_unicode: bool,
+        force_utf8: bool,
+        hide_utf8_warnings: bool,
+        utf8_handling: String,
+        file_encoding: String,
+        permissive: bool,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let (source, file_handle) = choose_source(py, marc_target)?;
+        let settings = DecodeSettings {
+            to_unicode,
+            force_utf8,
+            hide_utf8_warnings,
+            utf8_handling,
+            file_encoding,
+        };
+        Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
+            source,
+            opts: settings.parse_options(),
+            settings,
+            framer: Framer::new(Recovery::SkipRecord),
+            queue: VecDeque::new(),
+            chunk: None,
+            exception: None,
+            fatal: false,
+            file_handle,
+            permissive,
+        }))
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        // As pymarc: after a fatal framing error the stream ends with the error still shown;
+        // at a normal end current_chunk is the empty read.
+        if self.fatal && self.queue.is_empty() {
+            return Err(PyStopIteration::new_err(()));
+        }
+        self.chunk = None;
+        self.exception = None;
+        if self.queue.is_empty() && !self.refill(py)? {
+            self.chunk = Some((Arc::new(Vec::new()), 0..0));
+            return Err(PyStopIteration::new_err(()));
+        }
+        match self.queue.pop_front() {
+            Some(item) => self.wrap(py, item),
+            None => Err(PyStopIteration::new_err(())),
+        }
+    }
+
+    /// The bytes of the record last returned (or that failed).
+    #[getter]
+    fn current_chunk<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.chunk
+            .as_ref()
+            .map(|(raw, r)| PyBytes::new(py, &raw[r.clone()]))
+    }
+
+    /// The exception for the last record, when it was returned as None.
+    #[getter]
+    fn current_exception(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.exception.as_ref().map(|e| e.clone_ref(py))
+    }
+
+    #[getter]
+    fn file_handle(&self, py: Python<'_>) -> Py<PyAny> {
+        self.file_handle.clone_ref(py)
+    }
+
+    #[getter]
+    fn to_unicode(&self) -> bool {
+        self.settings.to_unicode
+    }
+
+    #[getter]
+    fn force_utf8(&self) -> bool {
+        self.settings.force_utf8
+    }
+
+    #[getter]
+    fn hide_utf8_warnings(&self) -> bool {
+        self.settings.hide_utf8_warnings
+    }
+
+    #[getter]
+    fn utf8_handling(&self) -> &str {
+        &self.settings.utf8_handling
+    }
+
+    #[getter]
+    fn file_encoding(&self) -> &str {
+        &self.settings.file_encoding
+    }
+
+    /// Close the source: the Python file object if one was given (as pymarc), else the
+    /// file fastmarc opened. Records not yet returned are dropped.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.queue.clear();
+        if let Source::PyFile { obj, .. } = &self.source {
+            obj.bind(py).call_method0(intern!(py, "close"))?;
+        }
+        self.source = Source::Closed;
+        Ok(())
+    }
+}

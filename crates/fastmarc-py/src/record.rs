@@ -1,0 +1,1095 @@
+//! `fastmarc.Record`: pymarc's Record, backed lazily by a parsed core record.
+//!
+//! A record from a reader holds the parsed core record (`core`) and nothing else: no field
+//! objects, no leader object. The hot properties (`title`, `author`, `isbn`, …), `str()` and
+//! `as_marc()` are computed from it in Rust. The first time anyone touches `fields` (or a
+//! method that returns fields), the field objects are made once; from then on the Python
+//! list is the truth and mutation works exactly as in pymarc.
+
+use crate::errors::to_pymarc_error;
+use crate::field::{make_indicators, Field};
+use crate::pyobjects::{exception_class, leader_class, raw_field_class};
+use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
+use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
+use pyo3::exceptions::{PyKeyError, PyStopIteration, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use std::sync::Arc;
+
+/// How a reader or `Record(data=...)` turns bytes into text (pymarc's keyword arguments).
+#[derive(Clone, Debug)]
+pub struct DecodeSettings {
+    pub to_unicode: bool,
+    pub force_utf8: bool,
+    pub hide_utf8_warnings: bool,
+    pub utf8_handling: String,
+    pub file_encoding: String,
+}
+
+impl Default for DecodeSettings {
+    fn default() -> Self {
+        DecodeSettings {
+            to_unicode: true,
+            force_utf8: false,
+            hide_utf8_warnings: false,
+            utf8_handling: "strict".into(),
+            file_encoding: "iso8859-1".into(),
+        }
+    }
+}
+
+impl DecodeSettings {
+    fn utf8_errors(&self) -> Option<Utf8Errors> {
+        match self.utf8_handling.as_str() {
+            "strict" => Some(Utf8Errors::Strict),
+            "replace" => Some(Utf8Errors::Replace),
+            "ignore" => Some(Utf8Errors::Ignore),
+            _ => None,
+        }
+    }
+
+    /// True when the core decoders do everything; otherwise the core keeps raw bytes and
+    /// Python's codecs decode them when the record is wrapped.
+    pub fn native(&self) -> bool {
+        self.to_unicode && self.file_encoding == "iso8859-1" && self.utf8_errors().is_some()
+    }
+
+    /// Core parse options: lenient structure, as pymarc.
+    pub fn parse_options(&self) -> ParseOptions {
+        if self.native() {
+            ParseOptions {
+                decoding: if self.force_utf8 {
+                    Decoding::Utf8
+                } else {
+                    Decoding::Auto
+                },
+                utf8_errors: self.utf8_errors().unwrap_or_default(),
+                strict: false,
+            }
+        } else {
+            ParseOptions {
+                decoding: Decoding::Raw,
+                utf8_errors: Utf8Errors::Strict,
+                strict: false,
+            }
+        }
+    }
+}
+
+/// The record's leader: the parsed bytes until someone asks for a `Leader` object.
+pub enum LeaderSlot {
+    Native(CoreLeader),
+    Py(Py<PyAny>),
+}
+
+#[pyclass(subclass, module = "fastmarc.record", name = "Record")]
+pub struct Record {
+    /// The parsed record, the truth while `fields` is `None`.
+    core: Option<Arc<CoreRecord>>,
+    /// The field list once materialised (or set by the user).
+    fields: Option<Py<PyAny>>,
+    leader: LeaderSlot,
+    #[pyo3(get, set)]
+    pos: isize,
+    #[pyo3(get, set)]
+    force_utf8: bool,
+    #[pyo3(get, set)]
+    to_unicode: bool,
+    iter_pos: usize,
+}
+
+fn raw_bytes(s: &str) -> Vec<u8> {
+    // Raw records hold one char per original byte.
+    s.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// pymarc's directory tag: zero-padded number for digit tags, else right-aligned in three.
+fn directory_tag(tag: &str) -> String {
+    if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit()) {
+        match tag.parse::<u64>() {
+            Ok(n) => format!("{n:03}"),
+            Err(_) => tag.to_string(),
+        }
+    } else {
+        format!("{tag:>3}")
+    }
+}
+
+impl Record {
+    /// Wrap a record parsed with `settings` (called by readers with the GIL held; cheap on
+    /// the native path: no Python object but the record itself).
+    pub fn from_core(
+        py: Python<'_>,
+        core: CoreRecord,
+        settings: &DecodeSettings,
+    ) -> PyResult<Record> {
+        let mut r = Record {
+            leader: LeaderSlot::Native(*core.leader()),
+            core: None,
+            fields: None,
+            pos: 0,
+            force_utf8: settings.force_utf8,
+            to_unicode: settings.to_unicode,
+            iter_pos: 0,
+        };
+        if settings.native() {
+            r.core = Some(Arc::new(core));
+        } else {
+            r.fields = Some(
+                materialize_with_codecs(py, &core, settings)?
+                    .into_any()
+                    .unbind(),
+            );
+        }
+        Ok(r)
+    }
+
+    /// The fields list, made from the core record the first time.
+    pub fn fields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.fields.is_none() {
+            let list = PyList::empty(py);
+            if let Some(core) = self.core.take() {
+                for i in 0..core.len() {
+                    list.append(Py::new(py, Field::lazy(py, &core, i))?)?;
+                }
+            }
+            self.fields = Some(list.into_any().unbind());
+        }
+        Ok(self.fields.as_ref().expect("set above").bind(py).clone())
+    }
+
+    /// The core record, while no field objects exist.
+    fn lazy(&self) -> Option<&Arc<CoreRecord>> {
+        if self.fields.is_none() {
+            self.core.as_ref()
+        } else {
+            None
+        }
+    }
+
+    fn leader_string(&self, py: Python<'_>) -> PyResult<String> {
+        match &self.leader {
+            LeaderSlot::Native(l) => Ok(l.as_str().to_string()),
+            LeaderSlot::Py(o) => o.bind(py).str()?.extract(),
+        }
+    }
+
+    fn leader_char(&self, py: Python<'_>, pos: usize) -> PyResult<Option<char>> {
+        Ok(self.leader_string(py)?.chars().nth(pos))
+    }
+
+    /// pymarc's `as_marc` marks the record Unicode before serialising.
+    fn mark_unicode(&mut self, py: Python<'_>) -> PyResult<()> {
+        match &mut self.leader {
+            LeaderSlot::Native(l) => l.set_character_coding_scheme(b'a'),
+            LeaderSlot::Py(o) => {
+                let obj = o.bind(py).clone();
+                if obj.is_instance(leader_class(py)?)? {
+                    obj.setattr(intern!(py, "coding_scheme"), "a")?;
+                } else {
+                    let s: String = obj.str()?.extract()?;
+                    let chars: Vec<char> = s.chars().collect();
+                    let mut out: String = chars.iter().take(9).collect();
+                    out.push('a');
+                    out.extend(chars.iter().skip(10));
+                    self.leader = LeaderSlot::Py(PyString::new(py, &out).into_any().unbind());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first field with `tag` (materialising the fields).
+    fn first_field<'py>(
+        &mut self,
+        py: Python<'py>,
+        tag: &str,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let fields = self.fields_obj(py)?;
+        for f in fields.try_iter()? {
+            let f = f?;
+            if field_tag_is(&f, tag)? {
+                return Ok(Some(f));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `field.get(code)` for any field object, as an optional Python value.
+    fn field_get<'py>(
+        field: &Bound<'py, PyAny>,
+        code: &str,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = field.call_method1(intern!(field.py(), "get"), (code,))?;
+        Ok(if v.is_none() { None } else { Some(v) })
+    }
+
+    fn joined_a_b(&mut self, py: Python<'_>, tag: &str) -> PyResult<Option<Py<PyAny>>> {
+        if let Some(core) = self.lazy() {
+            let t = if tag == "245" {
+                core.title()
+            } else {
+                core.issn_title()
+            };
+            return Ok(t.map(|t| PyString::new(py, &t).into_any().unbind()));
+        }
+        let Some(f) = self.first_field(py, tag)? else {
+            return Ok(None);
+        };
+        let Some(a) = Self::field_get(&f, "a")? else {
+            return Ok(None);
+        };
+        if !a.is_truthy()? {
+            return Ok(Some(a.unbind()));
+        }
+        match Self::field_get(&f, "b")? {
+            Some(b) if b.is_truthy()? => {
+                let joined = format!("{} {}", a.str()?.to_str()?, b.str()?.to_str()?);
+                Ok(Some(PyString::new(py, &joined).into_any().unbind()))
+            }
+            _ => Ok(Some(a.unbind())),
+        }
+    }
+
+    fn formatted_first(&mut self, py: Python<'_>, tags: &[&str]) -> PyResult<Option<String>> {
+        if let Some(core) = self.lazy() {
+            return Ok(tags
+                .iter()
+                .find_map(|t| core.get(t))
+                .map(|f| f.format_field()));
+        }
+        for t in tags {
+            if let Some(f) = self.first_field(py, t)? {
+                return Ok(Some(
+                    f.call_method0(intern!(py, "format_field"))?.extract()?,
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    fn fields_with_tags<'py>(
+        &mut self,
+        py: Python<'py>,
+        tags: &[&str],
+    ) -> PyResult<Bound<'py, PyList>> {
+        let fields = self.fields_obj(py)?;
+        let out = PyList::empty(py);
+        for f in fields.try_iter()? {
+            let f = f?;
+            let tag = field_tag(&f)?;
+            if tags.iter().any(|t| *t == tag) {
+                out.append(f)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn publisher_part(&mut self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        for f in self.fields_with_tags(py, &["260", "264"])?.iter() {
+            let tag = field_tag(&f)?;
+            if tag == "260" {
+                return Ok(f.call_method1(intern!(py, "get"), (code,))?.unbind());
+            }
+            if tag == "264" {
+                let ind2 = f.getattr(intern!(py, "indicator2"))?;
+                if str_is(&ind2, "1")? {
+                    return Ok(f.call_method1(intern!(py, "get"), (code,))?.unbind());
+                }
+            }
+        }
+        Ok(py.None())
+    }
+
+    /// Serialise with the GIL released when the record is still only the core record.
+    fn as_marc_lazy(&self, py: Python<'_>, core: Arc<CoreRecord>) -> PyResult<Vec<u8>> {
+        let leader = self.leader_string(py)?;
+        let mut bytes = py
+            .detach(move || fastmarc::iso2709::record_to_bytes(&core))
+            .map_err(|e| crate::errors::value_error(&e))?;
+        // The core writes its own leader; pymarc keeps the record's positions 5-11 and 17-23.
+        let lb = leader.as_bytes();
+        if lb.len() == 24 && leader.is_ascii() {
+            bytes[5..12].copy_from_slice(&lb[5..12]);
+            bytes[17..24].copy_from_slice(&lb[17..24]);
+        }
+        Ok(bytes)
+    }
+
+    fn as_marc_generic(&mut self, py: Python<'_>, utf8: bool) -> PyResult<Vec<u8>> {
+        let encoding = if utf8 { "utf-8" } else { "iso8859-1" };
+        let fields = self.fields_obj(py)?;
+        let raw_cls = raw_field_class(py)?;
+        let mut data: Vec<u8> = Vec::new();
+        let mut directory: Vec<u8> = Vec::new();
+        for f in fields.try_iter()? {
+            let f = f?;
+            let start = data.len();
+            let exact_field = f.get_type().is(py.get_type::<Field>());
+            if exact_field && utf8 {
+                f.cast::<Field>()?.borrow().marc_utf8(py, &mut data)?;
+            } else {
+                let chunk = if f.is_instance(raw_cls)? {
+                    f.call_method0(intern!(py, "as_marc"))?
+                } else {
+                    let kw = PyDict::new(py);
+                    kw.set_item("encoding", encoding)?;
+                    f.call_method(intern!(py, "as_marc"), (), Some(&kw))?
+                };
+                data.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
+            }
+            let len = data.len() - start;
+            if len > fastmarc::iso2709::MAX_FIELD_LEN {
+                return Err(PyValueError::new_err(format!(
+                    "field {} is {len} bytes, too long for ISO 2709 (at most 9,999)",
+                    field_tag(&f)?
+                )));
+            }
+            let entry = format!("{}{len:04}{start:05}", directory_tag(&field_tag(&f)?));
+            encode_into(py, &entry, encoding, &mut directory)?;
+        }
+        directory.push(0x1e);
+        data.push(0x1d);
+        let base = 24 + directory.len();
+        let total = base + data.len();
+        if total > fastmarc::iso2709::MAX_RECORD_LEN {
+            return Err(PyValueError::new_err(format!(
+                "record is {total} bytes, too long for ISO 2709 (at most 99,999)"
+            )));
+        }
+        let leader: Vec<char> = self.leader_string(py)?.chars().collect();
+        let mid: String = leader.iter().skip(5).take(7).collect();
+        let tail: String = leader.iter().skip(17).collect();
+        let mut out = Vec::with_capacity(total);
+        encode_into(
+            py,
+            &format!("{total:05}{mid}{base:05}{tail}"),
+            encoding,
+            &mut out,
+        )?;
+        out.extend_from_slice(&directory);
+        out.extend_from_slice(&data);
+        Ok(out)
+    }
+}
+
+fn encode_into(py: Python<'_>, s: &str, encoding: &str, out: &mut Vec<u8>) -> PyResult<()> {
+    if encoding == "utf-8" || s.is_ascii() {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        let b = PyString::new(py, s).call_method1(intern!(py, "encode"), (encoding,))?;
+        out.extend_from_slice(b.cast::<PyBytes>()?.as_bytes());
+    }
+    Ok(())
+}
+
+fn str_is(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
+    match obj.cast::<PyString>() {
+        Ok(p) => Ok(p.to_str()? == s),
+        Err(_) => obj.eq(s),
+    }
+}
+
+/// A field object's tag as a Rust string (fast for our own Field class).
+pub fn field_tag(f: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(field) = f.cast::<Field>() {
+        return Ok(field.borrow().tag.clone());
+    }
+    f.getattr(intern!(f.py(), "tag"))?.str()?.extract()
+}
+
+fn field_tag_is(f: &Bound<'_, PyAny>, tag: &str) -> PyResult<bool> {
+    if let Ok(field) = f.cast::<Field>() {
+        return Ok(field.borrow().tag == tag);
+    }
+    str_is(&f.getattr(intern!(f.py(), "tag"))?, tag)
+}
+
+/// Field objects for a record whose bytes the core kept raw: RawField with bytes
+/// (`to_unicode=False`), or text decoded with Python's codecs (`file_encoding`,
+/// unusual `utf8_handling`), as pymarc decodes.
+fn materialize_with_codecs<'py>(
+    py: Python<'py>,
+    core: &CoreRecord,
+    s: &DecodeSettings,
+) -> PyResult<Bound<'py, PyList>> {
+    let leader_a = core.leader().character_coding_scheme() == b'a';
+    let utf8 = leader_a || s.force_utf8;
+    let encoding = if utf8 {
+        "utf-8"
+    } else {
+        s.file_encoding.as_str()
+    };
+    let decode = |bytes: &[u8], errors: &str| -> PyResult<Bound<'py, PyAny>> {
+        PyBytes::new(py, bytes).call_method1(intern!(py, "decode"), (encoding, errors))
+    };
+    let decode_subfield = |bytes: &[u8]| -> PyResult<Bound<'py, PyAny>> {
+        if utf8 {
+            decode(bytes, &s.utf8_handling)
+        } else if encoding == "iso8859-1" {
+            crate::marc8::marc8_to_unicode(py, bytes, s.hide_utf8_warnings)
+                .map(|t| PyString::new(py, &t).into_any())
+        } else {
+            decode(bytes, "strict")
+        }
+    };
+    let raw_cls = raw_field_class(py)?;
+    let list = PyList::empty(py);
+    for f in core.fields() {
+        let tag = f.tag().as_str().to_string();
+        let field = if let Some(d) = f.data() {
+            let bytes = raw_bytes(d);
+            let data = if s.to_unicode {
+                decode(&bytes, "strict")?
+            } else {
+                PyBytes::new(py, &bytes).into_any()
+            };
+            let kw = PyDict::new(py);
+            kw.set_item("tag", &tag)?;
+            kw.set_item("data", data)?;
+            if s.to_unicode {
+                py.get_type::<Field>().call((), Some(&kw))?
+            } else {
+                raw_cls.call((), Some(&kw))?
+            }
+        } else {
+            let [i1, i2] = f.indicators();
+            let subs = PyList::empty(py);
+            for sf in f.subfields() {
+                let bytes = raw_bytes(sf.value);
+                let value = if s.to_unicode {
+                    decode_subfield(&bytes)?
+                } else {
+                    PyBytes::new(py, &bytes).into_any()
+                };
+                let code = PyString::new(py, &sf.code.to_string()).into_any();
+                subs.append(crate::pyobjects::subfield_class(py)?.call1((code, value))?)?;
+            }
+            let a = PyString::new(py, &i1.to_string()).into_any();
+            let b = PyString::new(py, &i2.to_string()).into_any();
+            let kw = PyDict::new(py);
+            kw.set_item("tag", &tag)?;
+            kw.set_item("indicators", make_indicators(py, &a, &b)?)?;
+            kw.set_item("subfields", subs)?;
+            if s.to_unicode {
+                py.get_type::<Field>().call((), Some(&kw))?
+            } else {
+                raw_cls.call((), Some(&kw))?
+            }
+        };
+        list.append(field)?;
+    }
+    Ok(list)
+}
+
+/// Parse one record's bytes as pymarc's `Record(data=...)` would.
+pub fn parse_pymarc(
+    py: Python<'_>,
+    data: &[u8],
+    settings: &DecodeSettings,
+) -> PyResult<CoreRecord> {
+    let opts = settings.parse_options();
+    let owned = data.to_vec();
+    py.detach(move || {
+        let mut rec = CoreRecord::new();
+        fastmarc::iso2709::parse_record(&owned, &opts, &mut rec).map(|_| rec)
+    })
+    .map_err(|e| to_pymarc_error(py, &e, data))
+}
+
+fn default_leader() -> String {
+    " ".repeat(24)
+}
+
+#[pymethods]
+impl Record {
+    #[new]
+    #[pyo3(signature = (
+        data = None,
+        fields = None,
+        to_unicode = true,
+        force_utf8 = false,
+        hide_utf8_warnings = false,
+        utf8_handling = "strict".to_string(),
+        leader = default_leader(),
+        file_encoding = "iso8859-1".to_string()
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        data: Option<Bound<'_, PyAny>>,
+        fields: Option<Bound<'_, PyAny>>,
+        to_unicode: bool,
+        force_utf8: bool,
+        hide_utf8_warnings: bool,
+        utf8_handling: String,
+        leader: String,
+        file_encoding: String,
+    ) -> PyResult<Self> {
+        let chars: Vec<char> = leader.chars().collect();
+        let take = |a: usize, b: usize| -> String {
+            chars.iter().skip(a).take(b.saturating_sub(a)).collect()
+        };
+        let fixed = format!("{}22{}4500", take(0, 10), take(12, 20));
+        let mut r = Record {
+            leader: LeaderSlot::Py(PyString::new(py, &fixed).into_any().unbind()),
+            core: None,
+            fields: None,
+            pos: 0,
+            force_utf8,
+            to_unicode,
+            iter_pos: 0,
+        };
+        r.leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
+            Ok(l) => LeaderSlot::Native(l),
+            Err(_) => LeaderSlot::Py(leader_class(py)?.call1((fixed,))?.unbind()),
+        };
+        if let Some(f) = fields.filter(|f| f.is_truthy().unwrap_or(false)) {
+            r.fields = Some(f.unbind());
+        } else if let Some(d) = data.filter(|d| d.len().map(|n| n > 0).unwrap_or(false)) {
+            let settings = DecodeSettings {
+                to_unicode,
+                force_utf8,
+                hide_utf8_warnings,
+                utf8_handling,
+                file_encoding,
+            };
+            r.decode_marc_inner(py, &d, &settings)?;
+        } else if force_utf8 {
+            r.mark_unicode(py)?;
+        }
+        Ok(r)
+    }
+
+    #[pyo3(signature = (marc, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), encoding = "iso8859-1".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn decode_marc(
+        &mut self,
+        py: Python<'_>,
+        marc: &Bound<'_, PyAny>,
+        to_unicode: bool,
+        force_utf8: bool,
+        hide_utf8_warnings: bool,
+        utf8_handling: String,
+        encoding: String,
+    ) -> PyResult<()> {
+        let settings = DecodeSettings {
+            to_unicode,
+            force_utf8: force_utf8 || self.force_utf8,
+            hide_utf8_warnings,
+            utf8_handling,
+            file_encoding: encoding,
+        };
+        self.decode_marc_inner(py, marc, &settings)
+    }
+
+    #[getter(leader)]
+    fn get_leader(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if let LeaderSlot::Native(l) = &self.leader {
+            let obj = leader_class(py)?.call1((l.as_str(),))?.unbind();
+            self.leader = LeaderSlot::Py(obj);
+        }
+        match &self.leader {
+            LeaderSlot::Py(o) => Ok(o.clone_ref(py)),
+            LeaderSlot::Native(_) => unreachable!("replaced above"),
+        }
+    }
+
+    #[setter(leader)]
+    fn set_leader(&mut self, value: Py<PyAny>) {
+        self.leader = LeaderSlot::Py(value);
+    }
+
+    #[getter(fields)]
+    fn get_fields_attr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.fields_obj(py)
+    }
+
+    #[setter(fields)]
+    fn set_fields_attr(&mut self, value: Py<PyAny>) {
+        self.core = None;
+        self.fields = Some(value);
+    }
+
+    fn __str__(&mut self, py: Python<'_>) -> PyResult<String> {
+        let mut out = format!("=LDR  {}\n", self.leader_string(py)?);
+        if let Some(core) = self.lazy() {
+            for f in core.fields() {
+                out.push_str(&fastmarc::text::field_to_text(&f));
+                out.push('\n');
+            }
+            return Ok(out);
+        }
+        let fields = self.fields_obj(py)?;
+        for f in fields.try_iter()? {
+            let f = f?;
+            match f.cast::<Field>() {
+                Ok(field) if f.get_type().is(py.get_type::<Field>()) => {
+                    out.push_str(&field.borrow().text(py)?)
+                }
+                _ => out.push_str(f.str()?.to_str()?),
+            }
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    #[pyo3(signature = (tag, default = None))]
+    fn get(
+        &mut self,
+        py: Python<'_>,
+        tag: &str,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        Ok(match self.first_field(py, tag)? {
+            Some(f) => f.unbind(),
+            None => default.unwrap_or_else(|| py.None()),
+        })
+    }
+
+    fn __getitem__(&mut self, py: Python<'_>, tag: &str) -> PyResult<Py<PyAny>> {
+        self.first_field(py, tag)?
+            .map(|f| f.unbind())
+            .ok_or_else(|| PyKeyError::new_err(()))
+    }
+
+    fn __contains__(&mut self, py: Python<'_>, tag: &str) -> PyResult<bool> {
+        if let Some(core) = self.lazy() {
+            return Ok(core.position(tag).is_some());
+        }
+        Ok(self.first_field(py, tag)?.is_some())
+    }
+
+    fn __iter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
+        slf.iter_pos = 0;
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let fields = self.fields_obj(py)?;
+        if self.iter_pos >= fields.len()? {
+            return Err(PyStopIteration::new_err(()));
+        }
+        self.iter_pos += 1;
+        Ok(fields.get_item(self.iter_pos - 1)?.unbind())
+    }
+
+    #[pyo3(signature = (*fields))]
+    fn add_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let list = self.fields_obj(py)?;
+        list.call_method1(intern!(py, "extend"), (fields,))?;
+        Ok(())
+    }
+
+    #[pyo3(signature = (*fields))]
+    fn add_grouped_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.add_sorted(py, fields, true)
+    }
+
+    #[pyo3(signature = (*fields))]
+    fn add_ordered_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.add_sorted(py, fields, false)
+    }
+
+    #[pyo3(signature = (*fields))]
+    fn remove_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let list = self.fields_obj(py)?;
+        for f in fields.iter() {
+            if let Err(e) = list.call_method1(intern!(py, "remove"), (f,)) {
+                if e.is_instance_of::<PyValueError>(py) {
+                    return Err(PyErr::from_value(
+                        exception_class(py, "FieldNotFound")?.call0()?,
+                    ));
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    #[pyo3(signature = (*tags))]
+    fn remove_fields(&mut self, py: Python<'_>, tags: Vec<String>) -> PyResult<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let list = self.fields_obj(py)?;
+        let keep = PyList::empty(py);
+        for f in list.try_iter()? {
+            let f = f?;
+            let tag = field_tag(&f)?;
+            if !tags.contains(&tag) {
+                keep.append(f)?;
+            }
+        }
+        let all = pyo3::types::PySlice::full(py);
+        list.set_item(all, keep)?;
+        Ok(())
+    }
+
+    #[pyo3(signature = (*args))]
+    fn get_fields<'py>(
+        &mut self,
+        py: Python<'py>,
+        args: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if args.is_empty() {
+            return self.fields_obj(py);
+        }
+        let tags: Vec<&str> = args.iter().map(String::as_str).collect();
+        Ok(self.fields_with_tags(py, &tags)?.into_any())
+    }
+
+    fn get_linked_fields<'py>(
+        &mut self,
+        py: Python<'py>,
+        field: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let num = field.call_method0(intern!(py, "linkage_occurrence_num"))?;
+        let out = PyList::empty(py);
+        for f in self.fields_with_tags(py, &["880"])?.iter() {
+            let n = f.call_method0(intern!(py, "linkage_occurrence_num"))?;
+            if n.eq(&num)? {
+                out.append(f)?;
+            }
+        }
+        if !num.is_none() && out.is_empty() {
+            return Err(PyErr::from_value(
+                exception_class(py, "MissingLinkedFields")?.call1((field,))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn as_marc<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        if self.to_unicode {
+            self.mark_unicode(py)?;
+        }
+        let utf8 = self.leader_char(py, 9)? == Some('a') || self.force_utf8;
+        let bytes = match self.lazy().cloned() {
+            Some(core) if utf8 => self.as_marc_lazy(py, core)?,
+            _ => self.as_marc_generic(py, utf8)?,
+        };
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn as_marc21<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.as_marc(py)
+    }
+
+    fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("leader", self.leader_string(py)?)?;
+        let out = PyList::empty(py);
+        let fields = self.fields_obj(py)?;
+        for f in fields.try_iter()? {
+            let f = f?;
+            let tag = f.getattr(intern!(py, "tag"))?;
+            let entry = PyDict::new(py);
+            if f.getattr(intern!(py, "control_field"))?.is_truthy()? {
+                entry.set_item(tag, f.getattr(intern!(py, "data"))?)?;
+            } else {
+                let body = PyDict::new(py);
+                body.set_item("ind1", f.getattr(intern!(py, "indicator1"))?)?;
+                body.set_item("ind2", f.getattr(intern!(py, "indicator2"))?)?;
+                let subs = PyList::empty(py);
+                for s in f.getattr(intern!(py, "subfields"))?.try_iter()? {
+                    let s = s?;
+                    let one = PyDict::new(py);
+                    one.set_item(
+                        s.getattr(intern!(py, "code"))?,
+                        s.getattr(intern!(py, "value"))?,
+                    )?;
+                    subs.append(one)?;
+                }
+                body.set_item("subfields", subs)?;
+                entry.set_item(tag, body)?;
+            }
+            out.append(entry)?;
+        }
+        d.set_item("fields", out)?;
+        Ok(d)
+    }
+
+    #[pyo3(signature = (**kwargs))]
+    fn as_json(
+        &mut self,
+        py: Python<'_>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let d = self.as_dict(py)?;
+        Ok(py
+            .import("json")?
+            .call_method("dumps", (d,), kwargs)?
+            .unbind())
+    }
+
+    fn __copy__(&self, py: Python<'_>) -> PyResult<Record> {
+        self.copy_with(|o| Ok(o.clone_ref(py)))
+    }
+
+    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Record> {
+        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
+        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
+    }
+
+    /// Pickle as the record's ISO 2709 bytes plus its flags (what pymarc users send to
+    /// worker processes).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let mut copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
+        let bytes = copy.as_marc(py)?;
+        let me = slf.borrow();
+        let kw = (bytes, py.None(), me.to_unicode, me.force_utf8);
+        Ok((py.get_type::<Record>().into_any(), kw.into_pyobject(py)?))
+    }
+
+    #[getter]
+    fn title(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.joined_a_b(py, "245")?.unwrap_or_else(|| py.None()))
+    }
+
+    #[getter]
+    fn issn_title(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.joined_a_b(py, "222")?.unwrap_or_else(|| py.None()))
+    }
+
+    #[getter]
+    fn isbn(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
+        if let Some(core) = self.lazy() {
+            return Ok(core.isbn());
+        }
+        let Some(f) = self.first_field(py, "020")? else {
+            return Ok(None);
+        };
+        match Self::field_get(&f, "a")? {
+            Some(a) if a.is_truthy()? => Ok(fastmarc::record::extract_isbn(a.str()?.to_str()?)),
+            _ => Ok(None),
+        }
+    }
+
+    #[getter]
+    fn issn(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.subfield_of_first(py, "022", "a")
+    }
+
+    #[getter]
+    fn issnl(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.subfield_of_first(py, "022", "l")
+    }
+
+    #[getter]
+    fn sudoc(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.formatted_first(py, &["086"])
+    }
+
+    #[getter]
+    fn author(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.formatted_first(py, &["100", "110", "111"])
+    }
+
+    #[getter]
+    fn uniformtitle(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.formatted_first(py, &["130", "240"])
+    }
+
+    #[getter]
+    fn series<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(py, &["440", "490", "800", "810", "811", "830"])
+    }
+
+    #[getter]
+    fn subjects<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(
+            py,
+            &[
+                "600", "610", "611", "630", "648", "650", "651", "653", "654", "655", "656", "657",
+                "658", "662", "690", "691", "696", "697", "698", "699",
+            ],
+        )
+    }
+
+    #[getter]
+    fn addedentries<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(
+            py,
+            &[
+                "700", "710", "711", "720", "730", "740", "752", "753", "754", "790", "791", "792",
+                "793", "796", "797", "798", "799",
+            ],
+        )
+    }
+
+    #[getter]
+    fn location<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(py, &["852"])
+    }
+
+    #[getter]
+    fn notes<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(
+            py,
+            &[
+                "500", "501", "502", "504", "505", "506", "507", "508", "510", "511", "513", "514",
+                "515", "516", "518", "520", "521", "522", "524", "525", "526", "530", "533", "534",
+                "535", "536", "538", "540", "541", "544", "545", "546", "547", "550", "552", "555",
+                "556", "561", "562", "563", "565", "567", "580", "581", "583", "584", "585", "586",
+                "590", "591", "592", "593", "594", "595", "596", "597", "598", "599",
+            ],
+        )
+    }
+
+    #[getter]
+    fn physicaldescription<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.fields_with_tags(py, &["300"])
+    }
+
+    #[getter]
+    fn publisher(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if let Some(core) = self.lazy() {
+            return Ok(lazy_publisher(py, core, 'b'));
+        }
+        self.publisher_part(py, "b")
+    }
+
+    #[getter]
+    fn pubyear(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if let Some(core) = self.lazy() {
+            return Ok(lazy_publisher(py, core, 'c'));
+        }
+        self.publisher_part(py, "c")
+    }
+}
+
+fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
+    for f in core.fields() {
+        let tag = f.tag();
+        if tag.as_str() == "260" || (tag.as_str() == "264" && f.indicator2() == '1') {
+            return match f.subfield(code) {
+                Some(v) => PyString::new(py, v).into_any().unbind(),
+                None => py.None(),
+            };
+        }
+    }
+    py.None()
+}
+
+impl Record {
+    fn decode_marc_inner(
+        &mut self,
+        py: Python<'_>,
+        marc: &Bound<'_, PyAny>,
+        settings: &DecodeSettings,
+    ) -> PyResult<()> {
+        let bytes: Vec<u8> = if let Ok(b) = marc.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else if let Ok(s) = marc.cast::<PyString>() {
+            s.to_str()?.as_bytes().to_vec()
+        } else {
+            marc.extract()?
+        };
+        let core = parse_pymarc(py, &bytes, settings)?;
+        let wrapped = Record::from_core(py, core, settings)?;
+        self.leader = wrapped.leader;
+        let had_fields = match &self.fields {
+            Some(f) => f.bind(py).is_truthy()?,
+            None => self.core.as_ref().is_some_and(|c| !c.is_empty()),
+        };
+        if had_fields {
+            let mine = self.fields_obj(py)?;
+            let mut tmp = Record {
+                core: wrapped.core,
+                fields: wrapped.fields,
+                leader: LeaderSlot::Py(py.None()),
+                pos: 0,
+                force_utf8: false,
+                to_unicode: true,
+                iter_pos: 0,
+            };
+            let theirs = tmp.fields_obj(py)?;
+            mine.call_method1(intern!(py, "extend"), (theirs,))?;
+        } else {
+            self.core = wrapped.core;
+            self.fields = wrapped.fields;
+        }
+        Ok(())
+    }
+
+    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Record> {
+        Ok(Record {
+            core: self.core.clone(),
+            fields: self.fields.as_ref().map(&copy).transpose()?,
+            leader: match &self.leader {
+                LeaderSlot::Native(l) => LeaderSlot::Native(*l),
+                LeaderSlot::Py(o) => LeaderSlot::Py(copy(o)?),
+            },
+            pos: self.pos,
+            force_utf8: self.force_utf8,
+            to_unicode: self.to_unicode,
+            iter_pos: 0,
+        })
+    }
+
+    fn subfield_of_first(&mut self, py: Python<'_>, tag: &str, code: &str) -> PyResult<Py<PyAny>> {
+        let Some(f) = self.first_field(py, tag)? else {
+            return Ok(py.None());
+        };
+        if f.contains(code)? {
+            return Ok(f.get_item(code)?.unbind());
+        }
+        Ok(py.None())
+    }
+
+    /// pymarc's `add_grouped_field` (by hundreds) and `add_ordered_field` (by tag number).
+    fn add_sorted(
+        &mut self,
+        py: Python<'_>,
+        fields: &Bound<'_, PyTuple>,
+        grouped: bool,
+    ) -> PyResult<()> {
+        let list = self.fields_obj(py)?;
+        let key = |tag: &str| -> Option<u64> {
+            if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            if grouped {
+                tag[..1].parse().ok()
+            } else {
+                tag.parse().ok()
+            }
+        };
+        for f in fields.iter() {
+            let tag = field_tag(&f)?;
+            let n = match key(&tag) {
+                Some(n) if list.is_truthy()? => n,
+                _ => {
+                    list.call_method1(intern!(py, "append"), (&f,))?;
+                    continue;
+                }
+            };
+            let len = list.len()?;
+            for i in 0..len {
+                let other = list.get_item(i)?;
+                let other_key = key(&field_tag(&other)?);
+                match other_key {
+                    None => {
+                        list.call_method1(intern!(py, "insert"), (i, &f))?;
+                        break;
+                    }
+                    Some(k) if k > n => {
+                        list.call_method1(intern!(py, "insert"), (i, &f))?;
+                        break;
+                    }
+                    _ => {}
+                }
+                if i + 1 == len {
+                    list.call_method1(intern!(py, "append"), (&f,))?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
