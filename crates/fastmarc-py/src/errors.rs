@@ -1,23 +1,16 @@
 //! Core errors become the exceptions pymarc raises for the same input (phase 3 only: these
 //! functions need the GIL, so they run after a released section returns its plain errors).
+//!
+//! Where pymarc's exception comes from a failing Python operation (a `.decode()`, an
+//! `int()`), the same operation is re-run here on the same bytes, so type, message and
+//! positions are exactly pymarc's. This is the error path only; its cost does not matter.
 
 use crate::pyobjects::exception_class;
 use fastmarc::{Error, ErrorKind};
 use pyo3::exceptions::{PyIndexError, PyOSError, PyUnicodeDecodeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-
-fn unicode_error(
-    py: Python<'_>,
-    encoding: &std::ffi::CStr,
-    chunk: &[u8],
-    reason: &std::ffi::CStr,
-) -> PyErr {
-    let end = chunk.len().max(1).min(chunk.len());
-    match PyUnicodeDecodeError::new(py, encoding, chunk, 0..end, reason) {
-        Ok(e) => PyErr::from_value(e.into_any()),
-        Err(e) => e,
-    }
-}
+use pyo3::types::{PyBytes, PyString};
 
 fn pymarc_exception(py: Python<'_>, name: &str) -> PyErr {
     match exception_class(py, name).and_then(|c| c.call0()) {
@@ -26,36 +19,90 @@ fn pymarc_exception(py: Python<'_>, name: &str) -> PyErr {
     }
 }
 
+/// The error Python raises decoding `bytes` with `encoding` (strict).
+fn decode_error(py: Python<'_>, bytes: &[u8], encoding: &str) -> PyErr {
+    match PyBytes::new(py, bytes).call_method1(intern!(py, "decode"), (encoding,)) {
+        Err(e) => e,
+        Ok(_) => {
+            match PyUnicodeDecodeError::new(py, c"utf-8", bytes, 0..bytes.len(), c"invalid data") {
+                Ok(e) => PyErr::from_value(e.into_any()),
+                Err(e) => e,
+            }
+        }
+    }
+}
+
+/// The error Python's `int()` raises for this text.
+fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
+    match py.get_type::<pyo3::types::PyInt>().call1((value,)) {
+        Err(e) => e,
+        Ok(_) => PyValueError::new_err("invalid number"),
+    }
+}
+
+/// The bytes from `start` up to the next delimiter or terminator.
+fn text_at(chunk: &[u8], start: usize) -> &[u8] {
+    let rest = chunk.get(start..).unwrap_or(&[]);
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, 0x1d..=0x1f))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
 /// The exception pymarc 5.4.0 raises (or stores as `current_exception`) for this error.
-/// `chunk` is the record's bytes, for the exceptions that carry them.
-pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8]) -> PyErr {
+/// `chunk` is the record's bytes and `record_offset` where they start in the stream (error
+/// offsets are stream offsets).
+pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset: u64) -> PyErr {
     use ErrorKind::*;
+    let rel = err
+        .offset
+        .map_or(0, |o| o.saturating_sub(record_offset) as usize);
     match &err.kind {
         RecordLengthNotDigits => pymarc_exception(py, "RecordLengthInvalid"),
         // pymarc reads a too-short length's bytes and then finds no terminator (or too few).
         RecordLengthInvalid(n) if chunk.len() < *n => pymarc_exception(py, "TruncatedRecord"),
         RecordLengthInvalid(_) => pymarc_exception(py, "EndOfRecordNotFound"),
-        LeaderInvalid if chunk.len() < 24 => pymarc_exception(py, "RecordLeaderInvalid"),
         TruncatedRecord { .. } => pymarc_exception(py, "TruncatedRecord"),
         EndOfRecordNotFound => pymarc_exception(py, "EndOfRecordNotFound"),
-        LeaderInvalid | DirectoryNotAscii | IndicatorsInvalid { .. } => {
-            unicode_error(py, c"ascii", chunk, c"ordinal not in range(128)")
+        LeaderInvalid if chunk.len() < 24 => pymarc_exception(py, "RecordLeaderInvalid"),
+        LeaderInvalid => decode_error(py, &chunk[..24], "ascii"),
+        DirectoryNotAscii => {
+            let base = std::str::from_utf8(&chunk[12..17])
+                .ok()
+                .and_then(|s| s.trim().parse::<usize>().ok())
+                .unwrap_or(chunk.len());
+            let end = base.saturating_sub(1).clamp(24, chunk.len());
+            decode_error(py, &chunk[24..end], "ascii")
         }
-        InvalidUtf8 { .. } => unicode_error(py, c"utf-8", chunk, c"invalid utf-8"),
-        InvalidMarc8 { .. } => unicode_error(
-            py,
-            c"marc8_to_unicode",
-            chunk,
-            c"invalid multibyte character encoding",
-        ),
-        BaseAddressNotDigits | DirectoryEntryNotDigits { .. } => {
-            PyValueError::new_err(format!("invalid literal for int() with base 10: {err}"))
+        IndicatorsInvalid { .. } => decode_error(py, text_at(chunk, rel), "ascii"),
+        InvalidUtf8 { .. } => decode_error(py, text_at(chunk, rel), "utf-8"),
+        InvalidMarc8 { .. } => {
+            match crate::marc8::marc8_to_unicode(py, text_at(chunk, rel), true) {
+                Err(e) => e,
+                Ok(_) => PyValueError::new_err(err.to_string()),
+            }
+        }
+        BaseAddressNotDigits => int_error(py, PyBytes::new(py, &chunk[12..17]).into_any()),
+        DirectoryEntryNotDigits { .. } => {
+            let entry =
+                String::from_utf8_lossy(chunk.get(rel..rel + 12).unwrap_or(&[])).into_owned();
+            let (len, off) = (
+                entry.get(3..7).unwrap_or(""),
+                entry.get(7..12).unwrap_or(""),
+            );
+            let bad = if len.trim().parse::<u64>().is_err() {
+                len
+            } else {
+                off
+            };
+            int_error(py, PyString::new(py, bad).into_any())
         }
         BaseAddressNotFound => pymarc_exception(py, "BaseAddressNotFound"),
         BaseAddressInvalid(_) => pymarc_exception(py, "BaseAddressInvalid"),
         DirectoryLengthInvalid(_) => pymarc_exception(py, "RecordDirectoryInvalid"),
         NoFields => pymarc_exception(py, "NoFieldsFound"),
-        BadSubfieldCode { .. } => PyIndexError::new_err(err.to_string()),
+        BadSubfieldCode { .. } => PyIndexError::new_err("string index out of range"),
         Io(_, msg) => PyOSError::new_err(msg.clone()),
         // Errors only strict parsing or the other formats report.
         _ => PyValueError::new_err(err.to_string()),

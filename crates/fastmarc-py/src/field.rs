@@ -71,14 +71,6 @@ fn str_eq(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
     }
 }
 
-/// Python's `str.strip()` on a str object.
-fn py_strip(v: &Bound<'_, PyAny>) -> PyResult<String> {
-    match v.cast::<PyString>() {
-        Ok(s) => Ok(fastmarc::text::py_strip(s.to_str()?).to_string()),
-        Err(_) => v.call_method0(intern!(v.py(), "strip"))?.str()?.extract(),
-    }
-}
-
 pub fn make_indicators<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyAny>,
@@ -217,8 +209,12 @@ impl Field {
         let mut out = format!("={}  ", self.tag);
         if self.control_field {
             let d = self.data.bind(py);
-            if d.is_truthy()? {
-                out.push_str(&d.str()?.to_str()?.replace(' ', "\\"));
+            if let Ok(s) = d.cast::<PyString>() {
+                out.push_str(&s.to_str()?.replace(' ', "\\"));
+            } else if d.is_truthy()? {
+                // Whatever Python does with a non-str (bytes raise TypeError, as in pymarc).
+                let replaced = d.call_method1(intern!(py, "replace"), (" ", "\\"))?;
+                out.push_str(replaced.str()?.to_str()?);
             }
             return Ok(out);
         }
@@ -285,7 +281,16 @@ impl Field {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(&py_strip(&v)?);
+                match v.cast::<PyString>() {
+                    Ok(s) => out.push_str(fastmarc::text::py_strip(s.to_str()?)),
+                    Err(_) => {
+                        let stripped = v.call_method0(intern!(py, "strip"))?;
+                        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                            "sequence item {i}: expected str instance, {} found",
+                            stripped.get_type().name()?
+                        )));
+                    }
+                }
             }
         }
         Ok(Some(out))
@@ -761,8 +766,15 @@ impl Field {
         self.as_marc(py, encoding)
     }
 
-    fn format_field(&self, py: Python<'_>) -> PyResult<String> {
-        self.format_string(py)
+    fn format_field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let d = self.data.bind(py);
+        if self.control_field && d.is_truthy()? {
+            // pymarc returns the data object itself (bytes for raw fields).
+            return Ok(d.clone().unbind());
+        }
+        Ok(PyString::new(py, &self.format_string(py)?)
+            .into_any()
+            .unbind())
     }
 
     fn is_subject_field(&self) -> bool {

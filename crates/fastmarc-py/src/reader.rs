@@ -90,6 +90,8 @@ enum Source {
 /// One parsed record or error, with the bytes it came from (for `current_chunk`).
 struct Item {
     result: Result<CoreRecord, CoreError>,
+    /// Stream offset of the record's first byte.
+    offset: u64,
     raw: Arc<Vec<u8>>,
     range: Range<usize>,
 }
@@ -102,7 +104,7 @@ fn parse_batch(
     at_eof: bool,
     opts: &ParseOptions,
 ) -> (Vec<Item>, usize, bool) {
-    let mut found: Vec<(Result<CoreRecord, CoreError>, Range<usize>)> = Vec::new();
+    let mut found: Vec<(Result<CoreRecord, CoreError>, Range<usize>, u64)> = Vec::new();
     let mut consumed = 0;
     let mut need_more = false;
     while found.len() < BATCH_RECORDS {
@@ -118,7 +120,7 @@ fn parse_batch(
                 if r.is_err() {
                     framer.record_failed();
                 }
-                found.push((r.map(|_| rec), range));
+                found.push((r.map(|_| rec), range, offset));
                 consumed += len;
                 framer.consume(len);
             }
@@ -133,7 +135,8 @@ fn parse_batch(
                     .ok()
                     .and_then(|s| s.parse::<usize>().ok());
                 let end = consumed + claimed.unwrap_or(5).max(5).min(rest.len());
-                found.push((Err(e), consumed..end));
+                let offset = e.offset.unwrap_or(0);
+                found.push((Err(e), consumed..end, offset));
             }
             Step::NeedMore => {
                 need_more = true;
@@ -143,13 +146,14 @@ fn parse_batch(
         }
     }
     // One copy of this batch's bytes keeps every item's chunk available.
-    let lo = found.first().map_or(0, |(_, r)| r.start);
-    let hi = found.iter().map(|(_, r)| r.end).max().unwrap_or(lo);
+    let lo = found.first().map_or(0, |(_, r, _)| r.start);
+    let hi = found.iter().map(|(_, r, _)| r.end).max().unwrap_or(lo);
     let raw = Arc::new(input[lo..hi].to_vec());
     let items = found
         .into_iter()
-        .map(|(result, r)| Item {
+        .map(|(result, r, offset)| Item {
             result,
+            offset,
             raw: raw.clone(),
             range: r.start - lo..r.end - lo,
         })
@@ -245,7 +249,11 @@ impl MARCReader {
             Err(e) => {
                 self.fatal |= e.is_framing();
                 let chunk = &item.raw[item.range.clone()];
-                self.exception = Some(to_pymarc_error(py, &e, chunk).into_value(py).into_any());
+                self.exception = Some(
+                    to_pymarc_error(py, &e, chunk, item.offset)
+                        .into_value(py)
+                        .into_any(),
+                );
                 Ok(py.None())
             }
         }

@@ -245,8 +245,9 @@ impl Record {
         }
         match Self::field_get(&f, "b")? {
             Some(b) if b.is_truthy()? => {
-                let joined = format!("{} {}", a.str()?.to_str()?, b.str()?.to_str()?);
-                Ok(Some(PyString::new(py, &joined).into_any().unbind()))
+                // pymarc's `title += f" {subtitle}"`, with Python's own errors for bytes.
+                let tail = PyString::new(py, &format!(" {}", b.str()?.to_str()?));
+                Ok(Some(a.add(tail)?.unbind()))
             }
             _ => Ok(Some(a.unbind())),
         }
@@ -495,7 +496,7 @@ pub fn parse_pymarc(
         let mut rec = CoreRecord::new();
         fastmarc::iso2709::parse_record(&owned, &opts, &mut rec).map(|_| rec)
     })
-    .map_err(|e| to_pymarc_error(py, &e, data))
+    .map_err(|e| to_pymarc_error(py, &e, data, 0))
 }
 
 fn default_leader() -> String {
@@ -865,7 +866,12 @@ impl Record {
             return Ok(None);
         };
         match Self::field_get(&f, "a")? {
-            Some(a) if a.is_truthy()? => Ok(fastmarc::record::extract_isbn(a.str()?.to_str()?)),
+            Some(a) if a.is_truthy()? => match a.cast::<PyString>() {
+                Ok(s) => Ok(fastmarc::record::extract_isbn(s.to_str()?)),
+                Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(
+                    "cannot use a string pattern on a bytes-like object",
+                )),
+            },
             _ => Ok(None),
         }
     }

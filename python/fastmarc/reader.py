@@ -1,0 +1,143 @@
+"""Readers: MARC 21 (native), MARC-in-JSON and MARCMaker text (pymarc 5.4.0 API)."""
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from io import IOBase, StringIO
+
+from fastmarc._native import Field, MARCReader, Reader, Record
+from fastmarc._types import Indicators, Subfield
+from fastmarc.exceptions import PymarcException
+from fastmarc.leader import Leader
+
+
+def map_records(f: Callable, *files) -> None:
+    """Call `f` with every record read by a `MARCReader` from each of `files`, in order."""
+    for file in files:
+        for record in MARCReader(file):
+            f(record)
+
+
+def _text_source(target, encoding: str) -> IOBase:
+    """A text stream over `target`: a file object, a path, JSON/MARCMaker text, or bytes."""
+    if isinstance(target, IOBase):
+        return target
+    if isinstance(target, (bytes, bytearray)):
+        return StringIO(bytes(target).decode(encoding))
+    if isinstance(target, str) and os.path.exists(target):
+        return open(target, encoding=encoding)  # closed by the caller
+    return StringIO(target)
+
+
+def _first_item(mapping: dict) -> tuple:
+    """The first (key, value) of a MARC-in-JSON field object."""
+    for item in mapping.items():
+        return item
+    # IndexError as in pymarc; a StopIteration here would silently end iteration.
+    raise IndexError("empty field object in MARC-in-JSON record")
+
+
+class JSONReader(Reader):
+    """Reads MARC-in-JSON: one record object or an array of them.
+
+    `marc_target` is a file object, a path, or the JSON text itself (str or bytes, the
+    latter decoded with `encoding`). The whole document is loaded at once; `stream=True`
+    is accepted for pymarc compatibility and says so on stderr.
+    """
+
+    def __init__(self, marc_target, encoding: str = "utf-8", stream: bool = False) -> None:
+        self.encoding = encoding
+        self.file_handle = _text_source(marc_target, encoding)
+        if stream:
+            sys.stderr.write(
+                "Streaming not yet implemented, your data will be loaded into memory\n"
+            )
+        if self.file_handle is marc_target:
+            self.records = json.load(self.file_handle, strict=False)
+        else:
+            with self.file_handle:
+                self.records = json.load(self.file_handle, strict=False)
+        self.iter = self._record_dicts()
+
+    def _record_dicts(self) -> Iterator:
+        if hasattr(self.records, "__iter__") and not isinstance(self.records, dict):
+            return iter(self.records)
+        return iter([self.records])
+
+    def __iter__(self) -> "JSONReader":
+        self.iter = self._record_dicts()
+        return self
+
+    def __next__(self) -> Record:
+        record_dict = next(self.iter)
+        record = Record()
+        record.leader = Leader(record_dict["leader"])
+        for entry in record_dict["fields"]:
+            tag, content = _first_item(entry)
+            if hasattr(content, "update") and "subfields" in content:
+                subfields = [
+                    Subfield(code=code, value=value)
+                    for subfield in content["subfields"]
+                    for code, value in subfield.items()
+                ]
+                field = Field(
+                    tag=tag,
+                    subfields=subfields,
+                    indicators=Indicators(content["ind1"], content["ind2"]),
+                )
+            else:
+                field = Field(tag=tag, data=content)
+            record.add_field(field)
+        return record
+
+
+class MARCMakerReader(Reader):
+    """Reads the MARCMaker text form that `str(record)` and `TextWriter` produce.
+
+    Records are separated by a blank line; each line is `=TAG  ` followed by the leader,
+    control field data, or two indicators and `$`-prefixed subfields. `target` is a file
+    object, a path (opened with `encoding`), or the text itself. A line that cannot be
+    parsed raises `PymarcException` naming the line.
+    """
+
+    def __init__(self, target, encoding: str = "utf-8") -> None:
+        handle = _text_source(target, encoding)
+        content = handle.read()
+        # pymarc closes the handle, even one the caller passed in.
+        handle.close()
+        self.records = content.split("\n\n")
+        self.iter = iter(self.records)
+
+    def _parse_line(self, line: str) -> Leader | Field:
+        """One `=TAG  ...` line as a `Leader` or a `Field`."""
+        if line[0] != "=":
+            raise ValueError('Line should start with a "=".')
+        if line[4:6] != "  ":
+            raise ValueError("Tag should be separated from the rest of the field by two spaces.")
+        tag = line[1:4]
+        rest = line[6:]
+        if tag == "LDR":
+            return Leader(rest)
+        if tag < "010":
+            return Field(tag, data=rest)
+        # rest[2] is the "$" opening the first subfield; splitting after it avoids an
+        # empty first piece.
+        subfields = [Subfield(piece[:1], piece[1:]) for piece in rest[3:].split("$")]
+        return Field(tag, indicators=Indicators(rest[0], rest[1]), subfields=subfields)
+
+    def __iter__(self) -> "MARCMakerReader":
+        return self
+
+    def __next__(self) -> Record:
+        record = Record()
+        for line in next(self.iter).splitlines():
+            try:
+                parsed = self._parse_line(line)
+            except Exception as error:
+                raise PymarcException(f'Unable to parse line "{line}"') from error
+            if isinstance(parsed, Leader):
+                record.leader = parsed
+            else:
+                record.add_field(parsed)
+        return record

@@ -1,0 +1,113 @@
+"""Writers for MARC 21 (ISO 2709), MARCMaker text, MARCXML and MARC-in-JSON."""
+
+import json
+import xml.etree.ElementTree as ET
+from typing import IO
+
+from fastmarc._native import Record
+from fastmarc.exceptions import WriteNeedsRecord
+from fastmarc.marcxml import record_to_xml_node
+
+
+class Writer:
+    """Base writer: holds `file_handle` and rejects anything that is not a `Record`."""
+
+    def __init__(self, file_handle: IO) -> None:
+        self.file_handle = file_handle
+
+    def write(self, record: Record) -> None:
+        """Check that `record` is a `Record`; subclasses then write it."""
+        if not isinstance(record, Record):
+            raise WriteNeedsRecord
+
+    def close(self, close_fh: bool = True) -> None:
+        """Finish writing; also close the file handle unless `close_fh` is false."""
+        if close_fh and self.file_handle:
+            self.file_handle.close()
+        self.file_handle = None  # type: ignore[assignment]
+
+
+class JSONWriter(Writer):
+    """Writes a JSON array of MARC-in-JSON records to a text file.
+
+    The closing bracket is written by `close`, so the output is valid JSON only once the
+    writer is closed (use `close(close_fh=False)` to keep the handle open).
+    """
+
+    def __init__(self, file_handle: IO) -> None:
+        super().__init__(file_handle)
+        self.write_count = 0
+        if self.file_handle:
+            self.file_handle.write("[")
+
+    def write(self, record: Record) -> None:
+        """Append `record` to the array."""
+        Writer.write(self, record)
+        if self.file_handle:
+            if self.write_count > 0:
+                self.file_handle.write(",")
+            # One write per record instead of json.dump's many small ones; same text.
+            self.file_handle.write(json.dumps(record.as_dict(), separators=(",", ":")))
+            self.write_count += 1
+
+    def close(self, close_fh: bool = True) -> None:
+        """End the array, then close as `Writer.close` does."""
+        if self.file_handle:
+            self.file_handle.write("]")
+        Writer.close(self, close_fh)
+
+
+class MARCWriter(Writer):
+    """Writes records in MARC 21 transmission format to a binary file."""
+
+    def __init__(self, file_handle: IO) -> None:
+        super().__init__(file_handle)
+
+    def write(self, record: Record) -> None:
+        """Append `record.as_marc()` to the file."""
+        Writer.write(self, record)
+        if self.file_handle:
+            self.file_handle.write(record.as_marc())
+
+
+class TextWriter(Writer):
+    """Writes records in MARCMaker text form (`str(record)`), a blank line between them."""
+
+    def __init__(self, file_handle: IO) -> None:
+        super().__init__(file_handle)
+        self.write_count = 0
+
+    def write(self, record: Record) -> None:
+        """Append `str(record)` to the file."""
+        Writer.write(self, record)
+        if self.file_handle:
+            if self.write_count > 0:
+                self.file_handle.write("\n")
+            self.file_handle.write(str(record))
+            self.write_count += 1
+
+
+class XMLWriter(Writer):
+    """Writes a MARCXML `<collection>` to a binary file.
+
+    The closing tag is written by `close`, so the document is complete only once the
+    writer is closed.
+    """
+
+    def __init__(self, file_handle: IO) -> None:
+        super().__init__(file_handle)
+        if self.file_handle:
+            self.file_handle.write(b'<?xml version="1.0" encoding="UTF-8"?>')
+            self.file_handle.write(b'<collection xmlns="http://www.loc.gov/MARC21/slim">')
+
+    def write(self, record: Record) -> None:
+        """Append `record` as a UTF-8 `<record>` element."""
+        Writer.write(self, record)
+        if self.file_handle:
+            self.file_handle.write(ET.tostring(record_to_xml_node(record), encoding="utf-8"))
+
+    def close(self, close_fh: bool = True) -> None:
+        """End the collection, then close as `Writer.close` does."""
+        if self.file_handle:
+            self.file_handle.write(b"</collection>")
+        Writer.close(self, close_fh)
