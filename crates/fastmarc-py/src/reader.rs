@@ -14,11 +14,12 @@ use fastmarc::{Error as CoreError, Record as CoreRecord};
 use pyo3::exceptions::{PyStopIteration, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Records parsed per GIL release (bounded in bytes too, by the read size).
 const BATCH_RECORDS: usize = 256;
@@ -161,10 +162,11 @@ fn parse_batch(
     (items, consumed, need_more)
 }
 
-#[pyclass(extends = Reader, module = "fastmarc.reader", name = "MARCReader")]
-pub struct MARCReader {
+/// The reader's mutable state. It sits behind a mutex so that one reader shared by several
+/// threads hands each record to exactly one of them; the mutex is taken with the GIL
+/// released (`lock_py_attached`), so a thread waiting for it never blocks the interpreter.
+struct State {
     source: Source,
-    settings: DecodeSettings,
     opts: ParseOptions,
     framer: Framer,
     queue: VecDeque<Item>,
@@ -172,12 +174,27 @@ pub struct MARCReader {
     exception: Option<Py<PyAny>>,
     /// A framing error ended the stream.
     fatal: bool,
+}
+
+#[pyclass(frozen, extends = Reader, module = "fastmarc.reader", name = "MARCReader")]
+pub struct MARCReader {
+    state: Mutex<State>,
+    settings: DecodeSettings,
     file_handle: Py<PyAny>,
     #[pyo3(get)]
     permissive: bool,
 }
 
 impl MARCReader {
+    fn state(&self, py: Python<'_>) -> MutexGuard<'_, State> {
+        // A panic while parsing became a Python exception; the state is still usable.
+        self.state
+            .lock_py_attached(py)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
     /// Fill the queue; false when the source has nothing more.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
         let opts = self.opts;
@@ -233,11 +250,16 @@ impl MARCReader {
         }
     }
 
-    fn wrap(&mut self, py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
+    fn wrap(
+        &mut self,
+        py: Python<'_>,
+        item: Item,
+        settings: &DecodeSettings,
+    ) -> PyResult<Py<PyAny>> {
         self.chunk = Some((item.raw.clone(), item.range.clone()));
         match item.result {
             Ok(core) => {
-                match Record::from_core(py, core, &self.settings) {
+                match Record::from_core(py, core, settings) {
                     Ok(r) => Ok(Py::new(py, r)?.into_any()),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {
@@ -388,15 +410,18 @@ impl MARCReader {
             utf8_handling,
             file_encoding,
         };
-        Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
+        let state = State {
             source,
             opts: settings.parse_options(),
-            settings,
             framer: Framer::new(Recovery::SkipRecord),
             queue: VecDeque::new(),
             chunk: None,
             exception: None,
             fatal: false,
+        };
+        Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
+            state: Mutex::new(state),
+            settings,
             file_handle,
             permissive,
         }))
@@ -406,20 +431,21 @@ impl MARCReader {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut st = self.state(py);
         // As pymarc: after a fatal framing error the stream ends with the error still shown;
         // at a normal end current_chunk is the empty read.
-        if self.fatal && self.queue.is_empty() {
+        if st.fatal && st.queue.is_empty() {
             return Err(PyStopIteration::new_err(()));
         }
-        self.chunk = None;
-        self.exception = None;
-        if self.queue.is_empty() && !self.refill(py)? {
-            self.chunk = Some((Arc::new(Vec::new()), 0..0));
+        st.chunk = None;
+        st.exception = None;
+        if st.queue.is_empty() && !st.refill(py)? {
+            st.chunk = Some((Arc::new(Vec::new()), 0..0));
             return Err(PyStopIteration::new_err(()));
         }
-        match self.queue.pop_front() {
-            Some(item) => self.wrap(py, item),
+        match st.queue.pop_front() {
+            Some(item) => st.wrap(py, item, &self.settings),
             None => Err(PyStopIteration::new_err(())),
         }
     }
@@ -427,7 +453,8 @@ impl MARCReader {
     /// The bytes of the record last returned (or that failed).
     #[getter]
     fn current_chunk<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.chunk
+        self.state(py)
+            .chunk
             .as_ref()
             .map(|(raw, r)| PyBytes::new(py, &raw[r.clone()]))
     }
@@ -435,7 +462,7 @@ impl MARCReader {
     /// The exception for the last record, when it was returned as None.
     #[getter]
     fn current_exception(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.exception.as_ref().map(|e| e.clone_ref(py))
+        self.state(py).exception.as_ref().map(|e| e.clone_ref(py))
     }
 
     #[getter]
@@ -470,12 +497,13 @@ impl MARCReader {
 
     /// Close the source: the Python file object if one was given (as pymarc), else the
     /// file fastmarc opened. Records not yet returned are dropped.
-    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.queue.clear();
-        if let Source::PyFile { obj, .. } = &self.source {
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let mut st = self.state(py);
+        st.queue.clear();
+        if let Source::PyFile { obj, .. } = &st.source {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
-        self.source = Source::Closed;
+        st.source = Source::Closed;
         Ok(())
     }
 }
