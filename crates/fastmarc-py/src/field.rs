@@ -31,9 +31,32 @@ pub enum Inds {
     Py(Py<PyAny>),
 }
 
+/// A field's tag: the parsed tag (no allocation) or whatever string was set.
+#[derive(Clone)]
+pub enum FieldTag {
+    Core(fastmarc::Tag),
+    Owned(String),
+}
+
+impl std::ops::Deref for FieldTag {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            FieldTag::Core(t) => t.as_str(),
+            FieldTag::Owned(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for FieldTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 #[pyclass(subclass, module = "fastmarc.field", name = "Field")]
 pub struct Field {
-    pub tag: String,
+    pub tag: FieldTag,
     pub data: Py<PyAny>,
     pub inds: Inds,
     pub subs: Subs,
@@ -89,7 +112,7 @@ impl Field {
         let f = rec
             .field(index)
             .expect("field index from the record itself");
-        let tag = f.tag().as_str().to_string();
+        let tag = FieldTag::Core(f.tag());
         match f.data() {
             Some(d) => Field {
                 tag,
@@ -107,24 +130,6 @@ impl Field {
                 subs: Subs::Lazy(rec.clone(), index),
                 pos: 0,
             },
-        }
-    }
-
-    /// A field with explicit parts (for readers that build fields, e.g. raw ones).
-    pub fn from_parts(
-        tag: String,
-        control: bool,
-        data: Py<PyAny>,
-        inds: Inds,
-        subs: Py<PyAny>,
-    ) -> Field {
-        Field {
-            tag,
-            data,
-            inds,
-            subs: Subs::Py(subs),
-            control_field: control,
-            pos: 0,
         }
     }
 
@@ -307,7 +312,7 @@ impl Field {
             };
         }
         if let Some(f) = self.lazy_field() {
-            if f.tag().as_str() == self.tag {
+            if f.tag().as_str() == &*self.tag {
                 return Ok(f.format_field());
             }
         }
@@ -417,7 +422,7 @@ impl Field {
             }
         }
         let mut field = Field {
-            tag,
+            tag: FieldTag::Owned(tag),
             data: py.None(),
             inds: Inds::None,
             subs: Subs::Py(PyList::empty(py).into_any().unbind()),
@@ -448,7 +453,7 @@ impl Field {
 
     #[setter]
     fn set_tag(&mut self, value: String) {
-        self.tag = value;
+        self.tag = FieldTag::Owned(value);
     }
 
     #[getter]
@@ -619,6 +624,16 @@ impl Field {
             } else {
                 PyString::new(py, "").into_any().unbind()
             });
+        }
+        if let Some(f) = self.lazy_field() {
+            // The common case, one subfield, needs no intermediate String.
+            let mut subs = f.subfields();
+            if subs.len() == 1 {
+                let only = subs.next().map_or("", |s| s.value);
+                return Ok(PyString::new(py, fastmarc::text::py_strip(only))
+                    .into_any()
+                    .unbind());
+            }
         }
         let s = self.value_string(py)?.unwrap_or_default();
         Ok(PyString::new(py, &s).into_any().unbind())

@@ -8,6 +8,7 @@
 
 use pyo3::prelude::*;
 
+mod cli;
 mod errors;
 mod field;
 mod marc8;
@@ -22,5 +23,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::Reader>()?;
     m.add_class::<reader::MARCReader>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

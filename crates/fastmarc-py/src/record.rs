@@ -395,14 +395,14 @@ fn str_is(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
 /// A field object's tag as a Rust string (fast for our own Field class).
 pub fn field_tag(f: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(field) = f.cast::<Field>() {
-        return Ok(field.borrow().tag.clone());
+        return Ok(field.borrow().tag.to_string());
     }
     f.getattr(intern!(f.py(), "tag"))?.str()?.extract()
 }
 
 fn field_tag_is(f: &Bound<'_, PyAny>, tag: &str) -> PyResult<bool> {
     if let Ok(field) = f.cast::<Field>() {
-        return Ok(field.borrow().tag == tag);
+        return Ok(&*field.borrow().tag == tag);
     }
     str_is(&f.getattr(intern!(f.py(), "tag"))?, tag)
 }

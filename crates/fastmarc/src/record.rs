@@ -264,7 +264,7 @@ impl Record {
         let at = self
             .fields
             .iter()
-            .position(|e| e.tag.number().is_none_or(|m| m > n))
+            .position(|e| e.tag.number().map_or(true, |m| m > n))
             .unwrap_or(self.fields.len());
         self.insert(at, field);
     }
@@ -338,14 +338,7 @@ impl Record {
 
     /// The first ISBN from 020 $a: digits, dashes removed, X kept (pymarc's `isbn`).
     pub fn isbn(&self) -> Option<String> {
-        let a = self.get("020")?.subfield('a')?;
-        let start = a.find(|c: char| c.is_ascii_digit() || c == '-' || c == 'x' || c == 'X')?;
-        let run: String = a[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == 'x' || *c == 'X')
-            .filter(|c| *c != '-')
-            .collect();
-        Some(run)
+        extract_isbn(self.get("020")?.subfield('a')?)
     }
 
     /// Author from the first 100, 110 or 111, formatted (pymarc's `author`).
@@ -355,6 +348,19 @@ impl Record {
             .find_map(|t| self.get(t))
             .map(|f| f.format_field())
     }
+}
+
+/// The first run of digits, dashes and X in an 020 $a, dashes removed (pymarc's ISBN rule).
+pub fn extract_isbn(a: &str) -> Option<String> {
+    let is_isbn_char = |c: char| c.is_ascii_digit() || c == '-' || c == 'x' || c == 'X';
+    let start = a.find(is_isbn_char)?;
+    Some(
+        a[start..]
+            .chars()
+            .take_while(|c| is_isbn_char(*c))
+            .filter(|c| *c != '-')
+            .collect(),
+    )
 }
 
 impl PartialEq for Record {
@@ -420,7 +426,7 @@ impl<'a> FieldRef<'a> {
     }
 
     /// Subfields in order (none for a control field).
-    pub fn subfields(&self) -> impl ExactSizeIterator<Item = SubfieldRef<'a>> + 'a {
+    pub fn subfields(&self) -> impl ExactSizeIterator<Item = SubfieldRef<'a>> + Clone + 'a {
         let range = if self.entry.control {
             0..0
         } else {
@@ -452,6 +458,7 @@ impl<'a> FieldRef<'a> {
             out.push_str(d);
             return;
         }
+        out.reserve(self.subfields().map(|s| s.value.len() + 1).sum::<usize>());
         for (i, s) in self.subfields().enumerate() {
             if i > 0 {
                 out.push(' ');
