@@ -39,7 +39,9 @@ pub fn run_cli(py: Python<'_>, argv: Vec<OsString>) -> PyResult<i32> {
         match received {
             Ok(code) => return Ok(code),
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err("the fastmarc command ended abnormally"))
+                return Err(PyRuntimeError::new_err(
+                    "the fastmarc command ended abnormally",
+                ))
             }
             Err(RecvTimeoutError::Timeout) => {}
         }

@@ -31,6 +31,10 @@ pub enum Inds {
     Py(Py<PyAny>),
 }
 
+thread_local! {
+    static VALUE_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// A field's tag: the parsed tag (no allocation) or whatever string was set.
 #[derive(Clone)]
 pub enum FieldTag {
@@ -540,7 +544,7 @@ impl Field {
     ) -> PyResult<Bound<'py, PyList>> {
         let py = subfields.py();
         let items: Vec<Bound<'py, PyAny>> = subfields.try_iter()?.collect::<PyResult<_>>()?;
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(PyValueError::new_err(
                 "legacy subfields must come in code, value pairs",
             ));
@@ -626,7 +630,8 @@ impl Field {
             });
         }
         if let Some(f) = self.lazy_field() {
-            // The common case, one subfield, needs no intermediate String.
+            // The common case, one subfield, needs no intermediate String; otherwise join
+            // into a reused per-thread buffer rather than allocating one per call.
             let mut subs = f.subfields();
             if subs.len() == 1 {
                 let only = subs.next().map_or("", |s| s.value);
@@ -634,6 +639,11 @@ impl Field {
                     .into_any()
                     .unbind());
             }
+            return VALUE_BUF.with_borrow_mut(|buf| {
+                buf.clear();
+                f.write_value(buf);
+                Ok(PyString::new(py, buf).into_any().unbind())
+            });
         }
         let s = self.value_string(py)?.unwrap_or_default();
         Ok(PyString::new(py, &s).into_any().unbind())

@@ -34,6 +34,9 @@ pub enum ErrorKind {
     DirectoryTerminatorMissing,
     /// A field does not end with the field terminator 0x1E.
     FieldTerminatorMissing { tag: String },
+    /// A record terminator (0x1D) inside a field's data: the record was spliced or
+    /// mis-framed.
+    RecordTerminatorInField { tag: String },
     /// A subfield code is missing or not an ASCII graphic character.
     BadSubfieldCode { tag: String },
     /// A data field's indicators are not two ASCII characters.
@@ -132,7 +135,10 @@ impl fmt::Display for ErrorKind {
             }
             DirectoryNotAscii => write!(f, "directory contains non-ASCII bytes"),
             DirectoryEntryNotDigits { entry } => {
-                write!(f, "directory entry {entry} has a non-digit length or offset")
+                write!(
+                    f,
+                    "directory entry {entry} has a non-digit length or offset"
+                )
             }
             DirectoryEntryOutOfBounds { entry } => {
                 write!(f, "directory entry {entry} points outside the record")
@@ -140,6 +146,9 @@ impl fmt::Display for ErrorKind {
             DirectoryTerminatorMissing => write!(f, "directory is not terminated by 0x1E"),
             FieldTerminatorMissing { tag } => {
                 write!(f, "field {tag} does not end with the field terminator")
+            }
+            RecordTerminatorInField { tag } => {
+                write!(f, "field {tag} contains a record terminator")
             }
             BadSubfieldCode { tag } => write!(f, "field {tag} has a bad subfield code"),
             IndicatorsInvalid { tag } => {

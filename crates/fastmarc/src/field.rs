@@ -19,7 +19,11 @@ impl Tag {
 
     pub fn from_bytes(b: &[u8]) -> Result<Tag> {
         match b {
-            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_graphic() || **x == b' ') => {
+            [a, b, c]
+                if [a, b, c]
+                    .iter()
+                    .all(|x| x.is_ascii_graphic() || **x == b' ') =>
+            {
                 Ok(Tag([*a, *b, *c]))
             }
             _ => Err(Error::new(ErrorKind::InvalidValue(format!(

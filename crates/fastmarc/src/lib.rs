@@ -22,10 +22,13 @@
 pub mod error;
 pub mod field;
 pub mod iso2709;
+pub mod json;
 pub mod leader;
 pub mod marc8;
+pub mod parallel;
 pub mod record;
 pub mod text;
+pub mod xml;
 
 pub use error::{Error, ErrorKind, Result};
 pub use field::{Field, Subfield, Tag};

@@ -264,7 +264,7 @@ impl Record {
         let at = self
             .fields
             .iter()
-            .position(|e| e.tag.number().map_or(true, |m| m > n))
+            .position(|e| e.tag.number().is_none_or(|m| m > n))
             .unwrap_or(self.fields.len());
         self.insert(at, field);
     }
@@ -580,10 +580,7 @@ mod tests {
     fn convenience_properties_follow_pymarc() {
         let r = sample();
         assert_eq!(r.title().as_deref(), Some("The title : a subtitle /"));
-        assert_eq!(
-            r.get("650").unwrap().format_field(),
-            "Cats -- Behavior"
-        );
+        assert_eq!(r.get("650").unwrap().format_field(), "Cats -- Behavior");
         assert_eq!(r.get("650").unwrap().value(), "Cats Behavior 880-01");
         assert_eq!(r.get("001").unwrap().value(), "ocm123");
         assert_eq!(r.isbn(), None);
@@ -605,7 +602,12 @@ mod tests {
     #[test]
     fn insert_remove_replace() {
         let mut r = sample();
-        r.insert_ordered(&Field::data(tag("100"), '1', ' ', vec![Subfield::new('a', "Poe")]));
+        r.insert_ordered(&Field::data(
+            tag("100"),
+            '1',
+            ' ',
+            vec![Subfield::new('a', "Poe")],
+        ));
         let tags: Vec<_> = r.fields().map(|f| f.tag().to_string()).collect();
         assert_eq!(tags, ["001", "100", "245", "650"]);
         r.insert_ordered(&Field::data(tag("999"), ' ', ' ', vec![]));

@@ -5,7 +5,7 @@
 //! recovery searches (memchr) for the next terminator.
 
 use crate::error::{Error, ErrorKind};
-use crate::leader::parse_digits;
+use crate::leader::{parse_digits, LEADER_LEN};
 use std::ops::Range;
 
 pub const RECORD_TERMINATOR: u8 = 0x1D;
@@ -14,6 +14,8 @@ pub const SUBFIELD_DELIMITER: u8 = 0x1F;
 
 /// Smallest record length that can hold a leader and a record terminator.
 const MIN_RECORD_LEN: usize = 25;
+/// Largest record length five digits can announce.
+pub(crate) const MAX_RECORD_LEN: usize = 99_999;
 
 /// What lies at the start of a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +64,44 @@ pub fn frame_record(buf: &[u8], at_eof: bool) -> Frame {
     Frame::Record(len)
 }
 
-/// Where to resume after broken framing at the start of `buf`: just past the next record
-/// terminator, or `None` if there is none in `buf`.
+/// Where to resume after broken framing at the start of `buf`, or `None` if `buf` holds no
+/// record terminator. Resumes at the first record (after the broken byte) whose length
+/// ends it exactly at the next terminator, so that stray bytes (a line end, a cut-off
+/// record) do not take the good record after them along; otherwise just past that
+/// terminator. Only bytes up to the terminator are looked at, so the answer does not
+/// depend on how much of the stream is buffered.
 pub fn resync_point(buf: &[u8]) -> Option<usize> {
-    memchr::memchr(RECORD_TERMINATOR, buf).map(|i| i + 1)
+    let end = memchr::memchr(RECORD_TERMINATOR, buf)? + 1;
+    Some(resync_start(buf, end))
+}
+
+/// [`resync_point`] once the next terminator is known to end at `end`.
+pub(crate) fn resync_start(buf: &[u8], end: usize) -> usize {
+    let first = end.saturating_sub(MAX_RECORD_LEN).max(1);
+    let last = end.saturating_sub(MIN_RECORD_LEN);
+    (first..=last)
+        .find(|&q| parse_digits(&buf[q..q + 5]) == Some(end - q) && plausible_leader(&buf[q..end]))
+        .unwrap_or(end)
+}
+
+/// Whether `rec`, whose length already matches, has the shape ISO 2709 gives every record:
+/// digits where the leader must have them and a directory of whole entries ending in a
+/// field terminator. Digit runs inside damaged data (a directory is mostly digits) can
+/// announce the right length by chance; they almost never have this shape too.
+fn plausible_leader(rec: &[u8]) -> bool {
+    let digits = |r: std::ops::Range<usize>| rec[r].iter().all(u8::is_ascii_digit);
+    if !(rec[..LEADER_LEN].is_ascii() && digits(10..12) && digits(20..24)) {
+        return false;
+    }
+    match parse_digits(&rec[12..17]) {
+        Some(base) => {
+            base > LEADER_LEN
+                && base < rec.len()
+                && (base - LEADER_LEN - 1).is_multiple_of(12)
+                && rec[base - 1] == FIELD_TERMINATOR
+        }
+        None => false,
+    }
 }
 
 /// The records found in a buffer by [`scan_record_boundaries`].

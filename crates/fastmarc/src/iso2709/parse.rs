@@ -68,7 +68,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     if bytes.len() < LEADER_LEN {
         return Err(err(ErrorKind::LeaderInvalid, 0));
     }
-    let leader = Leader::from_bytes(&bytes[..LEADER_LEN]).map_err(|e| e.located(0, 0))?;
+    let leader = Leader::from_bytes(&bytes[..LEADER_LEN]).map_err(|e| err(e.kind, 0))?;
     if opts.strict {
         match leader.record_length() {
             Some(n) if n == bytes.len() => {}
@@ -79,7 +79,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             return Err(err(ErrorKind::EndOfRecordNotFound, bytes.len() - 1));
         }
     }
-    let base = base_address(&bytes[12..17], opts.strict)
+    let base = number(&bytes[12..17], opts.strict)
         .ok_or_else(|| err(ErrorKind::BaseAddressNotDigits, 12))?;
     if base == 0 {
         return Err(err(ErrorKind::BaseAddressNotFound, 12));
@@ -91,7 +91,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     if !directory.is_ascii() {
         return Err(err(ErrorKind::DirectoryNotAscii, LEADER_LEN));
     }
-    if directory.len() % 12 != 0 {
+    if !directory.len().is_multiple_of(12) {
         return Err(err(
             ErrorKind::DirectoryLengthInvalid(directory.len()),
             LEADER_LEN,
@@ -119,8 +119,16 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     rec.encoding = encoding;
     rec.text.reserve(bytes.len() - base);
     rec.fields.reserve(field_count);
+    // One span per delimiter at most: counting them (memchr counts a vector at a time)
+    // saves the span table several reallocations per record.
+    rec.subfields
+        .reserve(memchr::memchr_iter(SUBFIELD_DELIMITER, &bytes[base..]).count());
 
     let data = &bytes[base..];
+    // In strict mode a record terminator may only end the record. One search per record;
+    // fields are searched only when it finds one.
+    let stray_terminator =
+        opts.strict && memchr::memchr(RECORD_TERMINATOR, &data[..data.len() - 1]).is_some();
     // Validate the data area's UTF-8 once; fields are then sliced from it without
     // re-checking (a slice between two char boundaries of valid UTF-8 is valid).
     let data_str = if utf8 {
@@ -138,8 +146,10 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     for (i, entry) in directory.chunks_exact(12).enumerate() {
         let entry_offset = LEADER_LEN + i * 12;
         let tag = Tag::from_array_unchecked([entry[0], entry[1], entry[2]]);
-        let (Some(len), Some(start)) = (parse_digits(&entry[3..7]), parse_digits(&entry[7..12]))
-        else {
+        let (Some(len), Some(start)) = (
+            number(&entry[3..7], opts.strict),
+            number(&entry[7..12], opts.strict),
+        ) else {
             return Err(err(
                 ErrorKind::DirectoryEntryNotDigits { entry: i },
                 entry_offset,
@@ -161,7 +171,18 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     base + end - 1,
                 ));
             }
-            &data[start..end - 1]
+            let field = &data[start..end - 1];
+            if stray_terminator {
+                if let Some(at) = memchr::memchr(RECORD_TERMINATOR, field) {
+                    return Err(err(
+                        ErrorKind::RecordTerminatorInField {
+                            tag: tag.to_string(),
+                        },
+                        base + start + at,
+                    ));
+                }
+            }
+            field
         } else {
             // pymarc's slice: the field's bytes less the last, clamped to the record.
             let s = start.min(data.len());
@@ -182,8 +203,9 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     Ok(())
 }
 
-/// pymarc reads the base address with `int()`, which allows surrounding blanks.
-fn base_address(b: &[u8], strict: bool) -> Option<usize> {
+/// A leader or directory number. pymarc reads these with `int()`, which allows
+/// surrounding blanks; strict parsing wants digits only.
+fn number(b: &[u8], strict: bool) -> Option<usize> {
     if strict {
         parse_digits(b)
     } else {
@@ -199,8 +221,10 @@ fn parse_data_field(
     decoder: &TextDecoder,
     rec: &mut Record,
 ) -> Result<()> {
-    let mut parts = field.split(|&b| b == SUBFIELD_DELIMITER);
-    let ind = parts.next().unwrap_or(&[]);
+    // memchr finds the delimiters a vector at a time; subfields are short but many.
+    let mut delimiters = memchr::memchr_iter(SUBFIELD_DELIMITER, field);
+    let mut at = delimiters.next().unwrap_or(field.len());
+    let ind = &field[..at];
     let indicators = if opts.strict {
         match ind {
             [a, b] if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
@@ -229,10 +253,12 @@ fn parse_data_field(
         }
     };
     rec.start_data_field(tag, indicators[0], indicators[1]);
-    let mut pos = offset + ind.len();
-    for part in parts {
-        let part_offset = pos + 1;
-        pos += 1 + part.len();
+    // `at` is the position of the delimiter before each part.
+    while at < field.len() {
+        let next = delimiters.next().unwrap_or(field.len());
+        let part = &field[at + 1..next];
+        let part_offset = offset + at + 1;
+        at = next;
         let (code, skip) = match part.first() {
             Some(&c) if c.is_ascii_graphic() || (!opts.strict && c.is_ascii()) => (c as char, 1),
             None if !opts.strict => continue,
@@ -273,7 +299,10 @@ fn normalize_subfield_code(part: &[u8]) -> Option<(char, usize)> {
     use unicode_normalization::UnicodeNormalization;
     let (text, skip): (std::borrow::Cow<str>, usize) = match std::str::from_utf8(part) {
         Ok(s) => (s.into(), s.chars().next()?.len_utf8()),
-        Err(_) => (part.iter().map(|&b| b as char).collect::<String>().into(), 1),
+        Err(_) => (
+            part.iter().map(|&b| b as char).collect::<String>().into(),
+            1,
+        ),
     };
     let code = text.nfkd().find(char::is_ascii)?;
     Some((code, skip))
@@ -319,8 +348,7 @@ impl TextDecoder<'_> {
                 Utf8Errors::Replace | Utf8Errors::Ignore => {
                     for chunk in bytes.utf8_chunks() {
                         out.push_str(chunk.valid());
-                        if !chunk.invalid().is_empty() && self.utf8_errors == Utf8Errors::Replace
-                        {
+                        if !chunk.invalid().is_empty() && self.utf8_errors == Utf8Errors::Replace {
                             out.push('\u{FFFD}');
                         }
                     }

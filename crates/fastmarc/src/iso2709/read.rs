@@ -1,7 +1,7 @@
 //! Sequential ISO 2709 readers: from any `io::Read` (buffered, constant memory) and from a
 //! byte slice (no copying), with strict, pymarc-like or resynchronising error recovery.
 
-use super::frame::{frame_record, resync_point, Frame};
+use super::frame::{frame_record, resync_start, Frame, MAX_RECORD_LEN, RECORD_TERMINATOR};
 use super::parse::{parse_record, ParseOptions};
 use crate::error::{Error, Result};
 use crate::record::Record;
@@ -18,8 +18,10 @@ pub enum Recovery {
     /// digits, a missing record terminator, a truncated record) ends the stream, since
     /// nothing after it can be trusted. This is what pymarc's reader does.
     SkipRecord,
-    /// Report a bad record and go on; after broken framing, resynchronise just past the next
-    /// record terminator. Every good record before and after a bad one is delivered.
+    /// Report a bad record and go on; after broken framing, resynchronise on the next record
+    /// terminator: at the start of the record it ends if one begins after the broken byte,
+    /// else just past it (see [`super::frame::resync_point`]). Every good record before and
+    /// after a bad one is delivered.
     Resync,
 }
 
@@ -50,7 +52,11 @@ impl ReaderOptions {
 #[derive(Debug)]
 pub enum Step {
     /// A framed record: its bytes are the next `len` bytes; number and stream offset given.
-    Record { len: usize, number: u64, offset: u64 },
+    Record {
+        len: usize,
+        number: u64,
+        offset: u64,
+    },
     /// Skip this many bytes (resynchronising).
     Skip(usize),
     /// Broken framing: report it; consume nothing (a `Skip` may follow).
@@ -69,6 +75,9 @@ pub struct Framer {
     /// Stream offset of the first unconsumed byte.
     pub offset: u64,
     resyncing: bool,
+    /// While resynchronising: leading bytes of the unconsumed input known to hold no record
+    /// terminator, so input arriving in small pieces is not searched again and again.
+    searched: usize,
     done: bool,
 }
 
@@ -79,6 +88,7 @@ impl Framer {
             number: 0,
             offset: 0,
             resyncing: false,
+            searched: 0,
             done: false,
         }
     }
@@ -89,17 +99,29 @@ impl Framer {
             return Step::End;
         }
         if self.resyncing {
-            return match resync_point(buf) {
-                Some(n) => {
+            let from = self.searched.min(buf.len());
+            return match memchr::memchr(RECORD_TERMINATOR, &buf[from..]) {
+                Some(i) => {
                     self.resyncing = false;
-                    Step::Skip(n)
+                    self.searched = 0;
+                    Step::Skip(resync_start(buf, from + i + 1))
                 }
                 None if at_eof => {
                     self.done = true;
                     Step::End
                 }
-                None if buf.is_empty() => Step::NeedMore,
-                None => Step::Skip(buf.len()),
+                // A record may start in these bytes and end at a terminator still to come:
+                // keep as many bytes as the longest record (so the first kept byte, which
+                // resync_start does not consider, cannot be such a start), and skip in
+                // large steps so the kept bytes are not moved again and again.
+                None if buf.len() < 2 * MAX_RECORD_LEN => {
+                    self.searched = buf.len();
+                    Step::NeedMore
+                }
+                None => {
+                    self.searched = MAX_RECORD_LEN;
+                    Step::Skip(buf.len() - MAX_RECORD_LEN)
+                }
             };
         }
         match frame_record(buf, at_eof) {
@@ -225,10 +247,7 @@ impl<R: Read> Reader<R> {
     /// The next framed record's bytes with its number and offset, or a framing error.
     fn next_frame(&mut self) -> Option<Result<(Range<usize>, u64, u64)>> {
         loop {
-            match self
-                .framer
-                .step(&self.buf[self.pos..self.end], self.eof)
-            {
+            match self.framer.step(&self.buf[self.pos..self.end], self.eof) {
                 Step::Record {
                     len,
                     number,

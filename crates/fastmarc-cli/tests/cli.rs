@@ -1,0 +1,1035 @@
+//! The `fastmarc` binary, run as a user runs it, on files built here with the core API and
+//! on the bundled sample.
+
+use fastmarc::iso2709::{record_to_bytes, SliceReader};
+use fastmarc::{Field, Leader, Record, Subfield, Tag, TextEncoding};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fastmarc");
+
+fn sample_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample.mrc")
+}
+
+fn sample_bytes() -> Vec<u8> {
+    std::fs::read(sample_path()).expect("the bundled sample data/sample.mrc")
+}
+
+fn fastmarc(args: &[&str]) -> Output {
+    fastmarc_in(None, args, None)
+}
+
+/// Run the binary in `dir` (if given) with `stdin` (empty if `None`).
+fn fastmarc_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd.spawn().expect("run fastmarc");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.unwrap_or_default().to_vec();
+    // Feed stdin from a thread so a large input cannot deadlock against a full stdout.
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for fastmarc");
+    feeder.join().unwrap();
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_status(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    );
+    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+}
+
+fn tag(s: &str) -> Tag {
+    Tag::new(s).unwrap()
+}
+
+/// Record `i` of a generated file: UTF-8 text with accents, a varying number of 650s, and
+/// varying leader/06 and leader/07.
+fn record(i: usize) -> Record {
+    let mut leader = Leader::from_bytes(b"00000nam a2200000 i 4500").unwrap();
+    if i % 5 == 4 {
+        leader.set_bibliographic_level(b's');
+    }
+    if i % 7 == 6 {
+        leader.set_type_of_record(b'c');
+    }
+    let mut r = Record::with_leader(leader);
+    r.push(&Field::control(tag("001"), format!("rec{i:05}")));
+    r.push(&Field::control(
+        tag("008"),
+        "240101s2024    xx            000 0 eng d",
+    ));
+    r.push(&Field::data(
+        tag("245"),
+        '1',
+        '0',
+        vec![
+            Subfield::new('a', format!("Títle number {i} :")),
+            Subfield::new('b', "a <tale> & \"more\" /"),
+            Subfield::new('c', "Ünïcode Äuthor."),
+        ],
+    ));
+    for k in 0..i % 3 {
+        r.push(&Field::data(
+            tag("650"),
+            ' ',
+            '0',
+            vec![
+                Subfield::new('a', format!("Subject {k}")),
+                Subfield::new('x', "History."),
+            ],
+        ));
+    }
+    r
+}
+
+fn records(n: usize) -> Vec<Record> {
+    (0..n).map(record).collect()
+}
+
+fn iso(recs: &[Record]) -> Vec<u8> {
+    recs.iter()
+        .flat_map(|r| record_to_bytes(r).unwrap())
+        .collect()
+}
+
+/// Each record's bytes, separately.
+fn iso_parts(recs: &[Record]) -> Vec<Vec<u8>> {
+    recs.iter().map(|r| record_to_bytes(r).unwrap()).collect()
+}
+
+fn read_iso(bytes: &[u8]) -> Vec<Record> {
+    SliceReader::new(bytes)
+        .collect::<Result<_, _>>()
+        .expect("valid ISO 2709")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The MARC text of records as `dump` and `convert --to text` write them.
+fn text_of(recs: &[Record]) -> String {
+    recs.iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Five records, the second with a non-digit base address (a parse error inside a
+/// well-framed record) and the fourth with a non-digit record length (broken framing).
+/// Returns the file and the byte offsets of the two errors.
+fn file_with_two_bad_records(dir: &Path) -> (PathBuf, u64, u64) {
+    let parts = iso_parts(&records(5));
+    let starts: Vec<u64> = parts
+        .iter()
+        .scan(0u64, |at, p| {
+            let s = *at;
+            *at += p.len() as u64;
+            Some(s)
+        })
+        .collect();
+    let mut parts = parts;
+    parts[1][12] = b'x';
+    parts[3][..5].copy_from_slice(b"abcde");
+    let path = write(dir, "bad.mrc", &parts.concat());
+    (path, starts[1] + 12, starts[3])
+}
+
+// ---- help and usage ----------------------------------------------------------------------
+
+#[test]
+fn help_for_the_command_and_every_subcommand() {
+    let o = fastmarc(&["--help"]);
+    assert_status(&o, 0);
+    for sub in [
+        "count", "stats", "convert", "dump", "validate", "split", "cat",
+    ] {
+        assert!(
+            stdout(&o).contains(sub),
+            "{sub} missing from\n{}",
+            stdout(&o)
+        );
+        let o = fastmarc(&[sub, "--help"]);
+        assert_status(&o, 0);
+        assert!(
+            stdout(&o).contains(&format!("Usage: fastmarc {sub}")),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let o = fastmarc(&["--version"]);
+    assert_status(&o, 0);
+    assert!(stdout(&o).starts_with("fastmarc "), "{}", stdout(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = TempDir::new().unwrap();
+    let sample = sample_path();
+    let sample = s(&sample);
+    let csv = dir.path().join("out.csv");
+    for args in [
+        vec![],
+        vec!["frobnicate"],
+        vec!["count"],
+        vec!["count", "--from", "marcxml", sample],
+        vec!["count", "--threads", "0", sample],
+        vec!["count", "--bogus", sample],
+        vec!["convert", sample],
+        vec!["convert", sample, "out.mrc", "--to", "pdf"],
+        vec!["convert", sample, s(&csv)],
+        vec!["dump", sample, "--tag", "24"],
+        vec!["split", sample],
+        vec!["split", sample, "--records", "0"],
+        vec!["split", sample, "--records", "many"],
+        vec!["cat"],
+    ] {
+        let o = fastmarc(&args);
+        assert_status(&o, 2);
+        assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+        assert!(!o.stderr.is_empty(), "{args:?}: no message");
+    }
+    assert!(!csv.exists(), "a usage error must not create the output");
+}
+
+#[test]
+fn convert_refuses_to_overwrite_its_input() {
+    let dir = TempDir::new().unwrap();
+    let bytes = iso(&records(3));
+    let p = write(dir.path(), "in.mrc", &bytes);
+    let o = fastmarc(&["convert", s(&p), s(&p)]);
+    assert_status(&o, 2);
+    assert!(
+        stderr(&o).contains("would be overwritten"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+    let o = fastmarc(&["cat", s(&p), "-o", s(&p)]);
+    assert_status(&o, 2);
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+}
+
+// ---- count -------------------------------------------------------------------------------
+
+#[test]
+fn count_one_file_prints_only_the_number() {
+    let o = fastmarc(&["count", s(&sample_path())]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), format!("{}\n", read_iso(&sample_bytes()).len()));
+}
+
+#[test]
+fn count_several_files_and_stdin() {
+    let dir = TempDir::new().unwrap();
+    let a = write(dir.path(), "a.mrc", &iso(&records(3)));
+    let b = write(dir.path(), "b.mrc", &iso(&records(11)));
+    let o = fastmarc_in(None, &["count", s(&a), "-", s(&b)], Some(&iso(&records(4))));
+    assert_status(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        format!("3\t{}\n4\t<stdin>\n11\t{}\n18\ttotal\n", s(&a), s(&b))
+    );
+}
+
+#[test]
+fn count_reads_every_format_and_thread_setting_alike() {
+    let dir = TempDir::new().unwrap();
+    let mrc = write(dir.path(), "r.mrc", &iso(&records(40)));
+    let xml = dir.path().join("r.xml");
+    let json = dir.path().join("r.json");
+    assert_status(&fastmarc(&["convert", s(&mrc), s(&xml)]), 0);
+    assert_status(&fastmarc(&["convert", s(&mrc), s(&json)]), 0);
+    for args in [
+        vec!["count", s(&mrc)],
+        vec!["count", "--threads", "1", s(&mrc)],
+        vec!["count", "--threads", "2", s(&mrc)],
+        vec!["count", s(&xml)],
+        vec!["count", s(&json)],
+        vec!["count", "--from", "xml", s(&xml)],
+        vec!["count", "--from", "json", s(&json)],
+    ] {
+        let o = fastmarc(&args);
+        assert_status(&o, 0);
+        assert_eq!(stdout(&o), "40\n", "{args:?}");
+    }
+}
+
+#[test]
+fn empty_input_has_no_records() {
+    let o = fastmarc_in(None, &["count", "-"], Some(b""));
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "0\n");
+}
+
+// ---- format detection and overrides ----------------------------------------------------
+
+#[test]
+fn formats_are_detected_on_stdin_and_overridable() {
+    let recs = records(6);
+    let bytes = iso(&recs);
+    let xml = fastmarc_in(None, &["convert", "-", "-", "--to", "xml"], Some(&bytes));
+    assert_status(&xml, 0);
+    assert!(xml.stdout.starts_with(b"<?xml"));
+    let json = fastmarc_in(None, &["convert", "-", "-", "--to", "json"], Some(&bytes));
+    assert_status(&json, 0);
+    assert!(json.stdout.starts_with(b"["));
+
+    // Detected: XML and JSON on stdin back to ISO 2709 (stdout's default).
+    for doc in [&xml.stdout, &json.stdout] {
+        let o = fastmarc_in(None, &["convert", "-", "-"], Some(doc));
+        assert_status(&o, 0);
+        assert_eq!(o.stdout, bytes);
+    }
+    // Leading whitespace and a byte order mark before XML are fine.
+    let mut padded = b"\xEF\xBB\xBF\n  ".to_vec();
+    padded.extend_from_slice(&xml.stdout);
+    let o = fastmarc_in(None, &["count", "-"], Some(&padded));
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "6\n");
+
+    // Forcing the wrong format is a data error at the first byte.
+    let o = fastmarc_in(
+        None,
+        &["count", "--from", "iso2709", "-"],
+        Some(&xml.stdout),
+    );
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).starts_with("fastmarc: <stdin>: record 1, byte offset 0: "),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc_in(None, &["count", "--from", "json", "-"], Some(&bytes));
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("MARC-in-JSON"), "{}", stderr(&o));
+
+    // Something that is no MARC at all.
+    let o = fastmarc_in(None, &["count", "-"], Some(b"Hello, world\n"));
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_format_follows_the_extension_unless_overridden() {
+    let dir = TempDir::new().unwrap();
+    let recs = records(5);
+    let mrc = write(dir.path(), "in.mrc", &iso(&recs));
+    for (name, starts) in [
+        ("o.xml", &b"<?xml"[..]),
+        ("o.json", b"["),
+        ("o.txt", b"=LDR  "),
+        ("o.dat", b"0"),
+        ("o.marc", b"0"),
+    ] {
+        let out = dir.path().join(name);
+        assert_status(&fastmarc(&["convert", s(&mrc), s(&out)]), 0);
+        assert!(std::fs::read(&out).unwrap().starts_with(starts), "{name}");
+    }
+    let out = dir.path().join("forced.mrc");
+    assert_status(&fastmarc(&["convert", s(&mrc), s(&out), "--to", "xml"]), 0);
+    assert!(std::fs::read(&out).unwrap().starts_with(b"<?xml"));
+    let out = dir.path().join("anything.out");
+    assert_status(&fastmarc(&["convert", s(&mrc), s(&out), "--to", "text"]), 0);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        text_of(&read_iso(&iso(&recs)))
+    );
+}
+
+// ---- convert -----------------------------------------------------------------------------
+
+#[test]
+fn iso_to_xml_to_iso_gives_identical_records_and_bytes() {
+    let dir = TempDir::new().unwrap();
+    for (name, bytes) in [
+        ("gen.mrc", iso(&records(30))),
+        ("sample.mrc", sample_bytes()),
+    ] {
+        let src = write(dir.path(), name, &bytes);
+        let xml = dir.path().join("x.xml");
+        let back = dir.path().join("back.mrc");
+        assert_status(&fastmarc(&["convert", s(&src), s(&xml)]), 0);
+        let parsed = fastmarc::xml::parse_xml(&std::fs::read(&xml).unwrap()).unwrap();
+        assert_eq!(parsed, read_iso(&bytes));
+        assert_status(&fastmarc(&["convert", s(&xml), s(&back)]), 0);
+        let again = std::fs::read(&back).unwrap();
+        assert_eq!(read_iso(&again), read_iso(&bytes), "{name}");
+        assert_eq!(again, bytes, "{name}: bytes differ");
+    }
+}
+
+#[test]
+fn iso_to_json_to_iso_gives_identical_records() {
+    let dir = TempDir::new().unwrap();
+    let bytes = sample_bytes();
+    let json = dir.path().join("s.json");
+    let back = dir.path().join("back.mrc");
+    assert_status(
+        &fastmarc(&["convert", "--threads", "2", s(&sample_path()), s(&json)]),
+        0,
+    );
+    let parsed = fastmarc::json::parse_json(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(parsed, read_iso(&bytes));
+    assert_status(&fastmarc(&["convert", s(&json), s(&back)]), 0);
+    assert_eq!(read_iso(&std::fs::read(&back).unwrap()), read_iso(&bytes));
+    // And XML <-> JSON directly.
+    let xml = dir.path().join("s.xml");
+    let json2 = dir.path().join("s2.json");
+    assert_status(&fastmarc(&["convert", s(&json), s(&xml)]), 0);
+    assert_status(&fastmarc(&["convert", s(&xml), s(&json2)]), 0);
+    assert_eq!(
+        std::fs::read(&json).unwrap(),
+        std::fs::read(&json2).unwrap()
+    );
+}
+
+#[test]
+fn convert_to_text_is_the_records_text_form() {
+    let recs = records(4);
+    let o = fastmarc_in(
+        None,
+        &["convert", "-", "-", "--to", "text"],
+        Some(&iso(&recs)),
+    );
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), text_of(&read_iso(&iso(&recs))));
+    assert!(stdout(&o).contains("=245  10$aTítle number 0 :$ba <tale>"));
+}
+
+/// A MARC-8 record (leader/09 blank): "Café" with the acute sent before the `e`, as MARC-8
+/// does (0xE2 is the combining acute in ANSEL).
+fn marc8_record_bytes() -> Vec<u8> {
+    let mut leader = Leader::from_bytes(b"00000nam  2200000   4500").unwrap();
+    leader.set_character_coding_scheme(b' ');
+    let mut r = Record::with_leader(leader);
+    r.set_encoding(TextEncoding::Raw);
+    r.push(&Field::control(tag("001"), "m8"));
+    r.push(&Field::data(
+        tag("245"),
+        '0',
+        '0',
+        vec![Subfield::new('a', "Caf\u{e2}e society")],
+    ));
+    let bytes = record_to_bytes(&r).unwrap();
+    assert_eq!(bytes[9], b' ');
+    assert!(bytes.windows(2).any(|w| w == b"\xE2e"));
+    bytes
+}
+
+#[test]
+fn marc8_is_converted_to_utf8_with_leader_09_a() {
+    let dir = TempDir::new().unwrap();
+    let src = write(dir.path(), "m8.mrc", &marc8_record_bytes());
+    let out = dir.path().join("u.mrc");
+    assert_status(&fastmarc(&["convert", s(&src), s(&out)]), 0);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(bytes[9], b'a');
+    let recs = read_iso(&bytes);
+    assert_eq!(recs[0].title().as_deref(), Some("Café society"));
+    assert!(bytes.windows(2).any(|w| w == "é".as_bytes()));
+
+    for to in ["xml", "json", "text"] {
+        let o = fastmarc(&["convert", s(&src), "-", "--to", to]);
+        assert_status(&o, 0);
+        let text = stdout(&o);
+        assert!(
+            text.contains("nam a22"),
+            "{to}: leader/09 is not 'a': {text}"
+        );
+        // JSON escapes non-ASCII; the others write it as UTF-8.
+        let cafe = if to == "json" { "Caf\\u00e9" } else { "Café" };
+        assert!(text.contains(cafe), "{to}: {text}");
+    }
+    let stats = fastmarc(&["stats", s(&src)]);
+    assert_status(&stats, 0);
+    assert!(
+        stdout(&stats).contains("MARC-8                  1"),
+        "{}",
+        stdout(&stats)
+    );
+}
+
+#[test]
+fn convert_stops_at_a_bad_record_but_keeps_what_came_before() {
+    let dir = TempDir::new().unwrap();
+    let (bad, first_error, _) = file_with_two_bad_records(dir.path());
+    let out = dir.path().join("out.xml");
+    let o = fastmarc(&["convert", s(&bad), s(&out)]);
+    assert_status(&o, 1);
+    assert_eq!(
+        stderr(&o).lines().next().unwrap(),
+        format!(
+            "fastmarc: {}: record 2, byte offset {first_error}: base address (leader/12-16) is not digits",
+            s(&bad)
+        )
+    );
+    // The document is closed, with the one record before the error.
+    let written = fastmarc::xml::parse_xml(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written, vec![read_iso(&iso(&records(1))).remove(0)]);
+}
+
+#[test]
+fn permissive_skips_bad_records_with_warnings_and_keeps_every_good_one() {
+    let dir = TempDir::new().unwrap();
+    let (bad, first_error, second_error) = file_with_two_bad_records(dir.path());
+    let good: Vec<Record> = [0, 2, 4].iter().map(|&i| record(i)).collect();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("out{threads}.mrc"));
+        let o = fastmarc(&[
+            "convert",
+            "--permissive",
+            "--threads",
+            threads,
+            s(&bad),
+            s(&out),
+        ]);
+        assert_status(&o, 0);
+        assert_eq!(
+            read_iso(&std::fs::read(&out).unwrap()),
+            read_iso(&iso(&good))
+        );
+        let err = stderr(&o);
+        let warnings: Vec<&str> = err.lines().collect();
+        assert_eq!(warnings.len(), 2, "{err}");
+        assert!(warnings[0].starts_with(&format!(
+            "fastmarc: warning: {}: record 2, byte offset {first_error}: ",
+            s(&bad)
+        )));
+        assert!(warnings[1].starts_with(&format!(
+            "fastmarc: warning: {}: record 4, byte offset {second_error}: ",
+            s(&bad)
+        )));
+    }
+    let o = fastmarc(&["count", "--permissive", s(&bad)]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "3\n");
+    let o = fastmarc(&["count", s(&bad)]);
+    assert_status(&o, 1);
+    assert!(o.stdout.is_empty());
+}
+
+// ---- dump --------------------------------------------------------------------------------
+
+#[test]
+fn dump_prints_the_text_form_with_blank_lines_between_records() {
+    let o = fastmarc(&["dump", s(&sample_path())]);
+    assert_status(&o, 0);
+    let recs = read_iso(&sample_bytes());
+    assert_eq!(stdout(&o), text_of(&recs));
+    assert_eq!(stdout(&o).matches("\n\n=LDR  ").count(), recs.len() - 1);
+}
+
+#[test]
+fn dump_selects_tags_and_always_shows_the_leader() {
+    let recs = records(3);
+    let o = fastmarc_in(
+        None,
+        &["dump", "-", "--tag", "245", "--tag", "001,650"],
+        Some(&iso(&recs)),
+    );
+    assert_status(&o, 0);
+    let parsed = read_iso(&iso(&recs));
+    let expected: Vec<String> = parsed
+        .iter()
+        .map(|r| {
+            let mut t = format!("=LDR  {}\n", r.leader());
+            for f in r.fields() {
+                if ["001", "245", "650"].contains(&f.tag().as_str()) {
+                    t.push_str(&fastmarc::text::field_to_text(&f));
+                    t.push('\n');
+                }
+            }
+            t
+        })
+        .collect();
+    assert_eq!(stdout(&o), expected.join("\n"));
+    assert!(!stdout(&o).contains("=008"));
+}
+
+#[test]
+fn dump_reads_xml_and_json_too() {
+    let dir = TempDir::new().unwrap();
+    let recs = records(3);
+    let mrc = write(dir.path(), "r.mrc", &iso(&recs));
+    let expected = fastmarc(&["dump", s(&mrc)]);
+    for ext in ["xml", "json"] {
+        let doc = dir.path().join(format!("r.{ext}"));
+        assert_status(&fastmarc(&["convert", s(&mrc), s(&doc)]), 0);
+        let o = fastmarc(&["dump", s(&doc)]);
+        assert_status(&o, 0);
+        assert_eq!(o.stdout, expected.stdout, "{ext}");
+    }
+}
+
+// ---- stats -------------------------------------------------------------------------------
+
+#[test]
+fn stats_reports_counts_types_levels_tags() {
+    let dir = TempDir::new().unwrap();
+    let recs = records(14);
+    let bytes = iso(&recs);
+    let p = write(dir.path(), "r.mrc", &bytes);
+    let o = fastmarc(&["stats", s(&p)]);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    let line = |prefix: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(line("records"), ["records", "14"]);
+    assert_eq!(
+        line("bytes"),
+        ["bytes".to_string(), bytes.len().to_string()]
+    );
+    assert_eq!(line("errors"), ["errors", "0"]);
+    assert_eq!(line("UTF-8"), ["UTF-8", "14"]);
+    assert_eq!(line("MARC-8"), ["MARC-8", "0"]);
+    // leader/06: i % 7 == 6 is notated music (2 of 14); leader/07: i % 5 == 4 serial (2).
+    assert_eq!(line("c  notated music"), ["c", "notated", "music", "2"]);
+    assert_eq!(
+        line("a  language material"),
+        ["a", "language", "material", "12"]
+    );
+    assert_eq!(line("s  serial"), ["s", "serial", "2"]);
+    assert_eq!(line("m  monograph/item"), ["m", "monograph/item", "12"]);
+    // 650: k in 0..i%3 → occurrences sum(i%3), records with i%3 > 0.
+    let occ: usize = (0..14).map(|i| i % 3).sum();
+    let with: usize = (0..14).filter(|i| i % 3 > 0).count();
+    assert_eq!(
+        line("650"),
+        ["650".into(), occ.to_string(), with.to_string()]
+    );
+    assert_eq!(line("245"), ["245", "14", "14"]);
+}
+
+#[test]
+fn stats_lists_errors_and_fails_unless_permissive() {
+    let dir = TempDir::new().unwrap();
+    let (bad, first_error, second_error) = file_with_two_bad_records(dir.path());
+    let o = fastmarc(&["stats", s(&bad)]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(out.contains("records    3\n"), "{out}");
+    assert!(out.contains("errors     2\n"), "{out}");
+    assert!(
+        out.contains(&format!("record 2, byte offset {first_error}: ")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("record 4, byte offset {second_error}: ")),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("2 bad records"), "{}", stderr(&o));
+    let o = fastmarc(&["stats", "--permissive", s(&bad)]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), out);
+}
+
+// ---- validate ----------------------------------------------------------------------------
+
+#[test]
+fn validate_clean_files_exit_0() {
+    let o = fastmarc(&["validate", s(&sample_path())]);
+    assert_status(&o, 0);
+    let n = read_iso(&sample_bytes()).len();
+    assert_eq!(
+        stdout(&o),
+        format!("{}: {n} records checked, no problems\n", s(&sample_path()))
+    );
+}
+
+#[test]
+fn validate_reports_every_problem_with_record_and_offset() {
+    let dir = TempDir::new().unwrap();
+    let (bad, first_error, second_error) = file_with_two_bad_records(dir.path());
+    for threads in ["1", "2"] {
+        let o = fastmarc(&["validate", "--threads", threads, s(&bad)]);
+        assert_status(&o, 1);
+        let name = s(&bad);
+        assert_eq!(
+            stdout(&o),
+            format!(
+                "{name}: record 2, byte offset {first_error}: base address (leader/12-16) is not digits\n\
+                 {name}: record 4, byte offset {second_error}: record length is not five ASCII digits\n\
+                 {name}: 5 records checked, 2 problems\n"
+            )
+        );
+    }
+    // Several files: one summary each; one bad file makes the status 1.
+    let good = write(dir.path(), "good.mrc", &iso(&records(2)));
+    let o = fastmarc(&["validate", s(&good), s(&bad)]);
+    assert_status(&o, 1);
+    assert!(stdout(&o).starts_with(&format!("{}: 2 records checked, no problems\n", s(&good))));
+}
+
+#[test]
+fn validate_finds_a_truncated_last_record() {
+    let dir = TempDir::new().unwrap();
+    let bytes = iso(&records(3));
+    let cut = bytes.len() - 10;
+    let p = write(dir.path(), "cut.mrc", &bytes[..cut]);
+    let start = iso(&records(2)).len();
+    let o = fastmarc(&["validate", s(&p)]);
+    assert_status(&o, 1);
+    assert!(
+        stdout(&o).starts_with(&format!(
+            "{}: record 3, byte offset {start}: truncated record",
+            s(&p)
+        )),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn validate_xml_reports_where_it_breaks() {
+    let recs = records(2);
+    let xml = fastmarc_in(
+        None,
+        &["convert", "-", "-", "--to", "xml"],
+        Some(&iso(&recs)),
+    );
+    let mut doc = xml.stdout.clone();
+    doc.truncate(doc.len() - 30);
+    let o = fastmarc_in(None, &["validate", "-"], Some(&doc));
+    assert_status(&o, 1);
+    assert!(
+        stdout(&o).starts_with("<stdin>: record 2, byte offset "),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("MARCXML"), "{}", stdout(&o));
+}
+
+// ---- split and cat -----------------------------------------------------------------------
+
+#[test]
+fn split_then_cat_reproduces_the_input_byte_for_byte() {
+    let dir = TempDir::new().unwrap();
+    let bytes = sample_bytes();
+    let n = read_iso(&bytes).len();
+    let o = fastmarc_in(
+        Some(dir.path()),
+        &["split", s(&sample_path()), "--records", "7"],
+        None,
+    );
+    assert_status(&o, 0);
+    let files = n.div_ceil(7);
+    let names: Vec<String> = (1..=files).map(|i| format!("sample-{i:04}.mrc")).collect();
+    let mut listed: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, names);
+    for (i, name) in names.iter().enumerate() {
+        let part = std::fs::read(dir.path().join(name)).unwrap();
+        let expected = if i + 1 < files {
+            7
+        } else {
+            n - 7 * (files - 1)
+        };
+        assert_eq!(read_iso(&part).len(), expected, "{name}");
+    }
+    let mut args = vec!["cat".to_string()];
+    args.extend(names.iter().cloned());
+    args.extend(["-o".into(), "joined.mrc".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_status(&fastmarc_in(Some(dir.path()), &args, None), 0);
+    assert_eq!(std::fs::read(dir.path().join("joined.mrc")).unwrap(), bytes);
+}
+
+#[test]
+fn split_copies_bytes_it_would_not_write_itself() {
+    // A MARC-8 record and a record whose directory is out of order: re-encoding would change
+    // both; split and cat must not.
+    let dir = TempDir::new().unwrap();
+    let mut bytes = marc8_record_bytes();
+    bytes.extend(iso(&records(3)));
+    let src = write(dir.path(), "mixed.mrc", &bytes);
+    let o = fastmarc_in(
+        Some(dir.path()),
+        &["split", s(&src), "--records", "2", "--prefix", "part_"],
+        None,
+    );
+    assert_status(&o, 0);
+    let a = std::fs::read(dir.path().join("part_0001.mrc")).unwrap();
+    let b = std::fs::read(dir.path().join("part_0002.mrc")).unwrap();
+    assert!(!dir.path().join("part_0003.mrc").exists());
+    assert_eq!([a.clone(), b.clone()].concat(), bytes);
+    // cat from stdin and a file, to stdout.
+    let o = fastmarc_in(Some(dir.path()), &["cat", "-", "part_0002.mrc"], Some(&a));
+    assert_status(&o, 0);
+    assert_eq!(o.stdout, bytes);
+}
+
+#[test]
+fn split_and_cat_check_framing() {
+    let dir = TempDir::new().unwrap();
+    let (bad, _, second_error) = file_with_two_bad_records(dir.path());
+    // The base address error is inside a well-framed record: copied as it is. The broken
+    // length is an error.
+    let o = fastmarc_in(Some(dir.path()), &["cat", s(&bad)], None);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains(&format!(
+            "record 4, byte offset {second_error}: record length"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let parts = {
+        let mut p = iso_parts(&records(5));
+        p[1][12] = b'x';
+        p
+    };
+    assert_eq!(o.stdout, parts[..3].concat());
+    let o = fastmarc_in(Some(dir.path()), &["cat", "--permissive", s(&bad)], None);
+    assert_status(&o, 0);
+    assert_eq!(o.stdout, [&parts[..3], &parts[4..]].concat().concat());
+    assert!(stderr(&o).contains("warning"), "{}", stderr(&o));
+
+    let o = fastmarc_in(
+        Some(dir.path()),
+        &["split", s(&bad), "--records", "2"],
+        None,
+    );
+    assert_status(&o, 1);
+    let o = fastmarc_in(
+        Some(dir.path()),
+        &[
+            "split",
+            s(&bad),
+            "--records",
+            "2",
+            "--permissive",
+            "--prefix",
+            "ok-",
+        ],
+        None,
+    );
+    assert_status(&o, 0);
+    let joined = [
+        std::fs::read(dir.path().join("ok-0001.mrc")).unwrap(),
+        std::fs::read(dir.path().join("ok-0002.mrc")).unwrap(),
+    ]
+    .concat();
+    assert_eq!(joined, [&parts[..3], &parts[4..]].concat().concat());
+
+    // MARCXML is not something to copy record by record.
+    let xml = fastmarc(&["convert", s(&sample_path()), "-", "--to", "xml"]);
+    let x = write(dir.path(), "s.xml", &xml.stdout);
+    let o = fastmarc(&["cat", s(&x)]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("MARCXML, not ISO 2709"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ---- hostile input -----------------------------------------------------------------------
+
+#[test]
+fn bad_input_never_panics_and_exits_1_with_a_message() {
+    let good = iso(&records(2));
+    let mut inputs: Vec<Vec<u8>> = vec![
+        b"00000".to_vec(),
+        b"99999nam a2200000   4500".to_vec(),
+        b"00026nam a2200025   4500\x1e\x1d".to_vec(),
+        b"12".to_vec(),
+        good[..good.len() / 2].to_vec(),
+        b"<collection><record><leader>".to_vec(),
+        b"<record><datafield tag=\"x\"/></record>".to_vec(),
+        b"<!DOCTYPE x [<!ENTITY a \"b\">]><collection>&a;</collection>".to_vec(),
+        b"[{\"leader\": 1}]".to_vec(),
+        b"{\"fields\": [{\"245\": {\"subfields\": [{\"a\": 5}]}}]}".to_vec(),
+        "[".repeat(100_000).into_bytes(),
+        b"\xff\xfe\x00\x01".to_vec(),
+    ];
+    // Each byte of a record's leader and directory flipped to a non-digit.
+    for i in 0..40 {
+        let mut b = good.clone();
+        b[i] = b'#';
+        inputs.push(b);
+    }
+    for input in &inputs {
+        for cmd in ["count", "dump", "validate", "stats"] {
+            let o = fastmarc_in(None, &[cmd, "-"], Some(input));
+            let shown = String::from_utf8_lossy(&input[..input.len().min(40)]).into_owned();
+            assert!(
+                o.status.code() == Some(1) || o.status.code() == Some(0),
+                "{cmd} {shown:?}: {:?} {}",
+                o.status,
+                stderr(&o)
+            );
+            assert!(
+                !stderr(&o).contains("panicked"),
+                "{cmd} {shown:?}: {}",
+                stderr(&o)
+            );
+            if o.status.code() == Some(1) {
+                assert!(
+                    stderr(&o).contains("fastmarc: <stdin>") || cmd == "validate",
+                    "{cmd} {shown:?}: {}",
+                    stderr(&o)
+                );
+            }
+        }
+        let o = fastmarc_in(None, &["convert", "-", "-", "--to", "json"], Some(input));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn missing_files_are_reported() {
+    let o = fastmarc(&["count", "/nonexistent/x.mrc"]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).starts_with("fastmarc: /nonexistent/x.mrc: cannot open: "),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc(&["count", s(&sample_path()), "/nonexistent/x.mrc"]);
+    assert_status(&o, 1);
+    assert!(stdout(&o).starts_with("50\t"), "{}", stdout(&o));
+}
+
+// ---- pipes and signals -------------------------------------------------------------------
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let bytes = iso(&records(3000));
+    let mut child = Command::new(BIN)
+        .args(["dump", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    out.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"=LDR  ");
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_status(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+/// Whether the process has a handler for SIGINT (bit 1 of SigCgt in /proc).
+#[cfg(target_os = "linux")]
+fn catches_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & 0b10 != 0)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_with_status_130() {
+    for threads in ["1", "2"] {
+        // stdin stays open and silent: the command waits for input until interrupted.
+        let mut child = Command::new(BIN)
+            .args(["count", "--threads", threads, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(&iso(&records(5))).unwrap();
+        let started = std::time::Instant::now();
+        while !catches_sigint(child.id()) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "no SIGINT handler installed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let o = child.wait_with_output().unwrap();
+        drop(input);
+        assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn records_too_long_for_iso2709_are_errors_or_skipped() {
+    // MARCXML can hold a field longer than ISO 2709's 9,999 bytes; writing it is refused.
+    let mut recs = records(3);
+    recs[1].push(&Field::data(
+        tag("500"),
+        ' ',
+        ' ',
+        vec![Subfield::new('a', "x".repeat(20_000))],
+    ));
+    let mut w = fastmarc::xml::XmlWriter::new(Vec::new());
+    for r in &recs {
+        w.write_record(r).unwrap();
+    }
+    let xml = w.finish().unwrap();
+    let o = fastmarc_in(None, &["convert", "-", "-"], Some(&xml));
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).starts_with("fastmarc: <stdin>: record 2: cannot be written as ISO 2709: "),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(o.stdout, iso(&recs[..1]));
+    let o = fastmarc_in(None, &["convert", "--permissive", "-", "-"], Some(&xml));
+    assert_status(&o, 0);
+    assert!(stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert_eq!(o.stdout, iso(&[recs[0].clone(), recs[2].clone()]));
+}

@@ -1,0 +1,1128 @@
+//! MARC-in-JSON both ways, in the form pymarc reads and writes:
+//!
+//! ```json
+//! {"leader": "...", "fields": [{"001": "data"},
+//!   {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "..."}]}}]}
+//! ```
+//!
+//! Reading builds records straight from the JSON tokens (no intermediate value tree) with
+//! serde_json's slice parser, one record of a top-level array at a time: [`JsonReader`]
+//! gathers one record's bytes from a stream, so a huge array streams in constant memory.
+//! Like pymarc it takes a single record object too, reads only the first entry of a field
+//! object, and accepts raw control characters inside strings (`json.load(strict=False)`).
+//! The JSON shape decides control versus data field (pymarc drops the data of a field whose
+//! shape does not suit its tag); missing indicators are blanks. serde_json's nesting limit
+//! (128) stays on: deeply nested input is an error, not a stack overflow.
+//!
+//! Writing reproduces Python's `json.dumps` byte for byte: pymarc's key order, `ensure_ascii`
+//! escaping, and either its default separators (`as_json()`) or compact ones (`JSONWriter`).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::Tag;
+use crate::leader::Leader;
+use crate::record::Record;
+use crate::xml::{abbreviate, indicator, parse_tag, subfield_code};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+// ---- reading: JSON tokens to a record -------------------------------------------------
+
+/// A record parsed from one JSON object.
+struct JsonRecord(Record);
+
+impl<'de> Deserialize<'de> for JsonRecord {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut rec = Record::new();
+        d.deserialize_map(RecordVisitor(&mut rec))?;
+        Ok(JsonRecord(rec))
+    }
+}
+
+/// A value that is read and dropped. Unlike serde's `IgnoredAny` (which serde_json skips
+/// without a depth limit) it nests through `deserialize_any`, so serde_json's recursion
+/// limit makes absurdly deep input an error here too.
+struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(Skipped)
+    }
+}
+
+impl<'de> Visitor<'de> for Skipped {
+    type Value = Skipped;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Skipped, A::Error> {
+        while seq.next_element::<Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Skipped, A::Error> {
+        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+}
+
+/// A JSON string handed to a function that checks and converts it.
+struct StrWith<F>(F, &'static str);
+
+impl<'de, T, F> DeserializeSeed<'de> for StrWith<F>
+where
+    F: FnOnce(&str) -> std::result::Result<T, String>,
+{
+    type Value = T;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, T, F> Visitor<'de> for StrWith<F>
+where
+    F: FnOnce(&str) -> std::result::Result<T, String>,
+{
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.1)
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<T, E> {
+        (self.0)(s).map_err(E::custom)
+    }
+}
+
+enum RecordKey {
+    Leader,
+    Fields,
+    Other,
+}
+
+struct RecordVisitor<'r>(&'r mut Record);
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a MARC-in-JSON record object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let rec = self.0;
+        let mut leader = None;
+        let mut has_fields = false;
+        let key = || {
+            StrWith(
+                |k: &str| {
+                    Ok(match k {
+                        "leader" => RecordKey::Leader,
+                        "fields" => RecordKey::Fields,
+                        _ => RecordKey::Other,
+                    })
+                },
+                "a key",
+            )
+        };
+        while let Some(k) = map.next_key_seed(key())? {
+            match k {
+                RecordKey::Leader => {
+                    leader = Some(map.next_value_seed(StrWith(parse_leader, "a leader string"))?)
+                }
+                RecordKey::Fields => {
+                    // A repeated key replaces the earlier value, as in a Python dict.
+                    rec.clear();
+                    map.next_value_seed(FieldsSeed(rec))?;
+                    has_fields = true;
+                }
+                RecordKey::Other => {
+                    map.next_value::<Skipped>()?;
+                }
+            }
+        }
+        let leader = leader.ok_or_else(|| de::Error::custom("record has no \"leader\""))?;
+        if !has_fields {
+            return Err(de::Error::custom("record has no \"fields\""));
+        }
+        rec.set_leader(leader);
+        Ok(())
+    }
+}
+
+fn parse_leader(s: &str) -> std::result::Result<Leader, String> {
+    Leader::from_bytes(s.as_bytes())
+        .map_err(|_| format!("leader {:?} is not 24 ASCII characters", abbreviate(s, 40)))
+}
+
+/// The `fields` array.
+struct FieldsSeed<'r>(&'r mut Record);
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of field objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while seq.next_element_seed(FieldSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// One `{"tag": value}` object. Only its first entry counts, as in pymarc.
+struct FieldSeed<'r>(&'r mut Record);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field object {\"tag\": value}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let Some(tag) = map.next_key_seed(StrWith(parse_tag, "a tag"))? else {
+            return Err(de::Error::custom("field object has no tag"));
+        };
+        map.next_value_seed(FieldValue { rec: self.0, tag })?;
+        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
+        Ok(())
+    }
+}
+
+/// A field's value: a string makes a control field, an object a data field (the JSON
+/// shape decides, whatever the tag).
+struct FieldValue<'r> {
+    rec: &'r mut Record,
+    tag: Tag,
+}
+
+enum DataKey {
+    Ind1,
+    Ind2,
+    Subfields,
+    Other,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldValue<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldValue<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "field {}: a string (control field) or an object with ind1, ind2 and subfields",
+            self.tag
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<(), E> {
+        self.rec.push_control(self.tag, s);
+        Ok(())
+    }
+
+    /// Indicators may come after the subfields; missing ones are blanks.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let (rec, tag) = (self.rec, self.tag);
+        rec.start_data_field(tag, ' ', ' ');
+        let mut indicators = [' ', ' '];
+        let mut has_subfields = false;
+        let key = || {
+            StrWith(
+                |k: &str| {
+                    Ok(match k {
+                        "ind1" => DataKey::Ind1,
+                        "ind2" => DataKey::Ind2,
+                        "subfields" => DataKey::Subfields,
+                        _ => DataKey::Other,
+                    })
+                },
+                "a key",
+            )
+        };
+        let ind = |which: &'static str| {
+            StrWith(
+                move |s: &str| indicator(Some(s), which, tag),
+                "a one-character indicator string",
+            )
+        };
+        while let Some(k) = map.next_key_seed(key())? {
+            match k {
+                DataKey::Ind1 => indicators[0] = map.next_value_seed(ind("ind1"))?,
+                DataKey::Ind2 => indicators[1] = map.next_value_seed(ind("ind2"))?,
+                DataKey::Subfields => {
+                    if has_subfields {
+                        return Err(de::Error::custom(format!(
+                            "field {tag} has \"subfields\" twice"
+                        )));
+                    }
+                    map.next_value_seed(SubfieldsSeed(&mut *rec))?;
+                    has_subfields = true;
+                }
+                DataKey::Other => {
+                    map.next_value::<Skipped>()?;
+                }
+            }
+        }
+        if let Some(last) = rec.fields.last_mut() {
+            last.indicators = indicators;
+        }
+        Ok(())
+    }
+}
+
+/// The `subfields` array of `{"code": "value"}` objects.
+struct SubfieldsSeed<'r>(&'r mut Record);
+
+impl<'de> DeserializeSeed<'de> for SubfieldsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SubfieldsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of subfield objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while seq.next_element_seed(SubfieldSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// One subfield object; every entry is a subfield, in order (pymarc reads them all).
+struct SubfieldSeed<'r>(&'r mut Record);
+
+impl<'de> DeserializeSeed<'de> for SubfieldSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SubfieldSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a subfield object {\"code\": \"value\"}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let rec = self.0;
+        while let Some(code) = map.next_key_seed(StrWith(subfield_code, "a subfield code"))? {
+            map.next_value_seed(StrWith(
+                |value: &str| {
+                    rec.push_subfield(code, value);
+                    Ok(())
+                },
+                "a subfield value string",
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+// ---- reading: the top-level array, from a slice or a stream ---------------------------
+
+/// Bytes the record parser reads from, and where it is.
+trait Input {
+    /// The next byte without consuming it; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>>;
+    fn bump(&mut self);
+    /// Stream offset of the next byte.
+    fn offset(&self) -> u64;
+    /// Skip a UTF-8 byte order mark at the very start.
+    fn skip_bom(&mut self) -> Result<()>;
+    /// Parse the value at the current position as a record. Errors carry their offset.
+    fn record(&mut self) -> Result<Record>;
+}
+
+/// Tracks whether a byte is inside a JSON string, to find the raw control characters that
+/// Python's `json.load(strict=False)` (which pymarc uses) accepts and serde_json does not.
+#[derive(Clone, Copy, Default)]
+struct StringTracker {
+    in_string: bool,
+    after_backslash: bool,
+}
+
+impl StringTracker {
+    /// Account for one byte; `true` if it is a raw control character inside a string.
+    fn step(&mut self, b: u8) -> bool {
+        if !self.in_string {
+            self.in_string = b == b'"';
+            return false;
+        }
+        if self.after_backslash {
+            self.after_backslash = false;
+            return false;
+        }
+        match b {
+            b'\\' => self.after_backslash = true,
+            b'"' => self.in_string = false,
+            _ => return b < 0x20,
+        }
+        false
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `\u00XX` for a control byte.
+fn control_escape(b: u8) -> [u8; 6] {
+    [
+        b'\\',
+        b'u',
+        b'0',
+        b'0',
+        HEX[usize::from(b >> 4)],
+        HEX[usize::from(b & 15)],
+    ]
+}
+
+/// Where six-byte escapes stand in for raw control bytes in bytes handed to serde_json,
+/// to map positions there back to offsets in the original input.
+#[derive(Default)]
+struct Escapes {
+    /// Original offset of the escaped bytes' start.
+    base: u64,
+    /// Positions of the escapes, ascending.
+    at: Vec<usize>,
+}
+
+impl Escapes {
+    fn original_offset(&self, pos: usize) -> u64 {
+        let whole = self.at.partition_point(|&e| e + 6 <= pos);
+        let pos = match self.at.get(whole) {
+            Some(&e) if e < pos => e,
+            _ => pos,
+        };
+        self.base + (pos - 5 * whole) as u64
+    }
+}
+
+/// Byte index in `bytes` of serde_json's (line, column) position: the column counts bytes
+/// from the start of the line.
+fn index_of_position(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &bytes[start..]) {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    (start + column).min(bytes.len())
+}
+
+/// Parse one record from the start of `bytes` with serde_json's fast slice reader: the
+/// record and the number of bytes it took.
+fn parse_record_slice(bytes: &[u8]) -> std::result::Result<(Record, usize), serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<JsonRecord>();
+    match stream.next() {
+        Some(Ok(JsonRecord(rec))) => Ok((rec, stream.byte_offset())),
+        Some(Err(e)) => Err(e),
+        None => Err(de::Error::custom(
+            "expected a record object, found the end of input",
+        )),
+    }
+}
+
+fn json_error(e: &serde_json::Error, bytes: &[u8], escapes: &Escapes) -> Error {
+    let at = index_of_position(bytes, e.line(), e.column());
+    let mut err = Error::new(ErrorKind::Json(e.to_string()));
+    err.offset = Some(escapes.original_offset(at));
+    err
+}
+
+fn is_raw_control_error(e: &serde_json::Error) -> bool {
+    e.is_syntax() && e.to_string().starts_with("control character")
+}
+
+/// A whole document in memory, parsed in place.
+struct SliceInput<'a> {
+    data: Cow<'a, [u8]>,
+    pos: usize,
+    escapes: Escapes,
+    /// Raw control characters in strings have been escaped (in a copy of the rest).
+    escaped: bool,
+}
+
+impl<'a> SliceInput<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        SliceInput {
+            data: Cow::Borrowed(data),
+            pos: 0,
+            escapes: Escapes::default(),
+            escaped: false,
+        }
+    }
+
+    /// Copy the rest of the input with raw control characters in strings escaped. Done at
+    /// most once, and only for input that has them.
+    fn escape_rest(&mut self) {
+        let rest = &self.data[self.pos..];
+        let mut out = Vec::with_capacity(rest.len() + 64);
+        let mut at = Vec::new();
+        let mut strings = StringTracker::default();
+        for &b in rest {
+            if strings.step(b) {
+                at.push(out.len());
+                out.extend_from_slice(&control_escape(b));
+            } else {
+                out.push(b);
+            }
+        }
+        self.escapes = Escapes {
+            base: self.escapes.original_offset(self.pos),
+            at,
+        };
+        self.data = Cow::Owned(out);
+        self.pos = 0;
+        self.escaped = true;
+    }
+}
+
+impl Input for SliceInput<'_> {
+    fn peek(&mut self) -> Result<Option<u8>> {
+        Ok(self.data.get(self.pos).copied())
+    }
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+    fn offset(&self) -> u64 {
+        self.escapes.original_offset(self.pos)
+    }
+    fn skip_bom(&mut self) -> Result<()> {
+        if self.pos == 0 && self.data.starts_with(BOM) {
+            self.pos = BOM.len();
+        }
+        Ok(())
+    }
+
+    fn record(&mut self) -> Result<Record> {
+        let rest = &self.data[self.pos..];
+        match parse_record_slice(rest) {
+            Ok((rec, used)) => {
+                self.pos += used;
+                Ok(rec)
+            }
+            Err(e) if !self.escaped && is_raw_control_error(&e) => {
+                self.escape_rest();
+                self.record()
+            }
+            Err(e) => {
+                let mut err = json_error(&e, rest, &self.escapes);
+                // Positions in `rest` are relative to `pos`.
+                let at = err.offset.unwrap_or(0) - self.escapes.base;
+                err.offset = Some(self.escapes.original_offset(self.pos + at as usize));
+                Err(err)
+            }
+        }
+    }
+}
+
+/// A stream: the bytes of one record are gathered (raw control characters in strings
+/// escaped on the way) and parsed with serde_json's slice reader. Memory holds one record.
+struct ReadInput<R> {
+    inner: R,
+    offset: u64,
+    buf: Vec<u8>,
+    escapes: Escapes,
+}
+
+impl<R: BufRead> ReadInput<R> {
+    fn new(inner: R) -> Self {
+        ReadInput {
+            inner,
+            offset: 0,
+            buf: Vec::new(),
+            escapes: Escapes::default(),
+        }
+    }
+
+    fn io_error(&self, e: io::Error) -> Error {
+        let mut err = Error::from(e);
+        err.offset = Some(self.offset);
+        err
+    }
+
+    /// Move the value starting here into `buf`: up to its matching close bracket, or for a
+    /// scalar up to the next delimiter; at the end of input, whatever there is (serde_json
+    /// then reports what is missing). Brackets are counted, not parsed, so depth costs
+    /// nothing here.
+    fn gather_value(&mut self) -> io::Result<()> {
+        let mut strings = StringTracker::default();
+        let mut depth = 0usize;
+        let mut container = None;
+        loop {
+            let chunk = loop {
+                match self.inner.fill_buf() {
+                    Ok(chunk) => break chunk,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let container = *container.get_or_insert(matches!(chunk[0], b'{' | b'['));
+            let mut used = 0;
+            let mut complete = false;
+            for &b in chunk {
+                let was_in_string = strings.in_string;
+                if strings.step(b) {
+                    self.escapes.at.push(self.buf.len());
+                    self.buf.extend_from_slice(&control_escape(b));
+                    used += 1;
+                    continue;
+                }
+                if !was_in_string && !strings.in_string {
+                    match b {
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' if depth > 0 => {
+                            depth -= 1;
+                            if depth == 0 && container {
+                                self.buf.push(b);
+                                used += 1;
+                                complete = true;
+                                break;
+                            }
+                        }
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' if !container => {
+                            complete = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                self.buf.push(b);
+                used += 1;
+            }
+            self.inner.consume(used);
+            self.offset += used as u64;
+            if complete {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Input for ReadInput<R> {
+    fn peek(&mut self) -> Result<Option<u8>> {
+        loop {
+            match self.inner.fill_buf() {
+                Ok(chunk) => return Ok(chunk.first().copied()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io_error(e)),
+            }
+        }
+    }
+    fn bump(&mut self) {
+        self.inner.consume(1);
+        self.offset += 1;
+    }
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+    fn skip_bom(&mut self) -> Result<()> {
+        let starts_with_bom = loop {
+            match self.inner.fill_buf() {
+                Ok(chunk) => break chunk.starts_with(BOM),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io_error(e)),
+            }
+        };
+        if self.offset == 0 && starts_with_bom {
+            self.inner.consume(BOM.len());
+            self.offset += BOM.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self) -> Result<Record> {
+        self.buf.clear();
+        self.escapes.at.clear();
+        self.escapes.base = self.offset;
+        if let Err(e) = self.gather_value() {
+            return Err(self.io_error(e));
+        }
+        match parse_record_slice(&self.buf) {
+            Ok((rec, _)) => Ok(rec),
+            Err(e) => Err(json_error(&e, &self.buf, &self.escapes)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Start,
+    FirstInArray,
+    NextInArray,
+    Single,
+    Trailing,
+    Done,
+}
+
+/// The top level: a single record object, or an array of them.
+struct Records<I> {
+    input: I,
+    stage: Stage,
+    count: u64,
+}
+
+impl<I: Input> Records<I> {
+    fn new(input: I) -> Self {
+        Records {
+            input,
+            stage: Stage::Start,
+            count: 0,
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record>> {
+        let r = self.step();
+        match r {
+            Ok(Some(_)) => self.count += 1,
+            Ok(None) => self.stage = Stage::Done,
+            Err(mut e) => {
+                self.stage = Stage::Done;
+                e.record.get_or_insert(self.count);
+                return Err(e);
+            }
+        }
+        r
+    }
+
+    fn fail(&self, message: impl Into<String>) -> Error {
+        Error::at(
+            ErrorKind::Json(message.into()),
+            self.count,
+            self.input.offset(),
+        )
+    }
+
+    fn skip_whitespace(&mut self) -> Result<Option<u8>> {
+        loop {
+            match self.input.peek()? {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.input.bump(),
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Record>> {
+        loop {
+            match self.stage {
+                Stage::Start => {
+                    self.input.skip_bom()?;
+                    match self.skip_whitespace()? {
+                        Some(b'[') => {
+                            self.input.bump();
+                            self.stage = Stage::FirstInArray;
+                        }
+                        Some(b'{') => self.stage = Stage::Single,
+                        Some(_) => {
+                            return Err(
+                                self.fail("expected an array of record objects or one record")
+                            )
+                        }
+                        None => return Err(self.fail("no JSON value: the input is empty")),
+                    }
+                }
+                Stage::FirstInArray => match self.skip_whitespace()? {
+                    Some(b']') => {
+                        self.input.bump();
+                        self.stage = Stage::Trailing;
+                    }
+                    None => return Err(self.fail("input ends inside the array")),
+                    Some(_) => {
+                        let rec = self.input.record()?;
+                        self.stage = Stage::NextInArray;
+                        return Ok(Some(rec));
+                    }
+                },
+                Stage::NextInArray => match self.skip_whitespace()? {
+                    Some(b',') => {
+                        self.input.bump();
+                        if self.skip_whitespace()? == Some(b']') {
+                            return Err(self.fail("a comma before ']' (trailing comma)"));
+                        }
+                        return self.input.record().map(Some);
+                    }
+                    Some(b']') => {
+                        self.input.bump();
+                        self.stage = Stage::Trailing;
+                    }
+                    Some(_) => return Err(self.fail("expected ',' or ']' after a record")),
+                    None => return Err(self.fail("input ends inside the array")),
+                },
+                Stage::Single => {
+                    let rec = self.input.record()?;
+                    self.stage = Stage::Trailing;
+                    return Ok(Some(rec));
+                }
+                Stage::Trailing => {
+                    if self.skip_whitespace()?.is_some() {
+                        return Err(self.fail("trailing characters after the JSON value"));
+                    }
+                    return Ok(None);
+                }
+                Stage::Done => return Ok(None),
+            }
+        }
+    }
+}
+
+/// Streams records from MARC-in-JSON on any `BufRead`: a top-level array is read one record
+/// at a time, so memory holds one record, not the document. After an error it is finished.
+pub struct JsonReader<R> {
+    records: Records<ReadInput<R>>,
+}
+
+impl<R: BufRead> JsonReader<R> {
+    pub fn new(inner: R) -> Self {
+        JsonReader {
+            records: Records::new(ReadInput::new(inner)),
+        }
+    }
+
+    /// Read the next record into `rec`. `Ok(false)` at the end.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        read_into(&mut self.records, rec)
+    }
+
+    /// Stream offset of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.records.input.offset()
+    }
+}
+
+impl<R: BufRead> Iterator for JsonReader<R> {
+    type Item = Result<Record>;
+    fn next(&mut self) -> Option<Result<Record>> {
+        self.records.next_record().transpose()
+    }
+}
+
+/// Reads MARC-in-JSON already in memory (faster than [`JsonReader`] over a slice).
+pub struct JsonSliceReader<'a> {
+    records: Records<SliceInput<'a>>,
+}
+
+impl<'a> JsonSliceReader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        JsonSliceReader {
+            records: Records::new(SliceInput::new(data)),
+        }
+    }
+
+    /// Read the next record into `rec`. `Ok(false)` at the end.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        read_into(&mut self.records, rec)
+    }
+
+    /// Offset of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.records.input.offset()
+    }
+}
+
+impl Iterator for JsonSliceReader<'_> {
+    type Item = Result<Record>;
+    fn next(&mut self) -> Option<Result<Record>> {
+        self.records.next_record().transpose()
+    }
+}
+
+fn read_into<I: Input>(records: &mut Records<I>, rec: &mut Record) -> Result<bool> {
+    match records.next_record()? {
+        Some(r) => {
+            *rec = r;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Every record of a MARC-in-JSON document in memory; the first error ends it.
+pub fn parse_json(data: &[u8]) -> Result<Vec<Record>> {
+    JsonSliceReader::new(data).collect()
+}
+
+// ---- writing ---------------------------------------------------------------------------
+
+/// Separators, as Python's `json.dumps` writes them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JsonLayout {
+    /// `", "` and `": "`: `json.dumps` defaults, pymarc's `Record.as_json()`.
+    #[default]
+    Spaced,
+    /// `","` and `":"`: pymarc's `JSONWriter`.
+    Compact,
+}
+
+impl JsonLayout {
+    fn separators(self) -> (&'static str, &'static str) {
+        match self {
+            JsonLayout::Spaced => (", ", ": "),
+            JsonLayout::Compact => (",", ":"),
+        }
+    }
+}
+
+/// One record as pymarc's `record.as_json()` gives it.
+pub fn record_to_json(rec: &Record) -> String {
+    let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
+    write_record_json(rec, JsonLayout::Spaced, &mut out);
+    out
+}
+
+/// Append one record object to `out`: keys in pymarc's `as_dict()` order, strings escaped
+/// as `json.dumps` does with `ensure_ascii` (so the output is ASCII). A raw-encoded record's
+/// text is written as the Latin-1 characters it holds.
+pub fn write_record_json(rec: &Record, layout: JsonLayout, out: &mut String) {
+    let (comma, colon) = layout.separators();
+    out.push_str("{\"leader\"");
+    out.push_str(colon);
+    push_json_string(out, rec.leader().as_str());
+    out.push_str(comma);
+    out.push_str("\"fields\"");
+    out.push_str(colon);
+    out.push('[');
+    for (i, field) in rec.fields().enumerate() {
+        if i > 0 {
+            out.push_str(comma);
+        }
+        out.push('{');
+        push_json_string(out, field.tag().as_str());
+        out.push_str(colon);
+        if let Some(data) = field.data() {
+            push_json_string(out, data);
+            out.push('}');
+            continue;
+        }
+        let [ind1, ind2] = field.indicators();
+        out.push_str("{\"ind1\"");
+        out.push_str(colon);
+        push_json_string(out, ind1.encode_utf8(&mut [0; 4]));
+        out.push_str(comma);
+        out.push_str("\"ind2\"");
+        out.push_str(colon);
+        push_json_string(out, ind2.encode_utf8(&mut [0; 4]));
+        out.push_str(comma);
+        out.push_str("\"subfields\"");
+        out.push_str(colon);
+        out.push('[');
+        for (j, sf) in field.subfields().enumerate() {
+            if j > 0 {
+                out.push_str(comma);
+            }
+            out.push('{');
+            push_json_string(out, sf.code.encode_utf8(&mut [0; 4]));
+            out.push_str(colon);
+            push_json_string(out, sf.value);
+            out.push('}');
+        }
+        out.push_str("]}}");
+    }
+    out.push_str("]}");
+}
+
+/// A JSON string as Python writes it with `ensure_ascii`: printable ASCII as is except `"`
+/// and `\`, short escapes for `\b \f \n \r \t`, and `\uxxxx` (lowercase, surrogate pairs
+/// beyond the BMP) for everything else, DEL included.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[done..i]);
+        let width = match b {
+            b'"' => {
+                out.push_str("\\\"");
+                1
+            }
+            b'\\' => {
+                out.push_str("\\\\");
+                1
+            }
+            b'\n' => {
+                out.push_str("\\n");
+                1
+            }
+            b'\r' => {
+                out.push_str("\\r");
+                1
+            }
+            b'\t' => {
+                out.push_str("\\t");
+                1
+            }
+            0x08 => {
+                out.push_str("\\b");
+                1
+            }
+            0x0c => {
+                out.push_str("\\f");
+                1
+            }
+            _ => {
+                // `i` is on a char boundary: everything before it was consumed whole.
+                let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    push_u_escape(out, *unit);
+                }
+                c.len_utf8()
+            }
+        };
+        i += width;
+        done = i;
+    }
+    out.push_str(&s[done..]);
+    out.push('"');
+}
+
+fn push_u_escape(out: &mut String, unit: u16) {
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from((unit >> shift) & 15)]));
+    }
+}
+
+/// Writes a JSON array of records as pymarc's `JSONWriter` does: `[`, records separated by
+/// commas, `]` on [`JsonWriter::finish`] (without it the output is incomplete).
+pub struct JsonWriter<W: Write> {
+    inner: W,
+    layout: JsonLayout,
+    buf: String,
+    count: u64,
+}
+
+impl<W: Write> JsonWriter<W> {
+    /// Compact separators, as pymarc's `JSONWriter`.
+    pub fn new(inner: W) -> Self {
+        JsonWriter::with_layout(inner, JsonLayout::Compact)
+    }
+
+    pub fn with_layout(inner: W, layout: JsonLayout) -> Self {
+        JsonWriter {
+            inner,
+            layout,
+            buf: String::with_capacity(4096),
+            count: 0,
+        }
+    }
+
+    pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        self.buf.clear();
+        if self.count == 0 {
+            self.buf.push('[');
+        } else {
+            self.buf.push_str(self.layout.separators().0);
+        }
+        write_record_json(rec, self.layout, &mut self.buf);
+        self.inner.write_all(self.buf.as_bytes())?;
+        self.count += 1;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    /// Close the array, flush, and hand back the output.
+    pub fn finish(mut self) -> Result<W> {
+        if self.count == 0 {
+            self.inner.write_all(b"[")?;
+        }
+        self.inner.write_all(b"]")?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str) -> String {
+        let mut out = String::new();
+        push_json_string(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn strings_escape_like_python_ensure_ascii() {
+        assert_eq!(escaped("a\"b\\c/d"), r#""a\"b\\c/d""#);
+        assert_eq!(
+            escaped("\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}"),
+            r#""\n\r\t\b\f\u0001\u001f\u007f""#
+        );
+        assert_eq!(escaped("é😀"), r#""\u00e9\ud83d\ude00""#);
+    }
+
+    #[test]
+    fn string_tracker_finds_raw_controls_only_inside_strings() {
+        let mut t = StringTracker::default();
+        let flagged: Vec<usize> = b"[\n{\"a\\\"\x01\": \"\x1f\"}\t]"
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| t.step(**b))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(flagged, vec![7, 12]);
+    }
+
+    #[test]
+    fn offsets_map_back_through_escapes() {
+        let mut input = SliceInput::new(b"[\"\x01x\"]");
+        input.pos = 1;
+        input.escape_rest();
+        // `"\u0001x"]` : the escape starts at 1 and stands for original byte 2.
+        assert_eq!(input.escapes.original_offset(0), 1);
+        assert_eq!(input.escapes.original_offset(1), 2);
+        assert_eq!(input.escapes.original_offset(4), 2);
+        assert_eq!(input.escapes.original_offset(7), 3);
+        assert_eq!(input.escapes.original_offset(8), 4);
+    }
+}

@@ -1,0 +1,857 @@
+//! MARCXML (the Library of Congress MARC 21 slim schema) both ways.
+//!
+//! Reading is a streaming pull parser over quick-xml: one `<record>` at a time, whatever the
+//! document's size. It accepts what pymarc's SAX handler accepts: elements are matched by
+//! local name with or without a prefix or namespace (or, with
+//! [`XmlReaderOptions::marc_namespace_only`], only in the MARCXML namespace), missing
+//! indicators are blanks, `<controlfield>` or `<datafield>` decides the kind of field
+//! whatever the tag, a `<record>` nested in another (an OAI-PMH wrapper) replaces it, and
+//! text is taken as written (no trimming; line ends normalised as XML requires). Where
+//! pymarc would fail or quietly drop data (a missing `tag` or `code`, a leader that is not
+//! 24 characters, a field nested in a field) it is an error. Only the five predefined
+//! entities and character references are recognised: a DTD's entities are never expanded,
+//! and using one is an error, so entity bombs and external entities cannot do anything.
+//!
+//! Writing produces the layout pymarc's `record_to_xml` and `XMLWriter` produce (through
+//! ElementTree), byte for byte.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::Tag;
+use crate::leader::Leader;
+use crate::record::Record;
+use quick_xml::escape::{resolve_xml_entity, unescape_with};
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::{QName, ResolveResult};
+use quick_xml::{NsReader, Reader};
+use std::borrow::Cow;
+use std::io::{BufRead, Write};
+use unicode_normalization::UnicodeNormalization;
+
+/// The MARCXML namespace.
+pub const MARCXML_NAMESPACE: &str = "http://www.loc.gov/MARC21/slim";
+const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
+const MARCXML_SCHEMA_LOCATION: &str =
+    "http://www.loc.gov/MARC21/slim http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd";
+
+/// Deepest element nesting read by default. MARCXML needs 4 levels, an OAI-PMH response
+/// about 8; the bound keeps a hostile document from growing the open-element stack.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+
+/// A Unicode normalisation form (Python's `unicodedata.normalize` forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnicodeForm {
+    Nfc,
+    Nfd,
+    Nfkc,
+    Nfkd,
+}
+
+impl UnicodeForm {
+    fn apply(self, s: &str) -> String {
+        match self {
+            UnicodeForm::Nfc => s.nfc().collect(),
+            UnicodeForm::Nfd => s.nfd().collect(),
+            UnicodeForm::Nfkc => s.nfkc().collect(),
+            UnicodeForm::Nfkd => s.nfkd().collect(),
+        }
+    }
+}
+
+/// How MARCXML is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XmlReaderOptions {
+    /// Only elements in the MARCXML namespace count; others are skipped with their
+    /// markup (their text still joins the enclosing element's), as pymarc's `strict=True`.
+    pub marc_namespace_only: bool,
+    /// Normalise leader, control field and subfield text (pymarc's `normalize_form`).
+    pub normalization: Option<UnicodeForm>,
+    /// Deeper element nesting is an error.
+    pub max_depth: usize,
+}
+
+impl Default for XmlReaderOptions {
+    fn default() -> Self {
+        XmlReaderOptions {
+            marc_namespace_only: false,
+            normalization: None,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// A field element that is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OpenField {
+    None,
+    Control(Tag),
+    Data,
+}
+
+/// Where the reader is in the document, and the text gathered for the element at hand.
+struct State {
+    depth: usize,
+    seen_root: bool,
+    in_record: bool,
+    field: OpenField,
+    subfield: Option<char>,
+    /// Character data since the last element start or end that counts, as pymarc's
+    /// handler collects it.
+    text: String,
+}
+
+/// The XML tokenizer: namespace-aware only when namespaces decide what counts (resolving
+/// them costs time on every element).
+enum Tokens<R> {
+    Plain(Reader<R>),
+    Namespaced(NsReader<R>),
+}
+
+impl<R: BufRead> Tokens<R> {
+    fn read_event_into<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>> {
+        match self {
+            Tokens::Plain(r) => r.read_event_into(buf),
+            Tokens::Namespaced(r) => r.read_event_into(buf),
+        }
+    }
+}
+
+impl<R> Tokens<R> {
+    fn buffer_position(&self) -> u64 {
+        match self {
+            Tokens::Plain(r) => r.buffer_position(),
+            Tokens::Namespaced(r) => r.buffer_position(),
+        }
+    }
+
+    fn error_position(&self) -> u64 {
+        match self {
+            Tokens::Plain(r) => r.error_position(),
+            Tokens::Namespaced(r) => r.error_position(),
+        }
+    }
+
+    /// The element's local name if it takes part in MARCXML: always, or with namespaces
+    /// only in the MARCXML namespace.
+    fn counted_name<'n>(&self, name: QName<'n>) -> Option<&'n [u8]> {
+        match self {
+            Tokens::Plain(_) => Some(name.local_name().into_inner()),
+            Tokens::Namespaced(r) => match r.resolve_element(name) {
+                (ResolveResult::Bound(ns), local)
+                    if ns.as_ref() == MARCXML_NAMESPACE.as_bytes() =>
+                {
+                    Some(local.into_inner())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+fn configure(config: &mut quick_xml::reader::Config) {
+    // `<subfield code="b"/>` is a subfield with empty text, as with a start and end tag.
+    config.expand_empty_elements = true;
+    config.trim_text(false);
+    config.check_end_names = true;
+}
+
+/// Streams records from a MARCXML `<collection>` (or a lone `<record>`).
+///
+/// Memory stays at one record plus quick-xml's buffer for one event.
+pub struct XmlReader<R> {
+    xml: Tokens<R>,
+    opts: XmlReaderOptions,
+    buf: Vec<u8>,
+    state: State,
+    /// Records delivered so far; the number of the record being read.
+    count: u64,
+    done: bool,
+}
+
+/// What went wrong, and where (byte offset), before the record number is attached.
+type Failure = (String, u64);
+
+impl<R: BufRead> XmlReader<R> {
+    pub fn new(inner: R) -> Self {
+        XmlReader::with_options(inner, XmlReaderOptions::default())
+    }
+
+    pub fn with_options(inner: R, opts: XmlReaderOptions) -> Self {
+        let xml = if opts.marc_namespace_only {
+            let mut r = NsReader::from_reader(inner);
+            configure(r.config_mut());
+            Tokens::Namespaced(r)
+        } else {
+            let mut r = Reader::from_reader(inner);
+            configure(r.config_mut());
+            Tokens::Plain(r)
+        };
+        XmlReader {
+            xml,
+            opts,
+            buf: Vec::with_capacity(1024),
+            state: State {
+                depth: 0,
+                seen_root: false,
+                in_record: false,
+                field: OpenField::None,
+                subfield: None,
+                text: String::new(),
+            },
+            count: 0,
+            done: false,
+        }
+    }
+
+    /// Byte offset just past what has been parsed.
+    pub fn offset(&self) -> u64 {
+        self.xml.buffer_position()
+    }
+
+    /// Records read so far.
+    pub fn records_read(&self) -> u64 {
+        self.count
+    }
+
+    /// Read the next record into `rec`. `Ok(false)` at the end of the document. After an
+    /// error the reader is finished.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        match self.advance(rec) {
+            Ok(true) => {
+                self.count += 1;
+                Ok(true)
+            }
+            Ok(false) => {
+                self.done = true;
+                Ok(false)
+            }
+            Err((message, offset)) => {
+                self.done = true;
+                Err(Error::at(ErrorKind::Xml(message), self.count, offset))
+            }
+        }
+    }
+
+    /// Consume events until a record closes (`true`) or the document ends (`false`).
+    fn advance(&mut self, rec: &mut Record) -> std::result::Result<bool, Failure> {
+        loop {
+            let event_start = self.xml.buffer_position();
+            self.buf.clear();
+            let event = match self.xml.read_event_into(&mut self.buf) {
+                Ok(event) => event,
+                Err(e) => return Err((e.to_string(), self.xml.error_position())),
+            };
+            let fail = |message: String| (message, event_start);
+            let st = &mut self.state;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    // Empty elements are expanded by the reader's configuration; should one
+                    // arrive anyway it is a start and an end.
+                    let empty = matches!(event, Event::Empty(_));
+                    if st.depth == 0 {
+                        if st.seen_root {
+                            return Err(fail("content after the root element".into()));
+                        }
+                        st.seen_root = true;
+                    }
+                    st.depth += 1;
+                    if st.depth > self.opts.max_depth {
+                        return Err(fail(format!(
+                            "elements nested deeper than {} levels",
+                            self.opts.max_depth
+                        )));
+                    }
+                    if empty {
+                        st.depth -= 1;
+                    }
+                    let Some(local) = self.xml.counted_name(e.name()) else {
+                        continue;
+                    };
+                    st.text.clear();
+                    start_element(st, local, e, rec).map_err(fail)?;
+                    if empty {
+                        let closed =
+                            end_element(st, local, self.opts.normalization, rec).map_err(fail)?;
+                        st.text.clear();
+                        if closed {
+                            return Ok(true);
+                        }
+                    }
+                }
+                Event::End(e) => {
+                    // quick-xml rejects an end tag without its start, so this stays >= 0.
+                    st.depth = st.depth.saturating_sub(1);
+                    let Some(local) = self.xml.counted_name(e.name()) else {
+                        continue;
+                    };
+                    let closed_record =
+                        end_element(st, local, self.opts.normalization, rec).map_err(fail)?;
+                    st.text.clear();
+                    if closed_record {
+                        return Ok(true);
+                    }
+                }
+                Event::Text(t) => {
+                    let text = t.xml10_content().map_err(|e| fail(not_utf8(e)))?;
+                    take_text(st, &text).map_err(fail)?;
+                }
+                Event::CData(t) => {
+                    let text = t.xml10_content().map_err(|e| fail(not_utf8(e)))?;
+                    take_text(st, &text).map_err(fail)?;
+                }
+                Event::GeneralRef(r) => {
+                    let mut utf8 = [0u8; 4];
+                    let text = resolve_reference(&r, &mut utf8).map_err(fail)?;
+                    take_text(st, text).map_err(fail)?;
+                }
+                Event::Eof => {
+                    if st.depth > 0 {
+                        return Err(fail(format!(
+                            "document ends inside an element ({} still open)",
+                            st.depth
+                        )));
+                    }
+                    if !st.seen_root {
+                        return Err(fail("document has no root element".into()));
+                    }
+                    return Ok(false);
+                }
+                // Declarations, DOCTYPE (its entities are never used), comments and
+                // processing instructions carry no record data.
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for XmlReader<R> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        let mut rec = Record::new();
+        match self.read_record(&mut rec) {
+            Ok(true) => Some(Ok(rec)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// Read every record of a MARCXML document in memory; the first error ends it.
+pub fn parse_xml(data: &[u8]) -> Result<Vec<Record>> {
+    XmlReader::new(data).collect()
+}
+
+fn start_element(
+    st: &mut State,
+    local: &[u8],
+    e: &BytesStart<'_>,
+    rec: &mut Record,
+) -> std::result::Result<(), String> {
+    match local {
+        b"record" => {
+            // A record inside a record (an OAI-PMH wrapper called `record`): the inner one
+            // is the MARC record, as with pymarc.
+            rec.clear();
+            st.in_record = true;
+            st.field = OpenField::None;
+            st.subfield = None;
+        }
+        b"controlfield" if st.in_record => {
+            if st.field != OpenField::None {
+                return Err("<controlfield> inside another field".into());
+            }
+            let [tag] = attributes(e, ["tag"])?;
+            let tag = required(tag, "tag", "controlfield")?;
+            st.field = OpenField::Control(parse_tag(&tag)?);
+        }
+        b"datafield" if st.in_record => {
+            if st.field != OpenField::None {
+                return Err("<datafield> inside another field".into());
+            }
+            let [tag, ind1, ind2] = attributes(e, ["tag", "ind1", "ind2"])?;
+            let tag = parse_tag(&required(tag, "tag", "datafield")?)?;
+            let ind1 = indicator(ind1.as_deref(), "ind1", tag)?;
+            let ind2 = indicator(ind2.as_deref(), "ind2", tag)?;
+            rec.start_data_field(tag, ind1, ind2);
+            st.field = OpenField::Data;
+        }
+        b"subfield" if st.field == OpenField::Data => {
+            if st.subfield.is_some() {
+                return Err("<subfield> inside another <subfield>".into());
+            }
+            let [code] = attributes(e, ["code"])?;
+            let code = required(code, "code", "subfield")?;
+            st.subfield = Some(subfield_code(&code)?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Handle a counted end tag; `true` when it closes a record.
+fn end_element(
+    st: &mut State,
+    local: &[u8],
+    form: Option<UnicodeForm>,
+    rec: &mut Record,
+) -> std::result::Result<bool, String> {
+    match local {
+        b"record" if st.in_record => {
+            st.in_record = false;
+            st.field = OpenField::None;
+            st.subfield = None;
+            return Ok(true);
+        }
+        b"leader" if st.in_record => {
+            let text = element_text(&st.text, form);
+            let leader = Leader::from_bytes(text.as_bytes()).map_err(|_| {
+                format!(
+                    "leader {:?} is not 24 ASCII characters",
+                    abbreviate(&text, 40)
+                )
+            })?;
+            rec.set_leader(leader);
+        }
+        b"controlfield" if st.in_record => {
+            if let OpenField::Control(tag) = st.field {
+                rec.push_control(tag, &element_text(&st.text, form));
+                st.field = OpenField::None;
+            }
+        }
+        b"datafield" if st.in_record && st.field == OpenField::Data => {
+            st.field = OpenField::None;
+        }
+        b"subfield" => {
+            if let Some(code) = st.subfield.take() {
+                rec.push_subfield(code, &element_text(&st.text, form));
+            }
+        }
+        _ => {}
+    }
+    Ok(false)
+}
+
+fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
+    match form {
+        Some(f) => Cow::Owned(f.apply(text)),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Character data: kept while a record is open; outside the root only whitespace may appear.
+fn take_text(st: &mut State, text: &str) -> std::result::Result<(), String> {
+    if st.depth == 0 {
+        if text
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            return Ok(());
+        }
+        return Err("text outside the root element".into());
+    }
+    if st.in_record {
+        st.text.push_str(text);
+    }
+    Ok(())
+}
+
+/// A character reference or one of the five predefined entities. Anything else would need
+/// a DTD, whose entities are deliberately never expanded.
+fn resolve_reference<'a>(
+    r: &BytesRef<'_>,
+    utf8: &'a mut [u8; 4],
+) -> std::result::Result<&'a str, String> {
+    let name = r.decode().map_err(not_utf8)?;
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| format!("bad character reference &{name};: {e}"))?
+    {
+        return Ok(c.encode_utf8(utf8));
+    }
+    match resolve_xml_entity(&name) {
+        Some(s) => Ok(s),
+        None => Err(format!(
+            "entity &{name}; is not a predefined XML entity (DTD entities are not expanded)"
+        )),
+    }
+}
+
+fn not_utf8(e: impl std::fmt::Display) -> String {
+    format!("text is not valid UTF-8 (only UTF-8 MARCXML is read): {e}")
+}
+
+/// The values of the named unprefixed attributes: unescaped (predefined entities and
+/// character references only) after XML attribute-value normalisation of literal tabs and
+/// newlines. A repeated one is an error.
+fn attributes<'a, const N: usize>(
+    e: &'a BytesStart<'a>,
+    names: [&str; N],
+) -> std::result::Result<[Option<Cow<'a, str>>; N], String> {
+    let mut values = [const { None }; N];
+    // quick-xml's own duplicate check allocates for every element; the attributes that
+    // matter are checked here instead.
+    for attr in e.attributes().with_checks(false) {
+        let attr = attr.map_err(|e| format!("bad attribute: {e}"))?;
+        let Some(i) = names.iter().position(|n| attr.key.as_ref() == n.as_bytes()) else {
+            continue;
+        };
+        let name = names[i];
+        if values[i].is_some() {
+            return Err(format!("duplicate attribute {name}"));
+        }
+        values[i] = Some(match attr.value {
+            Cow::Borrowed(raw) => attribute_value(raw, name)?,
+            Cow::Owned(raw) => Cow::Owned(attribute_value(&raw, name)?.into_owned()),
+        });
+    }
+    Ok(values)
+}
+
+fn attribute_value<'v>(raw: &'v [u8], name: &str) -> std::result::Result<Cow<'v, str>, String> {
+    let raw = std::str::from_utf8(raw).map_err(not_utf8)?;
+    if !raw.contains(['&', '\t', '\n', '\r']) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let normalised = raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
+    let value = unescape_with(&normalised, resolve_xml_entity)
+        .map_err(|e| format!("attribute {name}: {e} (DTD entities are not expanded)"))?;
+    Ok(Cow::Owned(value.into_owned()))
+}
+
+fn required<'a>(
+    value: Option<Cow<'a, str>>,
+    name: &str,
+    element: &str,
+) -> std::result::Result<Cow<'a, str>, String> {
+    value.ok_or_else(|| format!("<{element}> has no {name} attribute"))
+}
+
+/// A tag as pymarc's `Field` takes it: three characters, or digits that are zero-padded
+/// to three (`"42"` is `042`).
+pub(crate) fn parse_tag(text: &str) -> std::result::Result<Tag, String> {
+    if text.len() == 3 {
+        if let Ok(tag) = Tag::new(text) {
+            return Ok(tag);
+        }
+    } else if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(n) = text.parse::<u64>().ok().filter(|n| *n < 1000) {
+            let padded = format!("{n:03}");
+            if let Ok(tag) = Tag::new(&padded) {
+                return Ok(tag);
+            }
+        }
+    }
+    Err(format!(
+        "tag {:?} is not three ASCII characters",
+        abbreviate(text, 20)
+    ))
+}
+
+/// An indicator: one character; missing or empty is a blank.
+pub(crate) fn indicator(
+    value: Option<&str>,
+    which: &str,
+    tag: Tag,
+) -> std::result::Result<char, String> {
+    let value = value.unwrap_or("");
+    let mut chars = value.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => Ok(' '),
+        (Some(c), None) => Ok(c),
+        _ => Err(format!(
+            "field {tag}: {which} {:?} is not one character",
+            abbreviate(value, 20)
+        )),
+    }
+}
+
+/// A subfield code: exactly one character.
+pub(crate) fn subfield_code(value: &str) -> std::result::Result<char, String> {
+    let mut chars = value.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(format!(
+            "subfield code {:?} is not one character",
+            abbreviate(value, 20)
+        )),
+    }
+}
+
+/// The start of a long string, for error messages.
+pub(crate) fn abbreviate(s: &str, max_chars: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => Cow::Owned(format!("{}...", &s[..cut])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+// ---- writing --------------------------------------------------------------------------
+
+/// How records are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XmlWriteOptions {
+    /// Declare the MARCXML namespace and schema location on `<record>` (pymarc's
+    /// `namespace=True`).
+    pub namespace: bool,
+    /// Write non-ASCII characters as decimal character references (`&#233;`), as pymarc's
+    /// `record_to_xml` does; otherwise as UTF-8, as pymarc's `XMLWriter` does.
+    pub ascii: bool,
+}
+
+/// One record as pymarc's `record_to_xml(record)` gives it: no XML declaration, no
+/// namespace, ASCII only.
+pub fn record_to_xml(rec: &Record) -> String {
+    record_to_xml_with(
+        rec,
+        XmlWriteOptions {
+            namespace: false,
+            ascii: true,
+        },
+    )
+}
+
+/// One record, with the given options.
+pub fn record_to_xml_with(rec: &Record, opts: XmlWriteOptions) -> String {
+    let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
+    write_record_xml(rec, opts, &mut out);
+    out
+}
+
+/// Append one `<record>` element to `out`. Attributes come in pymarc's order (`ind1`,
+/// `ind2`, `tag`), empty elements are written `<x />`, text escapes `&`, `<`, `>` and
+/// attributes also `"`, tab, CR and LF, exactly as ElementTree does. A raw-encoded record's
+/// text is written as the Latin-1 characters it holds.
+pub fn write_record_xml(rec: &Record, opts: XmlWriteOptions, out: &mut String) {
+    out.push_str("<record");
+    if opts.namespace {
+        out.push_str(" xmlns=\"");
+        out.push_str(MARCXML_NAMESPACE);
+        out.push_str("\" xmlns:xsi=\"");
+        out.push_str(XSI_NAMESPACE);
+        out.push_str("\" xsi:schemaLocation=\"");
+        out.push_str(MARCXML_SCHEMA_LOCATION);
+        out.push('"');
+    }
+    out.push_str("><leader>");
+    push_escaped(out, rec.leader().as_str(), false, opts.ascii);
+    out.push_str("</leader>");
+    for field in rec.fields() {
+        if let Some(data) = field.data() {
+            out.push_str("<controlfield tag=\"");
+            push_escaped(out, field.tag().as_str(), true, opts.ascii);
+            out.push('"');
+            push_element_text(out, data, "controlfield", opts.ascii);
+            continue;
+        }
+        let [ind1, ind2] = field.indicators();
+        out.push_str("<datafield ind1=\"");
+        push_escaped(out, ind1.encode_utf8(&mut [0; 4]), true, opts.ascii);
+        out.push_str("\" ind2=\"");
+        push_escaped(out, ind2.encode_utf8(&mut [0; 4]), true, opts.ascii);
+        out.push_str("\" tag=\"");
+        push_escaped(out, field.tag().as_str(), true, opts.ascii);
+        out.push('"');
+        if field.subfields().len() == 0 {
+            out.push_str(" />");
+            continue;
+        }
+        out.push('>');
+        for sf in field.subfields() {
+            out.push_str("<subfield code=\"");
+            push_escaped(out, sf.code.encode_utf8(&mut [0; 4]), true, opts.ascii);
+            out.push('"');
+            push_element_text(out, sf.value, "subfield", opts.ascii);
+        }
+        out.push_str("</datafield>");
+    }
+    out.push_str("</record>");
+}
+
+/// Close a start tag whose attributes are written: text and end tag, or ` />` if empty.
+fn push_element_text(out: &mut String, text: &str, name: &str, ascii: bool) {
+    if text.is_empty() {
+        out.push_str(" />");
+        return;
+    }
+    out.push('>');
+    push_escaped(out, text, false, ascii);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, CR, LF, tab in attributes;
+/// with `ascii`, every non-ASCII character as a decimal reference.
+fn push_escaped(out: &mut String, s: &str, attribute: bool, ascii: bool) {
+    let special = |b: u8| match b {
+        b'&' | b'<' | b'>' => true,
+        b'"' | b'\r' | b'\n' | b'\t' => attribute,
+        _ => ascii && b >= 0x80,
+    };
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !special(b) {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[done..i]);
+        let width = match b {
+            b'&' => {
+                out.push_str("&amp;");
+                1
+            }
+            b'<' => {
+                out.push_str("&lt;");
+                1
+            }
+            b'>' => {
+                out.push_str("&gt;");
+                1
+            }
+            b'"' => {
+                out.push_str("&quot;");
+                1
+            }
+            b'\r' => {
+                out.push_str("&#13;");
+                1
+            }
+            b'\n' => {
+                out.push_str("&#10;");
+                1
+            }
+            b'\t' => {
+                out.push_str("&#09;");
+                1
+            }
+            _ => {
+                // Non-ASCII in ASCII mode; `i` is on a char boundary since every byte
+                // before it was consumed whole.
+                let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                out.push_str("&#");
+                out.push_str(&u32::from(c).to_string());
+                out.push(';');
+                c.len_utf8()
+            }
+        };
+        i += width;
+        done = i;
+    }
+    out.push_str(&s[done..]);
+}
+
+/// Writes a MARCXML `<collection>` as pymarc's `XMLWriter` does: an XML declaration, the
+/// collection start tag, one `<record>` per call with no whitespace between, and the end tag
+/// on [`XmlWriter::finish`] (without it the document is incomplete).
+pub struct XmlWriter<W: Write> {
+    inner: W,
+    opts: XmlWriteOptions,
+    buf: String,
+    started: bool,
+}
+
+impl<W: Write> XmlWriter<W> {
+    /// UTF-8 records without their own namespace declaration (pymarc's `XMLWriter`).
+    pub fn new(inner: W) -> Self {
+        XmlWriter::with_options(inner, XmlWriteOptions::default())
+    }
+
+    pub fn with_options(inner: W, opts: XmlWriteOptions) -> Self {
+        XmlWriter {
+            inner,
+            opts,
+            buf: String::with_capacity(4096),
+            started: false,
+        }
+    }
+
+    fn start(&mut self) -> Result<()> {
+        if !self.started {
+            self.inner
+                .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+            self.inner.write_all(b"<collection xmlns=\"")?;
+            self.inner.write_all(MARCXML_NAMESPACE.as_bytes())?;
+            self.inner.write_all(b"\">")?;
+            self.started = true;
+        }
+        Ok(())
+    }
+
+    pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        self.start()?;
+        self.buf.clear();
+        write_record_xml(rec, self.opts, &mut self.buf);
+        self.inner.write_all(self.buf.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    /// Close the collection, flush, and hand back the output.
+    pub fn finish(mut self) -> Result<W> {
+        self.start()?;
+        self.inner.write_all(b"</collection>")?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Field, Subfield};
+
+    #[test]
+    fn tags_follow_pymarc_normalisation() {
+        assert_eq!(parse_tag("245").unwrap().as_str(), "245");
+        assert_eq!(parse_tag("42").unwrap().as_str(), "042");
+        assert_eq!(parse_tag("0001").unwrap().as_str(), "001");
+        assert_eq!(parse_tag("abc").unwrap().as_str(), "abc");
+        assert!(parse_tag("1000").is_err());
+        assert!(parse_tag("").is_err());
+        assert!(parse_tag("ab").is_err());
+        assert!(parse_tag("é1").is_err());
+    }
+
+    #[test]
+    fn escaping_matches_element_tree() {
+        let mut out = String::new();
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, true);
+        assert_eq!(
+            out,
+            "a&amp;b&lt;c&gt;&quot;d&#09;e&#13;&#10;f &#233;&#128512;"
+        );
+        out.clear();
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é", false, false);
+        assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te\r\nf é");
+    }
+
+    #[test]
+    fn empty_elements_are_self_closed_with_a_space() {
+        let mut r = Record::new();
+        r.push(&Field::control(Tag::new("001").unwrap(), ""));
+        r.push(&Field::data(Tag::new("500").unwrap(), ' ', ' ', vec![]));
+        r.push(&Field::data(
+            Tag::new("245").unwrap(),
+            '1',
+            '0',
+            vec![Subfield::new('b', "")],
+        ));
+        let xml = record_to_xml(&r);
+        assert!(xml.contains("<controlfield tag=\"001\" />"), "{xml}");
+        assert!(
+            xml.contains("<datafield ind1=\" \" ind2=\" \" tag=\"500\" />"),
+            "{xml}"
+        );
+        assert!(xml.contains("<subfield code=\"b\" /></datafield>"), "{xml}");
+    }
+}

@@ -1,0 +1,559 @@
+//! The parallel paths give exactly what the sequential readers give: the same records, the
+//! same errors with the same record numbers and byte offsets, for every recovery mode,
+//! thread count and chunk size (tiny chunks make records straddle chunk boundaries).
+
+#[path = "../examples/common/fixture.rs"]
+mod fixture;
+
+use fastmarc::iso2709::{
+    parse_record, scan_record_boundaries, ParseOptions, Reader, ReaderOptions, Recovery,
+    SliceReader,
+};
+use fastmarc::parallel::{
+    parse_all, parse_batch, ParallelOptions, ParallelReader, ParsePool, DEFAULT_CHUNK_SIZE,
+};
+use fastmarc::{ErrorKind, Record, Result};
+use std::io::{Cursor, Read};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RECOVERIES: [Recovery; 3] = [Recovery::Stop, Recovery::SkipRecord, Recovery::Resync];
+const THREADS: [usize; 4] = [1, 2, 4, 8];
+const CHUNK_SIZES: [usize; 5] = [1, 7, 1000, 4096, DEFAULT_CHUNK_SIZE];
+
+fn options(recovery: Recovery) -> ReaderOptions {
+    ReaderOptions {
+        parse: ParseOptions::default(),
+        recovery,
+    }
+}
+
+/// Hands out at most `max` bytes per `read` call, varying deterministically, so reads end
+/// at odd places.
+struct Dribble {
+    data: Vec<u8>,
+    pos: usize,
+    max: usize,
+    calls: usize,
+}
+
+impl Dribble {
+    fn new(data: Vec<u8>, max: usize) -> Dribble {
+        Dribble {
+            data,
+            pos: 0,
+            max,
+            calls: 0,
+        }
+    }
+}
+
+impl Read for Dribble {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.calls += 1;
+        let step = 1 + (self.calls * 7919) % self.max;
+        let n = step.min(buf.len()).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+fn sequential(bytes: &[u8], opts: ReaderOptions) -> Vec<Result<Record>> {
+    let from_read: Vec<_> = Reader::with_options(Cursor::new(bytes.to_vec()), opts).collect();
+    let from_slice: Vec<_> = SliceReader::with_options(bytes, opts).collect();
+    assert_eq!(from_read, from_slice, "the two sequential readers disagree");
+    from_read
+}
+
+fn pipeline(
+    bytes: &[u8],
+    opts: ReaderOptions,
+    threads: usize,
+    chunk: usize,
+) -> Vec<Result<Record>> {
+    let reader = ParallelReader::with_options(
+        Dribble::new(bytes.to_vec(), 3000),
+        ParallelOptions {
+            reader: opts,
+            threads: Some(threads),
+            chunk_size: chunk,
+            chunks_in_flight: Some(2),
+        },
+    )
+    .expect("pipeline starts");
+    assert_eq!(reader.threads(), threads);
+    reader.collect()
+}
+
+fn in_memory(
+    bytes: &[u8],
+    opts: ReaderOptions,
+    threads: usize,
+    chunk: usize,
+) -> Vec<Result<Record>> {
+    let mut reader = ParallelReader::from_shared(
+        Arc::new(bytes.to_vec()),
+        ParallelOptions {
+            reader: opts,
+            threads: Some(threads),
+            chunk_size: chunk,
+            chunks_in_flight: None,
+        },
+    )
+    .expect("pipeline starts");
+    let mut out = Vec::new();
+    while let Some(batch) = reader.next_batch() {
+        assert!(!batch.is_empty(), "batches are never empty");
+        out.extend(batch);
+    }
+    out
+}
+
+/// Every parallel path, every thread count and chunk size, against the sequential reader.
+fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record>> {
+    let opts = options(recovery);
+    let expected = sequential(bytes, opts);
+    for threads in THREADS {
+        for chunk in CHUNK_SIZES {
+            let got = pipeline(bytes, opts, threads, chunk);
+            assert_eq!(
+                got, expected,
+                "pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}"
+            );
+        }
+        for chunk in [1, 5000, DEFAULT_CHUNK_SIZE] {
+            let got = in_memory(bytes, opts, threads, chunk);
+            assert_eq!(
+                got, expected,
+                "in-memory pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}"
+            );
+        }
+        assert_eq!(
+            parse_all(bytes, &opts, Some(threads)),
+            expected,
+            "parse_all differs: {recovery:?}, {threads} threads"
+        );
+    }
+    expected
+}
+
+fn records_of(bytes: &[u8]) -> Vec<Range<usize>> {
+    scan_record_boundaries(bytes).records
+}
+
+fn errors(results: &[Result<Record>]) -> Vec<(ErrorKind, Option<u64>, Option<u64>)> {
+    results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .map(|e| (e.kind.clone(), e.record, e.offset))
+        .collect()
+}
+
+#[test]
+fn clean_files_give_the_same_records() {
+    for marc8 in [false, true] {
+        let bytes = fixture::file_bytes(120, marc8, 11);
+        let out = assert_all_paths_match(&bytes, Recovery::Stop);
+        assert_eq!(out.len(), 120);
+        assert!(out.iter().all(|r| r.is_ok()));
+    }
+}
+
+#[test]
+fn empty_input_gives_nothing() {
+    for recovery in RECOVERIES {
+        assert!(assert_all_paths_match(b"", recovery).is_empty());
+    }
+}
+
+/// A generated file with one kind of damage at record `at`.
+fn damaged(kind: &str, at: usize) -> Vec<u8> {
+    let mut bytes = fixture::file_bytes(40, false, 5);
+    let recs = records_of(&bytes);
+    let r = recs[at].clone();
+    match kind {
+        // Not digits: framing is broken.
+        "length-not-digits" => bytes[r.start + 2] = b'x',
+        // Digits, but the record terminator is not where they say.
+        "length-wrong" => {
+            let wrong = format!("{:05}", r.len() - 3);
+            bytes[r.start..r.start + 5].copy_from_slice(wrong.as_bytes());
+        }
+        "terminator" => bytes[r.end - 1] = b'x',
+        // Framing is fine; parsing fails (a directory entry's length is not digits).
+        "directory" => bytes[r.start + 24 + 4] = b'?',
+        "utf8" => {
+            let last_field = r.end - 3;
+            bytes[last_field] = 0xFF;
+        }
+        "truncated" => bytes.truncate(recs.last().unwrap().start + 100),
+        _ => unreachable!(),
+    }
+    bytes
+}
+
+#[test]
+fn damaged_files_give_the_same_records_and_errors() {
+    for kind in [
+        "length-not-digits",
+        "length-wrong",
+        "terminator",
+        "directory",
+        "utf8",
+        "truncated",
+    ] {
+        for recovery in RECOVERIES {
+            let bytes = damaged(kind, 17);
+            let out = assert_all_paths_match(&bytes, recovery);
+            assert!(
+                !errors(&out).is_empty(),
+                "{kind}/{recovery:?}: the damage must show up as an error"
+            );
+        }
+    }
+}
+
+#[test]
+fn several_bad_records_in_one_file() {
+    let mut bytes = fixture::file_bytes(60, false, 9);
+    let recs = records_of(&bytes);
+    bytes[recs[3].start + 24 + 9] = b'/'; // bad directory (parse error)
+    bytes[recs[10].end - 1] = b'x'; // bad terminator (framing)
+    bytes[recs[30].start + 1] = b'#'; // length not digits (framing)
+    bytes.truncate(recs[59].start + 40); // truncated tail
+    for recovery in RECOVERIES {
+        assert_all_paths_match(&bytes, recovery);
+    }
+    // What each mode does, checked once on the sequential result the others equal.
+    let stop = sequential(&bytes, options(Recovery::Stop));
+    assert_eq!(stop.len(), 4);
+    assert_eq!(
+        errors(&stop),
+        [(
+            ErrorKind::DirectoryEntryNotDigits { entry: 0 },
+            Some(3),
+            Some(recs[3].start as u64 + 24)
+        )]
+    );
+    let skip = sequential(&bytes, options(Recovery::SkipRecord));
+    assert_eq!(skip.len(), 11);
+    assert_eq!(
+        errors(&skip)[1],
+        (
+            ErrorKind::EndOfRecordNotFound,
+            Some(10),
+            Some(recs[10].start as u64)
+        )
+    );
+    let resync = sequential(&bytes, options(Recovery::Resync));
+    let kinds: Vec<_> = errors(&resync).into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        kinds,
+        [
+            ErrorKind::DirectoryEntryNotDigits { entry: 0 },
+            ErrorKind::EndOfRecordNotFound,
+            ErrorKind::RecordLengthNotDigits,
+            ErrorKind::TruncatedRecord {
+                expected: recs[59].len(),
+                found: 40
+            },
+        ]
+    );
+}
+
+#[test]
+fn batches_and_single_records_interleave() {
+    let bytes = fixture::file_bytes(300, false, 3);
+    let expected = sequential(&bytes, ReaderOptions::strict());
+    let mut reader = ParallelReader::with_options(
+        Cursor::new(bytes),
+        ParallelOptions {
+            chunk_size: 20_000,
+            threads: Some(2),
+            ..ParallelOptions::default()
+        },
+    )
+    .unwrap();
+    let mut got = vec![reader.next().unwrap()];
+    let rest_of_first = reader.next_batch().unwrap();
+    assert!(!rest_of_first.is_empty());
+    got.extend(rest_of_first);
+    got.extend(reader.next());
+    while let Some(batch) = reader.next_batch() {
+        got.extend(batch);
+    }
+    assert!(reader.next().is_none());
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn parse_batch_matches_parsing_each_record() {
+    let mut bytes = fixture::file_bytes(200, false, 21);
+    let recs = records_of(&bytes);
+    bytes[recs[50].start + 24 + 5] = b'z';
+    let slices: Vec<&[u8]> = recs.iter().map(|r| &bytes[r.clone()]).collect();
+    let opts = ParseOptions::default();
+    let expected: Vec<Result<Record>> = slices
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut rec = Record::new();
+            parse_record(b, &opts, &mut rec)
+                .map(|_| rec)
+                .map_err(|e| e.located(i as u64, 0))
+        })
+        .collect();
+    assert!(expected[50].is_err());
+    for threads in [1, 2, 4] {
+        assert_eq!(parse_batch(&slices, &opts, Some(threads)), expected);
+    }
+    let pool = ParsePool::new(Some(3)).unwrap();
+    assert_eq!(pool.threads(), 3);
+    assert_eq!(pool.parse_batch(&slices, &opts), expected);
+    // By ranges, offsets count from the start of the buffer.
+    let by_range = pool.parse_ranges(&bytes, &recs, &opts);
+    let e = by_range[50].as_ref().unwrap_err();
+    assert_eq!(
+        (e.record, e.offset),
+        (Some(50), Some(recs[50].start as u64 + 24))
+    );
+    assert_eq!(by_range.iter().filter(|r| r.is_ok()).count(), 199);
+    let past_the_end = vec![recs[0].clone(), 0..bytes.len() + 1];
+    let outside = pool.parse_ranges(&bytes, &past_the_end, &opts);
+    assert!(outside[0].is_ok());
+    assert!(matches!(outside[1], Err(ref e) if matches!(e.kind, ErrorKind::InvalidValue(_))));
+}
+
+/// Delivers `data` up to `fail_at`, then fails.
+struct FailingRead {
+    data: Vec<u8>,
+    pos: usize,
+    fail_at: usize,
+}
+
+impl Read for FailingRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.fail_at {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.fail_at - self.pos).min(777);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn io_error_midway_surfaces_where_it_happens() {
+    let bytes = fixture::file_bytes(50, false, 17);
+    let recs = records_of(&bytes);
+    // In the middle of record 20, and exactly at the start of record 33.
+    for (fail_at, record) in [(recs[20].start + 300, 20), (recs[33].start, 33)] {
+        for recovery in RECOVERIES {
+            let opts = options(recovery);
+            let failing = || FailingRead {
+                data: bytes.clone(),
+                pos: 0,
+                fail_at,
+            };
+            let expected: Vec<_> = Reader::with_options(failing(), opts).collect();
+            assert_eq!(expected.len(), record + 1);
+            let e = expected[record].as_ref().unwrap_err();
+            assert!(matches!(
+                e.kind,
+                ErrorKind::Io(std::io::ErrorKind::Other, _)
+            ));
+            assert_eq!(e.record, Some(record as u64));
+            assert_eq!(e.offset, Some(recs[record].start as u64));
+            for threads in [1, 2, 4] {
+                for chunk in [7, 4096, DEFAULT_CHUNK_SIZE] {
+                    let got: Vec<_> = ParallelReader::with_options(
+                        failing(),
+                        ParallelOptions {
+                            reader: opts,
+                            threads: Some(threads),
+                            chunk_size: chunk,
+                            chunks_in_flight: None,
+                        },
+                    )
+                    .unwrap()
+                    .collect();
+                    assert_eq!(
+                        got, expected,
+                        "{recovery:?}, {threads} threads, chunk {chunk}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Counts what was read, and notes when the reader thread dropped it.
+struct Watched {
+    inner: Cursor<Vec<u8>>,
+    read: Arc<AtomicUsize>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+fn watched(bytes: Vec<u8>) -> (Watched, Arc<AtomicUsize>, Arc<AtomicBool>) {
+    let read = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let w = Watched {
+        inner: Cursor::new(bytes),
+        read: read.clone(),
+        dropped: dropped.clone(),
+    };
+    (w, read, dropped)
+}
+
+/// Waits for a condition that the pipeline must reach; fails rather than hangs if it never does.
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn dropping_a_blocked_pipeline_joins_every_thread() {
+    let bytes = fixture::file_bytes(2000, false, 4);
+    let total = bytes.len();
+    let (input, read, dropped) = watched(bytes);
+    let chunk = 4096;
+    let in_flight = 2;
+    let reader = ParallelReader::with_options(
+        input,
+        ParallelOptions {
+            threads: Some(2),
+            chunk_size: chunk,
+            chunks_in_flight: Some(in_flight),
+            ..ParallelOptions::default()
+        },
+    )
+    .unwrap();
+    let live = reader.live_threads();
+    assert_eq!(live.get(), 3, "a reader thread and two parsers");
+    // The consumer reads nothing: the reader thread fills the channel, reads one more chunk
+    // and blocks sending it.
+    let blocked_after = (in_flight + 1) * chunk;
+    wait_until("the reader thread fills the channel", || {
+        read.load(Ordering::SeqCst) >= blocked_after
+    });
+    drop(reader);
+    assert_eq!(live.get(), 0, "all threads ended");
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the reader thread let go of its input"
+    );
+    assert_eq!(
+        read.load(Ordering::SeqCst),
+        blocked_after,
+        "nothing was read after the channel filled"
+    );
+    assert!(blocked_after < total);
+}
+
+#[test]
+fn dropping_mid_file_joins_every_thread() {
+    let bytes = fixture::file_bytes(3000, false, 8);
+    let expected: Vec<_> = SliceReader::new(&bytes).take(5).collect();
+    let (input, _read, dropped) = watched(bytes);
+    let mut reader = ParallelReader::with_options(
+        input,
+        ParallelOptions {
+            threads: Some(4),
+            chunk_size: 10_000,
+            ..ParallelOptions::default()
+        },
+    )
+    .unwrap();
+    let live = reader.live_threads();
+    let first: Vec<_> = reader.by_ref().take(5).collect();
+    assert_eq!(first, expected);
+    reader.close();
+    assert_eq!(live.get(), 0);
+    assert!(dropped.load(Ordering::SeqCst));
+    assert!(reader.next().is_none(), "a closed pipeline yields nothing");
+    assert!(reader.next_batch().is_none());
+    reader.close();
+}
+
+#[test]
+fn reaching_the_end_releases_the_threads() {
+    let mut bytes = fixture::file_bytes(100, false, 2);
+    let recs = records_of(&bytes);
+    // In Stop mode the stream ends at a parse error although the file goes on.
+    bytes[recs[40].start + 24 + 3] = b'!';
+    for input_bytes in [bytes.clone(), fixture::file_bytes(100, false, 2)] {
+        let (input, _read, dropped) = watched(input_bytes);
+        let mut reader = ParallelReader::new(input, ReaderOptions::strict(), Some(2)).unwrap();
+        let live = reader.live_threads();
+        let n = reader.by_ref().count();
+        assert!(n == 41 || n == 100);
+        assert_eq!(live.get(), 0);
+        assert!(dropped.load(Ordering::SeqCst));
+    }
+    let mut mem = ParallelReader::from_bytes(bytes, ReaderOptions::strict(), Some(2)).unwrap();
+    let live = mem.live_threads();
+    assert_eq!(mem.by_ref().count(), 41);
+    assert_eq!(live.get(), 0);
+}
+
+/// Panics once `at` bytes have been handed out.
+struct PanickingRead {
+    data: Cursor<Vec<u8>>,
+    at: u64,
+}
+
+impl Read for PanickingRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        assert!(self.data.position() < self.at, "a Read that panics");
+        let room = (self.at - self.data.position()) as usize;
+        let n = buf.len().min(room);
+        self.data.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn a_panicking_input_is_an_error_not_a_silent_end() {
+    let bytes = fixture::file_bytes(100, false, 6);
+    let recs = records_of(&bytes);
+    let input = PanickingRead {
+        data: Cursor::new(bytes),
+        at: recs[60].start as u64 + 10,
+    };
+    let mut reader = ParallelReader::with_options(
+        input,
+        ParallelOptions {
+            threads: Some(2),
+            chunk_size: 8192,
+            ..ParallelOptions::default()
+        },
+    )
+    .unwrap();
+    let live = reader.live_threads();
+    let results: Vec<_> = reader.by_ref().collect();
+    let last = results.last().unwrap().as_ref().unwrap_err();
+    assert!(matches!(last.kind, ErrorKind::Io(..)), "{last}");
+    assert!(results[..results.len() - 1].iter().all(|r| r.is_ok()));
+    assert!(results.len() <= 61, "no record after the failure point");
+    assert_eq!(live.get(), 0);
+}
