@@ -46,7 +46,14 @@ from fastmarc.marcxml import (
     record_to_xml,
     record_to_xml_node,
 )
-from fastmarc.reader import JSONReader, MARCMakerReader, MARCReader, Reader, map_records
+from fastmarc.reader import (
+    JSONReader,
+    MARCMakerReader,
+    MARCReader,
+    Reader,
+    map_records,
+    parse_all,
+)
 from fastmarc.record import Record, isbn_regex, map_marc8_record, normalize_subfield_code
 from fastmarc.writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
@@ -99,6 +106,7 @@ __all__ = [
     "map_marc8_field",
     "map_marc8_record",
     "map_records",
+    "parse_all",
     "map_xml",
     "marc8_to_unicode",
     "normalize_subfield_code",

@@ -12,6 +12,16 @@ from fastmarc.exceptions import PymarcException
 from fastmarc.leader import Leader
 
 
+def parse_all(marc_target, threads: int | None = None, **options) -> list:
+    """Read every record of `marc_target` at once, parsing on `threads` threads.
+
+    `threads=None` uses ``RAYON_NUM_THREADS`` or every core. `marc_target` and `options` are
+    as for `MARCReader`; the result is what ``list(MARCReader(marc_target, **options))``
+    gives (None where a record is bad), built without a Python-level loop.
+    """
+    return MARCReader(marc_target, threads=threads, **options).read_all()
+
+
 def map_records(f: Callable, *files) -> None:
     """Call `f` with every record read by a `MARCReader` from each of `files`, in order."""
     for file in files:

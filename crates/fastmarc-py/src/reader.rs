@@ -9,13 +9,16 @@
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
+use crossbeam_channel::{bounded, Receiver};
 use fastmarc::iso2709::{parse_framed, Framer, ParseOptions, Recovery, Step};
+use fastmarc::parallel::ParsePool;
 use fastmarc::{Error as CoreError, Record as CoreRecord};
-use pyo3::exceptions::{PyStopIteration, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
-use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
+use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
@@ -97,31 +100,44 @@ struct Item {
     range: Range<usize>,
 }
 
-/// Phase 2: frame and parse up to a batch from `input`. Returns the items, how many bytes
-/// were consumed, and whether the framer needs more input to go on.
-fn parse_batch(
-    framer: &mut Framer,
-    input: &[u8],
-    at_eof: bool,
-    opts: &ParseOptions,
-) -> (Vec<Item>, usize, bool) {
-    let mut found: Vec<(Result<CoreRecord, CoreError>, Range<usize>, u64)> = Vec::new();
+/// A piece of input framed but not yet parsed.
+enum Framed {
+    Record {
+        range: Range<usize>,
+        number: u64,
+        offset: u64,
+    },
+    /// Broken framing, already an error; `range` is what pymarc would show as the chunk.
+    Broken { err: CoreError, range: Range<usize> },
+}
+
+/// Framed entries with one copy of their bytes (ranges index into `raw`), which keeps every
+/// record's chunk available for `current_chunk` and lets a pool thread parse them.
+struct FramedBatch {
+    raw: Arc<Vec<u8>>,
+    entries: Vec<Framed>,
+}
+
+/// Phase 2 (no Python): frame up to a batch of records from `input`. Returns the batch,
+/// how many bytes were consumed, and whether the framer needs more input to go on.
+/// Framing is cheap (a length and a terminator per record); parsing comes after, on this
+/// thread or on a pool.
+fn frame_batch(framer: &mut Framer, input: &[u8], at_eof: bool) -> (FramedBatch, usize, bool) {
+    let mut entries = Vec::new();
     let mut consumed = 0;
     let mut need_more = false;
-    while found.len() < BATCH_RECORDS {
+    while entries.len() < BATCH_RECORDS {
         match framer.step(&input[consumed..], at_eof) {
             Step::Record {
                 len,
                 number,
                 offset,
             } => {
-                let range = consumed..consumed + len;
-                let mut rec = CoreRecord::new();
-                let r = parse_framed(&input[range.clone()], number, offset, opts, &mut rec);
-                if r.is_err() {
-                    framer.record_failed();
-                }
-                found.push((r.map(|_| rec), range, offset));
+                entries.push(Framed::Record {
+                    range: consumed..consumed + len,
+                    number,
+                    offset,
+                });
                 consumed += len;
                 framer.consume(len);
             }
@@ -129,15 +145,17 @@ fn parse_batch(
                 consumed += n;
                 framer.consume(n);
             }
-            Step::Broken(e) => {
+            Step::Broken(err) => {
                 // pymarc's current_chunk: what it read for this record.
                 let rest = &input[consumed..];
                 let claimed = std::str::from_utf8(&rest[..rest.len().min(5)])
                     .ok()
                     .and_then(|s| s.parse::<usize>().ok());
                 let end = consumed + claimed.unwrap_or(5).max(5).min(rest.len());
-                let offset = e.offset.unwrap_or(0);
-                found.push((Err(e), consumed..end, offset));
+                entries.push(Framed::Broken {
+                    err,
+                    range: consumed..end,
+                });
             }
             Step::NeedMore => {
                 need_more = true;
@@ -146,20 +164,69 @@ fn parse_batch(
             Step::End => break,
         }
     }
-    // One copy of this batch's bytes keeps every item's chunk available.
-    let lo = found.first().map_or(0, |(_, r, _)| r.start);
-    let hi = found.iter().map(|(_, r, _)| r.end).max().unwrap_or(lo);
-    let raw = Arc::new(input[lo..hi].to_vec());
-    let items = found
-        .into_iter()
-        .map(|(result, r, offset)| Item {
-            result,
+    let range_of = |e: &Framed| match e {
+        Framed::Record { range, .. } | Framed::Broken { range, .. } => range.clone(),
+    };
+    let lo = entries.first().map_or(0, |e| range_of(e).start);
+    let hi = entries.iter().map(|e| range_of(e).end).max().unwrap_or(lo);
+    for e in &mut entries {
+        match e {
+            Framed::Record { range, .. } | Framed::Broken { range, .. } => {
+                *range = range.start - lo..range.end - lo;
+            }
+        }
+    }
+    let batch = FramedBatch {
+        raw: Arc::new(input[lo..hi].to_vec()),
+        entries,
+    };
+    (batch, consumed, need_more)
+}
+
+/// Phase 2 (no Python): parse a framed batch, on the rayon pool it runs in if `parallel`.
+fn parse_entries(batch: FramedBatch, opts: &ParseOptions, parallel: bool) -> Vec<Item> {
+    let raw = batch.raw;
+    let one = |e: Framed| match e {
+        Framed::Record {
+            range,
+            number,
             offset,
+        } => {
+            let mut rec = CoreRecord::new();
+            let result =
+                parse_framed(&raw[range.clone()], number, offset, opts, &mut rec).map(|_| rec);
+            Item {
+                result,
+                offset,
+                raw: raw.clone(),
+                range,
+            }
+        }
+        Framed::Broken { err, range } => Item {
+            offset: err.offset.unwrap_or(0),
+            result: Err(err),
             raw: raw.clone(),
-            range: r.start - lo..r.end - lo,
-        })
-        .collect();
-    (items, consumed, need_more)
+            range,
+        },
+    };
+    if parallel {
+        batch
+            .entries
+            .into_par_iter()
+            .with_min_len(16)
+            .map(one)
+            .collect()
+    } else {
+        batch.entries.into_iter().map(one).collect()
+    }
+}
+
+/// Parsing on a private pool, a few batches ahead of the consumer (bounded, so memory
+/// stays a few batches whatever the consumer's speed).
+struct Pipeline {
+    pool: ParsePool,
+    in_flight: VecDeque<Receiver<Vec<Item>>>,
+    depth: usize,
 }
 
 /// The reader's mutable state. It sits behind a mutex so that one reader shared by several
@@ -174,6 +241,10 @@ struct State {
     exception: Option<Py<PyAny>>,
     /// A framing error ended the stream.
     fatal: bool,
+    /// Nothing more to frame from the source.
+    input_done: bool,
+    /// `Some` when parsing on several threads.
+    pipeline: Option<Pipeline>,
 }
 
 #[pyclass(frozen, extends = Reader, module = "fastmarc.reader", name = "MARCReader")]
@@ -195,57 +266,87 @@ impl MARCReader {
 }
 
 impl State {
+    /// Frame the next batch from the source, reading more input first if needed.
+    fn frame_next(&mut self, py: Python<'_>) -> PyResult<(FramedBatch, bool)> {
+        let framer = &mut self.framer;
+        Ok(match &mut self.source {
+            Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
+            Source::Bytes { data, pos } => {
+                let input = &data.bind(py).as_bytes()[*pos..];
+                let (batch, used, _) = py.detach(|| frame_batch(framer, input, true));
+                *pos += used;
+                (batch, false)
+            }
+            Source::Memory { data, pos } => {
+                let input = &data[*pos..];
+                let (batch, used, _) = py.detach(|| frame_batch(framer, input, true));
+                *pos += used;
+                (batch, false)
+            }
+            Source::File { file, buf } => {
+                let r = py.detach(|| -> std::io::Result<(FramedBatch, bool)> {
+                    if buf.unread().len() < READ_SIZE && !buf.eof {
+                        read_more(file, buf)?;
+                    }
+                    let (batch, used, need) = frame_batch(framer, buf.unread(), buf.eof);
+                    buf.pos += used;
+                    Ok((batch, need))
+                });
+                r.map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?
+            }
+            Source::PyFile { obj, buf } => {
+                if buf.unread().len() < READ_SIZE && !buf.eof {
+                    read_py(py, obj.bind(py), buf)?;
+                }
+                let input = buf.unread();
+                let eof = buf.eof;
+                let (batch, used, need) = py.detach(|| frame_batch(framer, input, eof));
+                buf.pos += used;
+                (batch, need)
+            }
+        })
+    }
+
     /// Fill the queue; false when the source has nothing more.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
         let opts = self.opts;
         loop {
-            let framer = &mut self.framer;
-            let (items, need_more) = match &mut self.source {
-                Source::Closed => {
-                    return Err(PyValueError::new_err("I/O operation on closed file."))
+            let room = self
+                .pipeline
+                .as_ref()
+                .is_none_or(|p| p.in_flight.len() < p.depth);
+            if room && !self.input_done {
+                let (batch, need_more) = self.frame_next(py)?;
+                if batch.entries.is_empty() {
+                    self.input_done |= !need_more;
+                    continue;
                 }
-                Source::Bytes { data, pos } => {
-                    let bytes = data.bind(py).as_bytes();
-                    let input = &bytes[*pos..];
-                    let (items, used, _) = py.detach(|| parse_batch(framer, input, true, &opts));
-                    *pos += used;
-                    (items, false)
-                }
-                Source::Memory { data, pos } => {
-                    let input = &data[*pos..];
-                    let (items, used, _) = py.detach(|| parse_batch(framer, input, true, &opts));
-                    *pos += used;
-                    (items, false)
-                }
-                Source::File { file, buf } => {
-                    let r = py.detach(|| -> std::io::Result<(Vec<Item>, bool)> {
-                        if buf.unread().len() < READ_SIZE && !buf.eof {
-                            read_more(file, buf)?;
-                        }
-                        let (items, used, need) = parse_batch(framer, buf.unread(), buf.eof, &opts);
-                        buf.pos += used;
-                        Ok((items, need))
-                    });
-                    r.map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?
-                }
-                Source::PyFile { obj, buf } => {
-                    if buf.unread().len() < READ_SIZE && !buf.eof {
-                        read_py(py, obj.bind(py), buf)?;
+                match &mut self.pipeline {
+                    None => {
+                        let items = py.detach(|| parse_entries(batch, &opts, false));
+                        self.queue.extend(items);
+                        return Ok(true);
                     }
-                    let input = buf.unread();
-                    let eof = buf.eof;
-                    let (items, used, need) = py.detach(|| parse_batch(framer, input, eof, &opts));
-                    buf.pos += used;
-                    (items, need)
+                    Some(p) => {
+                        let (tx, rx) = bounded(1);
+                        p.pool.spawn(move || {
+                            // The reader may be gone; then the result is not wanted.
+                            let _ = tx.send(parse_entries(batch, &opts, true));
+                        });
+                        p.in_flight.push_back(rx);
+                        continue;
+                    }
                 }
-            };
-            let got = !items.is_empty();
-            self.queue.extend(items);
-            if got {
-                return Ok(true);
             }
-            if !need_more {
+            let Some(rx) = self.pipeline.as_mut().and_then(|p| p.in_flight.pop_front()) else {
                 return Ok(false);
+            };
+            match py.detach(move || rx.recv()) {
+                Ok(items) => {
+                    self.queue.extend(items);
+                    return Ok(true);
+                }
+                Err(_) => return Err(PyRuntimeError::new_err("a fastmarc parser thread failed")),
             }
         }
     }
@@ -329,6 +430,21 @@ fn read_py(py: Python<'_>, obj: &Bound<'_, PyAny>, buf: &mut Buffer) -> PyResult
     Ok(())
 }
 
+/// A parsing pipeline for `threads` (`None`: RAYON_NUM_THREADS, else every core); none
+/// for one thread, which parses on the calling thread.
+fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
+    let n = fastmarc::parallel::thread_count(threads);
+    if n <= 1 {
+        return Ok(None);
+    }
+    let pool = ParsePool::new(Some(n)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    Ok(Some(Pipeline {
+        pool,
+        in_flight: VecDeque::new(),
+        depth: 2 * n,
+    }))
+}
+
 fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source, Py<PyAny>)> {
     if let Ok(b) = target.cast::<PyBytes>() {
         return Ok((
@@ -390,7 +506,7 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
 #[pymethods]
 impl MARCReader {
     #[new]
-    #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false))]
+    #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false, threads = Some(1)))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -401,6 +517,7 @@ impl MARCReader {
         utf8_handling: String,
         file_encoding: String,
         permissive: bool,
+        threads: Option<usize>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let (source, file_handle) = choose_source(py, marc_target)?;
         let settings = DecodeSettings {
@@ -418,6 +535,8 @@ impl MARCReader {
             chunk: None,
             exception: None,
             fatal: false,
+            input_done: false,
+            pipeline: make_pipeline(threads)?,
         };
         Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
             state: Mutex::new(state),
@@ -448,6 +567,35 @@ impl MARCReader {
             Some(item) => st.wrap(py, item, &self.settings),
             None => Err(PyStopIteration::new_err(())),
         }
+    }
+
+    /// Every remaining record as a list (None for a bad record, as iteration gives),
+    /// without a Python-level loop. `current_chunk`/`current_exception` describe the last.
+    fn read_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        let mut st = self.state(py);
+        loop {
+            if st.fatal && st.queue.is_empty() {
+                break;
+            }
+            if st.queue.is_empty() && !st.refill(py)? {
+                break;
+            }
+            while let Some(item) = st.queue.pop_front() {
+                st.exception = None;
+                out.append(st.wrap(py, item, &self.settings)?)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parser threads (1: parsing on the calling thread).
+    #[getter]
+    fn threads(&self, py: Python<'_>) -> usize {
+        self.state(py)
+            .pipeline
+            .as_ref()
+            .map_or(1, |p| p.pool.threads())
     }
 
     /// The bytes of the record last returned (or that failed).
@@ -504,6 +652,8 @@ impl MARCReader {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
         st.source = Source::Closed;
+        // Stops and joins the parser threads.
+        st.pipeline = None;
         Ok(())
     }
 }
