@@ -1,4 +1,5 @@
 # Type stubs for the Rust extension module; signatures are those of pymarc 5.4.0.
+import os
 from collections.abc import Iterator
 from typing import IO, BinaryIO, overload
 
@@ -136,7 +137,13 @@ class Reader:
     """Base class of every iterating reader."""
 
 class MARCReader(Reader):
-    file_handle: IO[bytes]
+    """pymarc's MARCReader. Beyond pymarc: `marc_target` may also be a path (str or
+    os.PathLike, read by Rust), a bytearray or a memoryview; `threads` parses on a private
+    pool (1: on the calling thread, pymarc's behaviour; None: RAYON_NUM_THREADS or every
+    core)."""
+
+    file_handle: IO[bytes] | None
+    threads: int
     to_unicode: bool
     force_utf8: bool
     hide_utf8_warnings: bool
@@ -145,14 +152,16 @@ class MARCReader(Reader):
     permissive: bool
     def __init__(
         self,
-        marc_target: BinaryIO | bytes,
+        marc_target: BinaryIO | bytes | bytearray | memoryview | str | os.PathLike[str],
         to_unicode: bool = True,
         force_utf8: bool = False,
         hide_utf8_warnings: bool = False,
         utf8_handling: str = "strict",
         file_encoding: str = "iso8859-1",
         permissive: bool = False,
+        threads: int | None = 1,
     ) -> None: ...
+    def read_all(self) -> list[Record | None]: ...
     @property
     def current_chunk(self) -> bytes | None: ...
     @property

@@ -506,6 +506,9 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
 #[pymethods]
 impl MARCReader {
     #[new]
+    #[pyo3(
+        text_signature = "(marc_target, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', file_encoding='iso8859-1', permissive=False, threads=1)"
+    )]
     #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false, threads = Some(1)))]
     #[allow(clippy::too_many_arguments)]
     fn new(

@@ -506,6 +506,9 @@ fn default_leader() -> String {
 #[pymethods]
 impl Record {
     #[new]
+    #[pyo3(
+        text_signature = "(data='', fields=None, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', leader='                        ', file_encoding='iso8859-1')"
+    )]
     #[pyo3(signature = (
         data = None,
         fields = None,
@@ -563,6 +566,9 @@ impl Record {
         Ok(r)
     }
 
+    #[pyo3(
+        text_signature = "($self, marc, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', encoding='iso8859-1')"
+    )]
     #[pyo3(signature = (marc, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), encoding = "iso8859-1".to_string()))]
     #[allow(clippy::too_many_arguments)]
     fn decode_marc(

@@ -1,0 +1,106 @@
+"""fastmarc-specific behaviour of the native reader and record beyond pymarc's API."""
+
+import copy
+import io
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+import fastmarc
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.mrc"
+
+
+def test_read_write_of_a_well_formed_file_is_byte_identical(tmp_path: Path) -> None:
+    data = SAMPLE.read_bytes()
+    out = tmp_path / "copy.mrc"
+    with open(out, "wb") as fh:
+        writer = fastmarc.MARCWriter(fh)
+        for record in fastmarc.MARCReader(data):
+            writer.write(record)
+        writer.close(close_fh=False)
+    assert out.read_bytes() == data
+
+
+@pytest.mark.parametrize("kind", ["path", "pathlike", "bytes", "bytearray", "memoryview", "file"])
+def test_every_backend_reads_the_same_records(kind: str) -> None:
+    data = SAMPLE.read_bytes()
+    source = {
+        "path": str(SAMPLE),
+        "pathlike": SAMPLE,
+        "bytes": data,
+        "bytearray": bytearray(data),
+        "memoryview": memoryview(data),
+        "file": io.BytesIO(data),
+    }[kind]
+    got = [r.as_marc() for r in fastmarc.MARCReader(source)]
+    assert b"".join(got) == data
+
+
+def test_unsupported_source_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError, match="int"):
+        fastmarc.MARCReader(42)
+
+
+def test_missing_path_is_an_os_error() -> None:
+    with pytest.raises(FileNotFoundError):
+        fastmarc.MARCReader("/nonexistent/file.mrc")
+
+
+def test_stop_iteration_is_final_and_does_no_more_io() -> None:
+    class CountingReads(io.BytesIO):
+        reads = 0
+
+        def read(self, n=-1):
+            CountingReads.reads += 1
+            return super().read(n)
+
+    fh = CountingReads(SAMPLE.read_bytes())
+    reader = fastmarc.MARCReader(fh)
+    assert len(list(reader)) == 50
+    reads = CountingReads.reads
+    for _ in range(3):
+        with pytest.raises(StopIteration):
+            next(reader)
+    assert CountingReads.reads == reads
+
+
+def test_closed_file_raises_as_pymarc() -> None:
+    fh = open(SAMPLE, "rb")
+    reader = fastmarc.MARCReader(fh)
+    next(reader)
+    reader.close()
+    assert fh.closed
+    with pytest.raises(ValueError):
+        next(reader)
+
+
+def test_records_pickle_and_copy() -> None:
+    record = next(fastmarc.MARCReader(SAMPLE.read_bytes()))
+    clone = pickle.loads(pickle.dumps(record))
+    assert clone.as_marc() == record.as_marc()
+    deep = copy.deepcopy(record)
+    deep["245"]["a"] = "changed"
+    assert record["245"]["a"] != "changed"
+    assert deep.title.startswith("changed")
+
+
+def test_mutation_through_lookups_reaches_as_marc() -> None:
+    record = next(fastmarc.MARCReader(SAMPLE.read_bytes()))
+    record["245"]["a"] = "A new title"
+    record.leader.record_status = "c"
+    back = next(fastmarc.MARCReader(record.as_marc()))
+    assert back["245"]["a"] == "A new title"
+    assert back.leader[5] == "c"
+
+
+@pytest.mark.parametrize("threads", [None, 2, 3])
+def test_parallel_reader_and_parse_all_match_the_plain_reader(threads) -> None:
+    data = SAMPLE.read_bytes() * 20
+    plain = [r.as_marc() for r in fastmarc.MARCReader(data)]
+    reader = fastmarc.MARCReader(data, threads=threads)
+    assert reader.threads == (threads or int(os.environ.get("RAYON_NUM_THREADS", 0)) or len(os.sched_getaffinity(0)))
+    assert [r.as_marc() for r in reader] == plain
+    assert [r.as_marc() for r in fastmarc.parse_all(data, threads=threads)] == plain
