@@ -1,6 +1,7 @@
 """Writers for MARC 21 (ISO 2709), MARCMaker text, MARCXML and MARC-in-JSON."""
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from typing import IO
 
@@ -58,9 +59,16 @@ class JSONWriter(Writer):
 
 
 class MARCWriter(Writer):
-    """Writes records in MARC 21 transmission format to a binary file."""
+    """Writes records in MARC 21 transmission format to a binary file.
 
-    def __init__(self, file_handle: IO) -> None:
+    Beyond pymarc: `file_handle` may also be a path (str or os.PathLike), opened for
+    writing in binary mode and closed by `close()`. Each record is serialised with the GIL
+    released (see `Record.as_marc`).
+    """
+
+    def __init__(self, file_handle: "IO | str | os.PathLike[str]") -> None:
+        if isinstance(file_handle, (str, os.PathLike)):
+            file_handle = open(file_handle, "wb")  # noqa: SIM115 - closed by close()
         super().__init__(file_handle)
 
     def write(self, record: Record) -> None:

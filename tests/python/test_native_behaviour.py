@@ -104,3 +104,12 @@ def test_parallel_reader_and_parse_all_match_the_plain_reader(threads) -> None:
     assert reader.threads == (threads or int(os.environ.get("RAYON_NUM_THREADS", 0)) or len(os.sched_getaffinity(0)))
     assert [r.as_marc() for r in reader] == plain
     assert [r.as_marc() for r in fastmarc.parse_all(data, threads=threads)] == plain
+
+
+def test_marcwriter_accepts_a_path(tmp_path: Path) -> None:
+    out = tmp_path / "out.mrc"
+    writer = fastmarc.MARCWriter(str(out))
+    for record in fastmarc.MARCReader(SAMPLE):
+        writer.write(record)
+    writer.close()
+    assert out.read_bytes() == SAMPLE.read_bytes()

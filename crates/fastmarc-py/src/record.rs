@@ -824,6 +824,14 @@ impl Record {
         py: Python<'_>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
+        // Untouched record, default layout: the core writes exactly json.dumps(as_dict()).
+        let no_options = kwargs.is_none_or(|k| k.is_empty());
+        if let (Some(core), true, LeaderSlot::Native(l)) = (self.lazy(), no_options, &self.leader) {
+            if l == core.leader() {
+                let text = fastmarc::json::record_to_json(core);
+                return Ok(PyString::new(py, &text).into_any().unbind());
+            }
+        }
         let d = self.as_dict(py)?;
         Ok(py
             .import("json")?

@@ -27,10 +27,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-pub static READ_WORK_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static READ_SEND_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static CONSUMER_WAIT_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static PARSE_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Bytes the pipeline reads per chunk unless told otherwise. Small chunks keep the records
 /// in flight few enough to stay in cache between the parser that builds them and the
 /// consumer that reads them; measured, 64 KiB beats 1 MiB clearly (far fewer page faults
@@ -369,10 +365,8 @@ impl ParsePool {
     ) -> Receiver<Vec<Result<Record>>> {
         let (tx, rx) = bounded(1);
         let job = move || {
-            let t0 = std::time::Instant::now();
             let out = parse_items(bytes.as_slice(), items, &opts, stop_on_error, &cancel);
             bytes.release();
-            PARSE_NS.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
             // The consumer may be gone; then the result is not wanted.
             let _ = tx.send(out);
         };
@@ -544,7 +538,6 @@ impl<R: Read> Producer<R> {
             if self.cancel.load(Ordering::Relaxed) {
                 return;
             }
-            let tw = std::time::Instant::now();
             let want = filled + self.chunk_size;
             if buf.len() < want {
                 buf.resize(want, 0);
@@ -590,13 +583,10 @@ impl<R: Read> Producer<R> {
                     self.stop_on_error,
                     self.cancel.clone(),
                 );
-                READ_WORK_NS.fetch_add(tw.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                let ts = std::time::Instant::now();
                 // Blocks while enough chunks are in flight; fails once the consumer is gone.
                 if self.tx.send(Msg::Batch(rx)).is_err() {
                     return;
                 }
-                READ_SEND_NS.fetch_add(ts.elapsed().as_nanos() as u64, Ordering::Relaxed);
             }
             filled = carry;
             if ended {
@@ -767,10 +757,7 @@ impl ParallelReader {
             if self.finished {
                 return None;
             }
-            let tw = std::time::Instant::now();
-            let b = self.receive_batch();
-            CONSUMER_WAIT_NS.fetch_add(tw.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            let Some(batch) = b else {
+            let Some(batch) = self.receive_batch() else {
                 self.close();
                 return None;
             };
