@@ -47,7 +47,8 @@ impl Tag {
 
     /// Control fields are 001-009: all digits and below 010 (as pymarc and ruby-marc decide).
     pub fn is_control(&self) -> bool {
-        self.0.iter().all(u8::is_ascii_digit) && &self.0 < b"010"
+        // All digits and below "010": "00" and a digit.
+        self.0[0] == b'0' && self.0[1] == b'0' && self.0[2].is_ascii_digit()
     }
 
     /// The numeric value of an all-digit tag.

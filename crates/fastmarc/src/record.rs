@@ -85,27 +85,40 @@ impl Record {
         self.encoding = encoding;
     }
 
-    /// Parser hook: close a control field whose text was appended from `start`.
-    pub(crate) fn close_control(&mut self, tag: Tag, start: usize) {
+    /// Parser hook: a control field whose text is `text[start..end]`.
+    pub(crate) fn add_control_span(&mut self, tag: Tag, start: usize, end: usize) {
         self.fields.push(FieldEntry {
             tag,
             indicators: [' ', ' '],
             control: true,
             start: span(start),
-            end: span(self.text.len()),
+            end: span(end),
         });
     }
 
-    /// Parser hook: close a subfield of the last data field, its text appended from `start`.
-    pub(crate) fn close_subfield(&mut self, code: char, start: usize) {
+    /// Parser hook: a subfield of the data field started last, its value `text[start..end]`.
+    /// [`Record::end_data_field`] closes the field.
+    pub(crate) fn add_subfield_span(&mut self, code: char, start: usize, end: usize) {
         self.subfields.push(SubfieldEntry {
             code,
             start: span(start),
-            end: span(self.text.len()),
+            end: span(end),
         });
+    }
+
+    /// Parser hook: the data field started last ends with the last subfield added.
+    pub(crate) fn end_data_field(&mut self) {
+        let n = span(self.subfields.len());
         if let Some(last) = self.fields.last_mut() {
-            last.end = span(self.subfields.len());
+            last.end = n;
         }
+    }
+
+    /// Parser hook: append text, returning where it starts.
+    pub(crate) fn append_text(&mut self, s: &str) -> usize {
+        let start = self.text.len();
+        self.text.push_str(s);
+        start
     }
 
     pub fn leader(&self) -> &Leader {

@@ -2,6 +2,7 @@
 
 pub mod frame;
 pub mod parse;
+mod positions;
 pub mod read;
 pub mod write;
 

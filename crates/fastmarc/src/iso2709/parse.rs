@@ -1,6 +1,7 @@
 //! Parsing one framed ISO 2709 record into a [`Record`].
 
 use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
+use super::positions::{is_plain_ascii_text, Positions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::{parse_digits, Leader, LEADER_LEN};
@@ -142,6 +143,33 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
         raw: opts.decoding == Decoding::Raw,
         utf8_errors: opts.utf8_errors,
     };
+    // When the data area's text needs no decoding (valid UTF-8, or ASCII that MARC-8 and
+    // Latin-1 map to itself), it is copied into the record once and every field and subfield
+    // is a span of that copy. `shared_end`: fields ending at or before it use the copy; a
+    // field reaching past it (only the final record terminator can be past it) is decoded.
+    let shared = match data_str {
+        Some(s) => Some((s, data.len())),
+        None if !utf8 => {
+            let body = &data[..data.len() - 1];
+            let plain = if decoder.raw {
+                body.is_ascii()
+            } else {
+                is_plain_ascii_text(body)
+            };
+            // ASCII is valid UTF-8; the last byte is left out unless it is plain too.
+            let with_last = plain && is_plain_ascii_text(&data[data.len() - 1..]);
+            let usable = if with_last { data.len() } else { body.len() };
+            plain
+                .then(|| std::str::from_utf8(&data[..usable]).ok())
+                .flatten()
+                .map(|s| (s, usable))
+        }
+        None => None,
+    };
+    let (text_base, shared_end) = match shared {
+        Some((s, usable)) => (rec.append_text(s), usable),
+        None => (0, 0),
+    };
 
     for (i, entry) in directory.chunks_exact(12).enumerate() {
         let entry_offset = LEADER_LEN + i * 12;
@@ -156,7 +184,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             ));
         };
         let end = start + len;
-        let field: &[u8] = if opts.strict {
+        let (field_start, field_end) = if opts.strict {
             if len == 0 || end > data.len() - 1 {
                 return Err(err(
                     ErrorKind::DirectoryEntryOutOfBounds { entry: i },
@@ -171,9 +199,8 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     base + end - 1,
                 ));
             }
-            let field = &data[start..end - 1];
             if stray_terminator {
-                if let Some(at) = memchr::memchr(RECORD_TERMINATOR, field) {
+                if let Some(at) = memchr::memchr(RECORD_TERMINATOR, &data[start..end - 1]) {
                     return Err(err(
                         ErrorKind::RecordTerminatorInField {
                             tag: tag.to_string(),
@@ -182,22 +209,38 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     ));
                 }
             }
-            field
+            (start, end - 1)
         } else {
             // pymarc's slice: the field's bytes less the last, clamped to the record.
             let s = start.min(data.len());
-            let e = (end.saturating_sub(1)).clamp(s, data.len());
-            &data[s..e]
+            (s, (end.saturating_sub(1)).clamp(s, data.len()))
         };
-        let field_offset = base + start.min(data.len());
+        let field = &data[field_start..field_end];
+        let field_offset = base + field_start;
+        // Where the field's bytes sit in the record's text, if they are shared.
+        let in_text = (field_end <= shared_end).then_some(text_base + field_start);
         if tag.is_control() {
-            let start = rec.text.len();
-            decoder
-                .control(field, &mut rec.text)
-                .map_err(|kind| err(kind(tag), field_offset))?;
-            rec.close_control(tag, start);
+            let (s, e) = match in_text {
+                Some(at) => (at, at + field.len()),
+                None => {
+                    let s = rec.text.len();
+                    decoder
+                        .control(field, &mut rec.text)
+                        .map_err(|kind| err(kind(tag), field_offset))?;
+                    (s, rec.text.len())
+                }
+            };
+            rec.add_control_span(tag, s, e);
         } else {
-            parse_data_field(tag, field, field_offset, opts, &decoder, rec)?;
+            // MARC-8 decoding drops control codes: a stray field terminator inside a
+            // subfield is not text, so such a field is decoded.
+            let marc8 = !utf8 && !decoder.raw;
+            let in_text = in_text.filter(|_| !(marc8 && field.contains(&FIELD_TERMINATOR)));
+            let text = FieldText {
+                decoder: &decoder,
+                in_text,
+            };
+            parse_data_field(tag, field, field_offset, opts, &text, rec)?;
         }
     }
     Ok(())
@@ -205,12 +248,50 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
 
 /// A leader or directory number. pymarc reads these with `int()`, which allows
 /// surrounding blanks; strict parsing wants digits only.
+#[inline(always)]
 fn number(b: &[u8], strict: bool) -> Option<usize> {
-    if strict {
-        parse_digits(b)
+    // All digits is the rule; the lengths are constant at every call, so this unrolls.
+    let mut n = 0usize;
+    let mut digits = !b.is_empty();
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        digits &= d < 10;
+        n = n.wrapping_mul(10).wrapping_add(d as usize);
+    }
+    if digits {
+        Some(n)
+    } else if strict {
+        None
     } else {
         parse_digits(b.trim_ascii())
     }
+}
+
+#[cold]
+fn indicators_error(tag: Tag, offset: usize) -> Error {
+    err(
+        ErrorKind::IndicatorsInvalid {
+            tag: tag.to_string(),
+        },
+        offset,
+    )
+}
+
+#[cold]
+fn subfield_code_error(tag: Tag, offset: usize) -> Error {
+    err(
+        ErrorKind::BadSubfieldCode {
+            tag: tag.to_string(),
+        },
+        offset,
+    )
+}
+
+/// How a data field's subfield values become record text.
+struct FieldText<'a> {
+    decoder: &'a TextDecoder<'a>,
+    /// The field's first byte is at this position of the record's text (shared copy).
+    in_text: Option<usize>,
 }
 
 fn parse_data_field(
@@ -218,77 +299,46 @@ fn parse_data_field(
     field: &[u8],
     offset: usize,
     opts: &ParseOptions,
-    decoder: &TextDecoder,
+    text: &FieldText,
     rec: &mut Record,
 ) -> Result<()> {
-    // memchr finds the delimiters a vector at a time; subfields are short but many.
-    let mut delimiters = memchr::memchr_iter(SUBFIELD_DELIMITER, field);
+    let mut delimiters = Positions::new(field, SUBFIELD_DELIMITER);
     let mut at = delimiters.next().unwrap_or(field.len());
-    let ind = &field[..at];
-    let indicators = if opts.strict {
-        match ind {
-            [a, b] if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
-            _ => {
-                return Err(err(
-                    ErrorKind::IndicatorsInvalid {
-                        tag: tag.to_string(),
-                    },
-                    offset,
-                ))
-            }
-        }
-    } else {
-        if !ind.is_ascii() {
-            return Err(err(
-                ErrorKind::IndicatorsInvalid {
-                    tag: tag.to_string(),
-                },
-                offset,
-            ));
-        }
-        match ind {
-            [] => [' ', ' '],
-            [a] => [*a as char, ' '],
-            [a, b, ..] => [*a as char, *b as char],
-        }
+    let indicators = match (&field[..at], opts.strict) {
+        ([a, b], _) if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
+        (_, true) => return Err(indicators_error(tag, offset)),
+        (ind, false) if !ind.is_ascii() => return Err(indicators_error(tag, offset)),
+        ([], false) => [' ', ' '],
+        ([a], false) => [*a as char, ' '],
+        ([a, b, ..], false) => [*a as char, *b as char],
     };
     rec.start_data_field(tag, indicators[0], indicators[1]);
     // `at` is the position of the delimiter before each part.
     while at < field.len() {
         let next = delimiters.next().unwrap_or(field.len());
-        let part = &field[at + 1..next];
-        let part_offset = offset + at + 1;
+        let part_start = at + 1;
+        let part = &field[part_start..next];
         at = next;
         let (code, skip) = match part.first() {
             Some(&c) if c.is_ascii_graphic() || (!opts.strict && c.is_ascii()) => (c as char, 1),
             None if !opts.strict => continue,
-            Some(_) if !opts.strict => match normalize_subfield_code(part) {
-                Some(found) => found,
-                None => {
-                    return Err(err(
-                        ErrorKind::BadSubfieldCode {
-                            tag: tag.to_string(),
-                        },
-                        part_offset,
-                    ))
-                }
-            },
-            _ => {
-                return Err(err(
-                    ErrorKind::BadSubfieldCode {
-                        tag: tag.to_string(),
-                    },
-                    part_offset,
-                ))
+            Some(_) if !opts.strict => normalize_subfield_code(part)
+                .ok_or_else(|| subfield_code_error(tag, offset + part_start))?,
+            _ => return Err(subfield_code_error(tag, offset + part_start)),
+        };
+        let (s, e) = match text.in_text {
+            Some(field_at) => (field_at + part_start + skip, field_at + next),
+            None => {
+                let s = rec.text.len();
+                text.decoder
+                    .subfield(&part[skip..], &mut rec.text)
+                    .map_err(|kind| err(kind(tag), offset + part_start + skip))?;
+                (s, rec.text.len())
             }
         };
-        let value = &part[skip..];
-        let start = rec.text.len();
-        decoder
-            .subfield(value, &mut rec.text)
-            .map_err(|kind| err(kind(tag), part_offset + skip))?;
-        rec.close_subfield(code, start);
+        rec.add_subfield_span(code, s, e);
     }
+    rec.end_data_field();
     Ok(())
 }
 

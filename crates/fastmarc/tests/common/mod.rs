@@ -24,7 +24,9 @@ pub fn pymarc_test_dir() -> PathBuf {
     let dir = std::env::var_os("PYMARC_TEST_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/cache/pymarc-5.4.0/test"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../cache/pymarc-5.4.0/test")
+        });
     assert!(
         dir.join("test.dat").is_file(),
         "pymarc's test data not found in {}: unpack pymarc-5.4.0's sdist and point \
