@@ -4,17 +4,13 @@
 use fastmarc::marc8::{decode_marc8_into, marc8_to_unicode, Marc8Error, Marc8Warning};
 use std::path::PathBuf;
 
-const DEFAULT_PYMARC_TEST_DIR: &str = "/work/cache/pymarc-5.4.0/test";
+mod common;
 
 fn pymarc_test_dir() -> PathBuf {
-    let dir = std::env::var_os("PYMARC_TEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PYMARC_TEST_DIR));
+    let dir = common::pymarc_test_dir();
     assert!(
         dir.join("test_marc8.txt").is_file() && dir.join("test_utf8.txt").is_file(),
-        "pymarc's test data is missing from {}: run the project setup that downloads and \
-         unpacks pymarc 5.4.0's sdist (pymarc-5.4.0.tar.gz) into /work/cache, or point \
-         PYMARC_TEST_DIR at the test/ directory of an unpacked copy",
+        "test_marc8.txt or test_utf8.txt missing from {}",
         dir.display()
     );
     dir

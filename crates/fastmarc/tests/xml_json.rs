@@ -15,19 +15,12 @@ use proptest::prelude::*;
 use std::io::BufReader;
 use std::path::PathBuf;
 
+mod common;
+
 // ---- pymarc's test data ----------------------------------------------------------------
 
 fn pymarc_test_dir() -> PathBuf {
-    let dir = std::env::var_os("PYMARC_TEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/cache/pymarc-5.4.0/test"));
-    assert!(
-        dir.is_dir(),
-        "pymarc's test data is missing: {} is not a directory. Extract the pymarc 5.4.0 sdist \
-         and point PYMARC_TEST_DIR at its test/ directory.",
-        dir.display()
-    );
-    dir
+    common::pymarc_test_dir()
 }
 
 fn pymarc_file(name: &str) -> Vec<u8> {
