@@ -48,10 +48,29 @@ pub struct ReadArgs {
     pub threads: Option<NonZeroUsize>,
 }
 
-/// What to do with a bad record.
+/// What to do with a bad record, for the commands that parse records.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct PermissiveArg {
-    /// Skip bad records with a warning and go on (otherwise the first one is an error)
+    /// Read records as leniently as pymarc does (odd indicators and subfield codes taken as
+    /// they are); skip a record that cannot be read at all with a warning and go on
+    /// [default: strict, the first bad record is an error]
+    #[arg(long)]
+    pub permissive: bool,
+}
+
+/// What to do with broken framing, for the commands that copy records' bytes.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PermissiveFramingArg {
+    /// Skip broken framing with a warning, up to the next record terminator, and go on
+    /// [default: the first one is an error]
+    #[arg(long)]
+    pub permissive: bool,
+}
+
+/// Whether bad records make `stats` fail.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct AcceptErrorsArg {
+    /// Exit with status 0 even if bad records were found (they are listed either way)
     #[arg(long)]
     pub permissive: bool,
 }
@@ -81,7 +100,7 @@ pub struct StatsArgs {
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
-    pub permissive: PermissiveArg,
+    pub permissive: AcceptErrorsArg,
 }
 
 /// Convert between ISO 2709, MARCXML and MARC-in-JSON, or to MARC text.
@@ -150,7 +169,7 @@ pub struct SplitArgs {
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<String>,
     #[command(flatten)]
-    pub permissive: PermissiveArg,
+    pub permissive: PermissiveFramingArg,
 }
 
 /// Join ISO 2709 files byte for byte, checking each record's framing.
@@ -163,7 +182,7 @@ pub struct CatArgs {
     #[arg(short, long, value_name = "OUT", default_value = "-")]
     pub output: PathBuf,
     #[command(flatten)]
-    pub permissive: PermissiveArg,
+    pub permissive: PermissiveFramingArg,
 }
 
 /// A field tag: three ASCII letters or digits.

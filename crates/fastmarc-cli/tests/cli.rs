@@ -542,6 +542,76 @@ fn permissive_skips_bad_records_with_warnings_and_keeps_every_good_one() {
     assert!(o.stdout.is_empty());
 }
 
+/// An ISO 2709 record assembled by hand from `(tag, field bytes)`, so that it can hold what
+/// the writer would never produce. Each field's bytes must end with the field terminator.
+fn raw_record(fields: &[(&str, &[u8])]) -> Vec<u8> {
+    let base = 24 + 12 * fields.len() + 1;
+    let mut directory = Vec::new();
+    let mut data = Vec::new();
+    for (tag, bytes) in fields {
+        directory.extend_from_slice(format!("{tag}{:04}{:05}", bytes.len(), data.len()).as_bytes());
+        data.extend_from_slice(bytes);
+    }
+    let total = base + data.len() + 1;
+    let mut out = format!("{total:05}nam a22{base:05}   4500").into_bytes();
+    out.extend_from_slice(&directory);
+    out.push(0x1E);
+    out.extend_from_slice(&data);
+    out.push(0x1D);
+    out
+}
+
+#[test]
+fn permissive_reads_records_with_odd_indicators_as_pymarc_does() {
+    // Three characters before the first subfield, as in pymarc's regression45.dat: strict
+    // reading rejects the record; pymarc (and --permissive) keep it.
+    let odd = raw_record(&[
+        ("001", b"odd\x1e"),
+        ("245", b"00\x1faKept /\x1e"),
+        ("752", b"  \\\x1faRussian Federation\x1fdKostroma\x1e"),
+    ]);
+    let dir = TempDir::new().unwrap();
+    let path = write(dir.path(), "odd.mrc", &[odd, iso(&records(1))].concat());
+
+    let o = fastmarc(&["count", s(&path)]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("record 1, byte offset ") && stderr(&o).contains("752"),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc(&["validate", s(&path)]);
+    assert_status(&o, 1);
+    assert!(
+        stdout(&o).contains("2 records checked, 1 problem"),
+        "{}",
+        stdout(&o)
+    );
+
+    for threads in ["1", "2"] {
+        let o = fastmarc(&["count", "--permissive", "--threads", threads, s(&path)]);
+        assert_status(&o, 0);
+        assert_eq!(stdout(&o), "2\n");
+        assert_eq!(stderr(&o), "");
+    }
+    let o = fastmarc(&["dump", "--permissive", "--tag", "752", s(&path)]);
+    assert_status(&o, 0);
+    assert!(
+        stdout(&o).contains("$aRussian Federation$dKostroma"),
+        "{}",
+        stdout(&o)
+    );
+    // What --permissive converts is well-formed ISO 2709 that strict reading accepts.
+    let out = dir.path().join("fixed.mrc");
+    assert_status(
+        &fastmarc(&["convert", "--permissive", s(&path), s(&out)]),
+        0,
+    );
+    let fixed = read_iso(&std::fs::read(&out).unwrap());
+    assert_eq!(fixed.len(), 2);
+    assert_eq!(fixed[0].title().as_deref(), Some("Kept /"));
+}
+
 // ---- dump --------------------------------------------------------------------------------
 
 #[test]

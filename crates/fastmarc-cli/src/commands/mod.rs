@@ -12,7 +12,7 @@ use crate::args::{Command, ReadArgs};
 use crate::failure::Failure;
 use crate::records::ReadSettings;
 use crate::Ctx;
-use fastmarc::iso2709::ReaderOptions;
+use fastmarc::iso2709::{ParseOptions, ReaderOptions, Recovery};
 
 /// Run a subcommand; `Ok` carries the exit status.
 pub fn run(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
@@ -27,16 +27,36 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
     }
 }
 
-/// Strict parsing; a bad record ends the stream unless `permissive`, which resynchronises
-/// after it so that every good record is still read.
+/// Strict parsing, where a bad record ends the stream; or with `permissive`, parsing as
+/// lenient as pymarc's (odd indicators and subfield codes taken as they are, so every record
+/// pymarc reads is kept) and resynchronising after a record that cannot be read at all.
 fn read_settings(read: ReadArgs, permissive: bool) -> ReadSettings {
     ReadSettings {
         from: read.from,
         threads: read.threads.map(|n| n.get()),
         reader: if permissive {
-            ReaderOptions::permissive()
+            ReaderOptions {
+                parse: ParseOptions {
+                    strict: false,
+                    ..ParseOptions::default()
+                },
+                recovery: Recovery::Resync,
+            }
         } else {
             ReaderOptions::strict()
+        },
+    }
+}
+
+/// Strict parsing that resynchronises after a bad record, for the commands that report
+/// every problem (stats, validate).
+fn checking_settings(read: ReadArgs) -> ReadSettings {
+    ReadSettings {
+        from: read.from,
+        threads: read.threads.map(|n| n.get()),
+        reader: ReaderOptions {
+            recovery: Recovery::Resync,
+            ..ReaderOptions::strict()
         },
     }
 }

@@ -1,7 +1,7 @@
 //! `fastmarc stats FILE`: what a file holds. Reading goes on past bad records (ISO 2709
 //! resynchronises) so the figures cover every good record, and the errors are listed.
 
-use super::read_settings;
+use super::checking_settings;
 use crate::args::StatsArgs;
 use crate::failure::{located, Failure, EXIT_OK};
 use crate::format::InputFormat;
@@ -62,7 +62,7 @@ impl Stats {
 
 pub fn run(ctx: &Ctx, args: StatsArgs) -> Result<i32, Failure> {
     // Always resynchronise: the errors are part of the report, not the end of it.
-    let settings = read_settings(args.read, true);
+    let settings = checking_settings(args.read);
     let source = Source::from_arg(&args.file);
     let mut input = Input::open(&source, settings, "stats")?;
     let mut stats = Stats::default();

@@ -3,7 +3,7 @@
 //! Parsing is strict and ISO 2709 reading resynchronises after a problem, so the records
 //! after it are checked too.
 
-use super::read_settings;
+use super::checking_settings;
 use crate::args::ValidateArgs;
 use crate::failure::{eprint_message, located, Failure, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::input::Source;
@@ -13,7 +13,7 @@ use crate::Ctx;
 use std::io::Write;
 
 pub fn run(ctx: &Ctx, args: ValidateArgs) -> Result<i32, Failure> {
-    let settings = read_settings(args.read, true);
+    let settings = checking_settings(args.read);
     let mut out = Destination::Stdout.create()?;
     let mut status = EXIT_OK;
     for path in &args.files {
