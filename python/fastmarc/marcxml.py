@@ -2,7 +2,7 @@
 
 import unicodedata
 import xml.etree.ElementTree as ET
-from xml.sax import make_parser
+from xml.sax.expatreader import ExpatParser
 from xml.sax.handler import (
     ContentHandler,
     feature_external_ges,
@@ -99,12 +99,28 @@ class XmlHandler(ContentHandler):
         self.records.append(record)
 
 
+class _TextBufferingExpatParser(ExpatParser):
+    """The standard SAX parser, reporting each run of text in one `characters` call rather
+    than one per entity reference or input chunk.
+
+    What the handler collects is the same; the number of small strings is not. Entity
+    expansion (up to expat's amplification limit, which stops billion-laughs documents)
+    otherwise keeps one Python string per expanded reference: about 60 MB for a 1 KB
+    document before expat gives up, against 2 MB with the text buffered.
+    """
+
+    def reset(self) -> None:
+        super().reset()
+        # `_parser` is the pyexpat parser the standard reader creates in reset().
+        self._parser.buffer_text = True
+
+
 def parse_xml(xml_file, handler) -> None:
     """Parse `xml_file` (path, binary/text file object or InputSource) into `handler`.
 
     The parser is namespace-aware and never fetches external entities or DTDs.
     """
-    parser = make_parser()
+    parser = _TextBufferingExpatParser()
     parser.setContentHandler(handler)
     parser.setFeature(feature_namespaces, True)
     parser.setFeature(feature_external_ges, False)

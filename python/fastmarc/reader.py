@@ -85,7 +85,9 @@ class JSONReader(Reader):
         record.leader = Leader(record_dict["leader"])
         for entry in record_dict["fields"]:
             tag, content = _first_item(entry)
-            if hasattr(content, "update") and "subfields" in content:
+            # pymarc's order of tests: a value that is not a container (a number) raises
+            # TypeError here, as in pymarc.
+            if "subfields" in content and hasattr(content, "update"):
                 subfields = [
                     Subfield(code=code, value=value)
                     for subfield in content["subfields"]
