@@ -45,17 +45,20 @@ class JSONWriter(Writer):
         """Append `record` to the array."""
         Writer.write(self, record)
         if self.file_handle:
-            if self.write_count > 0:
-                self.file_handle.write(",")
-            # One write per record instead of json.dump's many small ones; same text.
-            self.file_handle.write(json.dumps(record.as_dict(), separators=(",", ":")))
+            text = json.dumps(record.as_dict(), separators=(",", ":"))
+            # One write per record, separator included (json.dump makes many small ones):
+            # a write that fails leaves no dangling comma, so what was written before it
+            # still closes into a valid array.
+            self.file_handle.write("," + text if self.write_count > 0 else text)
             self.write_count += 1
 
     def close(self, close_fh: bool = True) -> None:
-        """End the array, then close as `Writer.close` does."""
-        if self.file_handle:
-            self.file_handle.write("]")
-        Writer.close(self, close_fh)
+        """End the array, then close as `Writer.close` does (even if ending it fails)."""
+        try:
+            if self.file_handle:
+                self.file_handle.write("]")
+        finally:
+            Writer.close(self, close_fh)
 
 
 class MARCWriter(Writer):
@@ -89,9 +92,10 @@ class TextWriter(Writer):
         """Append `str(record)` to the file."""
         Writer.write(self, record)
         if self.file_handle:
-            if self.write_count > 0:
-                self.file_handle.write("\n")
-            self.file_handle.write(str(record))
+            # Separator and record in one write: a failed write leaves no stray blank line
+            # (which a reader would take for an empty record).
+            text = str(record)
+            self.file_handle.write("\n" + text if self.write_count > 0 else text)
             self.write_count += 1
 
 
@@ -115,7 +119,9 @@ class XMLWriter(Writer):
             self.file_handle.write(ET.tostring(record_to_xml_node(record), encoding="utf-8"))
 
     def close(self, close_fh: bool = True) -> None:
-        """End the collection, then close as `Writer.close` does."""
-        if self.file_handle:
-            self.file_handle.write(b"</collection>")
-        Writer.close(self, close_fh)
+        """End the collection, then close as `Writer.close` does (even if ending it fails)."""
+        try:
+            if self.file_handle:
+                self.file_handle.write(b"</collection>")
+        finally:
+            Writer.close(self, close_fh)
