@@ -6,6 +6,7 @@
 //! Once materialised, the Python list is the truth, exactly as in pymarc.
 
 use crate::pyobjects::{indicators_class, subfield_class};
+use crate::untracked::Untracked;
 use fastmarc::Record as CoreRecord;
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyValueError};
 use pyo3::intern;
@@ -66,6 +67,8 @@ pub struct Field {
     pub subs: Subs,
     pub control_field: bool,
     pos: usize,
+    /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
+    pub gc: Untracked,
 }
 
 fn is_py_digit_str(s: &str) -> bool {
@@ -122,9 +125,11 @@ impl Field {
                 tag,
                 data: PyString::new(py, d).into_any().unbind(),
                 inds: Inds::None,
-                subs: Subs::Py(PyList::empty(py).into_any().unbind()),
+                // A control field's subfields: an empty list, made when asked for.
+                subs: Subs::Lazy(rec.clone(), index),
                 control_field: true,
                 pos: 0,
+                gc: Untracked::default(),
             },
             None => Field {
                 control_field: is_control_tag(&tag),
@@ -133,8 +138,22 @@ impl Field {
                 inds: Inds::Native(f.indicators()),
                 subs: Subs::Lazy(rec.clone(), index),
                 pos: 0,
+                gc: Untracked::default(),
             },
         }
+    }
+
+    /// A lazy field as a Python object, kept out of the cycle collector: it holds only a
+    /// string or None and Rust data until it is changed.
+    pub fn new_lazy_object<'py>(
+        py: Python<'py>,
+        rec: &Arc<CoreRecord>,
+        index: usize,
+    ) -> PyResult<Bound<'py, Field>> {
+        let obj = Bound::new(py, Field::lazy(py, rec, index))?;
+        let gc = Untracked::untrack(obj.as_any());
+        obj.borrow_mut().gc = gc;
+        Ok(obj)
     }
 
     /// The subfields as a Python object, materialising them from the core record once.
@@ -147,6 +166,7 @@ impl Field {
             for s in f.subfields() {
                 list.append(cls.call1((&*s.code.encode_utf8(&mut buf), s.value))?)?;
             }
+            self.gc.retrack();
             self.subs = Subs::Py(list.into_any().unbind());
         }
         match &self.subs {
@@ -183,6 +203,7 @@ impl Field {
                 let a = PyString::new(py, &char_str(i[0])).into_any();
                 let b = PyString::new(py, &char_str(i[1])).into_any();
                 let obj = make_indicators(py, &a, &b)?.unbind();
+                self.gc.retrack();
                 self.inds = Inds::Py(obj.clone_ref(py));
                 Ok(obj)
             }
@@ -209,6 +230,7 @@ impl Field {
         let kw = pyo3::types::PyDict::new(py);
         kw.set_item(if which == 0 { "first" } else { "second" }, value)?;
         let replaced = current.call_method(intern!(py, "_replace"), (), Some(&kw))?;
+        self.gc.retrack();
         self.inds = Inds::Py(replaced.unbind());
         Ok(())
     }
@@ -432,6 +454,7 @@ impl Field {
             subs: Subs::Py(PyList::empty(py).into_any().unbind()),
             control_field: false,
             pos: 0,
+            gc: Untracked::default(),
         };
         if is_control_tag(&field.tag) {
             field.control_field = true;
@@ -467,6 +490,7 @@ impl Field {
 
     #[setter]
     fn set_data(&mut self, value: Py<PyAny>) {
+        self.gc.retrack();
         self.data = value;
     }
 
@@ -496,6 +520,7 @@ impl Field {
                 "indicators must be exactly two values; use Indicators(first, second)",
             ));
         }
+        self.gc.retrack();
         let cls = indicators_class(py)?;
         if value.is_instance(cls)? {
             self.inds = Inds::Py(value.unbind());
@@ -534,6 +559,7 @@ impl Field {
 
     #[setter(subfields)]
     fn set_subfields_attr(&mut self, value: Py<PyAny>) {
+        self.gc.retrack();
         self.subs = Subs::Py(value);
     }
 
@@ -835,6 +861,7 @@ impl Field {
             },
             control_field: self.control_field,
             pos: 0,
+            gc: Untracked::default(),
         })
     }
 }

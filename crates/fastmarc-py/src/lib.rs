@@ -15,6 +15,7 @@ mod marc8;
 mod pyobjects;
 mod reader;
 mod record;
+mod untracked;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {

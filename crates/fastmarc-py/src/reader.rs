@@ -361,7 +361,7 @@ impl State {
         match item.result {
             Ok(core) => {
                 match Record::from_core(py, core, settings) {
-                    Ok(r) => Ok(Py::new(py, r)?.into_any()),
+                    Ok(r) => r.into_object(py),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {
                         self.exception = Some(e.into_value(py).into_any());

@@ -9,6 +9,7 @@
 use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
+use crate::untracked::Untracked;
 use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
 use pyo3::exceptions::{PyKeyError, PyStopIteration, PyValueError};
@@ -97,6 +98,8 @@ pub struct Record {
     #[pyo3(get, set)]
     to_unicode: bool,
     iter_pos: usize,
+    /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
+    gc: Untracked,
 }
 
 fn raw_bytes(s: &str) -> Vec<u8> {
@@ -132,6 +135,7 @@ impl Record {
             force_utf8: settings.force_utf8,
             to_unicode: settings.to_unicode,
             iter_pos: 0,
+            gc: Untracked::default(),
         };
         if settings.native() {
             r.core = Some(Arc::new(core));
@@ -148,15 +152,28 @@ impl Record {
     /// The fields list, made from the core record the first time.
     pub fn fields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.fields.is_none() {
+            self.gc.retrack();
             let list = PyList::empty(py);
             if let Some(core) = self.core.take() {
                 for i in 0..core.len() {
-                    list.append(Py::new(py, Field::lazy(py, &core, i))?)?;
+                    list.append(Field::new_lazy_object(py, &core, i)?)?;
                 }
             }
             self.fields = Some(list.into_any().unbind());
         }
         Ok(self.fields.as_ref().expect("set above").bind(py).clone())
+    }
+
+    /// A record read from a file as a Python object: kept out of the cycle collector while
+    /// it holds nothing but Rust data (see `crate::untracked`).
+    pub fn into_object(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let pristine = self.fields.is_none() && matches!(self.leader, LeaderSlot::Native(_));
+        let obj = Bound::new(py, self)?;
+        if pristine {
+            let gc = Untracked::untrack(obj.as_any());
+            obj.borrow_mut().gc = gc;
+        }
+        Ok(obj.into_any().unbind())
     }
 
     /// The core record, while no field objects exist.
@@ -544,6 +561,7 @@ impl Record {
             force_utf8,
             to_unicode,
             iter_pos: 0,
+            gc: Untracked::default(),
         };
         r.leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
             Ok(l) => LeaderSlot::Native(l),
@@ -594,6 +612,7 @@ impl Record {
     #[getter(leader)]
     fn get_leader(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if let LeaderSlot::Native(l) = &self.leader {
+            self.gc.retrack();
             let obj = leader_class(py)?.call1((l.as_str(),))?.unbind();
             self.leader = LeaderSlot::Py(obj);
         }
@@ -605,6 +624,7 @@ impl Record {
 
     #[setter(leader)]
     fn set_leader(&mut self, value: Py<PyAny>) {
+        self.gc.retrack();
         self.leader = LeaderSlot::Py(value);
     }
 
@@ -615,6 +635,7 @@ impl Record {
 
     #[setter(fields)]
     fn set_fields_attr(&mut self, value: Py<PyAny>) {
+        self.gc.retrack();
         self.core = None;
         self.fields = Some(value);
     }
@@ -1003,6 +1024,7 @@ impl Record {
         marc: &Bound<'_, PyAny>,
         settings: &DecodeSettings,
     ) -> PyResult<()> {
+        self.gc.retrack();
         let bytes: Vec<u8> = if let Ok(b) = marc.cast::<PyBytes>() {
             b.as_bytes().to_vec()
         } else if let Ok(s) = marc.cast::<PyString>() {
@@ -1027,6 +1049,7 @@ impl Record {
                 force_utf8: false,
                 to_unicode: true,
                 iter_pos: 0,
+                gc: Untracked::default(),
             };
             let theirs = tmp.fields_obj(py)?;
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
@@ -1049,6 +1072,7 @@ impl Record {
             force_utf8: self.force_utf8,
             to_unicode: self.to_unicode,
             iter_pos: 0,
+            gc: Untracked::default(),
         })
     }
 

@@ -397,6 +397,7 @@ impl StringTracker {
     }
 }
 
+const NOT_A_RECORD_OR_ARRAY: &str = "expected an array of record objects or one record";
 const HEX: &[u8; 16] = b"0123456789abcdef";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -459,10 +460,12 @@ fn parse_record_slice(bytes: &[u8]) -> std::result::Result<(Record, usize), serd
     }
 }
 
-fn json_error(e: &serde_json::Error, bytes: &[u8], escapes: &Escapes) -> Error {
+/// serde_json's error in `bytes`, which start at index `start` of the (possibly escaped)
+/// bytes that `escapes` maps back to the original input.
+fn json_error(e: &serde_json::Error, bytes: &[u8], start: usize, escapes: &Escapes) -> Error {
     let at = index_of_position(bytes, e.line(), e.column());
     let mut err = Error::new(ErrorKind::Json(e.to_string()));
-    err.offset = Some(escapes.original_offset(at));
+    err.offset = Some(escapes.original_offset(start + at));
     err
 }
 
@@ -542,13 +545,7 @@ impl Input for SliceInput<'_> {
                 self.escape_rest();
                 self.record()
             }
-            Err(e) => {
-                let mut err = json_error(&e, rest, &self.escapes);
-                // Positions in `rest` are relative to `pos`.
-                let at = err.offset.unwrap_or(0) - self.escapes.base;
-                err.offset = Some(self.escapes.original_offset(self.pos + at as usize));
-                Err(err)
-            }
+            Err(e) => Err(json_error(&e, rest, self.pos, &self.escapes)),
         }
     }
 }
@@ -657,18 +654,32 @@ impl<R: BufRead> Input for ReadInput<R> {
         self.offset
     }
     fn skip_bom(&mut self) -> Result<()> {
-        let starts_with_bom = loop {
-            match self.inner.fill_buf() {
-                Ok(chunk) => break chunk.starts_with(BOM),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.io_error(e)),
-            }
-        };
-        if self.offset == 0 && starts_with_bom {
-            self.inner.consume(BOM.len());
-            self.offset += BOM.len() as u64;
+        if self.offset != 0 {
+            return Ok(());
         }
-        Ok(())
+        // The mark may arrive in pieces: take its bytes one at a time while they match.
+        let mut matched = 0;
+        while matched < BOM.len() {
+            if self.peek()? != Some(BOM[matched]) {
+                break;
+            }
+            self.inner.consume(1);
+            matched += 1;
+        }
+        match matched {
+            0 => Ok(()),
+            3 => {
+                self.offset = BOM.len() as u64;
+                Ok(())
+            }
+            // Bytes that only began like the mark: no JSON value starts so, and the slice
+            // reader reports that at the start.
+            _ => Err(Error::at(
+                ErrorKind::Json(NOT_A_RECORD_OR_ARRAY.into()),
+                0,
+                0,
+            )),
+        }
     }
 
     fn record(&mut self) -> Result<Record> {
@@ -680,7 +691,7 @@ impl<R: BufRead> Input for ReadInput<R> {
         }
         match parse_record_slice(&self.buf) {
             Ok((rec, _)) => Ok(rec),
-            Err(e) => Err(json_error(&e, &self.buf, &self.escapes)),
+            Err(e) => Err(json_error(&e, &self.buf, 0, &self.escapes)),
         }
     }
 }
@@ -753,11 +764,7 @@ impl<I: Input> Records<I> {
                             self.stage = Stage::FirstInArray;
                         }
                         Some(b'{') => self.stage = Stage::Single,
-                        Some(_) => {
-                            return Err(
-                                self.fail("expected an array of record objects or one record")
-                            )
-                        }
+                        Some(_) => return Err(self.fail(NOT_A_RECORD_OR_ARRAY)),
                         None => return Err(self.fail("no JSON value: the input is empty")),
                     }
                 }

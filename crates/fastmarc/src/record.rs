@@ -19,6 +19,10 @@ pub(crate) struct FieldEntry {
     /// Control field: byte range of its data in `text`. Data field: range in `subfields`.
     pub(crate) start: u32,
     pub(crate) end: u32,
+    /// Data field parsed from text that needed no decoding: `text[raw.0..raw.1]` is exactly
+    /// its ISO 2709 form (indicators, then delimiter, code and value per subfield), so the
+    /// writer copies it in one piece. `(0, 0)`: not known; edits never set it.
+    pub(crate) raw: (u32, u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +97,7 @@ impl Record {
             control: true,
             start: span(start),
             end: span(end),
+            raw: (0, 0),
         });
     }
 
@@ -106,11 +111,14 @@ impl Record {
         });
     }
 
-    /// Parser hook: the data field started last ends with the last subfield added.
-    pub(crate) fn end_data_field(&mut self) {
+    /// Parser hook: the data field started last ends with the last subfield added;
+    /// `raw`: where its ISO 2709 form lies in the text, when it is there verbatim.
+    pub(crate) fn end_data_field(&mut self, raw: Option<(usize, usize)>) {
         let n = span(self.subfields.len());
+        let raw = raw.map_or((0, 0), |(a, b)| (span(a), span(b)));
         if let Some(last) = self.fields.last_mut() {
             last.end = n;
+            last.raw = raw;
         }
     }
 
@@ -193,6 +201,7 @@ impl Record {
             control: true,
             start,
             end,
+            raw: (0, 0),
         });
     }
 
@@ -205,6 +214,7 @@ impl Record {
             control: false,
             start: at,
             end: at,
+            raw: (0, 0),
         });
     }
 
@@ -214,6 +224,8 @@ impl Record {
         self.subfields.push(SubfieldEntry { code, start, end });
         if let Some(last) = self.fields.last_mut() {
             last.end = span(self.subfields.len());
+            // The parsed form no longer describes the field.
+            last.raw = (0, 0);
         }
     }
 
@@ -228,6 +240,7 @@ impl Record {
                     control: true,
                     start,
                     end,
+                    raw: (0, 0),
                 }
             }
             Field::Data {
@@ -250,6 +263,7 @@ impl Record {
                     control: false,
                     start: first,
                     end: span(self.subfields.len()),
+                    raw: (0, 0),
                 }
             }
         }
@@ -316,6 +330,18 @@ impl Record {
             fresh.push(&f.to_field());
         }
         *self = fresh;
+    }
+
+    /// An upper bound on the record's size in ISO 2709 (UTF-8), to reserve before writing.
+    pub fn marc_size_hint(&self) -> usize {
+        // Leader, directory, text, per subfield a delimiter and up to 4 code bytes, per field
+        // two indicators of up to 4 bytes each and a terminator, the record terminator.
+        24 + 12 * self.fields.len()
+            + 1
+            + self.text.len()
+            + 5 * self.subfields.len()
+            + 9 * self.fields.len()
+            + 1
     }
 
     /// The field text buffer and tables' sizes, for callers estimating memory.
@@ -428,6 +454,13 @@ impl<'a> FieldRef<'a> {
 
     pub fn indicators(&self) -> [char; 2] {
         self.entry.indicators
+    }
+
+    /// A data field's ISO 2709 form (indicators, then delimiter, code and value of each
+    /// subfield, no terminator) as parsed, when the record's text holds it verbatim.
+    pub(crate) fn verbatim(&self) -> Option<&'a str> {
+        let (a, b) = self.entry.raw;
+        (b > a).then(|| &self.record.text[a as usize..b as usize])
     }
 
     pub fn indicator1(&self) -> char {

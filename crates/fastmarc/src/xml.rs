@@ -154,11 +154,88 @@ fn configure(config: &mut quick_xml::reader::Config) {
     config.check_end_names = true;
 }
 
+/// The input less a leading UTF-8 byte order mark. quick-xml looks for the mark only in
+/// the bytes its first `fill_buf` returns, so a stream that delivers them in smaller pieces
+/// (a pipe, a socket) would have it read as text outside the root element.
+struct WithoutBom<R> {
+    inner: R,
+    /// Leading bytes that began like the mark but were not one: handed out first.
+    held: [u8; 3],
+    held_len: usize,
+    held_pos: usize,
+    checked: bool,
+}
+
+impl<R: BufRead> WithoutBom<R> {
+    fn new(inner: R) -> Self {
+        WithoutBom {
+            inner,
+            held: [0; 3],
+            held_len: 0,
+            held_pos: 0,
+            checked: false,
+        }
+    }
+
+    /// Take the mark's bytes one at a time while they match; drop them if all three do.
+    fn check(&mut self) -> std::io::Result<()> {
+        const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+        while self.held_len < BOM.len() {
+            let next = match self.inner.fill_buf() {
+                Ok(buf) => buf.first().copied(),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if next != Some(BOM[self.held_len]) {
+                break;
+            }
+            self.inner.consume(1);
+            self.held[self.held_len] = BOM[self.held_len];
+            self.held_len += 1;
+        }
+        if self.held_len == BOM.len() {
+            self.held_len = 0;
+        }
+        self.checked = true;
+        Ok(())
+    }
+}
+
+impl<R: BufRead> std::io::Read for WithoutBom<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for WithoutBom<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if !self.checked {
+            self.check()?;
+        }
+        if self.held_pos < self.held_len {
+            return Ok(&self.held[self.held_pos..self.held_len]);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        let from_held = n.min(self.held_len - self.held_pos);
+        self.held_pos += from_held;
+        if n > from_held {
+            self.inner.consume(n - from_held);
+        }
+    }
+}
+
 /// Streams records from a MARCXML `<collection>` (or a lone `<record>`).
 ///
 /// Memory stays at one record plus quick-xml's buffer for one event.
 pub struct XmlReader<R> {
-    xml: Tokens<R>,
+    xml: Tokens<WithoutBom<R>>,
     opts: XmlReaderOptions,
     buf: Vec<u8>,
     state: State,
@@ -176,6 +253,7 @@ impl<R: BufRead> XmlReader<R> {
     }
 
     pub fn with_options(inner: R, opts: XmlReaderOptions) -> Self {
+        let inner = WithoutBom::new(inner);
         let xml = if opts.marc_namespace_only {
             let mut r = NsReader::from_reader(inner);
             configure(r.config_mut());

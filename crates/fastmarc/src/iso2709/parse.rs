@@ -313,6 +313,9 @@ fn parse_data_field(
         ([a, b, ..], false) => [*a as char, *b as char],
     };
     rec.start_data_field(tag, indicators[0], indicators[1]);
+    // Whether the field's bytes are exactly what the writer would produce for it: shared
+    // text, two indicator bytes, and every subfield a delimiter, one code byte, its value.
+    let mut verbatim = text.in_text.is_some() && at == 2;
     // `at` is the position of the delimiter before each part.
     while at < field.len() {
         let next = delimiters.next().unwrap_or(field.len());
@@ -321,9 +324,15 @@ fn parse_data_field(
         at = next;
         let (code, skip) = match part.first() {
             Some(&c) if c.is_ascii_graphic() || (!opts.strict && c.is_ascii()) => (c as char, 1),
-            None if !opts.strict => continue,
-            Some(_) if !opts.strict => normalize_subfield_code(part)
-                .ok_or_else(|| subfield_code_error(tag, offset + part_start))?,
+            None if !opts.strict => {
+                verbatim = false;
+                continue;
+            }
+            Some(_) if !opts.strict => {
+                verbatim = false;
+                normalize_subfield_code(part)
+                    .ok_or_else(|| subfield_code_error(tag, offset + part_start))?
+            }
             _ => return Err(subfield_code_error(tag, offset + part_start)),
         };
         let (s, e) = match text.in_text {
@@ -338,7 +347,11 @@ fn parse_data_field(
         };
         rec.add_subfield_span(code, s, e);
     }
-    rec.end_data_field();
+    let raw = match text.in_text {
+        Some(field_at) if verbatim => Some((field_at, field_at + field.len())),
+        _ => None,
+    };
+    rec.end_data_field(raw);
     Ok(())
 }
 

@@ -60,6 +60,8 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
             length: base,
         }));
     }
+    // One allocation for the whole record, not a doubling per few fields.
+    out.reserve(rec.marc_size_hint());
     // Leader and directory are fixed-size: reserve their place, write the data after them,
     // then fill them in.
     out.resize(begin + base, b' ');
@@ -68,6 +70,9 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
         let field_start = out.len();
         if let Some(d) = f.data() {
             push_text(out, d, encoding)?;
+        } else if let Some(verbatim) = f.verbatim() {
+            // Parsed text that needed no decoding: the field as it was read, in one copy.
+            push_text(out, verbatim, encoding)?;
         } else {
             for ind in f.indicators() {
                 push_char(out, ind, encoding)?;
