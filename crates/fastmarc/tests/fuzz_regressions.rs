@@ -1,0 +1,86 @@
+//! Inputs the fuzz targets (fuzz/, see docs/FUZZING.md) found to break a property, each
+//! minimised and kept here with the property it broke.
+
+mod common;
+
+use common::ChoppyReader;
+use fastmarc::json::{JsonReader, JsonSliceReader};
+use fastmarc::xml::XmlReader;
+use fastmarc::{Record, Result};
+use std::io::BufReader;
+
+fn xml_both(data: &[u8]) -> (Vec<Result<Record>>, Vec<Result<Record>>) {
+    let slice = XmlReader::new(data).take(10).collect();
+    let stream = XmlReader::new(BufReader::with_capacity(1, ChoppyReader::new(data, 7)))
+        .take(10)
+        .collect();
+    (slice, stream)
+}
+
+fn json_both(data: &[u8]) -> (Vec<Result<Record>>, Vec<Result<Record>>) {
+    let slice = JsonSliceReader::new(data).take(10).collect();
+    let stream = JsonReader::new(BufReader::with_capacity(1, ChoppyReader::new(data, 7)))
+        .take(10)
+        .collect();
+    (slice, stream)
+}
+
+const LEADER: &str = "00000nam a2200000 a 4500";
+
+/// read_xml: a byte order mark arriving in pieces was read as text outside the root element
+/// (quick-xml looks for it only in its first buffer).
+#[test]
+fn xml_byte_order_mark_split_across_reads() {
+    let doc = format!(
+        "\u{feff}<collection><record><leader>{LEADER}</leader>\
+         <controlfield tag=\"001\">x</controlfield></record></collection>"
+    );
+    let (slice, stream) = xml_both(doc.as_bytes());
+    assert_eq!(slice.len(), 1);
+    let rec = slice[0].as_ref().expect("record");
+    assert_eq!(rec.get("001").and_then(|f| f.data()), Some("x"));
+    assert_eq!(stream, slice);
+}
+
+/// read_xml: bytes that only begin like a byte order mark reach the parser unchanged, from a
+/// stream as from a slice.
+#[test]
+fn xml_partial_byte_order_mark_is_the_same_error_both_ways() {
+    let (slice, stream) = xml_both(b"\xEF\xBB<collection/>");
+    assert_eq!(slice.len(), 1);
+    assert!(slice[0].is_err());
+    assert_eq!(stream, slice);
+}
+
+/// read_json: the slice reader mapped an error position back through its control-character
+/// escapes twice, reporting offset 2 for the end of the 3-byte input `{"` + LF.
+#[test]
+fn json_error_offset_after_escaped_control_character() {
+    let (slice, stream) = json_both(b"{\"\n");
+    let err = slice[0].as_ref().expect_err("cut-off string");
+    assert_eq!(err.offset, Some(3), "{err:?}");
+    assert_eq!(stream, slice);
+
+    // Further in, after a record: offsets still count original bytes (serde_json points just
+    // after the offending token, here the final `2`).
+    let doc = format!("[{{\"leader\": \"{LEADER}\", \"fields\": []}}, {{\"le\nader\": 1 2");
+    let (slice, stream) = json_both(doc.as_bytes());
+    let err = slice[1].as_ref().expect_err("bad second record");
+    assert_eq!(err.offset, Some(doc.len() as u64), "{err:?}");
+    assert_eq!(stream, slice);
+}
+
+/// read_json: a byte order mark arriving in pieces was not skipped by the stream reader.
+#[test]
+fn json_byte_order_mark_split_across_reads() {
+    let doc = format!("\u{feff}[{{\"leader\": \"{LEADER}\", \"fields\": [{{\"001\": \"x\"}}]}}]");
+    let (slice, stream) = json_both(doc.as_bytes());
+    assert_eq!(slice.len(), 1);
+    assert!(slice[0].is_ok(), "{:?}", slice[0]);
+    assert_eq!(stream, slice);
+
+    let (slice, stream) = json_both(b"\xEF\xBB[]");
+    let err = slice[0].as_ref().expect_err("not a BOM");
+    assert_eq!(err.offset, Some(0));
+    assert_eq!(stream, slice);
+}
