@@ -18,32 +18,9 @@ import pytest
 
 import fastmarc
 import pymarc
+from test_pymarc_equivalence import ISO2709_FILES as PYMARC_ISO2709_FILES
 
 SUBCOMMANDS = ["count", "stats", "convert", "dump", "validate", "split", "cat"]
-
-# pymarc's ISO 2709 test files (the list test_pymarc_equivalence.py checks is complete).
-PYMARC_ISO2709_FILES = [
-    "1251.dat",
-    "alphatag.dat",
-    "bad_eacc_encoding.dat",
-    "bad_indicator.dat",
-    "bad_marc8_escape.dat",
-    "bad_records.mrc",
-    "bad_subfield_code.dat",
-    "diacritic.dat",
-    "marc.dat",
-    "marc8-to-unicode.dat",
-    "marc8.dat",
-    "multi_isbn.dat",
-    "one.dat",
-    "regression45.dat",
-    "test.dat",
-    "testunimarc.dat",
-    "utf8_errors.dat",
-    "utf8_invalid.mrc",
-    "utf8_with_leader_flag.dat",
-    "utf8_without_leader_flag.dat",
-]
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
