@@ -8,6 +8,7 @@
 
 mod args;
 mod commands;
+mod contain;
 mod failure;
 mod format;
 mod input;
@@ -58,11 +59,8 @@ pub fn run_with_stop_flag(args: Vec<OsString>, stop: &AtomicBool) -> i32 {
         }
     };
     let ctx = Ctx { stop };
-    // A bug must not end in a bare panic (or a Python traceback): report it as an error.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        commands::run(&ctx, cli.command)
-    }));
-    match outcome {
+    // A bug must not end in a panic report (or a Python traceback): report it as an error.
+    match contain::contain(|| commands::run(&ctx, cli.command)) {
         Ok(Ok(status)) => status,
         Ok(Err(failure)) => {
             if let Some(message) = failure.message {
@@ -70,8 +68,10 @@ pub fn run_with_stop_flag(args: Vec<OsString>, stop: &AtomicBool) -> i32 {
             }
             failure.status
         }
-        Err(_) => {
-            failure::eprint_message("internal error (this is a bug in fastmarc; please report it)");
+        Err(panic) => {
+            failure::eprint_message(&format!(
+                "internal error: {panic} (this is a bug in fastmarc; please report it)"
+            ));
             EXIT_FAILURE
         }
     }

@@ -7,6 +7,7 @@ use fastmarc::iso2709::Writer as IsoWriter;
 use fastmarc::json::JsonWriter;
 use fastmarc::xml::XmlWriter;
 use fastmarc::Record;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -83,10 +84,13 @@ impl RecordWriter {
             RecordWriter::Xml(w) => w.write_record(rec),
             RecordWriter::Json(w) => w.write_record(rec),
             RecordWriter::Text { out, written } => {
+                // Whole record first: if making its text fails, nothing of it is written.
+                let mut text = String::with_capacity(rec.marc_size_hint() + 64);
                 if *written > 0 {
-                    out.write_all(b"\n")?;
+                    text.push('\n');
                 }
-                write!(out, "{rec}")?;
+                let _ = write!(text, "{rec}");
+                out.write_all(text.as_bytes())?;
                 *written += 1;
                 Ok(())
             }

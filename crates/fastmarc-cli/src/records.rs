@@ -2,6 +2,7 @@
 //! commands share: good records go to the command, bad ones end it or, when permissive,
 //! are reported and skipped.
 
+use crate::contain::contain;
 use crate::failure::{located, Failure};
 use crate::format::InputFormat;
 use crate::input::{open, Opened, Source};
@@ -96,7 +97,9 @@ pub struct Tally {
 
 /// Hand every good record of `input` to `each` with its 0-based number in the input. A bad
 /// record ends reading with an error; with `permissive`, one that reading can get past is
-/// reported as a warning and skipped instead. Checks for Ctrl-C between records.
+/// reported as a warning and skipped instead. A record on which `each` panics (a bug) counts
+/// as bad, so `each` must leave nothing half done when it panics. Checks for Ctrl-C between
+/// records.
 pub fn for_each_record(
     ctx: &Ctx,
     input: &mut Input,
@@ -108,11 +111,27 @@ pub fn for_each_record(
     while let Some(result) = input.next_result() {
         ctx.check_stop()?;
         match result {
-            Ok(rec) => {
-                each(input, number, rec)?;
-                tally.records += 1;
-                input.progress.record_done();
-            }
+            Ok(rec) => match contain(|| each(input, number, rec)) {
+                Ok(done) => {
+                    done?;
+                    tally.records += 1;
+                    input.progress.record_done();
+                }
+                // A bug met on one record: that record is bad, the others may still be good.
+                Err(panic) => {
+                    let message = format!(
+                        "{}: record {}: internal error: {panic} (this is a bug in fastmarc; \
+                         please report it)",
+                        input.name,
+                        number + 1
+                    );
+                    if !permissive {
+                        return Err(Failure::data(message));
+                    }
+                    input.warn(&format!("{message} (record skipped)"));
+                    tally.skipped += 1;
+                }
+            },
             Err(e) => {
                 let io = matches!(e.kind, ErrorKind::Io(..));
                 if permissive && input.recoverable && !io {

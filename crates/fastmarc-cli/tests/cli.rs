@@ -612,6 +612,52 @@ fn permissive_reads_records_with_odd_indicators_as_pymarc_does() {
     assert_eq!(fixed[0].title().as_deref(), Some("Kept /"));
 }
 
+#[test]
+fn permissive_reading_never_panics_on_a_span_inside_a_character() {
+    // The 001's directory entry is made to point at "Caf" and the 245's "é" (bytes 52..54
+    // of the data area): lenient parsing takes what the directory says and its last byte
+    // as the field terminator, which would cut the "é" in two.
+    let mut cut = raw_record(&[
+        ("001", b"cut\x1e"),
+        ("008", b"870303s1987    nyu           000 0 eng d\x1e"),
+        ("245", "10\x1faCaf\u{e9} society\x1e".as_bytes()),
+    ]);
+    cut[24 + 3..24 + 12].copy_from_slice(b"000500049");
+    let input = [cut, iso(&records(1))].concat();
+    for args in [
+        &["dump", "--permissive", "-"][..],
+        &["convert", "--permissive", "-", "-", "--to", "text"],
+        &["convert", "--permissive", "-", "-", "--to", "xml"],
+        &[
+            "convert",
+            "--permissive",
+            "--threads",
+            "1",
+            "-",
+            "-",
+            "--to",
+            "json",
+        ],
+    ] {
+        let o = fastmarc_in(None, args, Some(&input));
+        assert_status(&o, 0);
+        let err = stderr(&o);
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{args:?}: {err}"
+        );
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("fastmarc: warning: <stdin>: record 1"),
+            "{args:?}: {err}"
+        );
+        // The good record after it is still there, whole.
+        assert!(stdout(&o).contains("rec00000"), "{args:?}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("Caf"), "{args:?}: {}", stdout(&o));
+    }
+}
+
 // ---- dump --------------------------------------------------------------------------------
 
 #[test]
