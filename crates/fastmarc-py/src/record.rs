@@ -320,21 +320,6 @@ impl Record {
         Ok(py.None())
     }
 
-    /// Serialise with the GIL released when the record is still only the core record.
-    fn as_marc_lazy(&self, py: Python<'_>, core: Arc<CoreRecord>) -> PyResult<Vec<u8>> {
-        let leader = self.leader_string(py)?;
-        let mut bytes = py
-            .detach(move || fastmarc::iso2709::record_to_bytes(&core))
-            .map_err(|e| crate::errors::value_error(&e))?;
-        // The core writes its own leader; pymarc keeps the record's positions 5-11 and 17-23.
-        let lb = leader.as_bytes();
-        if lb.len() == 24 && leader.is_ascii() {
-            bytes[5..12].copy_from_slice(&lb[5..12]);
-            bytes[17..24].copy_from_slice(&lb[17..24]);
-        }
-        Ok(bytes)
-    }
-
     fn as_marc_generic(&mut self, py: Python<'_>, utf8: bool) -> PyResult<Vec<u8>> {
         let encoding = if utf8 { "utf-8" } else { "iso8859-1" };
         let fields = self.fields_obj(py)?;
@@ -390,6 +375,20 @@ impl Record {
         out.extend_from_slice(&data);
         Ok(out)
     }
+}
+
+/// Serialise a record that is still only the core record, with the GIL released.
+fn core_as_marc(py: Python<'_>, core: Arc<CoreRecord>, leader: &str) -> PyResult<Vec<u8>> {
+    let mut bytes = py
+        .detach(move || fastmarc::iso2709::record_to_bytes(&core))
+        .map_err(|e| crate::errors::value_error(&e))?;
+    // The core writes its own leader; pymarc keeps the record's positions 5-11 and 17-23.
+    let lb = leader.as_bytes();
+    if lb.len() == 24 && leader.is_ascii() {
+        bytes[5..12].copy_from_slice(&lb[5..12]);
+        bytes[17..24].copy_from_slice(&lb[17..24]);
+    }
+    Ok(bytes)
 }
 
 fn encode_into(py: Python<'_>, s: &str, encoding: &str, out: &mut Vec<u8>) -> PyResult<()> {
@@ -577,7 +576,8 @@ impl Record {
                 utf8_handling,
                 file_encoding,
             };
-            r.decode_marc_inner(py, &d, &settings)?;
+            let core = Record::parse_marc_arg(py, &d, &settings)?;
+            r.install_parsed(py, core, &settings)?;
         } else if force_utf8 {
             r.mark_unicode(py)?;
         }
@@ -590,8 +590,7 @@ impl Record {
     #[pyo3(signature = (marc, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), encoding = "iso8859-1".to_string()))]
     #[allow(clippy::too_many_arguments)]
     fn decode_marc(
-        &mut self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         marc: &Bound<'_, PyAny>,
         to_unicode: bool,
         force_utf8: bool,
@@ -599,14 +598,16 @@ impl Record {
         utf8_handling: String,
         encoding: String,
     ) -> PyResult<()> {
+        let py = slf.py();
         let settings = DecodeSettings {
             to_unicode,
-            force_utf8: force_utf8 || self.force_utf8,
+            force_utf8: force_utf8 || slf.borrow().force_utf8,
             hide_utf8_warnings,
             utf8_handling,
             file_encoding: encoding,
         };
-        self.decode_marc_inner(py, marc, &settings)
+        let core = Record::parse_marc_arg(py, marc, &settings)?;
+        slf.borrow_mut().install_parsed(py, core, &settings)
     }
 
     #[getter(leader)]
@@ -789,20 +790,31 @@ impl Record {
         Ok(out)
     }
 
-    fn as_marc<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        if self.to_unicode {
-            self.mark_unicode(py)?;
-        }
-        let utf8 = self.leader_char(py, 9)? == Some('a') || self.force_utf8;
-        let bytes = match self.lazy().cloned() {
-            Some(core) if utf8 => self.as_marc_lazy(py, core)?,
-            _ => self.as_marc_generic(py, utf8)?,
+    fn as_marc<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
+        let py = slf.py();
+        // The record is not borrowed while the GIL is released: another thread may use it
+        // (write it too, say) meanwhile, as it may any pymarc record.
+        let (utf8, lazy) = {
+            let mut me = slf.borrow_mut();
+            if me.to_unicode {
+                me.mark_unicode(py)?;
+            }
+            let utf8 = me.leader_char(py, 9)? == Some('a') || me.force_utf8;
+            let lazy = match me.lazy().cloned() {
+                Some(core) if utf8 => Some((core, me.leader_string(py)?)),
+                _ => None,
+            };
+            (utf8, lazy)
+        };
+        let bytes = match lazy {
+            Some((core, leader)) => core_as_marc(py, core, &leader)?,
+            None => slf.borrow_mut().as_marc_generic(py, utf8)?,
         };
         Ok(PyBytes::new(py, &bytes))
     }
 
-    fn as_marc21<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        self.as_marc(py)
+    fn as_marc21<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
+        Self::as_marc(slf)
     }
 
     fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -875,8 +887,9 @@ impl Record {
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
-        let mut copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
-        let bytes = copy.as_marc(py)?;
+        // A copy, since as_marc marks the leader Unicode.
+        let copy = Bound::new(py, slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?)?;
+        let bytes = Record::as_marc(&copy)?;
         let me = slf.borrow();
         let kw = (bytes, py.None(), me.to_unicode, me.force_utf8);
         Ok((py.get_type::<Record>().into_any(), kw.into_pyobject(py)?))
@@ -1018,13 +1031,13 @@ fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
 }
 
 impl Record {
-    fn decode_marc_inner(
-        &mut self,
+    /// Parse `marc` (bytes, or a str of byte values) as `decode_marc` does; needs no
+    /// record, so no record is borrowed while the parse runs with the GIL released.
+    fn parse_marc_arg(
         py: Python<'_>,
         marc: &Bound<'_, PyAny>,
         settings: &DecodeSettings,
-    ) -> PyResult<()> {
-        self.gc.retrack();
+    ) -> PyResult<CoreRecord> {
         let bytes: Vec<u8> = if let Ok(b) = marc.cast::<PyBytes>() {
             b.as_bytes().to_vec()
         } else if let Ok(s) = marc.cast::<PyString>() {
@@ -1032,7 +1045,18 @@ impl Record {
         } else {
             marc.extract()?
         };
-        let core = parse_pymarc(py, &bytes, settings)?;
+        parse_pymarc(py, &bytes, settings)
+    }
+
+    /// Take a parsed record's leader and fields, as `decode_marc` does: the fields are
+    /// added after any the record already has.
+    fn install_parsed(
+        &mut self,
+        py: Python<'_>,
+        core: CoreRecord,
+        settings: &DecodeSettings,
+    ) -> PyResult<()> {
+        self.gc.retrack();
         let wrapped = Record::from_core(py, core, settings)?;
         self.leader = wrapped.leader;
         let had_fields = match &self.fields {

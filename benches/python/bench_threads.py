@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Thread scaling of fastmarc from Python: the speed-up table and plot.
+
+    python3 benches/python/bench_threads.py [--records 10000] [--threads 1,2,4,8]
+        [--repeat 5] [--plot docs/thread_speedup.png] [--markdown OUT.md]
+
+Three measurements, each a median of --repeat runs:
+1. N Python threads, each iterating its own MARCReader over its own copy of the fixture
+   and reading every record's `title`, for each source kind (path, bytes, file object);
+   and N threads each writing its own file with MARCWriter (records read beforehand).
+   Speed-up = (N x work / time with N threads) / (work / time with 1 thread).
+2. One consumer thread with the parallel reader, MARCReader(path, threads=N), against the
+   plain reader on the same file, and fastmarc.parse_all(bytes, threads=N).
+3. The same file through the core's Rust pipeline (`read_bench --threads N`), to give the
+   efficiency of parse_all against pure Rust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import fastmarc
+from fixture import REPO, fixture, machine, median_seconds
+
+
+def run_threads(n: int, work) -> None:
+    """Run work(i) on n threads at once and wait for all."""
+    barrier = threading.Barrier(n)
+    errors = []
+
+    def body(i):
+        barrier.wait()
+        try:
+            work(i)
+        except BaseException as e:  # noqa: BLE001 - reported after the join
+            errors.append(e)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def read_titles(source) -> int:
+    """Read every record of `source` (anything MARCReader takes, or a reader) and its title."""
+    reader = source if isinstance(source, fastmarc.MARCReader) else fastmarc.MARCReader(source)
+    n = 0
+    for record in reader:
+        if record.title is not None:
+            n += 1
+    return n
+
+
+def rust_pipeline_seconds(path: Path, threads: int, repeat: int) -> float:
+    exe = REPO / "target" / "release" / "examples" / "read_bench"
+    if not exe.exists():
+        subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "fastmarc", "--example", "read_bench"],
+                       cwd=REPO, check=True)
+    times = []
+    for _ in range(repeat):
+        args = [str(exe), str(path)] + (["--threads", str(threads)] if threads else [])
+        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+        times.append(float(out.split("seconds=")[1]))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=10_000)
+    ap.add_argument("--threads", default="1,2,4,8")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--plot", help="write a PNG of the speed-up curves here (needs matplotlib)")
+    ap.add_argument("--markdown", help="also write the tables to this Markdown file")
+    args = ap.parse_args()
+    counts = [int(x) for x in args.threads.split(",")]
+    path = fixture(args.records)
+    data = path.read_bytes()
+    tmp = Path(tempfile.mkdtemp(prefix="fastmarc-bench-"))
+    lines = [f"{args.records} records, {len(data) / 1e6:.1f} MB; {machine()}; medians of {args.repeat} runs", ""]
+    try:
+        # Each thread gets its own copy of the file, as separate files on disk would be.
+        copies = []
+        for i in range(max(counts)):
+            p = tmp / f"in-{i}.mrc"
+            shutil.copyfile(path, p)
+            copies.append(p)
+        records = list(fastmarc.MARCReader(data))
+        sources = {
+            "path": lambda i: str(copies[i]),
+            "bytes": lambda i: data,
+            "file object": lambda i: io.BytesIO(data),
+        }
+        curves: dict[str, list[float]] = {}
+        table = []
+
+        for kind, make in sources.items():
+            base = None
+            curve = []
+            for n in counts:
+                work = lambda i, make=make: read_titles(make(i))  # noqa: E731
+                t = median_seconds(lambda n=n, work=work: run_threads(n, work), args.repeat)
+                base = base or t
+                curve.append(n * base / t)
+                table.append(("read", kind, n, t, n * base / t))
+            curves[f"read, {kind}"] = curve
+
+        def write_all(i):
+            with open(tmp / f"out-{i}.mrc", "wb") as handle:
+                writer = fastmarc.MARCWriter(handle)
+                for r in records:
+                    writer.write(r)
+                writer.close(close_fh=False)
+
+        base = None
+        curve = []
+        for n in counts:
+            t = median_seconds(lambda n=n: run_threads(n, write_all), args.repeat)
+            base = base or t
+            curve.append(n * base / t)
+            table.append(("write", "file object", n, t, n * base / t))
+        curves["write, MARCWriter"] = curve
+        assert (tmp / "out-0.mrc").read_bytes() == data
+
+        lines += ["| work | source | threads | seconds | speed-up |", "|---|---|---:|---:|---:|"]
+        lines += [f"| {w} | {k} | {n} | {t:.3f} | {s:.2f}× |" for w, k, n, t, s in table]
+
+        # The parallel reader with one consumer, and parse_all, against pure Rust.
+        plain = median_seconds(lambda: read_titles(str(path)), args.repeat)
+        rust_seq = rust_pipeline_seconds(path, 0, args.repeat)
+        lines += ["", f"Plain MARCReader(path), one thread: {plain:.4f} s. "
+                      f"Rust sequential reader (read_bench): {rust_seq:.4f} s.", "",
+                  "| parser threads | MARCReader(path, threads=N) | vs plain | parse_all(bytes, threads=N) | Rust pipeline | parse_all / Rust |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        for n in counts:
+            par = median_seconds(lambda n=n: read_titles(fastmarc.MARCReader(str(path), threads=n)), args.repeat)
+            bulk = median_seconds(lambda n=n: fastmarc.parse_all(data, threads=n), args.repeat)
+            rust = rust_pipeline_seconds(path, n, args.repeat)
+            lines.append(f"| {n} | {par:.4f} s | {plain / par:.2f}× | {bulk:.4f} s | {rust:.4f} s | {rust / bulk:.0%} |")
+        text = "\n".join(lines)
+        print(text)
+        if args.markdown:
+            Path(args.markdown).write_text(text + "\n")
+        if args.plot:
+            plot(curves, counts, args.plot, machine())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def plot(curves: dict[str, list[float]], counts: list[int], out: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    cores = len(os.sched_getaffinity(0))
+    ideal = [min(n, cores) for n in counts]
+    ax.plot(counts, ideal, "k--", linewidth=1, label=f"ideal on {cores} cores")
+    for name, ys in curves.items():
+        ax.plot(counts, ys, marker="o", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(counts, [str(c) for c in counts])
+    ax.set_xlabel("Python threads")
+    ax.set_ylabel("speed-up over one thread")
+    ax.set_title("fastmarc: Python threads, each with its own reader or writer", fontsize=10)
+    ax.text(0.01, -0.2, title, transform=ax.transAxes, fontsize=7)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

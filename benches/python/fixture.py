@@ -1,0 +1,59 @@
+"""Benchmark fixtures: realistic ~1.1 KB MARC 21 records, generated once and cached.
+
+The records come from the core crate's generator (`make_fixture` example: a realistic field
+mix, UTF-8 with accented, Greek, Cyrillic and CJK text, or MARC-8), so Rust and Python
+benchmarks read the very same bytes. Files are written under cache/bench/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "cache" / "bench"
+
+
+def fixture(records: int, marc8: bool = False) -> Path:
+    """Path of a file of `records` generated records (built on first use)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"fixture-{'marc8' if marc8 else 'utf8'}-{records}.mrc"
+    if not path.is_file():
+        cmd = ["cargo", "run", "--quiet", "--release", "-p", "fastmarc", "--example",
+               "make_fixture", "--", str(path), str(records)]
+        if marc8:
+            cmd.append("--marc8")
+        subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def median_seconds(work: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:
+    """Median wall time of `work()` over `repeat` runs; `setup()` runs untimed before each."""
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    """A one-line description of the machine the figures come from."""
+    import os
+    import platform
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} cores, Linux {platform.release()}, Python {platform.python_version()}"
