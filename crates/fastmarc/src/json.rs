@@ -753,6 +753,17 @@ impl<I: Input> Records<I> {
         }
     }
 
+    /// The array element at the current position (after whitespace), which only an object
+    /// can be. Anything else is reported here, so that slice and stream agree: the stream
+    /// reader gathers a value's bytes before parsing them, and cannot cut a malformed
+    /// scalar where the slice parser sees its end.
+    fn array_element(&mut self) -> Result<Record> {
+        match self.input.peek()? {
+            Some(b'{') | None => self.input.record(),
+            Some(_) => Err(self.fail("expected a record object in the array")),
+        }
+    }
+
     fn step(&mut self) -> Result<Option<Record>> {
         loop {
             match self.stage {
@@ -775,7 +786,7 @@ impl<I: Input> Records<I> {
                     }
                     None => return Err(self.fail("input ends inside the array")),
                     Some(_) => {
-                        let rec = self.input.record()?;
+                        let rec = self.array_element()?;
                         self.stage = Stage::NextInArray;
                         return Ok(Some(rec));
                     }
@@ -786,7 +797,7 @@ impl<I: Input> Records<I> {
                         if self.skip_whitespace()? == Some(b']') {
                             return Err(self.fail("a comma before ']' (trailing comma)"));
                         }
-                        return self.input.record().map(Some);
+                        return self.array_element().map(Some);
                     }
                     Some(b']') => {
                         self.input.bump();

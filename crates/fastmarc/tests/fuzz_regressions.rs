@@ -84,3 +84,30 @@ fn json_byte_order_mark_split_across_reads() {
     assert_eq!(err.offset, Some(0));
     assert_eq!(stream, slice);
 }
+
+/// read_json: an array element that is not an object was parsed whole from a slice but cut
+/// at the next delimiter from a stream (`[ }` gathered nothing, `[t` + LF only the `t`), so
+/// the two reported different errors at different offsets.
+#[test]
+fn json_array_element_that_is_not_an_object_is_the_same_error_both_ways() {
+    for (doc, at) in [
+        (&b"[ }"[..], 2),
+        (b"[t\n", 1),
+        (b"[1, ]", 1),
+        (b"[ ,", 2),
+        (b"[\"x\"]", 1),
+    ] {
+        let (slice, stream) = json_both(doc);
+        let text = String::from_utf8_lossy(doc);
+        let err = slice[0].as_ref().expect_err(&text);
+        assert_eq!(err.offset, Some(at), "{text}: {err:?}");
+        assert_eq!(stream, slice, "{text}");
+    }
+
+    let doc = format!("[{{\"leader\": \"{LEADER}\", \"fields\": []}}, 5]");
+    let (slice, stream) = json_both(doc.as_bytes());
+    assert!(slice[0].is_ok());
+    let err = slice[1].as_ref().expect_err("second element");
+    assert_eq!(err.offset, Some(doc.rfind('5').unwrap() as u64), "{err:?}");
+    assert_eq!(stream, slice);
+}
