@@ -450,9 +450,13 @@ fn dropping_a_blocked_pipeline_joins_every_thread() {
     )
     .unwrap();
     let live = reader.live_threads();
-    assert_eq!(live.get(), 3, "a reader thread and two parsers");
-    // The consumer reads nothing: the reader thread fills the channel, reads one more chunk
-    // and blocks sending it.
+    assert_eq!(
+        live.get(),
+        2,
+        "a reader thread and one pool thread (the consumer is the other parser)"
+    );
+    // The consumer reads nothing: the reader thread fills the queue, reads one more chunk
+    // and blocks queueing it.
     let blocked_after = (in_flight + 1) * chunk;
     wait_until("the reader thread fills the channel", || {
         read.load(Ordering::SeqCst) >= blocked_after

@@ -170,6 +170,10 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
         Some((s, usable)) => (rec.append_text(s), usable),
         None => (0, 0),
     };
+    // Shared text is valid UTF-8; a field may use it only if the directory's span does not
+    // cut a character (lenient parsing takes spans as given). Every other boundary inside a
+    // field is next to an ASCII delimiter, so these two checks are all it takes.
+    let shared_text = shared.map_or("", |(s, _)| s);
 
     for (i, entry) in directory.chunks_exact(12).enumerate() {
         let entry_offset = LEADER_LEN + i * 12;
@@ -218,7 +222,10 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
         let field = &data[field_start..field_end];
         let field_offset = base + field_start;
         // Where the field's bytes sit in the record's text, if they are shared.
-        let in_text = (field_end <= shared_end).then_some(text_base + field_start);
+        let in_text = (field_end <= shared_end
+            && shared_text.is_char_boundary(field_start)
+            && shared_text.is_char_boundary(field_end))
+        .then_some(text_base + field_start);
         if tag.is_control() {
             let (s, e) = match in_text {
                 Some(at) => (at, at + field.len()),
