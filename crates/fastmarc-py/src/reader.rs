@@ -9,7 +9,6 @@
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
-use crossbeam_channel::{bounded, Receiver};
 use fastmarc::iso2709::{parse_framed, Framer, ParseOptions, Recovery, Step};
 use fastmarc::parallel::ParsePool;
 use fastmarc::{Error as CoreError, Record as CoreRecord};
@@ -18,11 +17,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
-use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Records parsed per GIL release (bounded in bytes too, by the read size).
 const BATCH_RECORDS: usize = 256;
@@ -183,8 +181,8 @@ fn frame_batch(framer: &mut Framer, input: &[u8], at_eof: bool) -> (FramedBatch,
     (batch, consumed, need_more)
 }
 
-/// Phase 2 (no Python): parse a framed batch, on the rayon pool it runs in if `parallel`.
-fn parse_entries(batch: FramedBatch, opts: &ParseOptions, parallel: bool) -> Vec<Item> {
+/// Phase 2 (no Python): parse a framed batch.
+fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
     let raw = batch.raw;
     let one = |e: Framed| match e {
         Framed::Record {
@@ -209,15 +207,65 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions, parallel: bool) -> Vec
             range,
         },
     };
-    if parallel {
-        batch
-            .entries
-            .into_par_iter()
-            .with_min_len(16)
-            .map(one)
-            .collect()
-    } else {
-        batch.entries.into_iter().map(one).collect()
+    batch.entries.into_iter().map(one).collect()
+}
+
+/// A framed batch given to the pool, which the consumer parses itself if no pool thread has
+/// started on it by the time it is needed (rather than wait, then read records another core
+/// built).
+#[derive(Clone)]
+struct Job(Arc<(Mutex<JobState>, Condvar)>);
+
+enum JobState {
+    Pending(FramedBatch),
+    Taken,
+    Done(Vec<Item>),
+    /// Parsing panicked.
+    Failed,
+}
+
+impl Job {
+    fn new(batch: FramedBatch) -> Job {
+        Job(Arc::new((Mutex::new(JobState::Pending(batch)), Condvar::new())))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, JobState> {
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Pool side: parse the batch unless the consumer already took it.
+    fn run(&self, opts: &ParseOptions) {
+        let batch = {
+            let mut st = self.lock();
+            match std::mem::replace(&mut *st, JobState::Taken) {
+                JobState::Pending(b) => b,
+                other => {
+                    *st = other;
+                    return;
+                }
+            }
+        };
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_entries(batch, opts)
+        }));
+        *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
+        self.0 .1.notify_all();
+    }
+
+    /// Consumer side (no Python): the parsed items, parsed here if still pending.
+    fn take(&self, opts: &ParseOptions) -> Option<Vec<Item>> {
+        let mut st = self.lock();
+        loop {
+            match std::mem::replace(&mut *st, JobState::Taken) {
+                JobState::Pending(b) => {
+                    drop(st);
+                    return Some(parse_entries(b, opts));
+                }
+                JobState::Done(items) => return Some(items),
+                JobState::Failed => return None,
+                JobState::Taken => st = self.0 .1.wait(st).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
     }
 }
 
@@ -225,8 +273,10 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions, parallel: bool) -> Vec
 /// stays a few batches whatever the consumer's speed).
 struct Pipeline {
     pool: ParsePool,
-    in_flight: VecDeque<Receiver<Vec<Item>>>,
+    in_flight: VecDeque<Job>,
     depth: usize,
+    /// Parser threads, the consumer included.
+    threads: usize,
 }
 
 /// The reader's mutable state. It sits behind a mutex so that one reader shared by several
@@ -243,6 +293,8 @@ struct State {
     fatal: bool,
     /// Nothing more to frame from the source.
     input_done: bool,
+    /// Reading the source failed: raised once every record read before it is handed out.
+    read_error: Option<PyErr>,
     /// `Some` when parsing on several threads.
     pipeline: Option<Pipeline>,
 }
@@ -284,19 +336,26 @@ impl State {
                 (batch, false)
             }
             Source::File { file, buf } => {
-                let r = py.detach(|| -> std::io::Result<(FramedBatch, bool)> {
-                    if buf.unread().len() < READ_SIZE && !buf.eof {
-                        read_more(file, buf)?;
+                let may_read = self.read_error.is_none();
+                let (batch, need, failed) = py.detach(|| {
+                    let mut failed = None;
+                    if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
+                        failed = read_more(file, buf).err();
                     }
                     let (batch, used, need) = frame_batch(framer, buf.unread(), buf.eof);
                     buf.pos += used;
-                    Ok((batch, need))
+                    (batch, need, failed)
                 });
-                r.map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?
+                if let Some(e) = failed {
+                    self.read_error = Some(PyErr::from(e));
+                }
+                (batch, need)
             }
             Source::PyFile { obj, buf } => {
-                if buf.unread().len() < READ_SIZE && !buf.eof {
-                    read_py(py, obj.bind(py), buf)?;
+                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.eof {
+                    if let Err(e) = read_py(py, obj.bind(py), buf) {
+                        self.read_error = Some(e);
+                    }
                 }
                 let input = buf.unread();
                 let eof = buf.eof;
@@ -307,7 +366,8 @@ impl State {
         })
     }
 
-    /// Fill the queue; false when the source has nothing more.
+    /// Fill the queue; false when the source has nothing more. A read error is raised
+    /// only once every record read before it has been queued; the next call reads again.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
         let opts = self.opts;
         loop {
@@ -318,36 +378,46 @@ impl State {
             if room && !self.input_done {
                 let (batch, need_more) = self.frame_next(py)?;
                 if batch.entries.is_empty() {
-                    self.input_done |= !need_more;
-                    continue;
+                    if !need_more || self.read_error.is_none() {
+                        self.input_done |= !need_more;
+                        if need_more {
+                            continue;
+                        }
+                    }
+                    // Nothing more to frame now (the input ended, or reading failed).
+                    self.input_done = true;
+                } else {
+                    match &mut self.pipeline {
+                        None => {
+                            let items = py.detach(|| parse_entries(batch, &opts));
+                            self.queue.extend(items);
+                            return Ok(true);
+                        }
+                        Some(p) => {
+                            let job = Job::new(batch);
+                            let worker = job.clone();
+                            p.pool.spawn(move || worker.run(&opts));
+                            p.in_flight.push_back(job);
+                            continue;
+                        }
+                    }
                 }
-                match &mut self.pipeline {
-                    None => {
-                        let items = py.detach(|| parse_entries(batch, &opts, false));
+            }
+            if let Some(job) = self.pipeline.as_mut().and_then(|p| p.in_flight.pop_front()) {
+                return match py.detach(move || job.take(&opts)) {
+                    Some(items) => {
                         self.queue.extend(items);
-                        return Ok(true);
+                        Ok(true)
                     }
-                    Some(p) => {
-                        let (tx, rx) = bounded(1);
-                        p.pool.spawn(move || {
-                            // The reader may be gone; then the result is not wanted.
-                            let _ = tx.send(parse_entries(batch, &opts, true));
-                        });
-                        p.in_flight.push_back(rx);
-                        continue;
-                    }
-                }
+                    None => Err(PyRuntimeError::new_err("a fastmarc parser thread failed")),
+                };
             }
-            let Some(rx) = self.pipeline.as_mut().and_then(|p| p.in_flight.pop_front()) else {
-                return Ok(false);
-            };
-            match py.detach(move || rx.recv()) {
-                Ok(items) => {
-                    self.queue.extend(items);
-                    return Ok(true);
-                }
-                Err(_) => return Err(PyRuntimeError::new_err("a fastmarc parser thread failed")),
+            if let Some(e) = self.read_error.take() {
+                // As pymarc, whose next call would read again.
+                self.input_done = false;
+                return Err(e);
             }
+            return Ok(false);
         }
     }
 
@@ -437,11 +507,13 @@ fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
     if n <= 1 {
         return Ok(None);
     }
-    let pool = ParsePool::new(Some(n)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    // The consumer is one of the n parser threads.
+    let pool = ParsePool::new(Some(n - 1)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     Ok(Some(Pipeline {
         pool,
         in_flight: VecDeque::new(),
         depth: 2 * n,
+        threads: n,
     }))
 }
 
@@ -539,6 +611,7 @@ impl MARCReader {
             exception: None,
             fatal: false,
             input_done: false,
+            read_error: None,
             pipeline: make_pipeline(threads)?,
         };
         Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
@@ -598,7 +671,7 @@ impl MARCReader {
         self.state(py)
             .pipeline
             .as_ref()
-            .map_or(1, |p| p.pool.threads())
+            .map_or(1, |p| p.threads)
     }
 
     /// The bytes of the record last returned (or that failed).
