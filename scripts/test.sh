@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, step 2: install (scripts/install.sh), then run every check and test:
-# rustfmt, clippy, the Rust tests and doctests, the Python tests, and pymarc 5.4.0's own
-# test suite run unchanged against fastmarc. Every phase runs even if an earlier one
-# failed; the exit status is non-zero if any did.
+# rustfmt, clippy, the Rust tests and doctests, a fuzz smoke run, the Python tests, and
+# pymarc 5.4.0's own test suite run unchanged against fastmarc. Every phase runs even if an
+# earlier one failed; the exit status is non-zero if any did.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,6 +35,7 @@ run_phase "rustfmt" cargo fmt --all -- --check --color never
 run_phase "clippy" cargo clippy --workspace --all-targets -- -D warnings
 run_phase "Rust tests (nextest)" cargo nextest run --workspace --no-fail-fast
 run_phase "Rust doctests" cargo test --workspace --doc
+run_phase "fuzz smoke (every fuzz target briefly, docs/FUZZING.md)" bash scripts/fuzz_smoke.sh
 if [[ $installed -eq 1 ]]; then
     run_phase "Python tests" "$PYTHON" -m pytest tests/python
     run_phase "pymarc 5.4.0 test suite against fastmarc" bash tests/pymarc_suite/run.sh
