@@ -141,24 +141,17 @@ SAME_AS_PYMARC: dict[str, bytes] = {
     "empty file": b"",
     "a record of 99,999 bytes": between_good(largest_record()),
     "10,000 tiny fields": between_good(ten_thousand_tiny_fields()),
-}
-
-# Where fastmarc does not yet give what pymarc gives (each found by these tests; see the
-# lead's files named in each comment). They fail until the Rust side is fixed.
-PYMARC_DIFFERENCES_TO_FIX: dict[str, bytes] = {
-    # A directory entry whose span ends inside a UTF-8 character panics when the field is
-    # read (the record's text is validated as a whole, then sliced at the entry's bounds);
-    # pymarc decodes the span and reports UnicodeDecodeError.
+    # Regressions (each once differed from pymarc). A directory entry whose span ends inside
+    # a UTF-8 character: pymarc decodes the span and reports UnicodeDecodeError.
     "directory entry ending inside a UTF-8 character": between_good(put(BAD, ENTRY[0] + 3, b"000500050")),
     "directory entry longer, ending inside a UTF-8 character": between_good(put(BAD, ENTRY[0] + 3, b"005500000")),
-    # A base address inside the leader: pymarc finds an empty directory (NoFieldsFound);
-    # fastmarc reports BaseAddressInvalid (crates/fastmarc-py/src/errors.rs).
+    # A base address inside the leader: pymarc finds an empty directory (NoFieldsFound).
     "base address inside the leader": between_good(with_base(b"00010")),
     # pymarc's UnicodeDecodeError covers a subfield up to the next delimiter, record
-    # terminators included; fastmarc's stops at the terminator (errors.rs, text_at).
+    # terminators included.
     "invalid UTF-8 before a record terminator": between_good(with_245(b"10\x1faCaf\xc3\x1d society")),
     # Numbers pymarc reads with int(), which allows ASCII white space around the digits, a
-    # sign and underscores; fastmarc's framing and lenient parse take digits (and blanks) only.
+    # sign and underscores.
     "length padded with a blank": between_good(put(BAD, 0, b" %04d" % LENGTH)),
     "base address with an underscore": between_good(with_base(b"00_61")),
     "base address negative": between_good(with_base(b"-0061")),
@@ -203,13 +196,6 @@ def assert_same_as_pymarc(data: bytes, backend: str, tmp_path: Path, permissive:
 def test_hostile_iso2709_reads_as_in_pymarc(case: str, backend: str, permissive: bool, threads: int,
                                             tmp_path: Path) -> None:
     assert_same_as_pymarc(SAME_AS_PYMARC[case], backend, tmp_path, permissive, threads)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("case", list(PYMARC_DIFFERENCES_TO_FIX))
-def test_hostile_iso2709_where_fastmarc_still_differs_from_pymarc(case: str, backend: str,
-                                                                 tmp_path: Path) -> None:
-    assert_same_as_pymarc(PYMARC_DIFFERENCES_TO_FIX[case], backend, tmp_path, permissive=True, threads=1)
 
 
 def kinds(items: list[tuple]) -> list:

@@ -40,8 +40,38 @@ fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
     }
 }
 
-/// The bytes from `start` up to the next delimiter or terminator.
+/// pymarc's `int()` of a leader or directory number (ASCII white space around digits).
+fn lenient_number(bytes: &[u8]) -> Option<usize> {
+    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+}
+
+/// The field of `chunk` (a whole record) whose bytes, as pymarc slices them from the
+/// directory, hold byte `at`: its range (terminator left out) and whether its tag is a
+/// control tag.
+fn field_around(chunk: &[u8], at: usize) -> Option<(std::ops::Range<usize>, bool)> {
+    let base = lenient_number(chunk.get(12..17)?)?;
+    let directory = chunk.get(24..base.checked_sub(1)?)?;
+    directory.chunks_exact(12).find_map(|entry| {
+        let len = lenient_number(&entry[3..7])?;
+        let start = base + lenient_number(&entry[7..12])?;
+        let end = (start + len).saturating_sub(1).min(chunk.len());
+        let control = entry[..2] == *b"00" && entry[2].is_ascii_digit();
+        (start <= at && at < end.max(start + 1)).then_some((start..end.max(start), control))
+    })
+}
+
+/// The bytes pymarc decodes for the text at `start`: a control field's whole data, or a
+/// subfield's value up to the next delimiter within its field (the field as the directory
+/// gives it); without a directory to go by, up to the next delimiter or terminator.
 fn text_at(chunk: &[u8], start: usize) -> &[u8] {
+    if let Some((field, control)) = field_around(chunk, start) {
+        let rest = &chunk[start.min(field.end)..field.end];
+        if control {
+            return &chunk[field];
+        }
+        let end = rest.iter().position(|&b| b == 0x1f).unwrap_or(rest.len());
+        return &rest[..end];
+    }
     let rest = chunk.get(start..).unwrap_or(&[]);
     let end = rest
         .iter()
@@ -99,6 +129,8 @@ pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset:
             int_error(py, PyString::new(py, bad).into_any())
         }
         BaseAddressNotFound => pymarc_exception(py, "BaseAddressNotFound"),
+        // A base address inside the leader leaves pymarc an empty directory.
+        BaseAddressInvalid(b) if *b <= 24 => pymarc_exception(py, "NoFieldsFound"),
         BaseAddressInvalid(_) => pymarc_exception(py, "BaseAddressInvalid"),
         DirectoryLengthInvalid(_) => pymarc_exception(py, "RecordDirectoryInvalid"),
         NoFields => pymarc_exception(py, "NoFieldsFound"),

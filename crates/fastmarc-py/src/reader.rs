@@ -226,7 +226,10 @@ enum JobState {
 
 impl Job {
     fn new(batch: FramedBatch) -> Job {
-        Job(Arc::new((Mutex::new(JobState::Pending(batch)), Condvar::new())))
+        Job(Arc::new((
+            Mutex::new(JobState::Pending(batch)),
+            Condvar::new(),
+        )))
     }
 
     fn lock(&self) -> MutexGuard<'_, JobState> {
@@ -245,9 +248,8 @@ impl Job {
                 }
             }
         };
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parse_entries(batch, opts)
-        }));
+        let parsed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_entries(batch, opts)));
         *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
         self.0 .1.notify_all();
     }
@@ -668,10 +670,7 @@ impl MARCReader {
     /// Parser threads (1: parsing on the calling thread).
     #[getter]
     fn threads(&self, py: Python<'_>) -> usize {
-        self.state(py)
-            .pipeline
-            .as_ref()
-            .map_or(1, |p| p.threads)
+        self.state(py).pipeline.as_ref().map_or(1, |p| p.threads)
     }
 
     /// The bytes of the record last returned (or that failed).

@@ -140,6 +140,45 @@ impl fmt::Debug for Leader {
 }
 
 /// Parse a short run of ASCII digits; `None` if any byte is not a digit or the run is empty.
+/// Python's `int()` of ASCII text, as pymarc reads lengths and addresses: white space
+/// around, an optional sign, digits with single underscores between them. `str_spaces`:
+/// the text was decoded to `str` first, where 0x1C-0x1F count as white space too (for
+/// `bytes` they do not).
+pub(crate) fn python_int(bytes: &[u8], str_spaces: bool) -> Option<i64> {
+    let space =
+        |b: &u8| matches!(b, b' ' | b'\t'..=b'\r') || (str_spaces && (0x1c..=0x1f).contains(b));
+    let start = bytes.iter().position(|b| !space(b))?;
+    let end = bytes.iter().rposition(|b| !space(b))? + 1;
+    let mut text = &bytes[start..end];
+    let negative = match text.first() {
+        Some(b'-') => true,
+        Some(b'+') => false,
+        _ => {
+            return python_digits(text);
+        }
+    };
+    text = &text[1..];
+    python_digits(text).map(|n| if negative { -n } else { n })
+}
+
+/// Digits with single underscores between them (no sign, no spaces).
+fn python_digits(text: &[u8]) -> Option<i64> {
+    let mut n: i64 = 0;
+    let mut last_was_digit = false;
+    for &b in text {
+        match b {
+            b'0'..=b'9' => {
+                n = n.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+                last_was_digit = true;
+            }
+            b'_' if last_was_digit => last_was_digit = false,
+            _ => return None,
+        }
+    }
+    // Empty, or ending in an underscore, is not a number.
+    last_was_digit.then_some(n)
+}
+
 pub(crate) fn parse_digits(bytes: &[u8]) -> Option<usize> {
     if bytes.is_empty() {
         return None;
@@ -156,6 +195,33 @@ pub(crate) fn parse_digits(bytes: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn python_int_follows_python() {
+        use super::python_int;
+        // What CPython's int() gives for the same bytes (checked against Python 3.11).
+        let cases: &[(&[u8], Option<i64>)] = &[
+            (b" 0154", Some(154)),
+            (b"\x0b5", Some(5)),
+            (b"00_61", Some(61)),
+            (b"-0061", Some(-61)),
+            (b"+5", Some(5)),
+            (b"\t5\n", Some(5)),
+            (b"5_", None),
+            (b"_5", None),
+            (b"5__1", None),
+            (b"\x1c5", None),
+            (b"\x855", None),
+            (b"", None),
+            (b"  ", None),
+            (b"-", None),
+            (b"1 2", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(python_int(text, false), *want, "{text:?}");
+        }
+        assert_eq!(python_int(b"\x1c5\x1f", true), Some(5));
+    }
+
     use super::*;
 
     #[test]

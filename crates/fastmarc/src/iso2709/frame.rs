@@ -5,7 +5,7 @@
 //! recovery searches (memchr) for the next terminator.
 
 use crate::error::{Error, ErrorKind};
-use crate::leader::{parse_digits, LEADER_LEN};
+use crate::leader::{parse_digits, python_int, LEADER_LEN};
 use std::ops::Range;
 
 pub const RECORD_TERMINATOR: u8 = 0x1D;
@@ -32,6 +32,12 @@ pub enum Frame {
 
 /// Frame the record at the start of `buf`. `at_eof` says no more bytes will follow.
 pub fn frame_record(buf: &[u8], at_eof: bool) -> Frame {
+    frame_record_with(buf, at_eof, false)
+}
+
+/// [`frame_record`]; with `python_length`, the record length is read as pymarc reads it,
+/// with Python's `int()` (white space around the digits, underscores between them).
+pub fn frame_record_with(buf: &[u8], at_eof: bool, python_length: bool) -> Frame {
     if buf.len() < 5 {
         return match (buf.is_empty(), at_eof) {
             (true, true) => Frame::End,
@@ -42,7 +48,12 @@ pub fn frame_record(buf: &[u8], at_eof: bool) -> Frame {
             (_, false) => Frame::NeedMore,
         };
     }
-    let Some(len) = parse_digits(&buf[..5]) else {
+    let len = if python_length {
+        python_int(&buf[..5], false).map(|n| usize::try_from(n).unwrap_or(0))
+    } else {
+        parse_digits(&buf[..5])
+    };
+    let Some(len) = len else {
         return Frame::Broken(ErrorKind::RecordLengthNotDigits);
     };
     if len < MIN_RECORD_LEN {

@@ -4,7 +4,7 @@ use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
 use super::positions::{is_plain_ascii_text, Positions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
-use crate::leader::{parse_digits, Leader, LEADER_LEN};
+use crate::leader::{parse_digits, python_int, Leader, LEADER_LEN};
 use crate::marc8;
 use crate::record::{Record, TextEncoding};
 
@@ -80,11 +80,18 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             return Err(err(ErrorKind::EndOfRecordNotFound, bytes.len() - 1));
         }
     }
-    let base = number(&bytes[12..17], opts.strict)
-        .ok_or_else(|| err(ErrorKind::BaseAddressNotDigits, 12))?;
-    if base == 0 {
+    // pymarc reads the base address with int() on bytes: a sign is allowed, and zero or
+    // less is "not found".
+    let base = if opts.strict {
+        parse_digits(&bytes[12..17]).map(|n| n as i64)
+    } else {
+        python_int(&bytes[12..17], false)
+    }
+    .ok_or_else(|| err(ErrorKind::BaseAddressNotDigits, 12))?;
+    if base <= 0 {
         return Err(err(ErrorKind::BaseAddressNotFound, 12));
     }
+    let base = base as usize;
     if base >= bytes.len() || base <= LEADER_LEN {
         return Err(err(ErrorKind::BaseAddressInvalid(base), 12));
     }
@@ -270,7 +277,8 @@ fn number(b: &[u8], strict: bool) -> Option<usize> {
     } else if strict {
         None
     } else {
-        parse_digits(b.trim_ascii())
+        // int() of the directory decoded to str; a negative number is not a position.
+        python_int(b, true).and_then(|n| usize::try_from(n).ok())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Sequential ISO 2709 readers: from any `io::Read` (buffered, constant memory) and from a
 //! byte slice (no copying), with strict, pymarc-like or resynchronising error recovery.
 
-use super::frame::{frame_record, resync_start, Frame, MAX_RECORD_LEN, RECORD_TERMINATOR};
+use super::frame::{frame_record_with, resync_start, Frame, MAX_RECORD_LEN, RECORD_TERMINATOR};
 use super::parse::{parse_record, ParseOptions};
 use crate::error::{Error, Result};
 use crate::record::Record;
@@ -16,7 +16,9 @@ pub enum Recovery {
     Stop,
     /// Report a bad record and go on with the next one; broken framing (a length that is not
     /// digits, a missing record terminator, a truncated record) ends the stream, since
-    /// nothing after it can be trusted. This is what pymarc's reader does.
+    /// nothing after it can be trusted. This is what pymarc's reader does, and like it this
+    /// mode reads record lengths with Python's `int()` rules (blanks around the digits,
+    /// underscores between them).
     SkipRecord,
     /// Report a bad record and go on; after broken framing, resynchronise on the next record
     /// terminator: at the start of the record it ends if one begins after the broken byte,
@@ -124,7 +126,9 @@ impl Framer {
                 }
             };
         }
-        match frame_record(buf, at_eof) {
+        // Skipping bad records is pymarc's behaviour; so is reading lengths with int().
+        let python_length = self.recovery == Recovery::SkipRecord;
+        match frame_record_with(buf, at_eof, python_length) {
             Frame::Record(len) => {
                 let number = self.number;
                 self.number += 1;
