@@ -607,7 +607,7 @@ impl MARCReader {
         let state = State {
             source,
             opts: settings.parse_options(),
-            framer: Framer::new(Recovery::SkipRecord),
+            framer: Framer::new(Recovery::SkipRecord).with_python_lengths(),
             queue: VecDeque::new(),
             chunk: None,
             exception: None,

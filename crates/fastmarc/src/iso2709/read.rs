@@ -16,9 +16,7 @@ pub enum Recovery {
     Stop,
     /// Report a bad record and go on with the next one; broken framing (a length that is not
     /// digits, a missing record terminator, a truncated record) ends the stream, since
-    /// nothing after it can be trusted. This is what pymarc's reader does, and like it this
-    /// mode reads record lengths with Python's `int()` rules (blanks around the digits,
-    /// underscores between them).
+    /// nothing after it can be trusted. This is what pymarc's reader does.
     SkipRecord,
     /// Report a bad record and go on; after broken framing, resynchronise on the next record
     /// terminator: at the start of the record it ends if one begins after the broken byte,
@@ -81,6 +79,8 @@ pub struct Framer {
     /// terminator, so input arriving in small pieces is not searched again and again.
     searched: usize,
     done: bool,
+    /// Read record lengths with Python's `int()`, as pymarc does.
+    python_lengths: bool,
 }
 
 impl Framer {
@@ -92,7 +92,15 @@ impl Framer {
             resyncing: false,
             searched: 0,
             done: false,
+            python_lengths: false,
         }
+    }
+
+    /// Read record lengths as pymarc does, with Python's `int()` rules (white space around
+    /// the digits, underscores between them), for pymarc-compatible readers.
+    pub fn with_python_lengths(mut self) -> Self {
+        self.python_lengths = true;
+        self
     }
 
     /// Look at the unconsumed bytes `buf`; the caller consumes what the step says.
@@ -126,9 +134,7 @@ impl Framer {
                 }
             };
         }
-        // Skipping bad records is pymarc's behaviour; so is reading lengths with int().
-        let python_length = self.recovery == Recovery::SkipRecord;
-        match frame_record_with(buf, at_eof, python_length) {
+        match frame_record_with(buf, at_eof, self.python_lengths) {
             Frame::Record(len) => {
                 let number = self.number;
                 self.number += 1;
