@@ -236,18 +236,20 @@ impl Job {
         self.0 .0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Pool side: parse the batch unless the consumer already took it.
-    fn run(&self, opts: &ParseOptions) {
-        let batch = {
-            let mut st = self.lock();
-            match std::mem::replace(&mut *st, JobState::Taken) {
-                JobState::Pending(b) => b,
-                other => {
-                    *st = other;
-                    return;
-                }
+    /// Pool side: the batch to parse, unless someone already took it.
+    fn try_start(&self) -> Option<FramedBatch> {
+        let mut st = self.lock();
+        match std::mem::replace(&mut *st, JobState::Taken) {
+            JobState::Pending(b) => Some(b),
+            other => {
+                *st = other;
+                None
             }
-        };
+        }
+    }
+
+    /// Pool side: parse a batch taken with `try_start`.
+    fn run(&self, batch: FramedBatch, opts: &ParseOptions) {
         let parsed =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_entries(batch, opts)));
         *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
@@ -275,10 +277,58 @@ impl Job {
 /// stays a few batches whatever the consumer's speed).
 struct Pipeline {
     pool: ParsePool,
-    in_flight: VecDeque<Job>,
+    /// Jobs in file order; the consumer takes the front one, pool threads the newest
+    /// pending one, so they rarely want the same batch.
+    jobs: Arc<Mutex<VecDeque<Job>>>,
     depth: usize,
     /// Parser threads, the consumer included.
     threads: usize,
+}
+
+impl Pipeline {
+    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn in_flight(&self) -> usize {
+        self.jobs().len()
+    }
+
+    /// Queue a framed batch and wake a pool thread for it (or for a newer one).
+    fn submit(&self, batch: FramedBatch, opts: ParseOptions) {
+        self.jobs().push_back(Job::new(batch));
+        let jobs = self.jobs.clone();
+        self.pool.spawn(move || {
+            let newest = {
+                let jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
+                jobs.iter()
+                    .rev()
+                    .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)))
+            };
+            if let Some((job, batch)) = newest {
+                job.run(batch, &opts);
+            }
+        });
+    }
+
+    fn next_job(&self) -> Option<Job> {
+        self.jobs().pop_front()
+    }
+}
+
+/// A batch out of the source: parsed already, or framed for the pool.
+enum Batch {
+    Parsed(Vec<Item>),
+    Framed(FramedBatch),
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        match self {
+            Batch::Parsed(items) => items.is_empty(),
+            Batch::Framed(f) => f.entries.is_empty(),
+        }
+    }
 }
 
 /// The reader's mutable state. It sits behind a mutex so that one reader shared by several
@@ -320,20 +370,37 @@ impl MARCReader {
 }
 
 impl State {
-    /// Frame the next batch from the source, reading more input first if needed.
-    fn frame_next(&mut self, py: Python<'_>) -> PyResult<(FramedBatch, bool)> {
+    /// Frame the next batch from the source, reading more input first if needed, and with
+    /// `parse_here` parse it too, all in one release of the GIL (each release can hand the
+    /// GIL to another thread, so there is one per batch, not one per step). Returns the
+    /// batch, whether it was parsed, and whether the framer needs more input to go on.
+    fn next_batch(&mut self, py: Python<'_>, parse_here: bool) -> PyResult<(Batch, bool)> {
         let framer = &mut self.framer;
+        let opts = self.opts;
+        let finish = move |batch: FramedBatch| {
+            if parse_here {
+                Batch::Parsed(parse_entries(batch, &opts))
+            } else {
+                Batch::Framed(batch)
+            }
+        };
         Ok(match &mut self.source {
             Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
             Source::Bytes { data, pos } => {
                 let input = &data.bind(py).as_bytes()[*pos..];
-                let (batch, used, _) = py.detach(|| frame_batch(framer, input, true));
+                let (batch, used) = py.detach(|| {
+                    let (batch, used, _) = frame_batch(framer, input, true);
+                    (finish(batch), used)
+                });
                 *pos += used;
                 (batch, false)
             }
             Source::Memory { data, pos } => {
                 let input = &data[*pos..];
-                let (batch, used, _) = py.detach(|| frame_batch(framer, input, true));
+                let (batch, used) = py.detach(|| {
+                    let (batch, used, _) = frame_batch(framer, input, true);
+                    (finish(batch), used)
+                });
                 *pos += used;
                 (batch, false)
             }
@@ -346,7 +413,7 @@ impl State {
                     }
                     let (batch, used, need) = frame_batch(framer, buf.unread(), buf.eof);
                     buf.pos += used;
-                    (batch, need, failed)
+                    (finish(batch), need, failed)
                 });
                 if let Some(e) = failed {
                     self.read_error = Some(PyErr::from(e));
@@ -361,7 +428,10 @@ impl State {
                 }
                 let input = buf.unread();
                 let eof = buf.eof;
-                let (batch, used, need) = py.detach(|| frame_batch(framer, input, eof));
+                let (batch, used, need) = py.detach(|| {
+                    let (batch, used, need) = frame_batch(framer, input, eof);
+                    (finish(batch), used, need)
+                });
                 buf.pos += used;
                 (batch, need)
             }
@@ -376,36 +446,35 @@ impl State {
             let room = self
                 .pipeline
                 .as_ref()
-                .is_none_or(|p| p.in_flight.len() < p.depth);
+                .is_none_or(|p| p.in_flight() < p.depth);
             if room && !self.input_done {
-                let (batch, need_more) = self.frame_next(py)?;
-                if batch.entries.is_empty() {
-                    if !need_more || self.read_error.is_none() {
-                        self.input_done |= !need_more;
-                        if need_more {
-                            continue;
-                        }
+                let parse_here = self.pipeline.is_none();
+                let (batch, need_more) = self.next_batch(py, parse_here)?;
+                if batch.is_empty() {
+                    if need_more && self.read_error.is_none() {
+                        continue;
                     }
                     // Nothing more to frame now (the input ended, or reading failed).
                     self.input_done = true;
                 } else {
-                    match &mut self.pipeline {
-                        None => {
-                            let items = py.detach(|| parse_entries(batch, &opts));
+                    match (batch, &self.pipeline) {
+                        (Batch::Parsed(items), _) => {
                             self.queue.extend(items);
                             return Ok(true);
                         }
-                        Some(p) => {
-                            let job = Job::new(batch);
-                            let worker = job.clone();
-                            p.pool.spawn(move || worker.run(&opts));
-                            p.in_flight.push_back(job);
+                        (Batch::Framed(framed), Some(p)) => {
+                            p.submit(framed, opts);
                             continue;
+                        }
+                        (Batch::Framed(framed), None) => {
+                            let items = py.detach(|| parse_entries(framed, &opts));
+                            self.queue.extend(items);
+                            return Ok(true);
                         }
                     }
                 }
             }
-            if let Some(job) = self.pipeline.as_mut().and_then(|p| p.in_flight.pop_front()) {
+            if let Some(job) = self.pipeline.as_ref().and_then(|p| p.next_job()) {
                 return match py.detach(move || job.take(&opts)) {
                     Some(items) => {
                         self.queue.extend(items);
@@ -513,7 +582,7 @@ fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
     let pool = ParsePool::new(Some(n - 1)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     Ok(Some(Pipeline {
         pool,
-        in_flight: VecDeque::new(),
+        jobs: Arc::default(),
         depth: 2 * n,
         threads: n,
     }))
