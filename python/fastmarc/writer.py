@@ -5,7 +5,7 @@ import os
 import xml.etree.ElementTree as ET
 from typing import IO
 
-from fastmarc._native import Record
+from fastmarc._native import Record, RecordFileWriter
 from fastmarc.exceptions import WriteNeedsRecord
 from fastmarc.marcxml import record_to_xml_node
 
@@ -64,21 +64,35 @@ class JSONWriter(Writer):
 class MARCWriter(Writer):
     """Writes records in MARC 21 transmission format to a binary file.
 
-    Beyond pymarc: `file_handle` may also be a path (str or os.PathLike), opened for
-    writing in binary mode and closed by `close()`. Each record is serialised with the GIL
-    released (see `Record.as_marc`).
+    Beyond pymarc: `file_handle` may also be a path (str or os.PathLike). fastmarc then
+    opens the file itself and serialises and writes records in batches with the GIL
+    released, so threads writing their own files run in parallel; like any buffered file,
+    the file is complete once the writer is closed (or flushed, or dropped). Given a file
+    object, each record goes to its `.write()` at once, as in pymarc.
     """
 
     def __init__(self, file_handle: "IO | str | os.PathLike[str]") -> None:
+        self._native = None
         if isinstance(file_handle, (str, os.PathLike)):
-            file_handle = open(file_handle, "wb")  # noqa: SIM115 - closed by close()
+            self._native = RecordFileWriter(file_handle)
+            file_handle = self._native
+            # No Python frame per record: the native writer checks the type itself.
+            self.write = self._native.write_record  # type: ignore[method-assign]
         super().__init__(file_handle)
 
     def write(self, record: Record) -> None:
         """Append `record.as_marc()` to the file."""
         Writer.write(self, record)
-        if self.file_handle:
+        if self._native is not None and self.file_handle is self._native:
+            self._native.write_record(record)
+        elif self.file_handle:
             self.file_handle.write(record.as_marc())
+
+    def close(self, close_fh: bool = True) -> None:
+        """As `Writer.close`; a file fastmarc opened is written out either way."""
+        if self._native is not None and self.file_handle is self._native:
+            self._native.flush()
+        Writer.close(self, close_fh)
 
 
 class TextWriter(Writer):

@@ -52,3 +52,53 @@ def test_threads_writing_the_same_records_get_the_same_bytes() -> None:
 
     expected = SAMPLE.read_bytes() * 20
     assert run_threads(4, write) == [expected] * 4
+
+
+def test_writers_to_paths_in_threads_write_every_record(tmp_path: Path) -> None:
+    # MARCWriter(path) batches records and writes them with the GIL released.
+    records = list(fastmarc.MARCReader(SAMPLE.read_bytes()))
+    edited = fastmarc.Record(data=records[0].as_marc())
+    edited["245"]["a"] = "An edited title"  # field objects: serialised with the GIL
+
+    def write(i: int) -> bytes:
+        path = tmp_path / f"out-{i}.mrc"
+        writer = fastmarc.MARCWriter(str(path))
+        for _round in range(30):  # more than one batch
+            for r in records:
+                writer.write(r)
+            writer.write(edited)
+        writer.close()
+        return path.read_bytes()
+
+    expected = (SAMPLE.read_bytes() + edited.as_marc()) * 30
+    assert run_threads(3, write) == [expected] * 3
+
+
+def test_a_path_writer_flushes_when_closed_without_closing_the_file_and_when_dropped(tmp_path: Path) -> None:
+    records = list(fastmarc.MARCReader(SAMPLE.read_bytes()))
+    kept = tmp_path / "kept.mrc"
+    writer = fastmarc.MARCWriter(kept)
+    for r in records:
+        writer.write(r)
+    writer.close(close_fh=False)
+    assert kept.read_bytes() == SAMPLE.read_bytes()
+
+    dropped = tmp_path / "dropped.mrc"
+    writer = fastmarc.MARCWriter(dropped)
+    for r in records:
+        writer.write(r)
+    del writer
+    import gc
+
+    gc.collect()
+    assert dropped.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_path_writer_reports_a_failing_disk(tmp_path: Path) -> None:
+    writer = fastmarc.MARCWriter("/dev/full")
+    records = list(fastmarc.MARCReader(SAMPLE.read_bytes()))
+    with pytest.raises(OSError):
+        for _round in range(100):
+            for r in records:
+                writer.write(r)
+        writer.close()

@@ -145,3 +145,20 @@ pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset:
 pub fn value_error(err: &Error) -> PyErr {
     PyValueError::new_err(err.to_string())
 }
+
+/// An I/O error as Python's OSError, errno and message set (OSError picks the subclass,
+/// FileNotFoundError and so on, from the errno, as Python's own I/O does).
+pub fn os_error(err: &std::io::Error) -> PyErr {
+    match err.raw_os_error() {
+        Some(errno) => {
+            let message = std::io::Error::from_raw_os_error(errno).to_string();
+            // Rust appends " (os error N)"; Python's strerror is the bare text.
+            let message = message
+                .strip_suffix(&format!(" (os error {errno})"))
+                .unwrap_or(&message)
+                .to_string();
+            PyOSError::new_err((errno, message))
+        }
+        None => PyOSError::new_err(err.to_string()),
+    }
+}

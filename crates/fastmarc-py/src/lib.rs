@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 mod cli;
 mod errors;
 mod field;
+mod file_writer;
 mod marc8;
 mod pyobjects;
 mod reader;
@@ -23,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<record::Record>()?;
     m.add_class::<reader::Reader>()?;
     m.add_class::<reader::MARCReader>()?;
+    m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())

@@ -416,7 +416,7 @@ impl State {
                     (finish(batch), need, failed)
                 });
                 if let Some(e) = failed {
-                    self.read_error = Some(PyErr::from(e));
+                    self.read_error = Some(crate::errors::os_error(&e));
                 }
                 (batch, need)
             }
