@@ -164,6 +164,9 @@ struct WithoutBom<R> {
     held_len: usize,
     held_pos: usize,
     checked: bool,
+    /// A mark was dropped and nothing has been handed out yet: a second mark right after
+    /// it is content (an error), which quick-xml must not drop as a mark of its own.
+    dropped_mark: bool,
 }
 
 impl<R: BufRead> WithoutBom<R> {
@@ -174,6 +177,7 @@ impl<R: BufRead> WithoutBom<R> {
             held_len: 0,
             held_pos: 0,
             checked: false,
+            dropped_mark: false,
         }
     }
 
@@ -195,6 +199,7 @@ impl<R: BufRead> WithoutBom<R> {
         }
         if self.held_len == BOM.len() {
             self.held_len = 0;
+            self.dropped_mark = true;
         }
         self.checked = true;
         Ok(())
@@ -218,6 +223,17 @@ impl<R: BufRead> BufRead for WithoutBom<R> {
         }
         if self.held_pos < self.held_len {
             return Ok(&self.held[self.held_pos..self.held_len]);
+        }
+        if std::mem::take(&mut self.dropped_mark) {
+            // quick-xml drops a mark at the start of the first buffer it sees; handing out
+            // a first byte of 0xEF alone keeps a second mark from looking like one (a slice
+            // and a stream delivering it in pieces then agree).
+            let buf = self.inner.fill_buf()?;
+            return Ok(if buf.first() == Some(&0xEF) {
+                &buf[..1]
+            } else {
+                buf
+            });
         }
         self.inner.fill_buf()
     }

@@ -111,3 +111,29 @@ fn json_array_element_that_is_not_an_object_is_the_same_error_both_ways() {
     assert_eq!(err.offset, Some(doc.rfind('5').unwrap() as u64), "{err:?}");
     assert_eq!(stream, slice);
 }
+
+/// Found by read_xml (30-minute run): two byte order marks. quick-xml dropped the second one
+/// when it arrived in one piece (a slice) but not in several (a stream), so the two readers
+/// disagreed. One mark is a mark; the second is content, an error either way.
+#[test]
+fn xml_with_two_byte_order_marks_is_the_same_error_from_slice_and_stream() {
+    use fastmarc::xml::XmlReader;
+    let input: &[u8] = b"\xef\xbb\xbf\xef\xbb\xbf<collection/>";
+    let read = |r: &mut dyn FnMut(&mut fastmarc::Record) -> fastmarc::Result<bool>| {
+        let mut rec = fastmarc::Record::new();
+        r(&mut rec).map(|_| ()).map_err(|e| e.kind)
+    };
+    let mut slice = XmlReader::new(input);
+    let from_slice = read(&mut |rec| slice.read_record(rec));
+    let mut stream = XmlReader::new(std::io::BufReader::with_capacity(1, input));
+    let from_stream = read(&mut |rec| stream.read_record(rec));
+    assert!(from_slice.is_err(), "{from_slice:?}");
+    assert_eq!(from_slice, from_stream);
+    // A single mark is dropped by both.
+    let one: &[u8] = b"\xef\xbb\xbf<collection/>";
+    let mut rec = fastmarc::Record::new();
+    assert!(!XmlReader::new(one).read_record(&mut rec).unwrap());
+    assert!(!XmlReader::new(std::io::BufReader::with_capacity(1, one))
+        .read_record(&mut rec)
+        .unwrap());
+}
