@@ -469,6 +469,12 @@ fn json_error(e: &serde_json::Error, bytes: &[u8], start: usize, escapes: &Escap
     err
 }
 
+/// Whether `bytes` have a raw control character inside a string (what gets escaped).
+fn has_raw_control(bytes: &[u8]) -> bool {
+    let mut strings = StringTracker::default();
+    bytes.iter().any(|&b| strings.step(b))
+}
+
 fn is_raw_control_error(e: &serde_json::Error) -> bool {
     e.is_syntax() && e.to_string().starts_with("control character")
 }
@@ -541,7 +547,10 @@ impl Input for SliceInput<'_> {
                 self.pos += used;
                 Ok(rec)
             }
-            Err(e) if !self.escaped && is_raw_control_error(&e) => {
+            // The stream reader always parses with raw control characters escaped; for the
+            // same errors at the same offsets, so does this one whenever the rest has any
+            // (checked only once something failed).
+            Err(e) if !self.escaped && (is_raw_control_error(&e) || has_raw_control(rest)) => {
                 self.escape_rest();
                 self.record()
             }

@@ -137,3 +137,16 @@ fn xml_with_two_byte_order_marks_is_the_same_error_from_slice_and_stream() {
         .read_record(&mut rec)
         .unwrap());
 }
+
+/// Found by read_json (30-minute run): a bad `\u` escape followed by a raw control byte.
+/// The stream reader escapes raw control bytes before parsing, the slice reader only after
+/// a "control character" error, so they met different errors at different offsets.
+#[test]
+fn json_bad_escape_before_a_raw_control_byte_is_the_same_error_both_ways() {
+    use fastmarc::json::{JsonReader, JsonSliceReader};
+    let input: &[u8] = b"{\"\\u\x00";
+    let slice: Vec<_> = JsonSliceReader::new(input).collect();
+    let stream: Vec<_> = JsonReader::new(std::io::BufReader::with_capacity(1, input)).collect();
+    assert!(slice.iter().any(|r| r.is_err()), "{slice:?}");
+    assert_eq!(slice, stream);
+}
