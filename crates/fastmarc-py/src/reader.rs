@@ -276,43 +276,79 @@ impl Job {
 /// Parsing on a private pool, a few batches ahead of the consumer (bounded, so memory
 /// stays a few batches whatever the consumer's speed).
 struct Pipeline {
-    pool: ParsePool,
-    /// Jobs in file order; the consumer takes the front one, pool threads the newest
-    /// pending one, so they rarely want the same batch.
-    jobs: Arc<Mutex<VecDeque<Job>>>,
+    /// Held for its threads: dropped after `Drop::drop` closes the queue, it joins them.
+    _workers: ParsePool,
+    shared: Arc<Jobs>,
     depth: usize,
     /// Parser threads, the consumer included.
     threads: usize,
 }
 
-impl Pipeline {
-    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+/// Jobs in file order; the consumer takes the front one, pool threads the newest pending
+/// one, so they rarely want the same batch. Pool threads wait on `wake` (never spinning:
+/// an idle thread that spins takes a core from the consumer).
+#[derive(Default)]
+struct Jobs {
+    queue: Mutex<JobQueue>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct JobQueue {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+impl Jobs {
+    fn lock(&self) -> MutexGuard<'_, JobQueue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn in_flight(&self) -> usize {
-        self.jobs().len()
-    }
-
-    /// Queue a framed batch and wake a pool thread for it (or for a newer one).
-    fn submit(&self, batch: FramedBatch, opts: ParseOptions) {
-        self.jobs().push_back(Job::new(batch));
-        let jobs = self.jobs.clone();
-        self.pool.spawn(move || {
-            let newest = {
-                let jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
-                jobs.iter()
-                    .rev()
-                    .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)))
-            };
-            if let Some((job, batch)) = newest {
-                job.run(batch, &opts);
+    /// Pool thread: parse the newest pending batch, again and again, until closed.
+    fn work(&self, opts: &ParseOptions) {
+        let mut q = self.lock();
+        loop {
+            if q.closed {
+                return;
             }
-        });
+            let newest = q
+                .jobs
+                .iter()
+                .rev()
+                .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)));
+            match newest {
+                Some((job, batch)) => {
+                    drop(q);
+                    job.run(batch, opts);
+                    q = self.lock();
+                }
+                None => q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+}
+
+impl Pipeline {
+    fn in_flight(&self) -> usize {
+        self.shared.lock().jobs.len()
+    }
+
+    /// Queue a framed batch and wake a pool thread.
+    fn submit(&self, batch: FramedBatch) {
+        self.shared.lock().jobs.push_back(Job::new(batch));
+        self.shared.wake.notify_one();
     }
 
     fn next_job(&self) -> Option<Job> {
-        self.jobs().pop_front()
+        self.shared.lock().jobs.pop_front()
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // Pool threads leave their loop; dropping the pool then waits for them.
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_all();
     }
 }
 
@@ -463,7 +499,7 @@ impl State {
                             return Ok(true);
                         }
                         (Batch::Framed(framed), Some(p)) => {
-                            p.submit(framed, opts);
+                            p.submit(framed);
                             continue;
                         }
                         (Batch::Framed(framed), None) => {
@@ -573,16 +609,21 @@ fn read_py(py: Python<'_>, obj: &Bound<'_, PyAny>, buf: &mut Buffer) -> PyResult
 
 /// A parsing pipeline for `threads` (`None`: RAYON_NUM_THREADS, else every core); none
 /// for one thread, which parses on the calling thread.
-fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
+fn make_pipeline(threads: Option<usize>, opts: ParseOptions) -> PyResult<Option<Pipeline>> {
     let n = fastmarc::parallel::thread_count(threads);
     if n <= 1 {
         return Ok(None);
     }
     // The consumer is one of the n parser threads.
     let pool = ParsePool::new(Some(n - 1)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let shared = Arc::new(Jobs::default());
+    for _ in 0..n - 1 {
+        let shared = shared.clone();
+        pool.spawn(move || shared.work(&opts));
+    }
     Ok(Some(Pipeline {
-        pool,
-        jobs: Arc::default(),
+        _workers: pool,
+        shared,
         depth: 2 * n,
         threads: n,
     }))
@@ -683,7 +724,7 @@ impl MARCReader {
             fatal: false,
             input_done: false,
             read_error: None,
-            pipeline: make_pipeline(threads)?,
+            pipeline: make_pipeline(threads, settings.parse_options())?,
         };
         Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
             state: Mutex::new(state),
