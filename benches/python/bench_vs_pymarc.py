@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 
 import pymarc
@@ -69,6 +71,43 @@ def main() -> int:
     for label, source in (("path", str(path)), ("bytes", data)):
         fast_src = median_seconds(lambda: sum(1 for _ in fastmarc.MARCReader(source)), reps[fastmarc])
         row(f"iterate ({label})", slow, fast_src, f"fastmarc reads a {label}; pymarc an open file")
+
+    marc8 = fixture(args.records, marc8=True)
+    slow = median_seconds(lambda: iterate_file(pymarc, marc8), reps[pymarc])
+    fast = median_seconds(lambda: iterate_file(fastmarc, marc8), reps[fastmarc])
+    row("iterate, MARC-8 to Unicode", slow, fast, "open file object, MARC-8 fixture")
+
+    import tempfile
+    out_dir = tempfile.mkdtemp(prefix="fastmarc-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    out = os.path.join(out_dir, "out.mrc")
+
+    def write_with(lib, records, to_path):
+        if to_path:
+            writer = lib.MARCWriter(out)
+            for r in records:
+                writer.write(r)
+            writer.close()
+        else:
+            with open(out, "wb") as handle:
+                writer = lib.MARCWriter(handle)
+                for r in records:
+                    writer.write(r)
+                writer.close(close_fh=False)
+
+    for label, to_path in (("MARCWriter (file object)", False), ("MARCWriter (path)", True)):
+        timings = {}
+        for lib in (pymarc, fastmarc):
+            box = {}
+
+            def setup(lib=lib, box=box):
+                box["records"] = list(lib.MARCReader(data))
+
+            path_here = to_path and lib is fastmarc  # pymarc's MARCWriter takes a file object
+            timings[lib] = median_seconds(lambda lib=lib, box=box, p=path_here: write_with(lib, box["records"], p),
+                                          reps[lib], setup)
+        row(label, timings[pymarc], timings[fastmarc],
+            "records in memory; pymarc writes to a file object" if to_path else "records in memory")
+    shutil.rmtree(out_dir, ignore_errors=True)
 
     for name, work in (("title + value()", title_and_values), ("as_marc()", lambda rs: [r.as_marc() for r in rs])):
         timings = {}

@@ -113,3 +113,11 @@ def test_marcwriter_accepts_a_path(tmp_path: Path) -> None:
         writer.write(record)
     writer.close()
     assert out.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_path_marcwriter_refuses_what_is_not_a_record_as_pymarc_does(tmp_path: Path) -> None:
+    writer = fastmarc.MARCWriter(tmp_path / "out.mrc")
+    with pytest.raises(fastmarc.WriteNeedsRecord):
+        writer.write("not a record")
+    writer.close()
+    assert (tmp_path / "out.mrc").read_bytes() == b""
