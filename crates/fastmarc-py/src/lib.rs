@@ -12,7 +12,9 @@ use pyo3::prelude::*;
 /// on pool threads and freed by the Python thread that drops them; glibc's malloc makes
 /// such a free take the allocating thread's arena lock, and measured, that contention made
 /// `MARCReader(path, threads=2)` slower than one thread. mimalloc frees across threads
-/// without a lock. Python's own objects still use Python's allocator.
+/// without a lock. Python's own objects still use Python's allocator. (Without the
+/// `mimalloc` feature, for valgrind, the system allocator is used.)
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
