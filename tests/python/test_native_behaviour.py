@@ -4,6 +4,7 @@ import copy
 import io
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,23 @@ def test_a_path_marcwriter_refuses_what_is_not_a_record_as_pymarc_does(tmp_path:
         writer.write("not a record")
     writer.close()
     assert (tmp_path / "out.mrc").read_bytes() == b""
+
+
+def test_a_bad_record_s_exception_says_where_it_is_in_a_note() -> None:
+    # Type and message stay pymarc's (a ValueError from int()); a PEP 678 note gives the
+    # record number and the stream offset of the bad bytes.
+    data = bytearray(SAMPLE.read_bytes())
+    second = int(data[:5])  # the second record starts here
+    data[second + 12 : second + 17] = b"0000x"  # its base address is not a number
+    reader = fastmarc.MARCReader(bytes(data), permissive=True)
+    assert next(reader) is not None
+    assert next(reader) is None
+    error = reader.current_exception
+    assert type(error) is ValueError
+    if sys.version_info < (3, 11):  # exceptions take notes from Python 3.11 on
+        assert not hasattr(error, "__notes__")
+        return
+    assert error.__notes__ == [
+        f"fastmarc: record 1 (counting from 0), byte offset {second + 12}: "
+        "base address (leader/12-16) is not digits"
+    ]

@@ -549,14 +549,28 @@ impl State {
             Err(e) => {
                 self.fatal |= e.is_framing();
                 let chunk = &item.raw[item.range.clone()];
-                self.exception = Some(
-                    to_pymarc_error(py, &e, chunk, item.offset)
-                        .into_value(py)
-                        .into_any(),
-                );
+                let exception = to_pymarc_error(py, &e, chunk, item.offset).into_value(py);
+                add_position_note(py, exception.bind(py).as_any(), &e);
+                self.exception = Some(exception.into_any());
                 Ok(py.None())
             }
         }
+    }
+}
+
+/// Say where the bad record is, as an exception note (PEP 678, Python 3.11+): type and
+/// message stay pymarc's, and tracebacks show "record N (counting from 0), byte offset O:
+/// what". Best effort: an exception that takes no notes is left as it is.
+fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError) {
+    let (Some(record), Some(offset)) = (e.record, e.offset) else {
+        return;
+    };
+    let note = format!(
+        "fastmarc: record {record} (counting from 0), byte offset {offset}: {}",
+        e.kind
+    );
+    if exception.hasattr(intern!(py, "add_note")).unwrap_or(false) {
+        let _ = exception.call_method1(intern!(py, "add_note"), (note,));
     }
 }
 
