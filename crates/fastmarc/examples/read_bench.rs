@@ -1,16 +1,21 @@
 //! Time parsing every record of a file, with full validation (structure, UTF-8 or MARC-8
 //! decoding, strict reader).
 //!
-//! `cargo run --release -p fastmarc --example read_bench -- FILE [--threads N] [--marc-crate]`
+//! `cargo run --release -p fastmarc --example read_bench -- FILE [--threads N | --independent N | --marc-crate]`
 //!
 //! - default: the sequential `iso2709::Reader` over a buffered `File`;
 //! - `--threads N`: the ordered `ParallelReader` pipeline with N parser threads;
+//! - `--independent N`: N sequential readers at once, each over the whole file on its own
+//!   thread, sharing nothing: the most any N-thread parse can get from this machine (its
+//!   memory bandwidth and shared caches included). Counts are the totals of all N; the
+//!   pipeline's efficiency is its speed-up over this one's.
 //! - `--marc-crate`: the `marc` crate (3.1) over the same file, touching every record,
 //!   field and subfield and checking UTF-8 text is UTF-8, for comparison.
 //!
 //! `--chunk-kib K` sets the pipeline's chunk size (default 64), for tuning.
 //!
-//! Prints one line: `records=N fields=F bytes=B seconds=S` (B: the file's size).
+//! Prints one line: `records=N fields=F bytes=B seconds=S` (B: the file's size, times N
+//! with `--independent N`).
 
 use fastmarc::iso2709::{Reader, ReaderOptions};
 
@@ -28,10 +33,12 @@ use std::io::BufReader;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: read_bench FILE [--threads N] [--marc-crate] [--chunk-kib K]";
+const USAGE: &str =
+    "usage: read_bench FILE [--threads N | --independent N | --marc-crate] [--chunk-kib K]";
 
 enum Mode {
     Sequential,
+    Independent(usize),
     Pipeline { threads: usize, chunk_size: usize },
     MarcCrate,
 }
@@ -49,6 +56,7 @@ fn parse_args() -> Result<(String, Mode), String> {
     let mut threads = None;
     let mut chunk_size = DEFAULT_CHUNK_SIZE;
     let mut marc_crate = false;
+    let mut independent = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -61,10 +69,21 @@ fn parse_args() -> Result<(String, Mode), String> {
                 let k: usize = k.parse().map_err(|_| format!("bad chunk size {k:?}"))?;
                 chunk_size = k.max(1) * 1024;
             }
+            "--independent" => {
+                let n = args.next().ok_or("--independent needs a value")?;
+                let n: usize = n.parse().map_err(|_| format!("bad thread count {n:?}"))?;
+                independent = Some(n.max(1));
+            }
             "--marc-crate" => marc_crate = true,
             _ if a.starts_with("--") || file.is_some() => return Err(USAGE.into()),
             _ => file = Some(a),
         }
+    }
+    if let Some(n) = independent {
+        if marc_crate || threads.is_some() {
+            return Err("--independent excludes --threads and --marc-crate".into());
+        }
+        return Ok((file.ok_or(USAGE)?, Mode::Independent(n)));
     }
     let mode = match (marc_crate, threads) {
         (true, None) => Mode::MarcCrate,
@@ -96,6 +115,31 @@ fn run_fastmarc(records: impl Iterator<Item = fastmarc::Result<Record>>) -> Resu
         count(&rec, &mut t);
     }
     Ok(t)
+}
+
+fn run_sequential(path: &str) -> Result<Totals, String> {
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    run_fastmarc(Reader::with_options(
+        BufReader::new(f),
+        ReaderOptions::strict(),
+    ))
+}
+
+/// `n` sequential readers of the whole file at once, one per thread; their totals summed.
+fn run_independent(path: &str, n: usize) -> Result<Totals, String> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n).map(|_| s.spawn(|| run_sequential(path))).collect();
+        let mut sum = Totals::default();
+        for h in handles {
+            let t = h
+                .join()
+                .map_err(|_| "a reader thread panicked".to_string())??;
+            sum.records += t.records;
+            sum.fields += t.fields;
+            sum.text += t.text;
+        }
+        Ok(sum)
+    })
 }
 
 fn run_marc_crate(path: &str) -> Result<Totals, String> {
@@ -136,14 +180,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let copies = match mode {
+        Mode::Independent(n) => n as u64,
+        _ => 1,
+    };
     let start = Instant::now();
     let result = match mode {
-        Mode::Sequential => File::open(&path).map_err(|e| e.to_string()).and_then(|f| {
-            run_fastmarc(Reader::with_options(
-                BufReader::new(f),
-                ReaderOptions::strict(),
-            ))
-        }),
+        Mode::Sequential => run_sequential(&path),
         Mode::Pipeline {
             threads,
             chunk_size,
@@ -159,10 +202,11 @@ fn main() -> ExitCode {
                 ParallelReader::with_options(f, opts).map_err(|e| e.to_string())
             })
             .and_then(run_fastmarc),
+        Mode::Independent(n) => run_independent(&path, n),
         Mode::MarcCrate => run_marc_crate(&path),
     };
     let seconds = start.elapsed().as_secs_f64();
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let bytes = copies * std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     match result {
         Ok(t) => {
             println!(
