@@ -100,8 +100,8 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
         }
         let entry = begin + LEADER_LEN + i * 12;
         out[entry..entry + 3].copy_from_slice(f.tag().as_bytes());
-        out[entry + 3..entry + 7].copy_from_slice(&digits::<4>(len));
-        out[entry + 7..entry + 12].copy_from_slice(&digits::<5>(offset));
+        out[entry + 3..entry + 7].copy_from_slice(&four_digits(len));
+        out[entry + 7..entry + 12].copy_from_slice(&five_digits(offset));
     }
     out[begin + base - 1] = FIELD_TERMINATOR;
     out.push(RECORD_TERMINATOR);
@@ -122,18 +122,34 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// `n` as exactly `N` decimal digits (the caller has checked it fits). A constant width
-/// unrolls, and 32-bit division by 10 is a multiply: two dozen directory entries a record
-/// made the generic loop a third of the writer's time.
-#[inline(always)]
-fn digits<const N: usize>(n: usize) -> [u8; N] {
-    let mut n = n as u32;
-    let mut out = [b'0'; N];
-    for b in out.iter_mut().rev() {
-        *b = b'0' + (n % 10) as u8;
-        n /= 10;
+/// "00" to "99": directory numbers are written two digits per division, as a record has two
+/// dozen entries of nine digits each and a division per digit was a quarter of the writer's
+/// instructions.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
     }
-    out
+    t
+};
+
+/// `n` (at most 9,999: the caller has checked) as four digits.
+#[inline(always)]
+fn four_digits(n: usize) -> [u8; 4] {
+    let n = n as u32 % 10_000;
+    let [a, b] = DIGIT_PAIRS[(n / 100) as usize];
+    let [c, d] = DIGIT_PAIRS[(n % 100) as usize];
+    [a, b, c, d]
+}
+
+/// `n` (at most 99,999: the caller has checked) as five digits.
+#[inline(always)]
+fn five_digits(n: usize) -> [u8; 5] {
+    let n = n as u32 % 100_000;
+    let [a, b, c, d] = four_digits((n % 10_000) as usize);
+    [b'0' + (n / 10_000) as u8, a, b, c, d]
 }
 
 /// The record in ISO 2709.
@@ -173,5 +189,20 @@ impl<W: Write> Writer<W> {
 
     pub fn into_inner(self) -> W {
         self.inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{five_digits, four_digits};
+
+    #[test]
+    fn directory_numbers_match_zero_padded_decimal() {
+        for n in 0..=9_999 {
+            assert_eq!(four_digits(n), *format!("{n:04}").as_bytes(), "{n}");
+        }
+        for n in 0..=99_999 {
+            assert_eq!(five_digits(n), *format!("{n:05}").as_bytes(), "{n}");
+        }
     }
 }
