@@ -10,7 +10,7 @@
 //! a time in one release of the GIL. `flush()` and `close()` write what is pending; so does
 //! dropping the writer.
 
-use crate::record::{core_marc_bytes, MarcSource, Record};
+use crate::record::{write_core_marc, MarcSource, Record};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
@@ -41,13 +41,18 @@ impl State {
             return Err(WriteError::Closed);
         };
         let first = self.written - pending.len() as u64;
+        let mut buf = Vec::new();
         for (i, source) in pending.into_iter().enumerate() {
-            let bytes = match source {
-                MarcSource::Core(core, leader) => core_marc_bytes(&core, leader)
-                    .map_err(|e| WriteError::Record(first + i as u64, e.to_string()))?,
+            let bytes = match &source {
+                MarcSource::Core(core, leader) => {
+                    buf.clear();
+                    write_core_marc(core, *leader, &mut buf)
+                        .map_err(|e| WriteError::Record(first + i as u64, e.to_string()))?;
+                    &buf
+                }
                 MarcSource::Bytes(b) => b,
             };
-            file.write_all(&bytes).map_err(WriteError::Io)?;
+            file.write_all(bytes).map_err(WriteError::Io)?;
         }
         Ok(())
     }

@@ -413,15 +413,21 @@ impl Record {
     }
 }
 
-/// The core's ISO 2709 bytes with pymarc's leader positions 5-11 and 17-23 from `leader`
-/// (pure Rust: callers may run it with the GIL released).
-pub fn core_marc_bytes(core: &CoreRecord, leader: Option<[u8; 24]>) -> fastmarc::Result<Vec<u8>> {
-    let mut bytes = fastmarc::iso2709::record_to_bytes(core)?;
+/// Append the core's ISO 2709 bytes to `out`, with pymarc's leader positions 5-11 and
+/// 17-23 from `leader` (pure Rust: callers may run it with the GIL released).
+pub fn write_core_marc(
+    core: &CoreRecord,
+    leader: Option<[u8; 24]>,
+    out: &mut Vec<u8>,
+) -> fastmarc::Result<()> {
+    let start = out.len();
+    fastmarc::iso2709::write_record_to_vec(core, out)?;
     if let Some(lb) = leader.filter(|l| l.is_ascii()) {
+        let bytes = &mut out[start..];
         bytes[5..12].copy_from_slice(&lb[5..12]);
         bytes[17..24].copy_from_slice(&lb[17..24]);
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Work on one record below this many bytes keeps the GIL. Releasing it costs little alone,
@@ -431,19 +437,31 @@ pub fn core_marc_bytes(core: &CoreRecord, leader: Option<[u8; 24]>) -> fastmarc:
 /// `MARCWriter(path)`) release the GIL once for many records instead.
 const RELEASE_GIL_ABOVE: usize = 64 * 1024;
 
-/// Serialise a record that is still only the core record (a large one with the GIL
-/// released).
-fn core_as_marc(
-    py: Python<'_>,
+thread_local! {
+    /// Where `as_marc()` serialises a record before copying it into the `bytes` object:
+    /// reused, so a call costs no allocation of its own.
+    static MARC_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Serialise a record that is still only the core record into a `bytes` object (a large
+/// one with the GIL released).
+fn core_as_marc<'py>(
+    py: Python<'py>,
     core: Arc<CoreRecord>,
     leader: Option<[u8; 24]>,
-) -> PyResult<Vec<u8>> {
-    let result = if core.marc_size_hint() > RELEASE_GIL_ABOVE {
-        py.detach(move || core_marc_bytes(&core, leader))
-    } else {
-        core_marc_bytes(&core, leader)
-    };
-    result.map_err(|e| crate::errors::value_error(&e))
+) -> PyResult<Bound<'py, PyBytes>> {
+    let to_py = |e: fastmarc::Error| crate::errors::value_error(&e);
+    if core.marc_size_hint() > RELEASE_GIL_ABOVE {
+        let mut bytes = Vec::new();
+        py.detach(|| write_core_marc(&core, leader, &mut bytes))
+            .map_err(to_py)?;
+        return Ok(PyBytes::new(py, &bytes));
+    }
+    MARC_BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        write_core_marc(&core, leader, buf).map_err(to_py)?;
+        Ok(PyBytes::new(py, buf))
+    })
 }
 
 fn encode_into(py: Python<'_>, s: &str, encoding: &str, out: &mut Vec<u8>) -> PyResult<()> {
@@ -853,11 +871,10 @@ impl Record {
 
     fn as_marc<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
         let py = slf.py();
-        let bytes = match Record::marc_source(slf)? {
-            MarcSource::Core(core, leader) => core_as_marc(py, core, leader)?,
-            MarcSource::Bytes(bytes) => bytes,
-        };
-        Ok(PyBytes::new(py, &bytes))
+        match Record::marc_source(slf)? {
+            MarcSource::Core(core, leader) => core_as_marc(py, core, leader),
+            MarcSource::Bytes(bytes) => Ok(PyBytes::new(py, &bytes)),
+        }
     }
 
     fn as_marc21<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
