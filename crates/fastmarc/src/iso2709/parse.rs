@@ -249,12 +249,23 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             // MARC-8 decoding drops control codes: a stray field terminator inside a
             // subfield is not text, so such a field is decoded.
             let marc8 = !utf8 && !decoder.raw;
-            let in_text = in_text.filter(|_| !(marc8 && field.contains(&FIELD_TERMINATOR)));
+            let in_text = match in_text {
+                Some(_) if marc8 && memchr::memchr(FIELD_TERMINATOR, field).is_some() => None,
+                other => other,
+            };
             let text = FieldText {
                 decoder: &decoder,
                 in_text,
             };
-            parse_data_field(tag, field, field_offset, opts, &text, rec)?;
+            parse_data_field(
+                tag,
+                data,
+                field_start..field_end,
+                field_offset,
+                opts,
+                &text,
+                rec,
+            )?;
         }
     }
     Ok(())
@@ -309,15 +320,19 @@ struct FieldText<'a> {
     in_text: Option<usize>,
 }
 
+/// The data field `data[span]` (`data`: the record's data area, which the delimiter search
+/// may read around the field); `offset`: its start in the record, for errors.
 fn parse_data_field(
     tag: Tag,
-    field: &[u8],
+    data: &[u8],
+    span: std::ops::Range<usize>,
     offset: usize,
     opts: &ParseOptions,
     text: &FieldText,
     rec: &mut Record,
 ) -> Result<()> {
-    let mut delimiters = Positions::new(field, SUBFIELD_DELIMITER);
+    let mut delimiters = Positions::within(data, span.start, span.end, SUBFIELD_DELIMITER);
+    let field = &data[span];
     let mut at = delimiters.next().unwrap_or(field.len());
     let indicators = match (&field[..at], opts.strict) {
         ([a, b], _) if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
