@@ -88,11 +88,14 @@ fn pipeline(
     reader.collect()
 }
 
+/// The pipeline over bytes in memory, a batch at a time. `recycle`: each batch is cloned
+/// out and handed back, so later chunks are parsed into used records.
 fn in_memory(
     bytes: &[u8],
     opts: ReaderOptions,
     threads: usize,
     chunk: usize,
+    recycle: bool,
 ) -> Vec<Result<Record>> {
     let mut reader = ParallelReader::from_shared(
         Arc::new(bytes.to_vec()),
@@ -107,7 +110,12 @@ fn in_memory(
     let mut out = Vec::new();
     while let Some(batch) = reader.next_batch() {
         assert!(!batch.is_empty(), "batches are never empty");
-        out.extend(batch);
+        if recycle {
+            out.extend(batch.iter().cloned());
+            reader.recycle(batch);
+        } else {
+            out.extend(batch);
+        }
     }
     out
 }
@@ -125,11 +133,13 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
             );
         }
         for chunk in [1, 5000, DEFAULT_CHUNK_SIZE] {
-            let got = in_memory(bytes, opts, threads, chunk);
-            assert_eq!(
-                got, expected,
-                "in-memory pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}"
-            );
+            for recycle in [false, true] {
+                let got = in_memory(bytes, opts, threads, chunk, recycle);
+                assert_eq!(
+                    got, expected,
+                    "in-memory pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}, recycling {recycle}"
+                );
+            }
         }
         assert_eq!(
             parse_all(bytes, &opts, Some(threads)),

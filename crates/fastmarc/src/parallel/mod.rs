@@ -152,19 +152,30 @@ fn frame_into(
 }
 
 fn parse_one(bytes: &[u8], number: u64, offset: u64, opts: &ParseOptions) -> Result<Record> {
-    let mut rec = Record::new();
+    parse_one_into(bytes, number, offset, opts, Record::new())
+}
+
+/// Parse into `rec`, reusing its allocations.
+fn parse_one_into(
+    bytes: &[u8],
+    number: u64,
+    offset: u64,
+    opts: &ParseOptions,
+    mut rec: Record,
+) -> Result<Record> {
     parse_framed(bytes, number, offset, opts, &mut rec)?;
     Ok(rec)
 }
 
-/// Parse a chunk's items in order. With `stop_on_error` the output ends at the first error,
-/// as a [`Recovery::Stop`] reader's does.
+/// Parse a chunk's items in order, into records taken from `spare` while it has any. With
+/// `stop_on_error` the output ends at the first error, as a [`Recovery::Stop`] reader's does.
 fn parse_items(
     bytes: &[u8],
     items: Vec<Item>,
     opts: &ParseOptions,
     stop_on_error: bool,
     cancel: &AtomicBool,
+    spare: &mut Vec<Record>,
 ) -> Vec<Result<Record>> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -176,7 +187,10 @@ fn parse_items(
                 range,
                 number,
                 offset,
-            } => parse_one(&bytes[range], number, offset, opts),
+            } => {
+                let rec = spare.pop().unwrap_or_default();
+                parse_one_into(&bytes[range], number, offset, opts, rec)
+            }
             Item::Failed(e) => Err(e),
         };
         let failed = r.is_err();

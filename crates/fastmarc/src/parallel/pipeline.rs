@@ -131,7 +131,12 @@ struct Shared {
     depth: usize,
     parse: ParseOptions,
     stop_on_error: bool,
+    /// Records the consumer handed back ([`ParallelReader::recycle`]), parsed into again.
+    spare: Mutex<Vec<Record>>,
 }
+
+/// At most this many handed-back records are kept (a few chunks' worth of ~1 KB records).
+const MAX_SPARE_RECORDS: usize = 1024;
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
@@ -182,6 +187,7 @@ impl Shared {
     /// comes: it becomes an error in the stream.
     fn parse_chunk(&self, chunk: Chunk) -> Vec<Result<Record>> {
         let Chunk { bytes, items } = chunk;
+        let mut spare = self.take_spare(items.len());
         let out = catch_unwind(AssertUnwindSafe(|| {
             parse_items(
                 bytes.as_slice(),
@@ -189,11 +195,19 @@ impl Shared {
                 &self.parse,
                 self.stop_on_error,
                 &self.cancel,
+                &mut spare,
             )
         }))
         .unwrap_or_else(|_| vec![Err(internal_error("a parser thread panicked"))]);
         bytes.release();
         out
+    }
+
+    /// Up to `n` handed-back records, for parsing one chunk.
+    fn take_spare(&self, n: usize) -> Vec<Record> {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        let keep = spare.len().saturating_sub(n);
+        spare.split_off(keep)
     }
 
     /// Pool thread: parse the newest pending chunk, again and again, until the stream ends
@@ -490,6 +504,7 @@ impl ParallelReader {
             depth: opts.chunks_in_flight.unwrap_or(threads + 2).max(1),
             parse: opts.reader.parse,
             stop_on_error,
+            spare: Mutex::new(Vec::new()),
         });
         let live = LiveThreads::default();
         let pool = if threads > 1 {
@@ -569,6 +584,16 @@ impl ParallelReader {
             }
             return Some(batch);
         }
+    }
+
+    /// Hand records back when done with them: later chunks are parsed into them, reusing
+    /// their allocations instead of allocating on a parser thread and freeing on this one
+    /// (what [`crate::iso2709::Reader::read_record`] does for one record, for a pipeline).
+    /// Errors in `batch` are dropped; at most a few chunks' worth of records are kept.
+    pub fn recycle(&self, batch: impl IntoIterator<Item = Result<Record>>) {
+        let mut spare = self.shared.spare.lock().unwrap_or_else(|e| e.into_inner());
+        let room = MAX_SPARE_RECORDS.saturating_sub(spare.len());
+        spare.extend(batch.into_iter().flatten().take(room));
     }
 
     /// Stop reading and parsing, and wait for every thread of this pipeline to end.
