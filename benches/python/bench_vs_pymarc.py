@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fastmarc against pymarc, side by side in one run, on the same generated records.
 
-    python3 benches/python/bench_vs_pymarc.py [--records 10000] [--repeat 5] [--json OUT]
+    python3 benches/python/bench_vs_pymarc.py [--records 10000] [--rounds 5] [--repeat 5] [--json OUT]
 
 Prints a Markdown table of median wall times and speed-ups for:
 - iterate: read every record (`for record in MARCReader(...)`), from an open file (as
@@ -9,8 +9,11 @@ Prints a Markdown table of median wall times and speed-ups for:
 - title + value(): `record.title` and `field.value()` of every field, on records already
   read (fresh for every run, read untimed, so fastmarc pays for making its field objects);
 - as_marc(): serialise every record, on records already read (fresh for every run).
-pymarc is run fewer times than fastmarc (it is slow); each figure is a median. Build
-fastmarc in release mode first (`bash scripts/install.sh` does).
+The two run in alternation: each round times pymarc once, then fastmarc --repeat times
+(their median), and the speed-up is the median over --rounds rounds of the round's ratio.
+This machine's speed drifts by up to half from one minute to the next; timing all of
+pymarc first and all of fastmarc after would put that drift into the ratio. Times shown
+are medians too. Build fastmarc in release mode first (`bash scripts/install.sh` does).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import pymarc
 
 import fastmarc
-from fixture import fixture, machine, median_seconds
+from fixture import fixture, machine, paired_seconds
 
 TARGETS = {"iterate": 100, "title + value()": 30, "as_marc()": 100}
 
@@ -47,35 +50,38 @@ def title_and_values(records) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=5, help="runs of each fastmarc measurement")
-    ap.add_argument("--pymarc-repeat", type=int, default=3, help="runs of each pymarc measurement")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of pymarc-then-fastmarc runs")
+    ap.add_argument("--repeat", type=int, default=5, help="fastmarc runs per round")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
 
     path = fixture(args.records)
     data = path.read_bytes()
     size = len(data)
-    reps = {pymarc: args.pymarc_repeat, fastmarc: args.repeat}
     rows = []
 
-    def row(name, slow, fast, note=""):
+    def row(name, timing, note=""):
+        slow, fast, ratio = timing
         rows.append({"operation": name, "pymarc_s": slow, "fastmarc_s": fast,
-                     "speedup": slow / fast, "target": TARGETS.get(name), "note": note})
+                     "speedup": ratio, "target": TARGETS.get(name), "note": note})
+
+    def compare(slow, fast, setup_slow=None, setup_fast=None):
+        return paired_seconds(slow, fast, args.rounds, args.repeat, setup_slow, setup_fast)
 
     # Check first that both read the same records.
     assert iterate_file(pymarc, path) == iterate_file(fastmarc, path) == args.records
 
-    slow = median_seconds(lambda: iterate_file(pymarc, path), reps[pymarc])
-    fast = median_seconds(lambda: iterate_file(fastmarc, path), reps[fastmarc])
-    row("iterate", slow, fast, "open file object")
+    row("iterate", compare(lambda: iterate_file(pymarc, path), lambda: iterate_file(fastmarc, path)),
+        "open file object")
     for label, source in (("path", str(path)), ("bytes", data)):
-        fast_src = median_seconds(lambda: sum(1 for _ in fastmarc.MARCReader(source)), reps[fastmarc])
-        row(f"iterate ({label})", slow, fast_src, f"fastmarc reads a {label}; pymarc an open file")
+        row(f"iterate ({label})",
+            compare(lambda: iterate_file(pymarc, path), lambda s=source: sum(1 for _ in fastmarc.MARCReader(s))),
+            f"fastmarc reads a {label}; pymarc an open file")
 
     marc8 = fixture(args.records, marc8=True)
-    slow = median_seconds(lambda: iterate_file(pymarc, marc8), reps[pymarc])
-    fast = median_seconds(lambda: iterate_file(fastmarc, marc8), reps[fastmarc])
-    row("iterate, MARC-8 to Unicode", slow, fast, "open file object, MARC-8 fixture")
+    row("iterate, MARC-8 to Unicode",
+        compare(lambda: iterate_file(pymarc, marc8), lambda: iterate_file(fastmarc, marc8)),
+        "open file object, MARC-8 fixture")
 
     import tempfile
     out_dir = tempfile.mkdtemp(prefix="fastmarc-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -94,42 +100,38 @@ def main() -> int:
                     writer.write(r)
                 writer.close(close_fh=False)
 
+    # Records in memory, read untimed before each run, fresh for every run.
+    boxes = {pymarc: {}, fastmarc: {}}
+    setups = {lib: (lambda lib=lib: boxes[lib].__setitem__("records", list(lib.MARCReader(data))))
+              for lib in (pymarc, fastmarc)}
+
+    def on_records(work_for):
+        """compare() of work_for(lib)(records) on fresh records."""
+        return compare(lambda: work_for(pymarc)(boxes[pymarc]["records"]),
+                       lambda: work_for(fastmarc)(boxes[fastmarc]["records"]),
+                       setups[pymarc], setups[fastmarc])
+
     for label, to_path in (("MARCWriter (file object)", False), ("MARCWriter (path)", True)):
-        timings = {}
-        for lib in (pymarc, fastmarc):
-            box = {}
-
-            def setup(lib=lib, box=box):
-                box["records"] = list(lib.MARCReader(data))
-
-            path_here = to_path and lib is fastmarc  # pymarc's MARCWriter takes a file object
-            timings[lib] = median_seconds(lambda lib=lib, box=box, p=path_here: write_with(lib, box["records"], p),
-                                          reps[lib], setup)
-        row(label, timings[pymarc], timings[fastmarc],
-            "records in memory; pymarc writes to a file object" if to_path else "records in memory")
+        # pymarc's MARCWriter takes a file object only.
+        timing = on_records(lambda lib, p=to_path: (lambda rs: write_with(lib, rs, p and lib is fastmarc)))
+        row(label, timing, "records in memory; pymarc writes to a file object" if to_path else "records in memory")
     shutil.rmtree(out_dir, ignore_errors=True)
 
-    for name, work in (("title + value()", title_and_values), ("as_marc()", lambda rs: [r.as_marc() for r in rs])):
-        timings = {}
-        for lib in (pymarc, fastmarc):
-            box = {}
-
-            def setup(lib=lib, box=box):
-                box["records"] = list(lib.MARCReader(data))
-
-            timings[lib] = median_seconds(lambda box=box: work(box["records"]), reps[lib], setup)
-        row(name, timings[pymarc], timings[fastmarc], "records in memory, fresh each run")
+    row("title + value()", on_records(lambda lib: title_and_values), "records in memory, fresh each run")
+    row("as_marc()", on_records(lambda lib: (lambda rs: [r.as_marc() for r in rs])),
+        "records in memory, fresh each run")
     # The same on records whose field objects already exist (a second pass).
-    warm = {}
-    for lib in (pymarc, fastmarc):
-        records = list(lib.MARCReader(data))
+    warm = {lib: list(lib.MARCReader(data)) for lib in (pymarc, fastmarc)}
+    for records in warm.values():
         title_and_values(records)
-        warm[lib] = median_seconds(lambda records=records: title_and_values(records), reps[lib])
-    row("title + value(), second pass", warm[pymarc], warm[fastmarc], "field objects already made")
+    row("title + value(), second pass",
+        compare(lambda: title_and_values(warm[pymarc]), lambda: title_and_values(warm[fastmarc])),
+        "field objects already made")
 
     print(f"{args.records} records, {size / 1e6:.1f} MB ({size // args.records} bytes/record); {machine()}")
     print(f"pymarc {pymarc.__version__ if hasattr(pymarc, '__version__') else '5.4.0'}, "
-          f"fastmarc {fastmarc.__version__}; medians of {reps[pymarc]} (pymarc) and {reps[fastmarc]} (fastmarc) runs\n")
+          f"fastmarc {fastmarc.__version__}; {args.rounds} rounds of one pymarc run and {args.repeat} fastmarc runs; "
+          f"speed-up: median of the rounds' ratios\n")
     print("| operation | pymarc | fastmarc | speed-up | target |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:
