@@ -4,8 +4,8 @@
 
 use std::io::{self, Read};
 
-/// Generic over the bytes' owner, so a `'static` reader (for the pipeline's reader thread)
-/// can own them.
+/// Generic over the bytes' owner, so a `'static` reader (for the pipeline, whose threads
+/// share it) can own them.
 pub struct Pieces<D> {
     data: D,
     pos: usize,

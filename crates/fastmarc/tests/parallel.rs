@@ -401,7 +401,7 @@ fn io_error_midway_surfaces_where_it_happens() {
     }
 }
 
-/// Counts what was read, and notes when the reader thread dropped it.
+/// Counts what was read, and notes when the pipeline dropped it.
 struct Watched {
     inner: Cursor<Vec<u8>>,
     read: Arc<AtomicUsize>,
@@ -462,25 +462,25 @@ fn dropping_a_blocked_pipeline_joins_every_thread() {
     let live = reader.live_threads();
     assert_eq!(
         live.get(),
-        2,
-        "a reader thread and one pool thread (the consumer is the other parser)"
+        1,
+        "one pool thread (the consumer is the other parser; there is no reader thread)"
     );
-    // The consumer reads nothing: the reader thread fills the queue, reads one more chunk
-    // and blocks queueing it.
-    let blocked_after = (in_flight + 1) * chunk;
-    wait_until("the reader thread fills the channel", || {
+    // The consumer takes nothing: the pool thread reads and parses chunks until the queue
+    // is full, then waits.
+    let blocked_after = in_flight * chunk;
+    wait_until("the pool thread fills the queue", || {
         read.load(Ordering::SeqCst) >= blocked_after
     });
     drop(reader);
     assert_eq!(live.get(), 0, "all threads ended");
     assert!(
         dropped.load(Ordering::SeqCst),
-        "the reader thread let go of its input"
+        "the pipeline let go of its input"
     );
     assert_eq!(
         read.load(Ordering::SeqCst),
         blocked_after,
-        "nothing was read after the channel filled"
+        "nothing was read after the queue filled"
     );
     assert!(blocked_after < total);
 }

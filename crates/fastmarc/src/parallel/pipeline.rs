@@ -1,21 +1,21 @@
 //! The ordered pipeline: records of a stream parsed on several threads, delivered in order.
 //!
 //! ```text
-//!  producer thread             queue (at most `depth` chunks, file order)        consumer
-//!  read 64 KiB, frame  ──push──▶ [Done][Taken][Pending][Pending] ──pop front──▶ next_batch()
-//!  (blocks when full)                  ▲        │                          (parses the front
-//!                                      └─parse──┘ pool threads take the     chunk itself when
-//!                                                 newest pending chunk      it is still pending)
+//!  parser threads (the consumer is one of them)       queue (at most `depth` chunks, in order)
+//!  whoever is free and finds room: read 64 KiB ──▶ [Done][Done][Taken][Taken] ──pop front──▶
+//!  and frame it (one thread at a time), then parse it                           next_batch()
 //! ```
 //!
-//! One producer thread reads chunks (a record cut by the end of a chunk is carried into the
-//! next) and frames them with the same state machine as the sequential readers. With `n`
-//! parser threads, `n - 1` are pool threads and one is the consumer itself: when the chunk it
-//! needs next is still pending it parses it on the spot, instead of waiting for a pool thread
-//! and then reading records another core built. Pool threads take the newest pending chunk,
-//! working ahead of the consumer. Everyone waits on condition variables, never by spinning,
-//! so no thread takes a core from one with work to do. The queue holds at most `depth`
-//! chunks: memory stays bounded whatever the file size and however slow the consumer.
+//! There is no reader thread. A parser thread with nothing to do takes the input (one
+//! thread at a time), reads and frames the next chunk (a record cut by the end of a chunk
+//! is carried into the next), reserves that chunk's place at the back of the queue, lets go
+//! of the input and parses the chunk itself. So a chunk's bytes are parsed on the core that
+//! just read them, there are only as many threads as parsers (on two cores, a third
+//! thread only took a core away from a parser, and every hand-off to it cost a wake-up
+//! across cores), and with `n` threads `n - 1` are pool threads while the consumer reads
+//! and parses too whenever the chunk it needs next is not done yet. Everyone waits on
+//! condition variables, never by spinning. The queue holds at most `depth` chunks: memory
+//! stays bounded whatever the file size and however slow the consumer.
 
 use super::{
     frame_into, internal_error, parse_items, thread_count, Item, LiveThreads, ParsePool, Progress,
@@ -26,13 +26,12 @@ use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{Framer, ReaderOptions, Recovery};
 use crate::iso2709::write::MAX_RECORD_LEN;
 use crate::record::Record;
-use crossbeam_channel::{unbounded, Sender};
+use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 
 /// Bytes shared with the pipeline without copying (a `Vec<u8>`, `Arc<[u8]>`, a memory map...).
 pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
@@ -72,7 +71,7 @@ impl ParallelOptions {
 
 /// The bytes a chunk's items index into.
 enum ChunkBytes {
-    /// A producer buffer, sent back for reuse once parsed.
+    /// A read buffer, sent back to the input for reuse once parsed.
     Recycled(Vec<u8>, Sender<Vec<u8>>),
     Shared(SharedBytes),
 }
@@ -87,7 +86,7 @@ impl ChunkBytes {
 
     fn release(self) {
         if let ChunkBytes::Recycled(v, back) = self {
-            // The producer may have ended; then the buffer is simply freed.
+            // The input may be gone; then the buffer is simply freed.
             let _ = back.send(v);
         }
     }
@@ -101,8 +100,7 @@ struct Chunk {
 
 /// One chunk's place in the queue.
 enum Slot {
-    Pending(Chunk),
-    /// A pool thread is parsing it.
+    /// Being read or parsed by a parser thread.
     Taken,
     Done(Vec<Result<Record>>),
 }
@@ -112,21 +110,37 @@ struct Queue {
     slots: VecDeque<Slot>,
     /// Sequence number of `slots[0]` (chunks are numbered from 0 in file order).
     front: u64,
-    /// The producer has queued its last chunk.
+    /// A thread is reading the input (its chunk's slot is the last one).
+    reading: bool,
+    /// The input has no more chunks.
     ended: bool,
-    /// The producer stopped without reaching the end (it panicked); reported once.
-    producer_failed: bool,
 }
 
-/// What the producer, the pool threads and the consumer share.
+/// Where chunks come from: the next chunk of framed records, or `None` once there are no
+/// more. Called by one parser thread at a time.
+trait Input: Send {
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Option<Chunk>;
+}
+
+/// What is left of an input once it has ended or the pipeline is closed: the real one (a
+/// file, a socket) is dropped then, not when the last thread lets go of the pipeline.
+struct NoInput;
+
+impl Input for NoInput {
+    fn next_chunk(&mut self, _cancel: &AtomicBool) -> Option<Chunk> {
+        None
+    }
+}
+
+/// What the parser threads (the consumer among them) share.
 struct Shared {
     queue: Mutex<Queue>,
-    /// A chunk is pending, or the stream ended or was cancelled: pool threads look.
+    input: Mutex<Box<dyn Input>>,
+    /// The input may be read (room in the queue, no reader), or the stream ended or was
+    /// cancelled: pool threads look.
     work: Condvar,
-    /// A chunk is done or pending, or the stream ended: the consumer looks.
+    /// A chunk is done, or the stream ended: the consumer looks.
     ready: Condvar,
-    /// The consumer took a chunk, or the stream was cancelled: the producer looks.
-    room: Condvar,
     cancel: AtomicBool,
     depth: usize,
     parse: ParseOptions,
@@ -154,33 +168,70 @@ impl Shared {
         drop(self.lock());
         self.work.notify_all();
         self.ready.notify_all();
-        self.room.notify_all();
     }
 
-    /// Producer: queue a chunk, waiting while the queue is full. False once cancelled.
-    fn push(&self, chunk: Chunk) -> bool {
+    /// Drop the input (see [`NoInput`]).
+    fn release_input(&self) {
+        *self.input.lock().unwrap_or_else(|e| e.into_inner()) = Box::new(NoInput);
+    }
+
+    /// Whether a thread may read the next chunk now.
+    fn can_read(&self, q: &Queue) -> bool {
+        !q.ended && !q.reading && q.slots.len() < self.depth && !self.cancelled()
+    }
+
+    /// Read and frame the next chunk (only when [`Shared::can_read`]), then parse it here.
+    /// Its slot is reserved before reading, so chunks keep their order; the input is let go
+    /// of before parsing, so the next thread can read on meanwhile.
+    fn read_and_parse<'a>(&'a self, mut q: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+        q.reading = true;
+        let seq = q.front + q.slots.len() as u64;
+        q.slots.push_back(Slot::Taken);
+        drop(q);
+        let chunk = catch_unwind(AssertUnwindSafe(|| {
+            let mut input = self.input.lock().unwrap_or_else(|e| e.into_inner());
+            let chunk = input.next_chunk(&self.cancel);
+            if chunk.is_none() {
+                *input = Box::new(NoInput);
+            }
+            chunk
+        }));
+        if chunk.is_err() {
+            self.release_input();
+        }
         let mut q = self.lock();
-        while q.slots.len() >= self.depth && !self.cancelled() {
-            q = self.room.wait(q).unwrap_or_else(|e| e.into_inner());
-        }
-        if self.cancelled() {
-            return false;
-        }
-        q.slots.push_back(Slot::Pending(chunk));
+        q.reading = false;
+        let at = seq.checked_sub(q.front).map(|at| at as usize);
+        let chunk = match chunk {
+            Ok(Some(chunk)) => chunk,
+            end => {
+                // The reserved slot is still the last one (only the reader adds slots), unless
+                // closing cleared the queue.
+                if at.is_some_and(|at| at + 1 == q.slots.len()) {
+                    q.slots.pop_back();
+                    if end.is_err() {
+                        let failed = vec![Err(internal_error("reading the input panicked"))];
+                        q.slots.push_back(Slot::Done(failed));
+                    }
+                }
+                q.ended = true;
+                self.work.notify_all();
+                self.ready.notify_all();
+                return q;
+            }
+        };
         drop(q);
         self.work.notify_one();
-        self.ready.notify_one();
-        true
-    }
-
-    /// Producer: no more chunks (`failed`: it did not reach the end of its input).
-    fn finish(&self, failed: bool) {
+        let out = self.parse_chunk(chunk);
         let mut q = self.lock();
-        q.ended = true;
-        q.producer_failed |= failed;
-        drop(q);
-        self.work.notify_all();
-        self.ready.notify_all();
+        if let Some(slot) = seq
+            .checked_sub(q.front)
+            .and_then(|at| q.slots.get_mut(at as usize))
+        {
+            *slot = Slot::Done(out);
+            self.ready.notify_one();
+        }
+        q
     }
 
     /// Parse a chunk. A panic must not leave the consumer waiting for a chunk that never
@@ -210,43 +261,25 @@ impl Shared {
         spare.split_off(keep)
     }
 
-    /// Pool thread: parse the newest pending chunk, again and again, until the stream ends
-    /// or is cancelled.
+    /// Pool thread: read and parse chunks ahead of the consumer while the queue has room,
+    /// until the input ends or the stream is cancelled.
     fn work(&self) {
         let mut q = self.lock();
         loop {
-            if self.cancelled() {
+            if self.cancelled() || q.ended {
                 return;
             }
-            let newest = q.slots.iter().rposition(|s| matches!(s, Slot::Pending(_)));
-            let Some(i) = newest else {
-                if q.ended {
-                    return;
-                }
+            if self.can_read(&q) {
+                q = self.read_and_parse(q);
+            } else {
                 q = self.work.wait(q).unwrap_or_else(|e| e.into_inner());
-                continue;
-            };
-            let seq = q.front + i as u64;
-            let Slot::Pending(chunk) = std::mem::replace(&mut q.slots[i], Slot::Taken) else {
-                unreachable!("found pending above")
-            };
-            drop(q);
-            let out = self.parse_chunk(chunk);
-            q = self.lock();
-            // The consumer never removes a taken chunk (cancelling aside), so it is still
-            // here unless the pipeline is closing.
-            if let Some(slot) = seq
-                .checked_sub(q.front)
-                .and_then(|at| q.slots.get_mut(at as usize))
-            {
-                *slot = Slot::Done(out);
-                self.ready.notify_one();
             }
         }
     }
 
-    /// Consumer: the next chunk's results in order; parses it here if no pool thread has
-    /// started on it. `None` at the end (or once cancelled).
+    /// Consumer: the next chunk's results in order. When that chunk is not done yet and
+    /// the input may be read, it reads and parses a chunk itself rather than wait. `None`
+    /// at the end (or once cancelled).
     fn next_chunk(&self) -> Option<Vec<Result<Record>>> {
         let mut q = self.lock();
         loop {
@@ -254,47 +287,20 @@ impl Shared {
                 return None;
             }
             match q.slots.front() {
-                Some(Slot::Done(_) | Slot::Pending(_)) => {
-                    let slot = q.slots.pop_front().expect("front exists");
+                Some(Slot::Done(_)) => {
+                    let Some(Slot::Done(out)) = q.slots.pop_front() else {
+                        unreachable!("matched above")
+                    };
                     q.front += 1;
                     drop(q);
-                    self.room.notify_one();
-                    return Some(match slot {
-                        Slot::Done(out) => out,
-                        Slot::Pending(chunk) => self.parse_chunk(chunk),
-                        Slot::Taken => unreachable!("matched above"),
-                    });
+                    self.work.notify_one();
+                    return Some(out);
                 }
-                Some(Slot::Taken) => {}
-                None if q.ended => {
-                    let failed = std::mem::take(&mut q.producer_failed);
-                    return failed.then(|| vec![Err(internal_error("the reader thread failed"))]);
-                }
-                None => {}
+                None if q.ended => return None,
+                _ if self.can_read(&q) => q = self.read_and_parse(q),
+                _ => q = self.ready.wait(q).unwrap_or_else(|e| e.into_inner()),
             }
-            q = self.ready.wait(q).unwrap_or_else(|e| e.into_inner());
         }
-    }
-}
-
-/// Marks the producer as ended when dropped, also when its thread unwinds.
-struct ProducerExit {
-    shared: Arc<Shared>,
-    live: LiveThreads,
-    completed: bool,
-}
-
-impl ProducerExit {
-    /// The producer reached the end of its input (or was cancelled): not a failure.
-    fn complete(mut self) {
-        self.completed = true;
-    }
-}
-
-impl Drop for ProducerExit {
-    fn drop(&mut self) {
-        self.shared.finish(!self.completed);
-        self.live.update(|c| c.readers -= 1);
     }
 }
 
@@ -319,103 +325,108 @@ pub(super) fn read_chunk<R: Read>(
 /// Room for the part of a record carried over from the previous chunk.
 const CARRY_ROOM: usize = MAX_RECORD_LEN;
 
-/// Producer over a `Read`: fills chunks, frames them, queues them.
-fn produce_from_read<R: Read>(
-    mut inner: R,
-    mut framer: Framer,
+/// Chunks from a `Read`: fills a buffer, frames it, hands the framed part on.
+struct ReadInput<R> {
+    inner: R,
+    framer: Framer,
     chunk_size: usize,
-    shared: &Shared,
-) {
-    // Chunk buffers are zeroed once and recycled by the parsers: fresh megabytes for every
-    // chunk cost more in page faults than the parsing itself.
-    let (recycle_tx, recycle_rx) = unbounded::<Vec<u8>>();
-    let mut buf = vec![0u8; chunk_size + CARRY_ROOM];
-    let mut filled = 0;
-    loop {
-        if shared.cancelled() {
-            return;
-        }
-        let want = filled + chunk_size;
-        if buf.len() < want {
-            buf.resize(want, 0);
-        }
-        let (eof, io_error) = read_chunk(&mut inner, &mut buf[..want], &mut filled);
-        let mut items = Vec::new();
-        let mut pos = 0;
-        let progress = frame_into(
-            &mut framer,
-            &buf[..filled],
-            &mut pos,
-            eof,
-            usize::MAX,
-            &mut items,
-        );
-        let mut ended = progress == Progress::End;
-        if let Some(e) = io_error {
-            if !ended {
-                // Where the sequential reader reports it: at the first record it could not
-                // complete.
-                let (number, offset) = (framer.number, framer.offset);
-                items.push(Item::Failed(Error::from(e).located(number, offset)));
-                ended = true;
+    buf: Vec<u8>,
+    /// Bytes of `buf` holding input (a carried-over partial record first).
+    filled: usize,
+    done: bool,
+    /// Chunk buffers come back here once parsed: they are zeroed once and reused, since fresh
+    /// megabytes for every chunk cost more in page faults than the parsing itself.
+    recycle_tx: Sender<Vec<u8>>,
+    recycle_rx: Receiver<Vec<u8>>,
+}
+
+impl<R: Read + Send> Input for ReadInput<R> {
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Option<Chunk> {
+        loop {
+            if self.done || cancel.load(Ordering::Relaxed) {
+                return None;
             }
-        }
-        let carry = filled - pos;
-        if items.is_empty() {
-            // Only part of a record so far: keep it and read on.
-            buf.copy_within(pos..filled, 0);
-        } else {
-            let mut next = recycle_rx
+            let want = self.filled + self.chunk_size;
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+            let (eof, io_error) =
+                read_chunk(&mut self.inner, &mut self.buf[..want], &mut self.filled);
+            let mut items = Vec::new();
+            let mut pos = 0;
+            let progress = frame_into(
+                &mut self.framer,
+                &self.buf[..self.filled],
+                &mut pos,
+                eof,
+                usize::MAX,
+                &mut items,
+            );
+            self.done = progress == Progress::End;
+            if let Some(e) = io_error {
+                if !self.done {
+                    // Where the sequential reader reports it: at the first record it could
+                    // not complete.
+                    let (number, offset) = (self.framer.number, self.framer.offset);
+                    items.push(Item::Failed(Error::from(e).located(number, offset)));
+                    self.done = true;
+                }
+            }
+            let carry = self.filled - pos;
+            if items.is_empty() {
+                // Only part of a record so far: keep it and read on.
+                self.buf.copy_within(pos..self.filled, 0);
+                self.filled = carry;
+                continue;
+            }
+            let mut next = self
+                .recycle_rx
                 .try_recv()
-                .unwrap_or_else(|_| vec![0u8; chunk_size + CARRY_ROOM]);
+                .unwrap_or_else(|_| vec![0u8; self.chunk_size + CARRY_ROOM]);
             if next.len() < carry {
                 next.resize(carry, 0);
             }
-            next[..carry].copy_from_slice(&buf[pos..filled]);
-            let bytes = std::mem::replace(&mut buf, next);
-            let chunk = Chunk {
-                bytes: ChunkBytes::Recycled(bytes, recycle_tx.clone()),
+            next[..carry].copy_from_slice(&self.buf[pos..self.filled]);
+            self.filled = carry;
+            let bytes = std::mem::replace(&mut self.buf, next);
+            return Some(Chunk {
+                bytes: ChunkBytes::Recycled(bytes, self.recycle_tx.clone()),
                 items,
-            };
-            if !shared.push(chunk) {
-                return;
-            }
-        }
-        filled = carry;
-        if ended {
-            return;
+            });
         }
     }
 }
 
-/// Producer over bytes in memory: frames `chunk_size` bytes at a time, no copying.
-fn produce_from_memory(data: SharedBytes, mut framer: Framer, chunk_size: usize, shared: &Shared) {
-    let mut pos = 0;
-    loop {
-        if shared.cancelled() {
-            return;
-        }
-        let mut items = Vec::new();
-        let progress = frame_into(
-            &mut framer,
-            (*data).as_ref(),
-            &mut pos,
-            true,
-            chunk_size,
-            &mut items,
-        );
-        if !items.is_empty() {
-            let chunk = Chunk {
-                bytes: ChunkBytes::Shared(data.clone()),
-                items,
-            };
-            if !shared.push(chunk) {
-                return;
+/// Chunks of bytes in memory: framed `chunk_size` bytes at a time, no copying.
+struct MemoryInput {
+    data: SharedBytes,
+    framer: Framer,
+    chunk_size: usize,
+    pos: usize,
+    done: bool,
+}
+
+impl Input for MemoryInput {
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Option<Chunk> {
+        while !self.done && !cancel.load(Ordering::Relaxed) {
+            let mut items = Vec::new();
+            let progress = frame_into(
+                &mut self.framer,
+                (*self.data).as_ref(),
+                &mut self.pos,
+                true,
+                self.chunk_size,
+                &mut items,
+            );
+            self.done = progress != Progress::Budget;
+            if !items.is_empty() {
+                return Some(Chunk {
+                    bytes: ChunkBytes::Shared(self.data.clone()),
+                    items,
+                });
             }
         }
-        if progress != Progress::Budget {
-            return;
-        }
+        None
     }
 }
 
@@ -425,8 +436,8 @@ fn produce_from_memory(data: SharedBytes, mut framer: Framer, chunk_size: usize,
 ///
 /// Iterate it for single records, or call [`ParallelReader::next_batch`] for a chunk's
 /// worth at a time. Dropping it (or [`ParallelReader::close`]) stops and joins every thread;
-/// only a producer blocked inside the underlying `read` call is waited for until that call
-/// returns.
+/// only a pool thread blocked inside the underlying `read` call is waited for until that
+/// call returns.
 ///
 /// ```
 /// use fastmarc::iso2709::{record_to_bytes, ReaderOptions};
@@ -445,7 +456,6 @@ fn produce_from_memory(data: SharedBytes, mut framer: Framer, chunk_size: usize,
 /// ```
 pub struct ParallelReader {
     shared: Arc<Shared>,
-    producer: Option<JoinHandle<()>>,
     /// The `threads - 1` pool threads (none for one thread: the consumer parses alone).
     pool: Option<ParsePool>,
     threads: usize,
@@ -469,12 +479,24 @@ impl ParallelReader {
         inner: R,
         opts: ParallelOptions,
     ) -> Result<ParallelReader> {
-        ParallelReader::start(opts, move |framer, chunk_size, shared| {
-            produce_from_read(inner, framer, chunk_size, shared)
-        })
+        let chunk_size = opts.chunk_size.max(1);
+        let (recycle_tx, recycle_rx) = unbounded::<Vec<u8>>();
+        ParallelReader::start(
+            opts,
+            Box::new(ReadInput {
+                inner,
+                framer: Framer::new(opts.reader.recovery),
+                chunk_size,
+                buf: vec![0u8; chunk_size + CARRY_ROOM],
+                filled: 0,
+                done: false,
+                recycle_tx,
+                recycle_rx,
+            }),
+        )
     }
 
-    /// A pipeline over bytes in memory: the producer frames them in place.
+    /// A pipeline over bytes in memory, framed in place.
     pub fn from_bytes<B: AsRef<[u8]> + Send + Sync + 'static>(
         data: B,
         opts: ReaderOptions,
@@ -484,22 +506,26 @@ impl ParallelReader {
     }
 
     pub fn from_shared(data: SharedBytes, opts: ParallelOptions) -> Result<ParallelReader> {
-        ParallelReader::start(opts, move |framer, chunk_size, shared| {
-            produce_from_memory(data, framer, chunk_size, shared)
-        })
+        ParallelReader::start(
+            opts,
+            Box::new(MemoryInput {
+                data,
+                framer: Framer::new(opts.reader.recovery),
+                chunk_size: opts.chunk_size.max(1),
+                pos: 0,
+                done: false,
+            }),
+        )
     }
 
-    fn start(
-        opts: ParallelOptions,
-        produce: impl FnOnce(Framer, usize, &Shared) + Send + 'static,
-    ) -> Result<ParallelReader> {
+    fn start(opts: ParallelOptions, input: Box<dyn Input>) -> Result<ParallelReader> {
         let threads = thread_count(opts.threads);
         let stop_on_error = opts.reader.recovery == Recovery::Stop;
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
+            input: Mutex::new(input),
             work: Condvar::new(),
             ready: Condvar::new(),
-            room: Condvar::new(),
             cancel: AtomicBool::new(false),
             depth: opts.chunks_in_flight.unwrap_or(threads + 2).max(1),
             parse: opts.reader.parse,
@@ -517,38 +543,14 @@ impl ParallelReader {
         } else {
             None
         };
-        let framer = Framer::new(opts.reader.recovery);
-        let chunk_size = opts.chunk_size.max(1);
-        live.update(|c| c.readers += 1);
-        let exit = ProducerExit {
-            shared: shared.clone(),
-            live: live.clone(),
-            completed: false,
-        };
-        let spawned = std::thread::Builder::new()
-            .name("fastmarc-read".into())
-            .spawn(move || {
-                produce(framer, chunk_size, &exit.shared);
-                exit.complete();
-            });
-        let mut reader = ParallelReader {
+        Ok(ParallelReader {
             shared,
-            producer: None,
             pool,
             threads,
             current: Vec::new().into_iter(),
             finished: false,
             live,
-        };
-        match spawned {
-            Ok(handle) => reader.producer = Some(handle),
-            Err(e) => {
-                // The closure (and its exit guard) was dropped: the stream is marked ended.
-                reader.close();
-                return Err(e.into());
-            }
-        }
-        Ok(reader)
+        })
     }
 
     /// Number of parser threads, the consumer included.
@@ -556,7 +558,7 @@ impl ParallelReader {
         self.threads
     }
 
-    /// This pipeline's threads (producer and pool threads) still running; zero after `close`.
+    /// This pipeline's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.live.clone()
     }
@@ -602,11 +604,10 @@ impl ParallelReader {
         self.finished = true;
         self.current = Vec::new().into_iter();
         self.shared.cancel();
-        if let Some(producer) = self.producer.take() {
-            let _ = producer.join();
-        }
-        // Pool threads leave their loop once cancelled; this drop waits for them.
+        // Pool threads leave their loop once cancelled (one inside the input's `read` once
+        // that call returns); this drop waits for them.
         drop(self.pool.take());
+        self.shared.release_input();
         // Chunks still queued hold recycled buffers and records: free them now.
         self.shared.lock().slots.clear();
     }
