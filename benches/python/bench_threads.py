@@ -4,11 +4,13 @@
     python3 benches/python/bench_threads.py [--records 10000] [--threads 1,2,4,8]
         [--repeat 5] [--plot docs/thread_speedup.png] [--markdown OUT.md]
 
-Three measurements, each a median of --repeat runs:
+Three measurements. Each compares two things timed in alternation, --repeat rounds, and
+gives the median of the rounds' ratios (this machine's speed drifts by up to half within
+minutes, which one-after-the-other timing would read as a speed-up or a slow-down):
 1. N Python threads, each iterating its own MARCReader over its own copy of the fixture
    and reading every record's `title`, for each source kind (path, bytes, file object);
    and N threads each writing its own file with MARCWriter (records read beforehand).
-   Speed-up = (N x work / time with N threads) / (work / time with 1 thread).
+   Speed-up = N x (time with 1 thread) / (time with N threads), each round timing both.
 2. One consumer thread with the parallel reader, MARCReader(path, threads=N), against the
    plain reader on the same file, and fastmarc.parse_all(bytes, threads=N).
 3. The same file through the core's Rust pipeline (`read_bench --threads N`), to give the
@@ -21,6 +23,7 @@ import argparse
 import io
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +31,7 @@ import threading
 from pathlib import Path
 
 import fastmarc
-from fixture import REPO, fixture, machine, median_seconds
+from fixture import REPO, fixture, machine, median_seconds, paired, paired_seconds
 
 
 def run_threads(n: int, work) -> None:
@@ -62,18 +65,17 @@ def read_titles(source) -> int:
     return n
 
 
-def rust_pipeline_seconds(path: Path, threads: int, repeat: int) -> float:
-    exe = REPO / "target" / "release" / "examples" / "read_bench"
-    if not exe.exists():
+def rust_pipeline_seconds(path: Path, threads: int) -> float:
+    """One run of the core's read_bench (0 threads: its sequential reader), as it times itself."""
+    # Built (or brought up to date) by cargo once per process, so the figure is today's code.
+    if not getattr(rust_pipeline_seconds, "built", False):
         subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "fastmarc", "--example", "read_bench"],
                        cwd=REPO, check=True)
-    times = []
-    for _ in range(repeat):
-        args = [str(exe), str(path)] + (["--threads", str(threads)] if threads else [])
-        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-        times.append(float(out.split("seconds=")[1]))
-    times.sort()
-    return times[len(times) // 2]
+        rust_pipeline_seconds.built = True
+    exe = REPO / "target" / "release" / "examples" / "read_bench"
+    args = [str(exe), str(path)] + (["--threads", str(threads)] if threads else [])
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return float(out.split("seconds=")[1])
 
 
 def main() -> int:
@@ -111,16 +113,20 @@ def main() -> int:
         curves: dict[str, list[float]] = {}
         table = []
 
-        for kind, make in sources.items():
-            base = None
+        def scaling(label, kind, work):
+            """One thread against n, in alternating rounds: (n, seconds with n, speed-up)."""
             curve = []
             for n in counts:
-                work = lambda i, make=make: read_titles(make(i))  # noqa: E731
-                t = median_seconds(lambda n=n, work=work: run_threads(n, work), args.repeat)
-                base = base or t
-                curve.append(n * base / t)
-                table.append(("read", kind, n, t, n * base / t))
-            curves[f"read, {kind}"] = curve
+                one, t, ratio = paired_seconds(lambda: run_threads(1, work), lambda n=n: run_threads(n, work),
+                                               args.repeat, 1)
+                t = one if n == 1 else t
+                speedup = 1.0 if n == 1 else n * ratio
+                curve.append(speedup)
+                table.append((label, kind, n, t, speedup))
+            curves[f"{label}, {kind}"] = curve
+
+        for kind, make in sources.items():
+            scaling("read", kind, lambda i, make=make: read_titles(make(i)))
 
         def write_file_object(i):
             with open(tmp / f"out-{i}.mrc", "wb") as handle:
@@ -136,31 +142,28 @@ def main() -> int:
             writer.close()
 
         for kind, write_all in (("path", write_path), ("file object", write_file_object)):
-            base = None
-            curve = []
-            for n in counts:
-                t = median_seconds(lambda n=n, w=write_all: run_threads(n, w), args.repeat)
-                base = base or t
-                curve.append(n * base / t)
-                table.append(("write", kind, n, t, n * base / t))
-            curves[f"write, {kind}"] = curve
+            scaling("write", kind, write_all)
             assert (tmp / "out-0.mrc").read_bytes() == data
 
         lines += ["| work | source | threads | seconds | speed-up |", "|---|---|---:|---:|---:|"]
         lines += [f"| {w} | {k} | {n} | {t:.3f} | {s:.2f}× |" for w, k, n, t, s in table]
 
         # The parallel reader with one consumer, and parse_all, against pure Rust.
+        # Each ratio from its own alternating rounds.
         plain = median_seconds(lambda: read_titles(str(path)), args.repeat)
-        rust_seq = rust_pipeline_seconds(path, 0, args.repeat)
+        rust_seq = statistics.median(rust_pipeline_seconds(path, 0) for _ in range(args.repeat))
         lines += ["", f"Plain MARCReader(path), one thread: {plain:.4f} s. "
                       f"Rust sequential reader (read_bench): {rust_seq:.4f} s.", "",
                   "| parser threads | MARCReader(path, threads=N) | vs plain | parse_all(bytes, threads=N) | Rust pipeline | parse_all / Rust |",
                   "|---:|---:|---:|---:|---:|---:|"]
         for n in counts:
-            par = median_seconds(lambda n=n: read_titles(fastmarc.MARCReader(str(path), threads=n)), args.repeat)
-            bulk = median_seconds(lambda n=n: fastmarc.parse_all(data, threads=n), args.repeat)
-            rust = rust_pipeline_seconds(path, n, args.repeat)
-            lines.append(f"| {n} | {par:.4f} s | {plain / par:.2f}× | {bulk:.4f} s | {rust:.4f} s | {rust / bulk:.0%} |")
+            _, par, vs_plain = paired_seconds(lambda: read_titles(str(path)),
+                                              lambda n=n: read_titles(fastmarc.MARCReader(str(path), threads=n)),
+                                              args.repeat, 1)
+            rust, bulk, efficiency = paired(lambda n=n: rust_pipeline_seconds(path, n),
+                                            lambda n=n: median_seconds(lambda: fastmarc.parse_all(data, threads=n), 1),
+                                            args.repeat)
+            lines.append(f"| {n} | {par:.4f} s | {vs_plain:.2f}× | {bulk:.4f} s | {rust:.4f} s | {efficiency:.0%} |")
         text = "\n".join(lines)
         print(text)
         if args.markdown:

@@ -42,20 +42,26 @@ def median_seconds(work: Callable[[], object], repeat: int, setup: Callable[[], 
     return statistics.median(times)
 
 
+def paired(measure_a: Callable[[], float], measure_b: Callable[[], float], rounds: int) -> tuple[float, float, float]:
+    """Two measurements (each returns seconds) taken in alternation, `rounds` times. Returns
+    the median of each and the median of the rounds' ratios a/b, so that the machine's drift
+    over minutes is not read as a difference between the two."""
+    a_times, b_times, ratios = [], [], []
+    for _ in range(rounds):
+        a, b = measure_a(), measure_b()
+        a_times.append(a)
+        b_times.append(b)
+        ratios.append(a / b)
+    return statistics.median(a_times), statistics.median(b_times), statistics.median(ratios)
+
+
 def paired_seconds(slow: Callable[[], object], fast: Callable[[], object], rounds: int, repeat: int,
                    setup_slow: Callable[[], object] | None = None,
                    setup_fast: Callable[[], object] | None = None) -> tuple[float, float, float]:
-    """`slow` and `fast` timed in alternation: per round, `slow` once and `fast` `repeat` times
-    (their median). Returns the median time of each and the median of the rounds' ratios,
-    so that the machine's drift over minutes is not read as a difference between the two."""
-    slow_times, fast_times, ratios = [], [], []
-    for _ in range(rounds):
-        s = median_seconds(slow, 1, setup_slow)
-        f = median_seconds(fast, repeat, setup_fast)
-        slow_times.append(s)
-        fast_times.append(f)
-        ratios.append(s / f)
-    return statistics.median(slow_times), statistics.median(fast_times), statistics.median(ratios)
+    """`slow` and `fast` timed in alternation with `paired`: per round, `slow` once and `fast`
+    `repeat` times (their median)."""
+    return paired(lambda: median_seconds(slow, 1, setup_slow),
+                  lambda: median_seconds(fast, repeat, setup_fast), rounds)
 
 
 def machine() -> str:
