@@ -52,7 +52,6 @@ pub fn thread_count(requested: Option<usize>) -> usize {
 #[derive(Debug, Default)]
 struct Counts {
     parsers: usize,
-    readers: usize,
 }
 
 /// How many of a pool's or pipeline's threads are still running. Closing waits for this
@@ -66,10 +65,9 @@ impl LiveThreads {
         self.0 .0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Threads (reader and parsers) that have not ended yet.
+    /// Threads that have not ended yet.
     pub fn get(&self) -> usize {
-        let c = self.counts();
-        c.parsers + c.readers
+        self.counts().parsers
     }
 
     fn update(&self, change: impl FnOnce(&mut Counts)) {
