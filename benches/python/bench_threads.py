@@ -117,10 +117,12 @@ def main() -> int:
             """One thread against n, in alternating rounds: (n, seconds with n, speed-up)."""
             curve = []
             for n in counts:
-                one, t, ratio = paired_seconds(lambda: run_threads(1, work), lambda n=n: run_threads(n, work),
-                                               args.repeat, 1)
-                t = one if n == 1 else t
-                speedup = 1.0 if n == 1 else n * ratio
+                if n == 1:
+                    t, speedup = median_seconds(lambda: run_threads(1, work), args.repeat), 1.0
+                else:
+                    _, t, ratio = paired_seconds(lambda: run_threads(1, work), lambda n=n: run_threads(n, work),
+                                                 args.repeat, 1)
+                    speedup = n * ratio
                 curve.append(speedup)
                 table.append((label, kind, n, t, speedup))
             curves[f"{label}, {kind}"] = curve
