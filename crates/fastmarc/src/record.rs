@@ -50,6 +50,11 @@ pub struct Record {
     pub(crate) text: String,
     pub(crate) fields: Vec<FieldEntry>,
     pub(crate) subfields: Vec<SubfieldEntry>,
+    /// Set by the parser when `text[a..b]` is the record's directory and data area exactly
+    /// as read and as the writer would produce them (every field verbatim, in directory
+    /// order, with no gaps, then the record terminator), so the writer copies them in one
+    /// piece. Every edit clears it.
+    pub(crate) data_area: Option<(u32, u32)>,
 }
 
 fn span(n: usize) -> u32 {
@@ -78,6 +83,7 @@ impl Record {
         self.subfields.clear();
         self.leader = Leader::default();
         self.encoding = TextEncoding::Unicode;
+        self.data_area = None;
     }
 
     /// Whether the text is Unicode or raw bytes (see [`TextEncoding`]).
@@ -86,6 +92,7 @@ impl Record {
     }
 
     pub fn set_encoding(&mut self, encoding: TextEncoding) {
+        self.data_area = None;
         self.encoding = encoding;
     }
 
@@ -187,6 +194,7 @@ impl Record {
     // ---- building -------------------------------------------------------------------
 
     pub(crate) fn push_text(&mut self, s: &str) -> (u32, u32) {
+        self.data_area = None;
         let start = self.text.len();
         self.text.push_str(s);
         (span(start), span(self.text.len()))
@@ -207,6 +215,7 @@ impl Record {
 
     /// Start a data field; follow with [`Record::push_subfield`] calls.
     pub fn start_data_field(&mut self, tag: Tag, ind1: char, ind2: char) {
+        self.data_area = None;
         let at = span(self.subfields.len());
         self.fields.push(FieldEntry {
             tag,
@@ -231,6 +240,7 @@ impl Record {
 
     /// Entry for an owned field, its text appended to the buffer.
     fn entry_for(&mut self, field: &Field) -> FieldEntry {
+        self.data_area = None;
         match field {
             Field::Control { tag, data } => {
                 let (start, end) = self.push_text(data);
@@ -279,6 +289,7 @@ impl Record {
     pub fn insert(&mut self, index: usize, field: &Field) {
         let entry = self.entry_for(field);
         let at = index.min(self.fields.len());
+        self.data_area = None;
         self.fields.insert(at, entry);
     }
 
@@ -310,6 +321,7 @@ impl Record {
     /// Remove and return the field at `index`.
     pub fn remove(&mut self, index: usize) -> Option<Field> {
         let owned = self.field(index)?.to_field();
+        self.data_area = None;
         self.fields.remove(index);
         Some(owned)
     }
@@ -317,6 +329,7 @@ impl Record {
     /// Remove every field with the given tag; returns how many were removed.
     pub fn remove_tag(&mut self, tag: &str) -> usize {
         let before = self.fields.len();
+        self.data_area = None;
         self.fields.retain(|e| e.tag.as_bytes() != tag.as_bytes());
         before - self.fields.len()
     }

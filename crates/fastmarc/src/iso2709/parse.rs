@@ -125,7 +125,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     };
     rec.set_leader(leader);
     rec.encoding = encoding;
-    rec.text.reserve(bytes.len() - base);
+    rec.text.reserve(bytes.len() - LEADER_LEN);
     rec.fields.reserve(field_count);
     // One span per delimiter at most: counting them (memchr counts a vector at a time)
     // saves the span table several reallocations per record.
@@ -137,13 +137,25 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     // fields are searched only when it finds one.
     let stray_terminator =
         opts.strict && memchr::memchr(RECORD_TERMINATOR, &data[..data.len() - 1]).is_some();
-    // Validate the data area's UTF-8 once; fields are then sliced from it without
-    // re-checking (a slice between two char boundaries of valid UTF-8 is valid).
-    let data_str = if utf8 {
-        simdutf8::basic::from_utf8(data).ok()
+    // A record may be written back as it was read (see `Record::data_area`) when its text
+    // starts with the directory and its terminator, then the whole data area. Copying the
+    // directory costs little; it is ASCII, checked above.
+    let keep_directory = bytes[base - 1] == FIELD_TERMINATOR;
+    // Validate the data area's UTF-8 once (with the directory, when it is kept: one check
+    // for both); fields are then sliced from it without re-checking (a slice between two
+    // char boundaries of valid UTF-8 is valid).
+    let (checked_from, checked) = if !utf8 {
+        (base, None)
+    } else if let Some(s) = keep_directory
+        .then(|| simdutf8::basic::from_utf8(&bytes[LEADER_LEN..]).ok())
+        .flatten()
+    {
+        (LEADER_LEN, Some(s))
     } else {
-        None
+        (base, simdutf8::basic::from_utf8(data).ok())
     };
+    // The ASCII byte before `base` makes it a char boundary.
+    let data_str = checked.and_then(|s| s.get(base - checked_from..));
     let decoder = TextDecoder {
         utf8,
         data_str,
@@ -154,8 +166,9 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     // Latin-1 map to itself), it is copied into the record once and every field and subfield
     // is a span of that copy. `shared_end`: fields ending at or before it use the copy; a
     // field reaching past it (only the final record terminator can be past it) is decoded.
-    let shared = match data_str {
-        Some(s) => Some((s, data.len())),
+    // `copy`: the text copied, from the data area or from the directory before it.
+    let shared = match checked {
+        Some(s) => Some((s, base - checked_from, data.len())),
         None if !utf8 => {
             let body = &data[..data.len() - 1];
             let plain = if decoder.raw {
@@ -166,28 +179,37 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             // ASCII is valid UTF-8; the last byte is left out unless it is plain too.
             let with_last = plain && is_plain_ascii_text(&data[data.len() - 1..]);
             let usable = if with_last { data.len() } else { body.len() };
+            let from = if keep_directory && with_last {
+                LEADER_LEN
+            } else {
+                base
+            };
             plain
-                .then(|| std::str::from_utf8(&data[..usable]).ok())
+                .then(|| std::str::from_utf8(&bytes[from..base + usable]).ok())
                 .flatten()
-                .map(|s| (s, usable))
+                .map(|s| (s, base - from, usable))
         }
         None => None,
     };
+    let whole = shared.is_some_and(|(_, head, usable)| head > 0 && usable == data.len());
     let (text_base, shared_end) = match shared {
-        Some((s, usable)) => (rec.append_text(s), usable),
+        Some((copy, head, usable)) => (rec.append_text(copy) + head, usable),
         None => (0, 0),
     };
     // Shared text is valid UTF-8; a field may use it only if the directory's span does not
     // cut a character (lenient parsing takes spans as given). Every other boundary inside a
     // field is next to an ASCII delimiter, so these two checks are all it takes.
-    let shared_text = shared.map_or("", |(s, _)| s);
+    let shared_text = shared.map_or("", |(copy, head, _)| &copy[head..]);
 
+    // Every directory number zero-padded digits and every length above zero, as the writer
+    // makes them (strict parsing allows nothing else; lenient parsing reads " 12" as 12).
+    let mut canonical = true;
     for (i, entry) in directory.chunks_exact(12).enumerate() {
         let entry_offset = LEADER_LEN + i * 12;
         let tag = Tag::from_array_unchecked([entry[0], entry[1], entry[2]]);
         let (Some(len), Some(start)) = (
-            number(&entry[3..7], opts.strict),
-            number(&entry[7..12], opts.strict),
+            number(&entry[3..7], opts.strict, &mut canonical),
+            number(&entry[7..12], opts.strict, &mut canonical),
         ) else {
             return Err(err(
                 ErrorKind::DirectoryEntryNotDigits { entry: i },
@@ -223,6 +245,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             (start, end - 1)
         } else {
             // pymarc's slice: the field's bytes less the last, clamped to the record.
+            canonical &= len != 0;
             let s = start.min(data.len());
             (s, (end.saturating_sub(1)).clamp(s, data.len()))
         };
@@ -268,13 +291,41 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             )?;
         }
     }
+    if whole && canonical && fields_lie_as_read(rec, text_base, data.len()) {
+        rec.data_area = u32::try_from(text_base + data.len())
+            .ok()
+            .map(|end| (0, end));
+    }
     Ok(())
 }
 
+/// Whether the fields are the record's data area as it lies in the text from `text_base`:
+/// each one verbatim there, starting right after the previous one's terminator, the last
+/// followed by the record terminator. The writer would then produce exactly those bytes.
+fn fields_lie_as_read(rec: &Record, text_base: usize, data_len: usize) -> bool {
+    let text = rec.text.as_bytes();
+    let mut next = text_base;
+    for e in &rec.fields {
+        let (start, end) = if e.control {
+            (e.start, e.end)
+        } else if e.raw != (0, 0) {
+            e.raw
+        } else {
+            return false;
+        };
+        if start as usize != next || text.get(end as usize) != Some(&FIELD_TERMINATOR) {
+            return false;
+        }
+        next = end as usize + 1;
+    }
+    next + 1 == text_base + data_len && text.get(next) == Some(&RECORD_TERMINATOR)
+}
+
 /// A leader or directory number. pymarc reads these with `int()`, which allows
-/// surrounding blanks; strict parsing wants digits only.
+/// surrounding blanks; strict parsing wants digits only. A number read leniently from
+/// anything but digits clears `canonical`.
 #[inline(always)]
-fn number(b: &[u8], strict: bool) -> Option<usize> {
+fn number(b: &[u8], strict: bool, canonical: &mut bool) -> Option<usize> {
     // All digits is the rule; the lengths are constant at every call, so this unrolls.
     let mut n = 0usize;
     let mut digits = !b.is_empty();
@@ -288,6 +339,7 @@ fn number(b: &[u8], strict: bool) -> Option<usize> {
     } else if strict {
         None
     } else {
+        *canonical = false;
         // int() of the directory decoded to str; a negative number is not a position.
         python_int(b, true).and_then(|n| usize::try_from(n).ok())
     }

@@ -62,10 +62,40 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
     }
     // One allocation for the whole record, not a doubling per few fields.
     out.reserve(rec.marc_size_hint());
-    // Leader and directory are fixed-size: reserve their place, write the data after them,
-    // then fill them in.
-    out.resize(begin + base, b' ');
-    let data_start = out.len();
+    if let Some((a, b)) = rec.data_area {
+        // Directory and data area as read: the leader and one copy. The text is their
+        // bytes exactly (ASCII directory, data shared without decoding), so either
+        // encoding writes it unchanged.
+        out.resize(begin + LEADER_LEN, b' ');
+        out.extend_from_slice(&rec.text.as_bytes()[a as usize..b as usize]);
+    } else {
+        // Leader and directory are fixed-size: reserve their place, write the data after
+        // them, then fill them in.
+        out.resize(begin + base, b' ');
+        write_fields(rec, out, begin, begin + base)?;
+        out[begin + base - 1] = FIELD_TERMINATOR;
+        out.push(RECORD_TERMINATOR);
+    }
+    let total = out.len() - begin;
+    if total > MAX_RECORD_LEN {
+        return Err(Error::new(ErrorKind::TooLongToWrite {
+            what: "record",
+            length: total,
+        }));
+    }
+    let mut leader = *rec.leader();
+    leader.set_record_length(total);
+    leader.set_base_address(base);
+    if encoding == TextEncoding::Unicode {
+        leader.set_character_coding_scheme(b'a');
+    }
+    out[begin..begin + LEADER_LEN].copy_from_slice(leader.as_bytes());
+    Ok(())
+}
+
+/// The general path: each field's text, its length checked, and its directory entry.
+fn write_fields(rec: &Record, out: &mut Vec<u8>, begin: usize, data_start: usize) -> Result<()> {
+    let encoding = rec.encoding();
     for (i, f) in rec.fields().enumerate() {
         let field_start = out.len();
         if let Some(d) = f.data() {
@@ -103,22 +133,6 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
         out[entry + 3..entry + 7].copy_from_slice(&four_digits(len));
         out[entry + 7..entry + 12].copy_from_slice(&five_digits(offset));
     }
-    out[begin + base - 1] = FIELD_TERMINATOR;
-    out.push(RECORD_TERMINATOR);
-    let total = out.len() - begin;
-    if total > MAX_RECORD_LEN {
-        return Err(Error::new(ErrorKind::TooLongToWrite {
-            what: "record",
-            length: total,
-        }));
-    }
-    let mut leader = *rec.leader();
-    leader.set_record_length(total);
-    leader.set_base_address(base);
-    if encoding == TextEncoding::Unicode {
-        leader.set_character_coding_scheme(b'a');
-    }
-    out[begin..begin + LEADER_LEN].copy_from_slice(leader.as_bytes());
     Ok(())
 }
 
@@ -194,7 +208,73 @@ impl<W: Write> Writer<W> {
 
 #[cfg(test)]
 mod tests {
-    use super::{five_digits, four_digits};
+    use super::{five_digits, four_digits, record_to_bytes};
+    use crate::iso2709::{parse_record, ParseOptions};
+    use crate::{Field, Record, Subfield, Tag};
+
+    fn sample() -> Vec<u8> {
+        let mut r = Record::new();
+        r.push(&Field::control(Tag::new("001").unwrap(), "id 1"));
+        let sub = |c, v: &str| Subfield::new(c, v.to_string());
+        let t245 = Tag::new("245").unwrap();
+        r.push(&Field::data(
+            t245,
+            '1',
+            '0',
+            vec![sub('a', "Tïtle"), sub('c', "by")],
+        ));
+        r.push(&Field::data(Tag::new("500").unwrap(), ' ', ' ', vec![]));
+        record_to_bytes(&r).unwrap()
+    }
+
+    fn parse(bytes: &[u8], strict: bool) -> Record {
+        let opts = ParseOptions {
+            strict,
+            ..ParseOptions::default()
+        };
+        let mut rec = Record::new();
+        parse_record(bytes, &opts, &mut rec).unwrap();
+        rec
+    }
+
+    #[test]
+    fn a_record_read_from_canonical_bytes_is_written_as_read() {
+        let bytes = sample();
+        for strict in [true, false] {
+            let rec = parse(&bytes, strict);
+            assert_eq!(rec.text.as_bytes(), &bytes[24..]);
+            let text_len = u32::try_from(rec.text.len()).unwrap();
+            assert_eq!(rec.data_area, Some((0, text_len)));
+            assert_eq!(record_to_bytes(&rec).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn edits_and_odd_directories_are_written_field_by_field() {
+        let bytes = sample();
+        let mut rec = parse(&bytes, true);
+        rec.remove(2);
+        assert_eq!(rec.data_area, None);
+        // Directory out of order: 245 listed before 001.
+        let mut swapped = bytes.clone();
+        let (a, b) = swapped[24..48].split_at_mut(12);
+        a.swap_with_slice(b);
+        let rec = parse(&swapped, true);
+        assert_eq!(rec.data_area, None);
+        let mut edited = rec.clone();
+        edited.compact();
+        assert_eq!(rec.field(0).unwrap().tag().as_str(), "245");
+        assert_eq!(
+            record_to_bytes(&rec).unwrap(),
+            record_to_bytes(&edited).unwrap()
+        );
+        // A blank where a leading zero was: read leniently, written zero-padded.
+        let mut padded = bytes.clone();
+        padded[24 + 3] = b' ';
+        let rec = parse(&padded, false);
+        assert_eq!(rec.data_area, None);
+        assert_eq!(record_to_bytes(&rec).unwrap(), bytes);
+    }
 
     #[test]
     fn directory_numbers_match_zero_padded_decimal() {
