@@ -13,7 +13,8 @@
 //! - `--marc-crate`: the `marc` crate (3.1) over the same file, touching every record,
 //!   field and subfield and checking UTF-8 text is UTF-8, for comparison.
 //!
-//! `--chunk-kib K` sets the pipeline's chunk size (default 64), for tuning.
+//! `--chunk-kib K` sets the pipeline's chunk size (default 64) and `--chunks C` how many
+//! chunks it reads ahead (default: threads + 2), for tuning.
 //!
 //! Prints one line: `records=N fields=F bytes=B seconds=S` (B: the file's size, times N
 //! with `--independent N`).
@@ -35,12 +36,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str =
-    "usage: read_bench FILE [--threads N | --independent N | --marc-crate] [--chunk-kib K]";
+    "usage: read_bench FILE [--threads N | --independent N | --marc-crate] [--chunk-kib K] [--chunks C]";
 
 enum Mode {
     Sequential,
     Independent(usize),
-    Pipeline { threads: usize, chunk_size: usize },
+    Pipeline {
+        threads: usize,
+        chunk_size: usize,
+        chunks: Option<usize>,
+    },
     MarcCrate,
 }
 
@@ -56,6 +61,7 @@ fn parse_args() -> Result<(String, Mode), String> {
     let mut file = None;
     let mut threads = None;
     let mut chunk_size = DEFAULT_CHUNK_SIZE;
+    let mut chunks = None;
     let mut marc_crate = false;
     let mut independent = None;
     let mut args = std::env::args().skip(1);
@@ -69,6 +75,10 @@ fn parse_args() -> Result<(String, Mode), String> {
                 let k = args.next().ok_or("--chunk-kib needs a value")?;
                 let k: usize = k.parse().map_err(|_| format!("bad chunk size {k:?}"))?;
                 chunk_size = k.max(1) * 1024;
+            }
+            "--chunks" => {
+                let c = args.next().ok_or("--chunks needs a value")?;
+                chunks = Some(c.parse().map_err(|_| format!("bad chunk count {c:?}"))?);
             }
             "--independent" => {
                 let n = args.next().ok_or("--independent needs a value")?;
@@ -91,6 +101,7 @@ fn parse_args() -> Result<(String, Mode), String> {
         (false, Some(threads)) => Mode::Pipeline {
             threads,
             chunk_size,
+            chunks,
         },
         (false, None) => Mode::Sequential,
         (true, Some(_)) => return Err("--marc-crate and --threads exclude each other".into()),
@@ -198,6 +209,7 @@ fn main() -> ExitCode {
         Mode::Pipeline {
             threads,
             chunk_size,
+            chunks,
         } => File::open(&path)
             .map_err(|e| e.to_string())
             .and_then(|f| {
@@ -205,7 +217,7 @@ fn main() -> ExitCode {
                     reader: ReaderOptions::strict(),
                     threads: Some(threads),
                     chunk_size,
-                    chunks_in_flight: None,
+                    chunks_in_flight: chunks,
                 };
                 ParallelReader::with_options(f, opts).map_err(|e| e.to_string())
             })

@@ -68,13 +68,16 @@ fn sequential(bytes: &[u8], opts: ReaderOptions) -> Vec<Result<Record>> {
     from_read
 }
 
+/// The pipeline over a reader that returns a few bytes at a time. `recycle`: batch by
+/// batch, each cloned out and handed back (see [`in_memory`]); else record by record.
 fn pipeline(
     bytes: &[u8],
     opts: ReaderOptions,
     threads: usize,
     chunk: usize,
+    recycle: bool,
 ) -> Vec<Result<Record>> {
-    let reader = ParallelReader::with_options(
+    let mut reader = ParallelReader::with_options(
         Dribble::new(bytes.to_vec(), 3000),
         ParallelOptions {
             reader: opts,
@@ -85,7 +88,15 @@ fn pipeline(
     )
     .expect("pipeline starts");
     assert_eq!(reader.threads(), threads);
-    reader.collect()
+    if !recycle {
+        return reader.collect();
+    }
+    let mut out = Vec::new();
+    while let Some(batch) = reader.next_batch() {
+        out.extend(batch.iter().cloned());
+        reader.recycle(batch);
+    }
+    out
 }
 
 /// The pipeline over bytes in memory, a batch at a time. `recycle`: each batch is cloned
@@ -126,11 +137,13 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
     let expected = sequential(bytes, opts);
     for threads in THREADS {
         for chunk in CHUNK_SIZES {
-            let got = pipeline(bytes, opts, threads, chunk);
-            assert_eq!(
-                got, expected,
-                "pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}"
-            );
+            for recycle in [false, true] {
+                let got = pipeline(bytes, opts, threads, chunk, recycle);
+                assert_eq!(
+                    got, expected,
+                    "pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}, recycling {recycle}"
+                );
+            }
         }
         for chunk in [1, 5000, DEFAULT_CHUNK_SIZE] {
             for recycle in [false, true] {
