@@ -397,7 +397,7 @@ fn parse_data_field(
         ([a], false) => [*a as char, ' '],
         ([a, b, ..], false) => [*a as char, *b as char],
     };
-    rec.start_data_field(tag, indicators[0], indicators[1]);
+    let first_subfield = rec.subfields.len();
     // Whether the field's bytes are exactly what the writer would produce for it: shared
     // text, two indicator bytes, and every subfield a delimiter, one code byte, its value.
     let mut verbatim = text.in_text.is_some() && at == 2;
@@ -436,7 +436,7 @@ fn parse_data_field(
         Some(field_at) if verbatim => Some((field_at, field_at + field.len())),
         _ => None,
     };
-    rec.end_data_field(raw);
+    rec.add_data_field(tag, indicators, first_subfield, raw);
     Ok(())
 }
 
