@@ -40,6 +40,41 @@ def test_every_backend_reads_the_same_records(kind: str) -> None:
     assert b"".join(got) == data
 
 
+@pytest.mark.parametrize("kind", ["path", "bytes", "bytearray", "memoryview", "file"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_current_chunk_is_each_record_s_bytes_across_batches(kind: str, threads: int, tmp_path: Path) -> None:
+    from marc_bytes import put, small_record
+
+    # More records than one batch holds, with bad ones (a non-digit length in the
+    # directory) before, at and after batch boundaries.
+    records = [small_record(f"r{i:04d}") for i in range(700)]
+    bad = {3, 255, 256, 511, 699}
+    for i in bad:
+        records[i] = put(records[i], 24 + 3, b"x")
+    data = b"".join(records)
+    path = tmp_path / "in.mrc"
+    path.write_bytes(data)
+    source = {
+        "path": str(path),
+        "bytes": data,
+        "bytearray": bytearray(data),
+        "memoryview": memoryview(bytearray(data)),
+        "file": io.BytesIO(data),
+    }[kind]
+    reader = fastmarc.MARCReader(source, permissive=True, threads=threads)
+    if isinstance(source, (bytearray, memoryview)):
+        # The reader took a copy: changing the buffer now changes nothing it reads.
+        source[:] = b"\0" * len(data)
+    seen = []
+    for i, record in enumerate(reader):
+        assert reader.current_chunk == records[i], i
+        assert (record is None) == (i in bad), i
+        if record is not None:
+            assert record["001"].data == f"r{i:04d}"
+        seen.append(i)
+    assert seen == list(range(700))
+
+
 def test_unsupported_source_is_a_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="int"):
         fastmarc.MARCReader(42)

@@ -15,6 +15,7 @@ use fastmarc::{Error as CoreError, Record as CoreRecord};
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
 use std::collections::VecDeque;
@@ -65,15 +66,16 @@ impl Buffer {
     }
 }
 
+/// Bytes that records lie in, shared by a batch's records (for parsing on any thread and
+/// for `current_chunk`): a read buffer's worth, or a whole input held in memory.
+type Raw = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
 enum Source {
-    /// Immutable bytes: framed and parsed in place, no copy.
-    Bytes {
-        data: Py<PyBytes>,
-        pos: usize,
-    },
-    /// A bytearray or memoryview, copied once (they can change under us).
+    /// Bytes in memory, framed and parsed in place: a `bytes` object (shared, not copied:
+    /// it is immutable), or a bytearray or memoryview copied once (they can change under
+    /// us).
     Memory {
-        data: Vec<u8>,
+        data: Raw,
         pos: usize,
     },
     /// A path: read by Rust with the GIL released.
@@ -94,7 +96,7 @@ struct Item {
     result: Result<CoreRecord, CoreError>,
     /// Stream offset of the record's first byte.
     offset: u64,
-    raw: Arc<Vec<u8>>,
+    raw: Raw,
     range: Range<usize>,
 }
 
@@ -109,18 +111,33 @@ enum Framed {
     Broken { err: CoreError, range: Range<usize> },
 }
 
-/// Framed entries with one copy of their bytes (ranges index into `raw`), which keeps every
+/// Framed entries and the bytes they lie in (ranges index into `raw`), which keeps every
 /// record's chunk available for `current_chunk` and lets a pool thread parse them.
 struct FramedBatch {
-    raw: Arc<Vec<u8>>,
+    raw: Raw,
     entries: Vec<Framed>,
 }
 
-/// Phase 2 (no Python): frame up to a batch of records from `input`. Returns the batch,
-/// how many bytes were consumed, and whether the framer needs more input to go on.
-/// Framing is cheap (a length and a terminator per record); parsing comes after, on this
-/// thread or on a pool.
-fn frame_batch(framer: &mut Framer, input: &[u8], at_eof: bool) -> (FramedBatch, usize, bool) {
+/// Where a batch's bytes come from.
+enum Origin<'a> {
+    /// A read buffer, reused after framing: the batch gets a copy of its part.
+    Buffer(&'a [u8]),
+    /// Bytes held for the whole read, `raw[at..]` still to frame: the batch shares them.
+    Held { raw: &'a Raw, at: usize },
+}
+
+/// Phase 2 (no Python): frame up to a batch of records. Returns the batch, how many bytes
+/// were consumed, and whether the framer needs more input to go on. Framing is cheap (a
+/// length and a terminator per record); parsing comes after, on this thread or on a pool.
+fn frame_batch(
+    framer: &mut Framer,
+    origin: Origin<'_>,
+    at_eof: bool,
+) -> (FramedBatch, usize, bool) {
+    let input = match &origin {
+        Origin::Buffer(input) => input,
+        Origin::Held { raw, at } => &(***raw).as_ref()[*at..],
+    };
     let mut entries = Vec::new();
     let mut consumed = 0;
     let mut need_more = false;
@@ -165,25 +182,30 @@ fn frame_batch(framer: &mut Framer, input: &[u8], at_eof: bool) -> (FramedBatch,
     let range_of = |e: &Framed| match e {
         Framed::Record { range, .. } | Framed::Broken { range, .. } => range.clone(),
     };
-    let lo = entries.first().map_or(0, |e| range_of(e).start);
-    let hi = entries.iter().map(|e| range_of(e).end).max().unwrap_or(lo);
+    // Ranges become positions in the batch's bytes: from `lo` for a copy, from the start of
+    // held bytes (where the input began at `at`).
+    let (raw, lo, at) = match origin {
+        Origin::Buffer(input) => {
+            let lo = entries.first().map_or(0, |e| range_of(e).start);
+            let hi = entries.iter().map(|e| range_of(e).end).max().unwrap_or(lo);
+            (Arc::new(input[lo..hi].to_vec()) as Raw, lo, 0)
+        }
+        Origin::Held { raw, at } => (raw.clone(), 0, at),
+    };
     for e in &mut entries {
         match e {
             Framed::Record { range, .. } | Framed::Broken { range, .. } => {
-                *range = range.start - lo..range.end - lo;
+                *range = range.start - lo + at..range.end - lo + at;
             }
         }
     }
-    let batch = FramedBatch {
-        raw: Arc::new(input[lo..hi].to_vec()),
-        entries,
-    };
-    (batch, consumed, need_more)
+    (FramedBatch { raw, entries }, consumed, need_more)
 }
 
 /// Phase 2 (no Python): parse a framed batch.
 fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
     let raw = batch.raw;
+    let bytes = (*raw).as_ref();
     let one = |e: Framed| match e {
         Framed::Record {
             range,
@@ -192,7 +214,7 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
         } => {
             let mut rec = CoreRecord::new();
             let result =
-                parse_framed(&raw[range.clone()], number, offset, opts, &mut rec).map(|_| rec);
+                parse_framed(&bytes[range.clone()], number, offset, opts, &mut rec).map(|_| rec);
             Item {
                 result,
                 offset,
@@ -375,7 +397,7 @@ struct State {
     opts: ParseOptions,
     framer: Framer,
     queue: VecDeque<Item>,
-    chunk: Option<(Arc<Vec<u8>>, Range<usize>)>,
+    chunk: Option<(Raw, Range<usize>)>,
     exception: Option<Py<PyAny>>,
     /// A framing error ended the stream.
     fatal: bool,
@@ -422,19 +444,13 @@ impl State {
         };
         Ok(match &mut self.source {
             Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
-            Source::Bytes { data, pos } => {
-                let input = &data.bind(py).as_bytes()[*pos..];
-                let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, input, true);
-                    (finish(batch), used)
-                });
-                *pos += used;
-                (batch, false)
-            }
             Source::Memory { data, pos } => {
-                let input = &data[*pos..];
+                let origin = Origin::Held {
+                    raw: data,
+                    at: *pos,
+                };
                 let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, input, true);
+                    let (batch, used, _) = frame_batch(framer, origin, true);
                     (finish(batch), used)
                 });
                 *pos += used;
@@ -447,7 +463,8 @@ impl State {
                     if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
                         failed = read_more(file, buf).err();
                     }
-                    let (batch, used, need) = frame_batch(framer, buf.unread(), buf.eof);
+                    let (batch, used, need) =
+                        frame_batch(framer, Origin::Buffer(buf.unread()), buf.eof);
                     buf.pos += used;
                     (finish(batch), need, failed)
                 });
@@ -465,7 +482,7 @@ impl State {
                 let input = buf.unread();
                 let eof = buf.eof;
                 let (batch, used, need) = py.detach(|| {
-                    let (batch, used, need) = frame_batch(framer, input, eof);
+                    let (batch, used, need) = frame_batch(framer, Origin::Buffer(input), eof);
                     (finish(batch), used, need)
                 });
                 buf.pos += used;
@@ -548,7 +565,7 @@ impl State {
             }
             Err(e) => {
                 self.fatal |= e.is_framing();
-                let chunk = &item.raw[item.range.clone()];
+                let chunk = &(*item.raw).as_ref()[item.range.clone()];
                 let exception = to_pymarc_error(py, &e, chunk, item.offset).into_value(py);
                 add_position_note(py, exception.bind(py).as_any(), &e);
                 self.exception = Some(exception.into_any());
@@ -644,25 +661,20 @@ fn make_pipeline(threads: Option<usize>, opts: ParseOptions) -> PyResult<Option<
 }
 
 fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source, Py<PyAny>)> {
-    if let Ok(b) = target.cast::<PyBytes>() {
-        return Ok((
-            Source::Bytes {
-                data: b.clone().unbind(),
-                pos: 0,
-            },
-            py.None(),
-        ));
-    }
-    if target.is_instance_of::<PyByteArray>() || target.is_instance_of::<PyMemoryView>() {
-        let data: Vec<u8> = if let Ok(ba) = target.cast::<PyByteArray>() {
-            ba.to_vec()
-        } else {
-            target
-                .call_method0("tobytes")?
-                .cast::<PyBytes>()?
-                .as_bytes()
-                .to_vec()
-        };
+    // PyBackedBytes keeps a `bytes` object alive and reads it without the GIL (its
+    // contents never change), and copies a bytearray.
+    let held = if let Ok(b) = target.cast::<PyBytes>() {
+        Some(PyBackedBytes::from(b.clone()))
+    } else if let Ok(ba) = target.cast::<PyByteArray>() {
+        Some(PyBackedBytes::from(ba.clone()))
+    } else if target.is_instance_of::<PyMemoryView>() {
+        let copy = target.call_method0("tobytes")?.cast_into::<PyBytes>()?;
+        Some(PyBackedBytes::from(copy))
+    } else {
+        None
+    };
+    if let Some(data) = held {
+        let data: Raw = Arc::new(data);
         return Ok((Source::Memory { data, pos: 0 }, py.None()));
     }
     let os = py.import("os")?;
@@ -803,7 +815,7 @@ impl MARCReader {
         self.state(py)
             .chunk
             .as_ref()
-            .map(|(raw, r)| PyBytes::new(py, &raw[r.clone()]))
+            .map(|(raw, r)| PyBytes::new(py, &(**raw).as_ref()[r.clone()]))
     }
 
     /// The exception for the last record, when it was returned as None.
