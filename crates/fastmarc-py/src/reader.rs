@@ -70,6 +70,17 @@ impl Buffer {
 /// for `current_chunk`): a read buffer's worth, or a whole input held in memory.
 type Raw = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
+/// A batch's own handle on bytes held for the whole read: the batch's records count
+/// references to it, not to the input's one `Arc`, whose count parser threads and the
+/// consumer would otherwise update for every record from two cores.
+struct HeldPart(Raw);
+
+impl AsRef<[u8]> for HeldPart {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
 enum Source {
     /// Bytes in memory, framed and parsed in place: a `bytes` object (shared, not copied:
     /// it is immutable), or a bytearray or memoryview copied once (they can change under
@@ -190,7 +201,7 @@ fn frame_batch(
             let hi = entries.iter().map(|e| range_of(e).end).max().unwrap_or(lo);
             (Arc::new(input[lo..hi].to_vec()) as Raw, lo, 0)
         }
-        Origin::Held { raw, at } => (raw.clone(), 0, at),
+        Origin::Held { raw, at } => (Arc::new(HeldPart(raw.clone())) as Raw, 0, at),
     };
     for e in &mut entries {
         match e {
