@@ -75,6 +75,31 @@ def test_current_chunk_is_each_record_s_bytes_across_batches(kind: str, threads:
     assert seen == list(range(700))
 
 
+def test_what_outlives_a_dropped_record_keeps_its_values() -> None:
+    # A record object that goes away gives its parsed record back for the reader to parse
+    # into; nothing taken from it (fields, subfields, values, a copy) may change when that
+    # happens.
+    from marc_bytes import small_record
+
+    data = b"".join(small_record(f"r{i:04d}", title=f"T{i}".encode()) for i in range(1000))
+    kept = []
+    for i, record in enumerate(fastmarc.MARCReader(data)):
+        if i % 3 == 0:
+            kept.append((i, "fields", record.get_fields("245")[0]))
+        elif i % 3 == 1:
+            kept.append((i, "copy", copy.copy(record)))
+        else:
+            kept.append((i, "title", record.title))
+        del record
+    for i, what, value in kept:
+        if what == "fields":
+            assert value["a"] == f"T{i}", i
+        elif what == "copy":
+            assert value["001"].data == f"r{i:04d}" and value["245"]["a"] == f"T{i}", i
+        else:
+            assert value == f"T{i} the story /", i
+
+
 def test_unsupported_source_is_a_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="int"):
         fastmarc.MARCReader(42)

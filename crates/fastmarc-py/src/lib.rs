@@ -26,6 +26,7 @@ mod marc8;
 mod pyobjects;
 mod reader;
 mod record;
+mod spare_records;
 mod untracked;
 
 #[pymodule]

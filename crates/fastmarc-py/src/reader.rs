@@ -223,7 +223,7 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
             number,
             offset,
         } => {
-            let mut rec = CoreRecord::new();
+            let mut rec = crate::spare_records::take();
             let result =
                 parse_framed(&bytes[range.clone()], number, offset, opts, &mut rec).map(|_| rec);
             Item {

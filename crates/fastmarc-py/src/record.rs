@@ -102,6 +102,16 @@ pub struct Record {
     gc: Untracked,
 }
 
+impl Drop for Record {
+    fn drop(&mut self) {
+        // The core record goes back to this thread's reader for reuse, unless another
+        // record object still shares it.
+        if let Some(core) = self.core.take().and_then(|c| Arc::try_unwrap(c).ok()) {
+            crate::spare_records::keep(core);
+        }
+    }
+}
+
 fn raw_bytes(s: &str) -> Vec<u8> {
     // Raw records hold one char per original byte.
     s.chars().map(|c| c as u32 as u8).collect()
@@ -1121,8 +1131,8 @@ impl Record {
         settings: &DecodeSettings,
     ) -> PyResult<()> {
         self.gc.retrack();
-        let wrapped = Record::from_core(py, core, settings)?;
-        self.leader = wrapped.leader;
+        let mut wrapped = Record::from_core(py, core, settings)?;
+        self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,
             None => self.core.as_ref().is_some_and(|c| !c.is_empty()),
@@ -1130,8 +1140,8 @@ impl Record {
         if had_fields {
             let mine = self.fields_obj(py)?;
             let mut tmp = Record {
-                core: wrapped.core,
-                fields: wrapped.fields,
+                core: wrapped.core.take(),
+                fields: wrapped.fields.take(),
                 leader: LeaderSlot::Py(py.None()),
                 pos: 0,
                 force_utf8: false,
@@ -1142,8 +1152,8 @@ impl Record {
             let theirs = tmp.fields_obj(py)?;
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
         } else {
-            self.core = wrapped.core;
-            self.fields = wrapped.fields;
+            self.core = wrapped.core.take();
+            self.fields = wrapped.fields.take();
         }
         Ok(())
     }

@@ -86,6 +86,14 @@ impl Record {
         self.data_area = None;
     }
 
+    /// Bytes of heap memory the record holds (its buffers' capacities), whatever it holds
+    /// now: what keeping it for reuse keeps allocated.
+    pub fn allocated_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.fields.capacity() * std::mem::size_of::<FieldEntry>()
+            + self.subfields.capacity() * std::mem::size_of::<SubfieldEntry>()
+    }
+
     /// Whether the text is Unicode or raw bytes (see [`TextEncoding`]).
     pub fn encoding(&self) -> TextEncoding {
         self.encoding

@@ -1,0 +1,87 @@
+//! Core records that Python let go of, kept on their thread for the reader to parse into.
+//!
+//! Freeing a record (its text, field and span tables, and the `Arc` around it) happens in
+//! the record object's deallocation, with the GIL held, and parsing the next batch then
+//! allocates the same buffers again. Instead the record object hands its core record
+//! here, and the reader parses into it the next time it parses on this thread (with the
+//! GIL released): no free with the GIL held, no allocation while parsing, and memory
+//! still in this core's cache. A thread keeps at most a batch's worth of small records.
+
+use fastmarc::Record as CoreRecord;
+use std::cell::RefCell;
+
+/// Records kept per thread: one batch of the reader.
+const MAX_KEPT: usize = 256;
+/// Larger records are freed, so that one big record does not stay allocated for good.
+const MAX_RECORD_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    static SPARE: RefCell<Vec<CoreRecord>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keep `rec` for reuse on this thread, or free it when there is enough kept already.
+pub fn keep(rec: CoreRecord) {
+    if rec.allocated_bytes() > MAX_RECORD_BYTES {
+        return;
+    }
+    // Fails only while the thread is exiting; the record is then simply freed.
+    let _ = SPARE.try_with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.len() < MAX_KEPT {
+            spare.push(rec);
+        }
+    });
+}
+
+/// A record to parse into: one kept on this thread, else a new one.
+pub fn take() -> CoreRecord {
+    SPARE
+        .try_with(|spare| spare.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_records_come_back_on_their_thread_only() {
+        let mut rec = CoreRecord::new();
+        rec.push(&fastmarc::Field::control(
+            fastmarc::Tag::new("001").unwrap(),
+            "x",
+        ));
+        let at = rec.allocated_bytes();
+        keep(rec);
+        std::thread::spawn(|| assert_eq!(take().allocated_bytes(), 0))
+            .join()
+            .unwrap();
+        assert_eq!(take().allocated_bytes(), at);
+        assert_eq!(take().allocated_bytes(), 0);
+    }
+
+    #[test]
+    fn big_records_and_records_past_the_limit_are_freed() {
+        let mut big = CoreRecord::new();
+        big.push(&fastmarc::Field::control(
+            fastmarc::Tag::new("001").unwrap(),
+            "x".repeat(MAX_RECORD_BYTES),
+        ));
+        keep(big);
+        assert_eq!(take().allocated_bytes(), 0);
+        for _ in 0..MAX_KEPT + 10 {
+            let mut r = CoreRecord::new();
+            r.push(&fastmarc::Field::control(
+                fastmarc::Tag::new("001").unwrap(),
+                "x",
+            ));
+            keep(r);
+        }
+        let kept = std::iter::from_fn(|| Some(take()))
+            .take_while(|r| r.allocated_bytes() > 0)
+            .count();
+        assert_eq!(kept, MAX_KEPT);
+    }
+}
