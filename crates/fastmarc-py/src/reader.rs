@@ -104,7 +104,7 @@ enum Source {
 
 /// One parsed record or error, with the bytes it came from (for `current_chunk`).
 struct Item {
-    result: Result<CoreRecord, CoreError>,
+    result: Result<Arc<CoreRecord>, CoreError>,
     /// Stream offset of the record's first byte.
     offset: u64,
     raw: Raw,
@@ -223,9 +223,16 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
             number,
             offset,
         } => {
+            // Held by nobody else (see `spare_records::take`), so `make_mut` never copies.
             let mut rec = crate::spare_records::take();
-            let result =
-                parse_framed(&bytes[range.clone()], number, offset, opts, &mut rec).map(|_| rec);
+            let result = parse_framed(
+                &bytes[range.clone()],
+                number,
+                offset,
+                opts,
+                Arc::make_mut(&mut rec),
+            )
+            .map(|_| rec);
             Item {
                 result,
                 offset,

@@ -106,7 +106,7 @@ impl Drop for Record {
     fn drop(&mut self) {
         // The core record goes back to this thread's reader for reuse, unless another
         // record object still shares it.
-        if let Some(core) = self.core.take().and_then(|c| Arc::try_unwrap(c).ok()) {
+        if let Some(core) = self.core.take() {
             crate::spare_records::keep(core);
         }
     }
@@ -134,7 +134,7 @@ impl Record {
     /// the native path: no Python object but the record itself).
     pub fn from_core(
         py: Python<'_>,
-        core: CoreRecord,
+        core: Arc<CoreRecord>,
         settings: &DecodeSettings,
     ) -> PyResult<Record> {
         let mut r = Record {
@@ -148,13 +148,14 @@ impl Record {
             gc: Untracked::default(),
         };
         if settings.native() {
-            r.core = Some(Arc::new(core));
+            r.core = Some(core);
         } else {
             r.fields = Some(
                 materialize_with_codecs(py, &core, settings)?
                     .into_any()
                     .unbind(),
             );
+            crate::spare_records::keep(core);
         }
         Ok(r)
     }
@@ -1131,7 +1132,7 @@ impl Record {
         settings: &DecodeSettings,
     ) -> PyResult<()> {
         self.gc.retrack();
-        let mut wrapped = Record::from_core(py, core, settings)?;
+        let mut wrapped = Record::from_core(py, Arc::new(core), settings)?;
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,

@@ -1,7 +1,7 @@
 //! Core records that Python let go of, kept on their thread for the reader to parse into.
 //!
-//! Freeing a record (its text, field and span tables, and the `Arc` around it) happens in
-//! the record object's deallocation, with the GIL held, and parsing the next batch then
+//! Freeing a record (its text, field and span tables, and the `Arc` around them) happens
+//! in the record object's deallocation, with the GIL held, and parsing the next batch then
 //! allocates the same buffers again. Instead the record object hands its core record
 //! here, and the reader parses into it the next time it parses on this thread (with the
 //! GIL released): no free with the GIL held, no allocation while parsing, and memory
@@ -9,6 +9,7 @@
 
 use fastmarc::Record as CoreRecord;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// Records kept per thread: one batch of the reader.
 const MAX_KEPT: usize = 256;
@@ -16,12 +17,13 @@ const MAX_KEPT: usize = 256;
 const MAX_RECORD_BYTES: usize = 16 * 1024;
 
 thread_local! {
-    static SPARE: RefCell<Vec<CoreRecord>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<Arc<CoreRecord>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Keep `rec` for reuse on this thread, or free it when there is enough kept already.
-pub fn keep(rec: CoreRecord) {
-    if rec.allocated_bytes() > MAX_RECORD_BYTES {
+/// Keep `rec` for reuse on this thread, or let it go when another holder shares it or
+/// there is enough kept already.
+pub fn keep(mut rec: Arc<CoreRecord>) {
+    if Arc::get_mut(&mut rec).is_none_or(|r| r.allocated_bytes() > MAX_RECORD_BYTES) {
         return;
     }
     // Fails only while the thread is exiting; the record is then simply freed.
@@ -33,8 +35,8 @@ pub fn keep(rec: CoreRecord) {
     });
 }
 
-/// A record to parse into: one kept on this thread, else a new one.
-pub fn take() -> CoreRecord {
+/// A record to parse into, held by nobody else: one kept on this thread, else a new one.
+pub fn take() -> Arc<CoreRecord> {
     SPARE
         .try_with(|spare| spare.borrow_mut().pop())
         .ok()
@@ -54,7 +56,7 @@ mod tests {
             "x",
         ));
         let at = rec.allocated_bytes();
-        keep(rec);
+        keep(Arc::new(rec));
         std::thread::spawn(|| assert_eq!(take().allocated_bytes(), 0))
             .join()
             .unwrap();
@@ -69,7 +71,7 @@ mod tests {
             fastmarc::Tag::new("001").unwrap(),
             "x".repeat(MAX_RECORD_BYTES),
         ));
-        keep(big);
+        keep(Arc::new(big));
         assert_eq!(take().allocated_bytes(), 0);
         for _ in 0..MAX_KEPT + 10 {
             let mut r = CoreRecord::new();
@@ -77,11 +79,25 @@ mod tests {
                 fastmarc::Tag::new("001").unwrap(),
                 "x",
             ));
-            keep(r);
+            keep(Arc::new(r));
         }
         let kept = std::iter::from_fn(|| Some(take()))
             .take_while(|r| r.allocated_bytes() > 0)
             .count();
         assert_eq!(kept, MAX_KEPT);
+    }
+
+    #[test]
+    fn a_shared_record_is_not_kept() {
+        let mut rec = CoreRecord::new();
+        rec.push(&fastmarc::Field::control(
+            fastmarc::Tag::new("001").unwrap(),
+            "x",
+        ));
+        let rec = Arc::new(rec);
+        let other = rec.clone();
+        keep(rec);
+        assert_eq!(take().allocated_bytes(), 0);
+        assert_eq!(other.len(), 1);
     }
 }
