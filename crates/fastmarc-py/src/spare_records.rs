@@ -48,13 +48,17 @@ pub fn take() -> Arc<CoreRecord> {
 mod tests {
     use super::*;
 
+    /// A record with one control field whose data is `data`.
+    fn record(data: &str) -> CoreRecord {
+        let mut rec = CoreRecord::new();
+        let tag = fastmarc::Tag::new("001").unwrap();
+        rec.push(&fastmarc::Field::control(tag, data));
+        rec
+    }
+
     #[test]
     fn kept_records_come_back_on_their_thread_only() {
-        let mut rec = CoreRecord::new();
-        rec.push(&fastmarc::Field::control(
-            fastmarc::Tag::new("001").unwrap(),
-            "x",
-        ));
+        let rec = record("x");
         let at = rec.allocated_bytes();
         keep(Arc::new(rec));
         std::thread::spawn(|| assert_eq!(take().allocated_bytes(), 0))
@@ -66,20 +70,10 @@ mod tests {
 
     #[test]
     fn big_records_and_records_past_the_limit_are_freed() {
-        let mut big = CoreRecord::new();
-        big.push(&fastmarc::Field::control(
-            fastmarc::Tag::new("001").unwrap(),
-            "x".repeat(MAX_RECORD_BYTES),
-        ));
-        keep(Arc::new(big));
+        keep(Arc::new(record(&"x".repeat(MAX_RECORD_BYTES))));
         assert_eq!(take().allocated_bytes(), 0);
         for _ in 0..MAX_KEPT + 10 {
-            let mut r = CoreRecord::new();
-            r.push(&fastmarc::Field::control(
-                fastmarc::Tag::new("001").unwrap(),
-                "x",
-            ));
-            keep(Arc::new(r));
+            keep(Arc::new(record("x")));
         }
         let kept = std::iter::from_fn(|| Some(take()))
             .take_while(|r| r.allocated_bytes() > 0)
@@ -89,12 +83,7 @@ mod tests {
 
     #[test]
     fn a_shared_record_is_not_kept() {
-        let mut rec = CoreRecord::new();
-        rec.push(&fastmarc::Field::control(
-            fastmarc::Tag::new("001").unwrap(),
-            "x",
-        ));
-        let rec = Arc::new(rec);
+        let rec = Arc::new(record("x"));
         let other = rec.clone();
         keep(rec);
         assert_eq!(take().allocated_bytes(), 0);
