@@ -755,3 +755,19 @@ fn garbage_stream_terminates_in_every_mode() {
     assert!(items.iter().all(|r| r.is_err()));
     assert_eq!(SliceReader::new(&data).count(), 1);
 }
+
+#[test]
+fn lenient_parsing_refuses_input_too_long_for_a_record() {
+    // A good record with a huge last field: lenient parsing takes the directory's word for
+    // lengths, but input this long (64 MiB and more) is an error, not 4 GiB of spans.
+    let mut b = bad_base();
+    let end = b.len() - 1;
+    b.splice(end..end, std::iter::repeat_n(b'x', 1 << 26));
+    let e = parse(&b, lenient()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RecordLengthInvalid(b.len()));
+    assert_eq!(e.offset, Some(0));
+    // Just under the limit it parses.
+    b.truncate((1 << 26) - 1);
+    b.push(RT);
+    assert!(parse(&b, lenient()).is_ok());
+}

@@ -56,6 +56,11 @@ impl Default for ParseOptions {
     }
 }
 
+/// The longest input `parse_record` takes (64 MiB). Decoding makes at most a few bytes of
+/// UTF-8 of each input byte (MARC-8 then NFC: under ten), so the text stays far below the
+/// 4 GiB its spans can address.
+const MAX_PARSE_LEN: usize = 1 << 26;
+
 fn err(kind: ErrorKind, offset: usize) -> Error {
     let mut e = Error::new(kind);
     e.offset = Some(offset as u64);
@@ -68,6 +73,11 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     rec.clear();
     if bytes.len() < LEADER_LEN {
         return Err(err(ErrorKind::LeaderInvalid, 0));
+    }
+    // ISO 2709 records are at most 99,999 bytes; lenient parsing takes longer input, but
+    // not so long that the record's text could outgrow its 32-bit spans.
+    if bytes.len() > MAX_PARSE_LEN {
+        return Err(err(ErrorKind::RecordLengthInvalid(bytes.len()), 0));
     }
     let leader = Leader::from_bytes(&bytes[..LEADER_LEN]).map_err(|e| err(e.kind, 0))?;
     if opts.strict {
