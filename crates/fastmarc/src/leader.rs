@@ -149,6 +149,13 @@ impl fmt::Debug for Leader {
 /// the text was decoded to `str` first, where 0x1C-0x1F count as white space too (for
 /// `bytes` they do not).
 pub(crate) fn python_int(bytes: &[u8], str_spaces: bool) -> Option<i64> {
+    // Plain digits, what every well-formed record has, without the general rules below
+    // (lenient reading calls this for every record's length and base address).
+    if bytes.len() <= 18 {
+        if let Some(n) = parse_digits(bytes) {
+            return Some(n as i64);
+        }
+    }
     let space =
         |b: &u8| matches!(b, b' ' | b'\t'..=b'\r') || (str_spaces && (0x1c..=0x1f).contains(b));
     let start = bytes.iter().position(|b| !space(b))?;

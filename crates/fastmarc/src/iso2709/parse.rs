@@ -258,10 +258,11 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             }
             (start, end - 1)
         } else {
-            // pymarc's slice: the field's bytes less the last, clamped to the record.
+            // pymarc's slice: the field's bytes less the last, clamped to the record (min
+            // and max, not clamp, whose assertion kept it out of line).
             canonical &= len != 0;
             let s = start.min(data.len());
-            (s, (end.saturating_sub(1)).clamp(s, data.len()))
+            (s, end.saturating_sub(1).min(data.len()).max(s))
         };
         let field = &data[field_start..field_end];
         let field_offset = base + field_start;
