@@ -135,6 +135,32 @@ def test_contending_readers_give_what_one_sequential_read_gives(kind: str, n: in
     assert run_threads(n, read) == [expected] * n
 
 
+def test_records_dropped_on_other_threads_leave_later_records_whole() -> None:
+    # Records go back to the thread that parsed them to be parsed into again, also when
+    # another thread drops them: here readers on two threads swap what they read, each
+    # drops the other's records while reading on, and every record must still be exact.
+    data = numbered_file(20)  # 1,000 records
+    expected = [r.as_marc() for r in fastmarc.MARCReader(data)]
+    swap = threading.Barrier(2)
+    held: list = [None, None]
+
+    def read(i: int) -> bool:
+        ok = True
+        for _round in range(3):
+            records = list(fastmarc.MARCReader(data, threads=2))
+            ok &= [r.as_marc() for r in records] == expected
+            held[i] = records
+            swap.wait()
+            theirs, held[1 - i] = held[1 - i], None
+            swap.wait()
+            del records
+            ok &= [r.as_marc() for r in theirs] == expected
+            del theirs  # dropped here, parsed elsewhere
+        return ok
+
+    assert run_threads(2, read) == [True, True]
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_shared_reader_at_its_end_stops_every_thread_every_time(threads: int) -> None:
     data = numbered_file(7)  # 350 records, a partial last batch

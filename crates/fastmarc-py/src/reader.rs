@@ -9,6 +9,7 @@
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
+use crate::spare_records::{self, Home};
 use fastmarc::iso2709::{parse_framed, Framer, ParseOptions, Recovery, Step};
 use fastmarc::parallel::ParsePool;
 use fastmarc::{Error as CoreError, Record as CoreRecord};
@@ -105,6 +106,8 @@ enum Source {
 /// One parsed record or error, with the bytes it came from (for `current_chunk`).
 struct Item {
     result: Result<Arc<CoreRecord>, CoreError>,
+    /// The thread that parsed it (see `spare_records`).
+    home: Home,
     /// Stream offset of the record's first byte.
     offset: u64,
     raw: Raw,
@@ -217,6 +220,7 @@ fn frame_batch(
 fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
     let raw = batch.raw;
     let bytes = (*raw).as_ref();
+    let home = spare_records::home();
     let one = |e: Framed| match e {
         Framed::Record {
             range,
@@ -224,7 +228,7 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
             offset,
         } => {
             // Held by nobody else (see `spare_records::take`), so `make_mut` never copies.
-            let mut rec = crate::spare_records::take();
+            let mut rec = spare_records::take();
             let result = parse_framed(
                 &bytes[range.clone()],
                 number,
@@ -235,12 +239,14 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
             .map(|_| rec);
             Item {
                 result,
+                home,
                 offset,
                 raw: raw.clone(),
                 range,
             }
         }
         Framed::Broken { err, range } => Item {
+            home,
             offset: err.offset.unwrap_or(0),
             result: Err(err),
             raw: raw.clone(),
@@ -580,7 +586,7 @@ impl State {
         self.chunk = Some((item.raw.clone(), item.range.clone()));
         match item.result {
             Ok(core) => {
-                match Record::from_core(py, core, settings) {
+                match Record::from_core(py, core, item.home, settings) {
                     Ok(r) => r.into_object(py),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {

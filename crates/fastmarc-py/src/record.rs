@@ -9,6 +9,7 @@
 use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
+use crate::spare_records::{self, Home, NO_HOME};
 use crate::untracked::Untracked;
 use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
@@ -88,6 +89,8 @@ pub enum LeaderSlot {
 pub struct Record {
     /// The parsed record, the truth while `fields` is `None`.
     core: Option<Arc<CoreRecord>>,
+    /// The thread that parsed `core`, where it goes back to be parsed into again.
+    home: Home,
     /// The field list once materialised (or set by the user).
     fields: Option<Py<PyAny>>,
     leader: LeaderSlot,
@@ -107,7 +110,7 @@ impl Drop for Record {
         // The core record goes back to this thread's reader for reuse, unless another
         // record object still shares it.
         if let Some(core) = self.core.take() {
-            crate::spare_records::keep(core);
+            spare_records::keep(core, self.home);
         }
     }
 }
@@ -130,16 +133,19 @@ fn directory_tag(tag: &str) -> String {
 }
 
 impl Record {
-    /// Wrap a record parsed with `settings` (called by readers with the GIL held; cheap on
-    /// the native path: no Python object but the record itself).
+    /// Wrap a record parsed with `settings` on the thread whose home is `home` (called by
+    /// readers with the GIL held; cheap on the native path: no Python object but the
+    /// record itself).
     pub fn from_core(
         py: Python<'_>,
         core: Arc<CoreRecord>,
+        home: Home,
         settings: &DecodeSettings,
     ) -> PyResult<Record> {
         let mut r = Record {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
+            home,
             fields: None,
             pos: 0,
             force_utf8: settings.force_utf8,
@@ -155,7 +161,7 @@ impl Record {
                     .into_any()
                     .unbind(),
             );
-            crate::spare_records::keep(core);
+            spare_records::keep(core, home);
         }
         Ok(r)
     }
@@ -645,6 +651,7 @@ impl Record {
         let mut r = Record {
             leader: LeaderSlot::Py(PyString::new(py, &fixed).into_any().unbind()),
             core: None,
+            home: NO_HOME,
             fields: None,
             pos: 0,
             force_utf8,
@@ -1132,7 +1139,7 @@ impl Record {
         settings: &DecodeSettings,
     ) -> PyResult<()> {
         self.gc.retrack();
-        let mut wrapped = Record::from_core(py, Arc::new(core), settings)?;
+        let mut wrapped = Record::from_core(py, Arc::new(core), NO_HOME, settings)?;
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,
@@ -1142,6 +1149,7 @@ impl Record {
             let mine = self.fields_obj(py)?;
             let mut tmp = Record {
                 core: wrapped.core.take(),
+                home: NO_HOME,
                 fields: wrapped.fields.take(),
                 leader: LeaderSlot::Py(py.None()),
                 pos: 0,
@@ -1154,6 +1162,7 @@ impl Record {
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
         } else {
             self.core = wrapped.core.take();
+            self.home = NO_HOME;
             self.fields = wrapped.fields.take();
         }
         Ok(())
@@ -1162,6 +1171,7 @@ impl Record {
     fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Record> {
         Ok(Record {
             core: self.core.clone(),
+            home: self.home,
             fields: self.fields.as_ref().map(&copy).transpose()?,
             leader: match &self.leader {
                 LeaderSlot::Native(l) => LeaderSlot::Native(*l),
