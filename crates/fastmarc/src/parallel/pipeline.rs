@@ -618,8 +618,10 @@ impl ParallelReader {
                 self.handed_out.pop_front();
             }
             self.handed_out.push_back(parser);
-            // Chunks stop at their first error in Stop mode; the stream ends there.
-            if self.shared.stop_on_error && batch.iter().any(|r| r.is_err()) {
+            // Chunks stop at their first error in Stop mode, so only the last result can be
+            // one (looking at all would read every record the other core just wrote); the
+            // stream ends there.
+            if self.shared.stop_on_error && batch.last().is_some_and(|r| r.is_err()) {
                 self.close();
             }
             return Some(batch);
