@@ -302,6 +302,10 @@ impl Job {
         self.0 .1.notify_all();
     }
 
+    fn is_taken(&self) -> bool {
+        matches!(*self.lock(), JobState::Taken)
+    }
+
     /// Consumer side (no Python): the parsed items, parsed here if still pending.
     fn take(&self, opts: &ParseOptions) -> Option<Vec<Item>> {
         let mut st = self.lock();
@@ -330,9 +334,9 @@ struct Pipeline {
     threads: usize,
 }
 
-/// Jobs in file order; the consumer takes the front one, pool threads the newest pending
-/// one, so they rarely want the same batch. Pool threads wait on `wake` (never spinning:
-/// an idle thread that spins takes a core from the consumer).
+/// Jobs in file order; the consumer takes the front one, pool threads the oldest pending
+/// one (see `State::refill` for how the consumer helps). Pool threads wait on `wake`
+/// (never spinning: an idle thread that spins takes a core from the consumer).
 #[derive(Default)]
 struct Jobs {
     queue: Mutex<JobQueue>,
@@ -350,19 +354,26 @@ impl Jobs {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Pool thread: parse the newest pending batch, again and again, until closed.
+    /// The oldest job nobody has started on, taken.
+    fn oldest_pending(&self) -> Option<(Job, FramedBatch)> {
+        let q = self.lock();
+        q.jobs
+            .iter()
+            .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)))
+    }
+
+    /// Pool thread: parse the oldest pending batch, again and again, until closed.
     fn work(&self, opts: &ParseOptions) {
         let mut q = self.lock();
         loop {
             if q.closed {
                 return;
             }
-            let newest = q
+            let oldest = q
                 .jobs
                 .iter()
-                .rev()
                 .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)));
-            match newest {
+            match oldest {
                 Some((job, batch)) => {
                     drop(q);
                     job.run(batch, opts);
@@ -559,8 +570,24 @@ impl State {
                     }
                 }
             }
-            if let Some(job) = self.pipeline.as_ref().and_then(|p| p.next_job()) {
-                return match py.detach(move || job.take(&opts)) {
+            if let Some((job, jobs)) = self
+                .pipeline
+                .as_ref()
+                .and_then(|p| Some((p.next_job()?, p.shared.clone())))
+            {
+                let items = py.detach(move || {
+                    // Pool threads parse the oldest batches first, so the consumer (the
+                    // slowest stage whenever Python does anything per record) rarely
+                    // parses. When the pool is the slower one, its thread is still on
+                    // the batch needed next: parse a later one meanwhile, not wait.
+                    if job.is_taken() {
+                        if let Some((later, batch)) = jobs.oldest_pending() {
+                            later.run(batch, &opts);
+                        }
+                    }
+                    job.take(&opts)
+                });
+                return match items {
                     Some(items) => {
                         self.queue.extend(items);
                         Ok(true)
