@@ -45,25 +45,52 @@ impl Reader {
     }
 }
 
-/// Bytes taken from a stream and not yet framed.
+/// Bytes taken from a stream, `data[pos..]` not yet framed. Batches share the buffer they
+/// were framed from instead of copying their part (a copy of every byte read, on the
+/// consumer's thread); it is written again only once no batch holds it, and until then
+/// reading goes on in another one.
 #[derive(Default)]
 struct Buffer {
-    data: Vec<u8>,
+    data: Arc<Vec<u8>>,
     pos: usize,
     eof: bool,
+    /// Buffers batches held when more had to be read, for reuse once they are let go.
+    spare: Vec<Arc<Vec<u8>>>,
 }
+
+/// Buffers a stream keeps for reuse: about as many as batches can be in flight.
+const MAX_SPARE_BUFFERS: usize = 8;
 
 impl Buffer {
     fn unread(&self) -> &[u8] {
         &self.data[self.pos..]
     }
 
-    /// Drop consumed bytes before appending more.
-    fn compact(&mut self) {
-        if self.pos > 0 {
-            self.data.drain(..self.pos);
+    /// The bytes, for batches to share.
+    fn shared(&self) -> Raw {
+        self.data.clone()
+    }
+
+    /// The buffer to append to, its consumed bytes dropped: this one if no batch holds it,
+    /// else a free spare (or a new one) starting with the unread bytes.
+    fn writable(&mut self) -> &mut Vec<u8> {
+        if Arc::get_mut(&mut self.data).is_none() {
+            let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1);
+            let mut next = free.map_or_else(Default::default, |i| self.spare.swap_remove(i));
+            let to = Arc::make_mut(&mut next);
+            to.clear();
+            to.extend_from_slice(self.unread());
+            let held = std::mem::replace(&mut self.data, next);
+            if self.spare.len() < MAX_SPARE_BUFFERS {
+                self.spare.push(held);
+            }
             self.pos = 0;
         }
+        // Held by nobody else now, so this never copies.
+        let data = Arc::make_mut(&mut self.data);
+        data.drain(..self.pos);
+        self.pos = 0;
+        data
     }
 }
 
@@ -132,26 +159,17 @@ struct FramedBatch {
     entries: Vec<Framed>,
 }
 
-/// Where a batch's bytes come from.
-enum Origin<'a> {
-    /// A read buffer, reused after framing: the batch gets a copy of its part.
-    Buffer(&'a [u8]),
-    /// Bytes held for the whole read, `raw[at..]` still to frame: the batch shares them.
-    Held { raw: &'a Raw, at: usize },
-}
-
-/// Phase 2 (no Python): frame up to a batch of records. Returns the batch, how many bytes
-/// were consumed, and whether the framer needs more input to go on. Framing is cheap (a
-/// length and a terminator per record); parsing comes after, on this thread or on a pool.
+/// Phase 2 (no Python): frame up to a batch of records from `raw[at..]`, which the batch
+/// shares. Returns the batch, how many bytes were consumed, and whether the framer needs
+/// more input to go on. Framing is cheap (a length and a terminator per record); parsing
+/// comes after, on this thread or on a pool.
 fn frame_batch(
     framer: &mut Framer,
-    origin: Origin<'_>,
+    raw: &Raw,
+    at: usize,
     at_eof: bool,
 ) -> (FramedBatch, usize, bool) {
-    let input = match &origin {
-        Origin::Buffer(input) => input,
-        Origin::Held { raw, at } => &(***raw).as_ref()[*at..],
-    };
+    let input = &(**raw).as_ref()[at..];
     let mut entries = Vec::new();
     let mut consumed = 0;
     let mut need_more = false;
@@ -193,26 +211,15 @@ fn frame_batch(
             Step::End => break,
         }
     }
-    let range_of = |e: &Framed| match e {
-        Framed::Record { range, .. } | Framed::Broken { range, .. } => range.clone(),
-    };
-    // Ranges become positions in the batch's bytes: from `lo` for a copy, from the start of
-    // held bytes (where the input began at `at`).
-    let (raw, lo, at) = match origin {
-        Origin::Buffer(input) => {
-            let lo = entries.first().map_or(0, |e| range_of(e).start);
-            let hi = entries.iter().map(|e| range_of(e).end).max().unwrap_or(lo);
-            (Arc::new(input[lo..hi].to_vec()) as Raw, lo, 0)
-        }
-        Origin::Held { raw, at } => (Arc::new(HeldPart(raw.clone())) as Raw, 0, at),
-    };
+    // Ranges become positions in the shared bytes, where the input began at `at`.
     for e in &mut entries {
         match e {
             Framed::Record { range, .. } | Framed::Broken { range, .. } => {
-                *range = range.start - lo + at..range.end - lo + at;
+                *range = range.start + at..range.end + at;
             }
         }
     }
+    let raw = Arc::new(HeldPart(raw.clone())) as Raw;
     (FramedBatch { raw, entries }, consumed, need_more)
 }
 
@@ -480,12 +487,9 @@ impl State {
         Ok(match &mut self.source {
             Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
             Source::Memory { data, pos } => {
-                let origin = Origin::Held {
-                    raw: data,
-                    at: *pos,
-                };
+                let at = *pos;
                 let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, origin, true);
+                    let (batch, used, _) = frame_batch(framer, data, at, true);
                     (finish(batch), used)
                 });
                 *pos += used;
@@ -498,8 +502,7 @@ impl State {
                     if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
                         failed = read_more(file, buf).err();
                     }
-                    let (batch, used, need) =
-                        frame_batch(framer, Origin::Buffer(buf.unread()), buf.eof);
+                    let (batch, used, need) = frame_batch(framer, &buf.shared(), buf.pos, buf.eof);
                     buf.pos += used;
                     (finish(batch), need, failed)
                 });
@@ -522,10 +525,9 @@ impl State {
                 let piece = got.as_ref().map(Piece::as_slice);
                 let (batch, used, need) = py.detach(|| {
                     if let Some(piece) = piece {
-                        buf.data.extend_from_slice(piece);
+                        buf.writable().extend_from_slice(piece);
                     }
-                    let (batch, used, need) =
-                        frame_batch(framer, Origin::Buffer(buf.unread()), buf.eof);
+                    let (batch, used, need) = frame_batch(framer, &buf.shared(), buf.pos, buf.eof);
                     (finish(batch), used, need)
                 });
                 buf.pos += used;
@@ -651,20 +653,20 @@ fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError
 }
 
 fn read_more(file: &mut std::fs::File, buf: &mut Buffer) -> std::io::Result<()> {
-    buf.compact();
-    let start = buf.data.len();
-    buf.data.resize(start + READ_SIZE, 0);
+    let data = buf.writable();
+    let start = data.len();
+    data.resize(start + READ_SIZE, 0);
     let n = loop {
-        match file.read(&mut buf.data[start..]) {
+        match file.read(&mut data[start..]) {
             Ok(n) => break n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                buf.data.truncate(start);
+                data.truncate(start);
                 return Err(e);
             }
         }
     };
-    buf.data.truncate(start + n);
+    data.truncate(start + n);
     if n == 0 {
         buf.eof = true;
     }
@@ -694,7 +696,6 @@ fn read_py<'py>(
     obj: &Bound<'py, PyAny>,
     buf: &mut Buffer,
 ) -> PyResult<Option<Piece<'py>>> {
-    buf.compact();
     let got = obj.call_method1(intern!(py, "read"), (READ_SIZE,))?;
     let piece = if got.is_none() {
         // Non-blocking stream with nothing ready: treat as end, as pymarc would see b"".
