@@ -45,14 +45,16 @@ impl Reader {
     }
 }
 
-/// Bytes taken from a stream, `data[pos..]` not yet framed. Batches share the buffer they
-/// were framed from instead of copying their part (a copy of every byte read, on the
+/// Bytes taken from a stream, `data[pos..end]` not yet framed. Batches share the buffer
+/// they were framed from instead of copying their part (a copy of every byte read, on the
 /// consumer's thread); it is written again only once no batch holds it, and until then
-/// reading goes on in another one.
+/// reading goes on in another one. Bytes past `end` are left from earlier reads: keeping
+/// them spares zeroing the buffer before every read.
 #[derive(Default)]
 struct Buffer {
     data: Arc<Vec<u8>>,
     pos: usize,
+    end: usize,
     eof: bool,
     /// Buffers batches held when more had to be read, for reuse once they are let go.
     spare: Vec<Arc<Vec<u8>>>,
@@ -63,34 +65,51 @@ const MAX_SPARE_BUFFERS: usize = 8;
 
 impl Buffer {
     fn unread(&self) -> &[u8] {
-        &self.data[self.pos..]
+        &self.data[self.pos..self.end]
     }
 
-    /// The bytes, for batches to share.
-    fn shared(&self) -> Raw {
-        self.data.clone()
+    /// Frame a batch from the unread bytes, which it shares.
+    fn frame(&mut self, framer: &mut Framer) -> (FramedBatch, bool) {
+        let raw: Raw = self.data.clone();
+        let (batch, used, need) = frame_batch(framer, &raw, self.pos..self.end, self.eof);
+        self.pos += used;
+        (batch, need)
     }
 
-    /// The buffer to append to, its consumed bytes dropped: this one if no batch holds it,
-    /// else a free spare (or a new one) starting with the unread bytes.
-    fn writable(&mut self) -> &mut Vec<u8> {
+    /// Room for `n` more bytes after the unread ones, consumed bytes dropped: in this
+    /// buffer if no batch holds it, else in a free spare (or a new one) that starts with
+    /// the unread bytes. [`Buffer::filled`] says how much was written.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let unread = self.end - self.pos;
         if Arc::get_mut(&mut self.data).is_none() {
             let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1);
             let mut next = free.map_or_else(Default::default, |i| self.spare.swap_remove(i));
             let to = Arc::make_mut(&mut next);
-            to.clear();
-            to.extend_from_slice(self.unread());
+            if to.len() < unread {
+                to.resize(unread, 0);
+            }
+            to[..unread].copy_from_slice(self.unread());
             let held = std::mem::replace(&mut self.data, next);
             if self.spare.len() < MAX_SPARE_BUFFERS {
                 self.spare.push(held);
             }
             self.pos = 0;
+            self.end = unread;
         }
         // Held by nobody else now, so this never copies.
         let data = Arc::make_mut(&mut self.data);
-        data.drain(..self.pos);
+        data.copy_within(self.pos..self.end, 0);
         self.pos = 0;
-        data
+        self.end = unread;
+        if data.len() < unread + n {
+            data.resize(unread + n, 0);
+        }
+        &mut data[unread..unread + n]
+    }
+
+    /// `n` bytes were written to the room asked for.
+    fn filled(&mut self, n: usize) {
+        self.end += n;
     }
 }
 
@@ -159,17 +178,18 @@ struct FramedBatch {
     entries: Vec<Framed>,
 }
 
-/// Phase 2 (no Python): frame up to a batch of records from `raw[at..]`, which the batch
+/// Phase 2 (no Python): frame up to a batch of records from `raw[unframed]`, which the batch
 /// shares. Returns the batch, how many bytes were consumed, and whether the framer needs
 /// more input to go on. Framing is cheap (a length and a terminator per record); parsing
 /// comes after, on this thread or on a pool.
 fn frame_batch(
     framer: &mut Framer,
     raw: &Raw,
-    at: usize,
+    unframed: Range<usize>,
     at_eof: bool,
 ) -> (FramedBatch, usize, bool) {
-    let input = &(**raw).as_ref()[at..];
+    let at = unframed.start;
+    let input = &(**raw).as_ref()[unframed];
     let mut entries = Vec::new();
     let mut consumed = 0;
     let mut need_more = false;
@@ -487,9 +507,9 @@ impl State {
         Ok(match &mut self.source {
             Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
             Source::Memory { data, pos } => {
-                let at = *pos;
+                let unframed = *pos..(**data).as_ref().len();
                 let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, data, at, true);
+                    let (batch, used, _) = frame_batch(framer, data, unframed, true);
                     (finish(batch), used)
                 });
                 *pos += used;
@@ -502,8 +522,7 @@ impl State {
                     if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
                         failed = read_more(file, buf).err();
                     }
-                    let (batch, used, need) = frame_batch(framer, &buf.shared(), buf.pos, buf.eof);
-                    buf.pos += used;
+                    let (batch, need) = buf.frame(framer);
                     (finish(batch), need, failed)
                 });
                 if let Some(e) = failed {
@@ -523,14 +542,14 @@ impl State {
                 // held, copying a quarter of a megabyte cost about a tenth of a
                 // microsecond a record, all of it time other threads could not run.
                 let piece = got.as_ref().map(Piece::as_slice);
-                let (batch, used, need) = py.detach(|| {
+                let (batch, need) = py.detach(|| {
                     if let Some(piece) = piece {
-                        buf.writable().extend_from_slice(piece);
+                        buf.room(piece.len()).copy_from_slice(piece);
+                        buf.filled(piece.len());
                     }
-                    let (batch, used, need) = frame_batch(framer, &buf.shared(), buf.pos, buf.eof);
-                    (finish(batch), used, need)
+                    let (batch, need) = buf.frame(framer);
+                    (finish(batch), need)
                 });
-                buf.pos += used;
                 (batch, need)
             }
         })
@@ -653,20 +672,15 @@ fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError
 }
 
 fn read_more(file: &mut std::fs::File, buf: &mut Buffer) -> std::io::Result<()> {
-    let data = buf.writable();
-    let start = data.len();
-    data.resize(start + READ_SIZE, 0);
+    let room = buf.room(READ_SIZE);
     let n = loop {
-        match file.read(&mut data[start..]) {
+        match file.read(room) {
             Ok(n) => break n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                data.truncate(start);
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         }
     };
-    data.truncate(start + n);
+    buf.filled(n);
     if n == 0 {
         buf.eof = true;
     }
@@ -944,5 +958,42 @@ impl MARCReader {
         // Stops and joins the parser threads.
         st.pipeline = None;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buffer;
+    use std::sync::Arc;
+
+    fn write(buf: &mut Buffer, bytes: &[u8]) {
+        buf.room(bytes.len()).copy_from_slice(bytes);
+        buf.filled(bytes.len());
+    }
+
+    #[test]
+    fn buffer_keeps_unread_bytes_whether_or_not_a_batch_holds_it() {
+        let mut buf = Buffer::default();
+        write(&mut buf, b"abcdef");
+        buf.pos = 4;
+        // Nobody holds it: compacted in place, stale bytes past `end` never read.
+        write(&mut buf, b"g");
+        assert_eq!(buf.unread(), b"efg");
+        let held = buf.data.clone();
+        buf.pos = 1;
+        // A batch holds it: the unread bytes move to another buffer, the held one is untouched.
+        write(&mut buf, b"hi");
+        assert_eq!(buf.unread(), b"fghi");
+        assert_eq!(&held[..3], b"efg");
+        assert!(!Arc::ptr_eq(&held, &buf.data));
+        // Once let go, the held buffer is reused rather than a new one made.
+        let first = Arc::as_ptr(&held);
+        drop(held);
+        let _second = buf.data.clone();
+        buf.pos = 2;
+        write(&mut buf, b"j");
+        assert_eq!(buf.unread(), b"hij");
+        assert!(std::ptr::eq(first, Arc::as_ptr(&buf.data)));
+        assert_eq!(buf.spare.len(), 1);
     }
 }
