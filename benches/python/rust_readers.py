@@ -9,6 +9,8 @@ each in its own process, in a new random order every round:
 - `sequential`: the plain `iso2709::Reader`, full validation;
 - `marc crate`: the `marc` crate 3.1 over the same file (every field and subfield);
 - `pipeline 1`, `pipeline N`: the ordered `ParallelReader` with 1 and N parser threads;
+- `map N`: the same pipeline as a `ParallelMap`, each record's counts taken on the thread
+  that parsed it (only the counts reach the consumer);
 - `N independent`: N sequential readers at once, each over the whole file, sharing
   nothing (N times the work): what N threads can get from this machine at all.
 
@@ -52,6 +54,7 @@ def main() -> int:
         "marc crate": (["--marc-crate"], 1),
         "pipeline 1": (["--threads", "1"], 1),
         f"pipeline {n}": (["--threads", str(n)], 1),
+        f"map {n}": (["--threads", str(n), "--map"], 1),
         f"{n} independent": (["--independent", str(n)], n),
     }
     exe = build()

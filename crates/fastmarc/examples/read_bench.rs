@@ -6,6 +6,8 @@
 //! - default: the sequential `iso2709::Reader` over a buffered `File`, one reused `Record`;
 //! - `--threads N`: the ordered `ParallelReader` pipeline with N parser threads, a batch at
 //!   a time, each batch handed back (`recycle`) to be parsed into again;
+//! - `--threads N --map`: the same pipeline as a `ParallelMap`: each record's counts are
+//!   taken on the parser thread that parsed it, and only the counts reach this thread;
 //! - `--independent N`: N sequential readers at once, each over the whole file on its own
 //!   thread, sharing nothing: the most any N-thread parse can get from this machine (its
 //!   memory bandwidth and shared caches included). Counts are the totals of all N; the
@@ -28,7 +30,7 @@ use fastmarc::iso2709::{Reader, ReaderOptions};
 /// reader and the `marc` crate get the same one here, so the comparison stays fair.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use fastmarc::parallel::{ParallelOptions, ParallelReader, DEFAULT_CHUNK_SIZE};
+use fastmarc::parallel::{ParallelMap, ParallelOptions, ParallelReader, DEFAULT_CHUNK_SIZE};
 use fastmarc::Record;
 use std::fs::File;
 use std::io::BufReader;
@@ -36,16 +38,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str =
-    "usage: read_bench FILE [--threads N | --independent N | --marc-crate] [--chunk-kib K] [--chunks C]";
+    "usage: read_bench FILE [--threads N [--map] | --independent N | --marc-crate] [--chunk-kib K] [--chunks C]";
 
 enum Mode {
     Sequential,
     Independent(usize),
-    Pipeline {
-        threads: usize,
-        chunk_size: usize,
-        chunks: Option<usize>,
-    },
+    Pipeline { opts: ParallelOptions, map: bool },
     MarcCrate,
 }
 
@@ -64,6 +62,7 @@ fn parse_args() -> Result<(String, Mode), String> {
     let mut chunks = None;
     let mut marc_crate = false;
     let mut independent = None;
+    let mut map = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -86,6 +85,7 @@ fn parse_args() -> Result<(String, Mode), String> {
                 independent = Some(n.max(1));
             }
             "--marc-crate" => marc_crate = true,
+            "--map" => map = true,
             _ if a.starts_with("--") || file.is_some() => return Err(USAGE.into()),
             _ => file = Some(a),
         }
@@ -99,14 +99,27 @@ fn parse_args() -> Result<(String, Mode), String> {
     let mode = match (marc_crate, threads) {
         (true, None) => Mode::MarcCrate,
         (false, Some(threads)) => Mode::Pipeline {
-            threads,
-            chunk_size,
-            chunks,
+            opts: ParallelOptions {
+                reader: ReaderOptions::strict(),
+                threads: Some(threads),
+                chunk_size,
+                chunks_in_flight: chunks,
+            },
+            map,
         },
+        (false, None) if map => return Err("--map needs --threads".into()),
         (false, None) => Mode::Sequential,
         (true, Some(_)) => return Err("--marc-crate and --threads exclude each other".into()),
     };
     Ok((file.ok_or(USAGE)?, mode))
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.records += other.records;
+        self.fields += other.fields;
+        self.text += other.text;
+    }
 }
 
 fn count(rec: &Record, t: &mut Totals) {
@@ -144,6 +157,15 @@ fn run_pipeline(mut reader: ParallelReader) -> Result<Totals, String> {
     Ok(t)
 }
 
+/// The pipeline as a map: each record counted where it was parsed, the counts summed here.
+fn run_map(map: ParallelMap<Result<Totals, String>>) -> Result<Totals, String> {
+    let mut t = Totals::default();
+    for one in map {
+        t.add(&one?);
+    }
+    Ok(t)
+}
+
 /// `n` sequential readers of the whole file at once, one per thread; their totals summed.
 fn run_independent(path: &str, n: usize) -> Result<Totals, String> {
     std::thread::scope(|s| {
@@ -153,9 +175,7 @@ fn run_independent(path: &str, n: usize) -> Result<Totals, String> {
             let t = h
                 .join()
                 .map_err(|_| "a reader thread panicked".to_string())??;
-            sum.records += t.records;
-            sum.fields += t.fields;
-            sum.text += t.text;
+            sum.add(&t);
         }
         Ok(sum)
     })
@@ -206,22 +226,21 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let result = match mode {
         Mode::Sequential => run_sequential(&path),
-        Mode::Pipeline {
-            threads,
-            chunk_size,
-            chunks,
-        } => File::open(&path)
+        Mode::Pipeline { opts, map: false } => File::open(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| ParallelReader::with_options(f, opts).map_err(|e| e.to_string()))
+            .and_then(run_pipeline),
+        Mode::Pipeline { opts, map: true } => File::open(&path)
             .map_err(|e| e.to_string())
             .and_then(|f| {
-                let opts = ParallelOptions {
-                    reader: ReaderOptions::strict(),
-                    threads: Some(threads),
-                    chunk_size,
-                    chunks_in_flight: chunks,
-                };
-                ParallelReader::with_options(f, opts).map_err(|e| e.to_string())
+                ParallelMap::new(f, opts, |rec| {
+                    let mut t = Totals::default();
+                    count(rec.map_err(|e| e.to_string())?, &mut t);
+                    Ok(t)
+                })
+                .map_err(|e| e.to_string())
             })
-            .and_then(run_pipeline),
+            .and_then(run_map),
         Mode::Independent(n) => run_independent(&path, n),
         Mode::MarcCrate => run_marc_crate(&path),
     };

@@ -10,7 +10,8 @@ use fastmarc::iso2709::{
     SliceReader,
 };
 use fastmarc::parallel::{
-    parse_all, parse_batch, ParallelOptions, ParallelReader, ParsePool, DEFAULT_CHUNK_SIZE,
+    parse_all, parse_batch, ParallelMap, ParallelOptions, ParallelReader, ParsePool,
+    DEFAULT_CHUNK_SIZE,
 };
 use fastmarc::{ErrorKind, Record, Result};
 use std::io::{Cursor, Read};
@@ -131,6 +132,32 @@ fn in_memory(
     out
 }
 
+/// `ParallelMap` cloning out each record it is given (or the error in its place): over a
+/// reader that returns a few bytes at a time, or over bytes in memory.
+fn mapped(
+    bytes: &[u8],
+    opts: ReaderOptions,
+    threads: usize,
+    chunk: usize,
+    in_memory: bool,
+) -> Vec<Result<Record>> {
+    let opts = ParallelOptions {
+        reader: opts,
+        threads: Some(threads),
+        chunk_size: chunk,
+        chunks_in_flight: Some(2),
+    };
+    let clone = |r: Result<&Record>| r.cloned();
+    let map = if in_memory {
+        ParallelMap::from_shared(Arc::new(bytes.to_vec()), opts, clone)
+    } else {
+        ParallelMap::new(Dribble::new(bytes.to_vec(), 3000), opts, clone)
+    };
+    let map = map.expect("map starts");
+    assert_eq!(map.threads(), threads);
+    map.collect()
+}
+
 /// Every parallel path, every thread count and chunk size, against the sequential reader.
 fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record>> {
     let opts = options(recovery);
@@ -151,6 +178,15 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
                 assert_eq!(
                     got, expected,
                     "in-memory pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}, recycling {recycle}"
+                );
+            }
+        }
+        for chunk in [1, 1000, DEFAULT_CHUNK_SIZE] {
+            for in_memory in [false, true] {
+                let got = mapped(bytes, opts, threads, chunk, in_memory);
+                assert_eq!(
+                    got, expected,
+                    "map differs: {recovery:?}, {threads} threads, chunk {chunk}, in memory {in_memory}"
                 );
             }
         }
@@ -583,4 +619,71 @@ fn a_panicking_input_is_an_error_not_a_silent_end() {
     assert!(results[..results.len() - 1].iter().all(|r| r.is_ok()));
     assert!(results.len() <= 61, "no record after the failure point");
     assert_eq!(live.get(), 0);
+}
+
+#[test]
+fn a_panic_in_the_map_function_reaches_the_consumer_and_stops_every_thread() {
+    let bytes = fixture::file_bytes(300, false, 3);
+    let id = |rec: &Record| rec.get("001").and_then(|f| f.data()).unwrap().to_string();
+    let ids: Vec<String> = SliceReader::new(&bytes).map(|r| id(&r.unwrap())).collect();
+    let fatal = ids[150].clone();
+    let opts = ParallelOptions {
+        threads: Some(4),
+        chunk_size: 2000,
+        ..ParallelOptions::default()
+    };
+    let map = ParallelMap::new(Cursor::new(bytes), opts, move |r| {
+        let got = id(r.expect("a clean file"));
+        assert!(got != fatal, "the map function panics");
+        got
+    })
+    .unwrap();
+    let live = map.live_threads();
+    let mut delivered = Vec::new();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for got in map {
+            delivered.push(got);
+        }
+    }));
+    let payload = outcome.expect_err("the panic is resumed on this thread");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("the map function panics"), "{message}");
+    assert!(
+        delivered.len() <= 150,
+        "nothing from the chunk that panicked or after it: {}",
+        delivered.len()
+    );
+    assert_eq!(
+        delivered,
+        ids[..delivered.len()],
+        "what came before, in order"
+    );
+    assert_eq!(live.get(), 0, "every thread has stopped");
+}
+
+#[test]
+fn dropping_a_map_mid_file_joins_every_thread() {
+    let bytes = fixture::file_bytes(3000, false, 8);
+    let expected: Vec<usize> = SliceReader::new(&bytes)
+        .take(5)
+        .map(|r| r.unwrap().len())
+        .collect();
+    let (input, _read, dropped) = watched(bytes);
+    let opts = ParallelOptions {
+        threads: Some(4),
+        chunk_size: 10_000,
+        ..ParallelOptions::default()
+    };
+    let mut map = ParallelMap::new(input, opts, |r| r.map(|rec| rec.len())).unwrap();
+    let live = map.live_threads();
+    let first: Vec<usize> = map.by_ref().take(5).map(|r| r.unwrap()).collect();
+    assert_eq!(first, expected);
+    map.close();
+    assert_eq!(live.get(), 0);
+    assert!(dropped.load(Ordering::SeqCst));
+    assert!(map.next().is_none(), "a closed map yields nothing");
 }

@@ -2,8 +2,9 @@
 //!
 //! - [`parse_batch`] / [`ParsePool::parse_batch`]: records already split out, parsed at once.
 //! - [`parse_all`] / [`ParsePool::parse_all`]: a whole buffer, framed then parsed at once.
-//! - [`ParallelReader`]: an ordered pipeline for a file, any `Read`, or bytes in memory
-//!   (see [`pipeline`]).
+//! - [`ParallelReader`]: an ordered pipeline for a file, any `Read`, or bytes in memory.
+//! - [`ParallelMap`]: the same pipeline with a function of each record run on the parser
+//!   threads, for work that should scale with them.
 //!
 //! Every path gives exactly what the sequential readers give with the same
 //! [`ReaderOptions`]: the same records, the same errors with the same record numbers and
@@ -18,7 +19,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+mod map;
 mod pipeline;
+pub use map::ParallelMap;
 pub use pipeline::{ParallelOptions, ParallelReader, SharedBytes};
 
 /// Bytes the pipeline reads per chunk unless told otherwise. Small chunks keep the records

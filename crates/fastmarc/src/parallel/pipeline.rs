@@ -16,6 +16,9 @@
 //! and parses too whenever the chunk it needs next is not done yet. Everyone waits on
 //! condition variables, never by spinning. The queue holds at most `depth` chunks: memory
 //! stays bounded whatever the file size and however slow the consumer.
+//!
+//! What a parser thread makes of a chunk is its [`Stage`]'s business: [`ParallelReader`]
+//! hands the records on, [`super::ParallelMap`] a function of each.
 
 use super::{
     frame_into, internal_error, parse_items, thread_count, Item, LiveThreads, ParsePool, Progress,
@@ -100,22 +103,70 @@ struct Chunk {
 /// Which parser thread parsed a chunk: 0 is the consumer, 1.. the pool threads.
 type Parser = usize;
 
-/// One chunk's place in the queue.
-enum Slot {
-    /// Being read or parsed by a parser thread.
-    Taken,
-    Done(Vec<Result<Record>>, Parser),
+/// What parser threads make of a chunk's framed records: the records themselves for
+/// [`ParallelReader`], a caller's function of each record for [`super::ParallelMap`].
+pub(super) trait Stage: Send + Sync + 'static {
+    type Out: Send + 'static;
+    /// How many of its parser's spare records the stage wants for a chunk of `items`.
+    fn records_wanted(&self, items: usize) -> usize;
+    /// Turn a chunk's items into results, in order, parsing into `spare` records where it
+    /// can; what it leaves in `spare` is kept for the parser's next chunk.
+    fn run(
+        &self,
+        bytes: &[u8],
+        items: Vec<Item>,
+        cancel: &AtomicBool,
+        spare: &mut Vec<Record>,
+    ) -> Parsed<Self::Out>;
 }
 
-#[derive(Default)]
-struct Queue {
-    slots: VecDeque<Slot>,
+/// A chunk's results.
+pub(super) struct Parsed<T> {
+    pub(super) out: Vec<T>,
+    /// An error ended the stream in this chunk (a [`Recovery::Stop`] reader's end).
+    pub(super) ends: bool,
+}
+
+/// A panic on a parser thread, carried to the consumer.
+pub(super) struct Panic {
+    /// What panicked: "reading the input" or "a parser thread".
+    pub(super) during: &'static str,
+    pub(super) payload: Box<dyn std::any::Any + Send>,
+}
+
+/// A chunk's results, or the panic that took their place.
+pub(super) type Outcome<T> = std::result::Result<Parsed<T>, Panic>;
+
+/// A chunk's results with the parser that made them, as the consumer gets them, or the
+/// panic that took their place.
+pub(super) type Delivered<T> = std::result::Result<(Vec<T>, Parser), Panic>;
+
+/// One chunk's place in the queue.
+enum Slot<T> {
+    /// Being read or parsed by a parser thread.
+    Taken,
+    Done(Outcome<T>, Parser),
+}
+
+struct Queue<T> {
+    slots: VecDeque<Slot<T>>,
     /// Sequence number of `slots[0]` (chunks are numbered from 0 in file order).
     front: u64,
     /// A thread is reading the input (its chunk's slot is the last one).
     reading: bool,
     /// The input has no more chunks.
     ended: bool,
+}
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue {
+            slots: VecDeque::new(),
+            front: 0,
+            reading: false,
+            ended: false,
+        }
+    }
 }
 
 /// Where chunks come from: the next chunk of framed records, or `None` once there are no
@@ -136,8 +187,8 @@ impl Input for NoInput {
 }
 
 /// What the parser threads (the consumer among them) share.
-struct Shared {
-    queue: Mutex<Queue>,
+struct Shared<S: Stage> {
+    queue: Mutex<Queue<S::Out>>,
     input: Mutex<Box<dyn Input>>,
     /// The input may be read (room in the queue, no reader), or the stream ended or was
     /// cancelled: pool threads look.
@@ -146,8 +197,7 @@ struct Shared {
     ready: Condvar,
     cancel: AtomicBool,
     depth: usize,
-    parse: ParseOptions,
-    stop_on_error: bool,
+    stage: S,
     /// What each parser thread keeps for its next chunk (see [`Local`]).
     local: Vec<Mutex<Local>>,
 }
@@ -171,8 +221,8 @@ struct Local {
 /// records).
 const MAX_SPARE_RECORDS: usize = 512;
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
+impl<S: Stage> Shared<S> {
+    fn lock(&self) -> MutexGuard<'_, Queue<S::Out>> {
         // Nothing panics while holding the lock (parsing happens outside it).
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -195,7 +245,7 @@ impl Shared {
     }
 
     /// Whether a thread may read the next chunk now.
-    fn can_read(&self, q: &Queue) -> bool {
+    fn can_read(&self, q: &Queue<S::Out>) -> bool {
         !q.ended && !q.reading && q.slots.len() < self.depth && !self.cancelled()
     }
 
@@ -204,9 +254,9 @@ impl Shared {
     /// of before parsing, so the next thread can read on meanwhile.
     fn read_and_parse<'a>(
         &'a self,
-        mut q: MutexGuard<'a, Queue>,
+        mut q: MutexGuard<'a, Queue<S::Out>>,
         parser: Parser,
-    ) -> MutexGuard<'a, Queue> {
+    ) -> MutexGuard<'a, Queue<S::Out>> {
         q.reading = true;
         let seq = q.front + q.slots.len() as u64;
         q.slots.push_back(Slot::Taken);
@@ -233,9 +283,12 @@ impl Shared {
                 // closing cleared the queue.
                 if at.is_some_and(|at| at + 1 == q.slots.len()) {
                     q.slots.pop_back();
-                    if end.is_err() {
-                        let failed = vec![Err(internal_error("reading the input panicked"))];
-                        q.slots.push_back(Slot::Done(failed, parser));
+                    if let Err(payload) = end {
+                        let panic = Panic {
+                            during: "reading the input",
+                            payload,
+                        };
+                        q.slots.push_back(Slot::Done(Err(panic), parser));
                     }
                 }
                 q.ended = true;
@@ -245,7 +298,10 @@ impl Shared {
             }
         };
         drop(q);
+        // The input is free: whoever waits may read it, the consumer included (it waits on
+        // `ready` for its next chunk, and reading one itself beats sleeping until then).
         self.work.notify_one();
+        self.ready.notify_one();
         let out = self.parse_chunk(chunk, parser);
         let mut q = self.lock();
         if let Some(slot) = seq
@@ -259,23 +315,24 @@ impl Shared {
     }
 
     /// Parse a chunk. A panic must not leave the consumer waiting for a chunk that never
-    /// comes: it becomes an error in the stream.
-    fn parse_chunk(&self, chunk: Chunk, parser: Parser) -> Vec<Result<Record>> {
+    /// comes: it is carried to the consumer in the chunk's place.
+    fn parse_chunk(&self, chunk: Chunk, parser: Parser) -> Outcome<S::Out> {
         let Chunk { bytes, items } = chunk;
-        let mut spare = self.take_spare(parser, items.len());
+        let mut spare = self.take_spare(parser, self.stage.records_wanted(items.len()));
         let out = catch_unwind(AssertUnwindSafe(|| {
-            parse_items(
-                bytes.as_slice(),
-                items,
-                &self.parse,
-                self.stop_on_error,
-                &self.cancel,
-                &mut spare,
-            )
+            self.stage
+                .run(bytes.as_slice(), items, &self.cancel, &mut spare)
         }))
-        .unwrap_or_else(|_| vec![Err(internal_error("a parser thread panicked"))]);
-        if let (Some(buf), Some(mut local)) = (bytes.into_buffer(), self.local(parser)) {
-            local.buf = Some(buf);
+        .map_err(|payload| Panic {
+            during: "a parser thread",
+            payload,
+        });
+        if let Some(mut local) = self.local(parser) {
+            if let Some(buf) = bytes.into_buffer() {
+                local.buf = Some(buf);
+            }
+            let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
+            local.records.extend(spare.into_iter().take(room));
         }
         out
     }
@@ -314,7 +371,7 @@ impl Shared {
     /// Consumer: the next chunk's results in order. When that chunk is not done yet and
     /// the input may be read, it reads and parses a chunk itself rather than wait. `None`
     /// at the end (or once cancelled).
-    fn next_chunk(&self) -> Option<(Vec<Result<Record>>, Parser)> {
+    fn next_chunk(&self) -> Option<(Outcome<S::Out>, Parser)> {
         let mut q = self.lock();
         loop {
             if self.cancelled() {
@@ -458,6 +515,179 @@ impl Input for MemoryInput {
     }
 }
 
+/// The threads and the queue of an ordered pipeline, whatever its [`Stage`]: what
+/// [`ParallelReader`] and [`super::ParallelMap`] are made of. Dropping it (or
+/// [`Pipeline::close`]) stops and joins every thread; only a pool thread blocked inside the
+/// underlying `read` call is waited for until that call returns.
+pub(super) struct Pipeline<S: Stage> {
+    shared: Arc<Shared<S>>,
+    /// The `threads - 1` pool threads (none for one thread: the consumer parses alone).
+    pool: Option<ParsePool>,
+    threads: usize,
+    finished: bool,
+    live: LiveThreads,
+}
+
+impl<S: Stage> Pipeline<S> {
+    /// A pipeline over a `Read`, chunks read into buffers the parser threads keep.
+    pub(super) fn over_read<R: Read + Send + 'static>(
+        inner: R,
+        opts: &ParallelOptions,
+        stage: S,
+    ) -> Result<Self> {
+        let input = ReadInput {
+            inner,
+            framer: Framer::new(opts.reader.recovery),
+            chunk_size: opts.chunk_size.max(1),
+            carry: Vec::new(),
+            done: false,
+        };
+        Pipeline::start(opts, Box::new(input), stage)
+    }
+
+    /// A pipeline over bytes in memory, framed in place.
+    pub(super) fn over_bytes(data: SharedBytes, opts: &ParallelOptions, stage: S) -> Result<Self> {
+        let input = MemoryInput {
+            data,
+            framer: Framer::new(opts.reader.recovery),
+            chunk_size: opts.chunk_size.max(1),
+            pos: 0,
+            done: false,
+        };
+        Pipeline::start(opts, Box::new(input), stage)
+    }
+
+    fn start(opts: &ParallelOptions, input: Box<dyn Input>, stage: S) -> Result<Self> {
+        let threads = thread_count(opts.threads);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            input: Mutex::new(input),
+            work: Condvar::new(),
+            ready: Condvar::new(),
+            cancel: AtomicBool::new(false),
+            depth: opts.chunks_in_flight.unwrap_or(threads + 2).max(1),
+            stage,
+            local: (0..threads).map(|_| Mutex::default()).collect(),
+        });
+        let live = LiveThreads::default();
+        let pool = if threads > 1 {
+            let pool = ParsePool::with_live(Some(threads - 1), live.clone())?;
+            for parser in 1..threads {
+                let shared = shared.clone();
+                pool.spawn(move || shared.work(parser));
+            }
+            Some(pool)
+        } else {
+            None
+        };
+        Ok(Pipeline {
+            shared,
+            pool,
+            threads,
+            finished: false,
+            live,
+        })
+    }
+
+    pub(super) fn threads(&self) -> usize {
+        self.threads
+    }
+
+    pub(super) fn live_threads(&self) -> LiveThreads {
+        self.live.clone()
+    }
+
+    pub(super) fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The next chunk's results in file order with the parser that made them, or the panic
+    /// that took the chunk's place; `None` at the end. The end of the stream, an error that
+    /// ends it, or a panic closes the pipeline.
+    pub(super) fn next_chunk(&mut self) -> Option<Delivered<S::Out>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            let Some((done, parser)) = self.shared.next_chunk() else {
+                self.close();
+                return None;
+            };
+            match done {
+                Err(panic) => {
+                    self.close();
+                    return Some(Err(panic));
+                }
+                Ok(Parsed { out, ends }) => {
+                    if ends {
+                        self.close();
+                    }
+                    if !out.is_empty() {
+                        return Some(Ok((out, parser)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// What `parser` keeps for its next chunk.
+    fn local(&self, parser: Parser) -> Option<MutexGuard<'_, Local>> {
+        self.shared.local(parser)
+    }
+
+    /// Stop reading and parsing, and wait for every thread of this pipeline to end.
+    pub(super) fn close(&mut self) {
+        self.finished = true;
+        self.shared.cancel();
+        // Pool threads leave their loop once cancelled (one inside the input's `read` once
+        // that call returns); this drop waits for them.
+        drop(self.pool.take());
+        self.shared.release_input();
+        // Chunks still queued, and what parser threads kept for their next chunk, hold
+        // buffers and records: free them now.
+        self.shared.lock().slots.clear();
+        for parser in 0..self.shared.local.len() {
+            if let Some(mut local) = self.shared.local(parser) {
+                *local = Local::default();
+            }
+        }
+    }
+}
+
+impl<S: Stage> Drop for Pipeline<S> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// [`ParallelReader`]'s stage: every framed record parsed into a record of its own.
+struct ReaderStage {
+    parse: ParseOptions,
+    stop_on_error: bool,
+}
+
+impl Stage for ReaderStage {
+    type Out = Result<Record>;
+
+    fn records_wanted(&self, items: usize) -> usize {
+        items
+    }
+
+    fn run(
+        &self,
+        bytes: &[u8],
+        items: Vec<Item>,
+        cancel: &AtomicBool,
+        spare: &mut Vec<Record>,
+    ) -> Parsed<Result<Record>> {
+        let out = parse_items(bytes, items, &self.parse, self.stop_on_error, cancel, spare);
+        // Chunks stop at their first error in Stop mode, so only the last result can be one.
+        // Looked at here, where it was just written, not by the consumer on another core.
+        let ends = self.stop_on_error && out.last().is_some_and(|r| r.is_err());
+        Parsed { out, ends }
+    }
+}
+
 /// Records of a file (or any `Read`, or a buffer) parsed on several threads, delivered in
 /// file order: the same records and errors as [`crate::iso2709::Reader`] with the same
 /// [`ReaderOptions`].
@@ -465,7 +695,8 @@ impl Input for MemoryInput {
 /// Iterate it for single records, or call [`ParallelReader::next_batch`] for a chunk's
 /// worth at a time. Dropping it (or [`ParallelReader::close`]) stops and joins every thread;
 /// only a pool thread blocked inside the underlying `read` call is waited for until that
-/// call returns.
+/// call returns. When the work per record is the larger part, [`super::ParallelMap`] does it
+/// on the parser threads too.
 ///
 /// ```
 /// use fastmarc::iso2709::{record_to_bytes, ReaderOptions};
@@ -483,17 +714,12 @@ impl Input for MemoryInput {
 /// # Ok::<(), fastmarc::Error>(())
 /// ```
 pub struct ParallelReader {
-    shared: Arc<Shared>,
-    /// The `threads - 1` pool threads (none for one thread: the consumer parses alone).
-    pool: Option<ParsePool>,
-    threads: usize,
+    pipe: Pipeline<ReaderStage>,
     current: std::vec::IntoIter<Result<Record>>,
     /// Who parsed the batches handed out by `next_batch` and not yet recycled, oldest
     /// first: `recycle` gives each batch back to its parser (assuming batches come back in
     /// the order they went out; if not, records only land in another thread's pool).
     handed_out: VecDeque<Parser>,
-    finished: bool,
-    live: LiveThreads,
 }
 
 /// The consumer's parser number.
@@ -517,16 +743,10 @@ impl ParallelReader {
         inner: R,
         opts: ParallelOptions,
     ) -> Result<ParallelReader> {
-        ParallelReader::start(
-            opts,
-            Box::new(ReadInput {
-                inner,
-                framer: Framer::new(opts.reader.recovery),
-                chunk_size: opts.chunk_size.max(1),
-                carry: Vec::new(),
-                done: false,
-            }),
-        )
+        let stage = ParallelReader::stage(&opts);
+        Ok(ParallelReader::around(Pipeline::over_read(
+            inner, &opts, stage,
+        )?))
     }
 
     /// A pipeline over bytes in memory, framed in place.
@@ -539,62 +759,35 @@ impl ParallelReader {
     }
 
     pub fn from_shared(data: SharedBytes, opts: ParallelOptions) -> Result<ParallelReader> {
-        ParallelReader::start(
-            opts,
-            Box::new(MemoryInput {
-                data,
-                framer: Framer::new(opts.reader.recovery),
-                chunk_size: opts.chunk_size.max(1),
-                pos: 0,
-                done: false,
-            }),
-        )
+        let stage = ParallelReader::stage(&opts);
+        Ok(ParallelReader::around(Pipeline::over_bytes(
+            data, &opts, stage,
+        )?))
     }
 
-    fn start(opts: ParallelOptions, input: Box<dyn Input>) -> Result<ParallelReader> {
-        let threads = thread_count(opts.threads);
-        let stop_on_error = opts.reader.recovery == Recovery::Stop;
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue::default()),
-            input: Mutex::new(input),
-            work: Condvar::new(),
-            ready: Condvar::new(),
-            cancel: AtomicBool::new(false),
-            depth: opts.chunks_in_flight.unwrap_or(threads + 2).max(1),
+    fn stage(opts: &ParallelOptions) -> ReaderStage {
+        ReaderStage {
             parse: opts.reader.parse,
-            stop_on_error,
-            local: (0..threads).map(|_| Mutex::default()).collect(),
-        });
-        let live = LiveThreads::default();
-        let pool = if threads > 1 {
-            let pool = ParsePool::with_live(Some(threads - 1), live.clone())?;
-            for parser in 1..threads {
-                let shared = shared.clone();
-                pool.spawn(move || shared.work(parser));
-            }
-            Some(pool)
-        } else {
-            None
-        };
-        Ok(ParallelReader {
-            shared,
-            pool,
-            threads,
+            stop_on_error: opts.reader.recovery == Recovery::Stop,
+        }
+    }
+
+    fn around(pipe: Pipeline<ReaderStage>) -> ParallelReader {
+        ParallelReader {
+            pipe,
             current: Vec::new().into_iter(),
             handed_out: VecDeque::new(),
-            finished: false,
-            live,
-        })
+        }
     }
 
     /// Number of parser threads, the consumer included.
     pub fn threads(&self) -> usize {
-        self.threads
+        self.pipe.threads()
     }
 
     /// This pipeline's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
-        self.live.clone()
+        self.pipe.live_threads()
     }
 
     /// The next batch of results in file order (one chunk's worth; records not yet taken
@@ -603,28 +796,18 @@ impl ParallelReader {
         if self.current.len() > 0 {
             return Some(std::mem::take(&mut self.current).collect());
         }
-        loop {
-            if self.finished {
-                return None;
+        match self.pipe.next_chunk()? {
+            Ok((batch, parser)) => {
+                if self.handed_out.len() == MAX_HANDED_OUT {
+                    self.handed_out.pop_front();
+                }
+                self.handed_out.push_back(parser);
+                Some(batch)
             }
-            let Some((batch, parser)) = self.shared.next_chunk() else {
-                self.close();
-                return None;
-            };
-            if batch.is_empty() {
-                continue;
+            Err(panic) => {
+                let what = format!("{} panicked", panic.during);
+                Some(vec![Err(internal_error(&what))])
             }
-            if self.handed_out.len() == MAX_HANDED_OUT {
-                self.handed_out.pop_front();
-            }
-            self.handed_out.push_back(parser);
-            // Chunks stop at their first error in Stop mode, so only the last result can be
-            // one (looking at all would read every record the other core just wrote); the
-            // stream ends there.
-            if self.shared.stop_on_error && batch.last().is_some_and(|r| r.is_err()) {
-                self.close();
-            }
-            return Some(batch);
         }
     }
 
@@ -634,7 +817,7 @@ impl ParallelReader {
     /// Errors in `batch` are dropped; at most a few chunks' worth of records are kept.
     pub fn recycle(&mut self, batch: impl IntoIterator<Item = Result<Record>>) {
         let parser = self.handed_out.pop_front().unwrap_or(CONSUMER);
-        let Some(mut local) = self.shared.local(parser) else {
+        let Some(mut local) = self.pipe.local(parser) else {
             return;
         };
         let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
@@ -649,21 +832,8 @@ impl ParallelReader {
     /// Stop reading and parsing, and wait for every thread of this pipeline to end.
     /// Further calls return nothing. Called on drop.
     pub fn close(&mut self) {
-        self.finished = true;
         self.current = Vec::new().into_iter();
-        self.shared.cancel();
-        // Pool threads leave their loop once cancelled (one inside the input's `read` once
-        // that call returns); this drop waits for them.
-        drop(self.pool.take());
-        self.shared.release_input();
-        // Chunks still queued, and what parser threads kept for their next chunk, hold
-        // buffers and records: free them now.
-        self.shared.lock().slots.clear();
-        for parser in 0..self.shared.local.len() {
-            if let Some(mut local) = self.shared.local(parser) {
-                *local = Local::default();
-            }
-        }
+        self.pipe.close();
     }
 }
 
@@ -680,17 +850,11 @@ impl Iterator for ParallelReader {
     }
 }
 
-impl Drop for ParallelReader {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
 impl std::fmt::Debug for ParallelReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParallelReader")
-            .field("threads", &self.threads)
-            .field("finished", &self.finished)
+            .field("threads", &self.threads())
+            .field("finished", &self.pipe.finished())
             .finish()
     }
 }
@@ -728,7 +892,7 @@ mod tests {
         let mut parsers = std::collections::HashSet::new();
         let handed_back = |reader: &ParallelReader| -> Vec<usize> {
             (0..2)
-                .map(|p| reader.shared.local(p).unwrap().handed_back)
+                .map(|p| reader.pipe.local(p).unwrap().handed_back)
                 .collect()
         };
         while let Some(batch) = reader.next_batch() {
@@ -738,12 +902,13 @@ mod tests {
             expected[parser] += batch.len();
             reader.recycle(batch);
             assert_eq!(handed_back(&reader), expected, "batch of parser {parser}");
-            assert!(reader.shared.local(parser).unwrap().records.len() <= MAX_SPARE_RECORDS);
+            assert!(reader.pipe.local(parser).unwrap().records.len() <= MAX_SPARE_RECORDS);
             assert!(reader.handed_out.is_empty());
         }
         assert!(parsers.iter().all(|&p| p < 2));
         // Reaching the end closes the reader, which frees what the parsers kept.
         assert!(reader
+            .pipe
             .shared
             .local
             .iter()
