@@ -124,7 +124,8 @@ def test_concurrent_reading_rs() -> None:
     assert result.stdout.startswith("3 files of 200 records each (")
     assert "600 records in all" in result.stdout
     assert "one Reader per file" in result.stdout and "ParallelReader" in result.stdout
-    assert len(SPEED_UP.findall(result.stdout)) == 2, result.stdout
+    assert "ParallelMap" in result.stdout
+    assert len(SPEED_UP.findall(result.stdout)) == 3, result.stdout
 
 
 def test_concurrent_writing_rs() -> None:

@@ -1,5 +1,6 @@
 //! Reading ISO 2709: the sequential slice reader, the `marc` crate for comparison, and the
-//! parallel pipeline with one and two parser threads, all on the same generated records.
+//! parallel pipeline with one and two parser threads (handing records on, and as a map
+//! visiting each record where it was parsed), all on the same generated records.
 //!
 //! `cargo bench -p fastmarc --bench read` (about half a minute).
 
@@ -8,7 +9,7 @@ mod fixture;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fastmarc::iso2709::{ReaderOptions, SliceReader};
-use fastmarc::parallel::ParallelReader;
+use fastmarc::parallel::{ParallelMap, ParallelOptions, ParallelReader};
 use fastmarc::Record;
 use std::hint::black_box;
 use std::io::Read;
@@ -95,6 +96,19 @@ fn read(c: &mut Criterion) {
                     pos: 0,
                 };
                 drain(ParallelReader::new(input, ReaderOptions::strict(), Some(threads)).unwrap())
+            })
+        });
+        group.bench_function(format!("map_{threads}_threads"), |b| {
+            b.iter(|| {
+                let input = SharedCursor {
+                    data: bytes.clone(),
+                    pos: 0,
+                };
+                let opts = ParallelOptions::new(ReaderOptions::strict(), Some(threads));
+                let map = ParallelMap::new(input, opts, |r| {
+                    visit(r.expect("fixture records are valid"))
+                });
+                map.unwrap().sum::<usize>()
             })
         });
     }
