@@ -1081,15 +1081,34 @@ impl<W: Write> JsonWriter<W> {
 
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         self.buf.clear();
-        if self.count == 0 {
-            self.buf.push('[');
-        } else {
-            self.buf.push_str(self.layout.separators().0);
-        }
+        self.buf.push_str(self.separator());
         write_record_json(rec, self.layout, &mut self.buf);
         self.inner.write_all(self.buf.as_bytes())?;
         self.count += 1;
         Ok(())
+    }
+
+    /// Write one record object already serialised by [`write_record_json`] with this
+    /// writer's layout (on another thread, say).
+    pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
+        self.inner.write_all(self.separator().as_bytes())?;
+        self.inner.write_all(record_json)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// What goes before the next record: the array's start, or a separator.
+    fn separator(&self) -> &'static str {
+        if self.count == 0 {
+            "["
+        } else {
+            self.layout.separators().0
+        }
+    }
+
+    /// The layout records are written with.
+    pub fn layout(&self) -> JsonLayout {
+        self.layout
     }
 
     pub fn flush(&mut self) -> Result<()> {

@@ -878,11 +878,25 @@ impl<W: Write> XmlWriter<W> {
     }
 
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        write_record_xml(rec, self.opts, &mut buf);
+        let written = self.write_serialised(buf.as_bytes());
+        self.buf = buf;
+        written
+    }
+
+    /// Write one `<record>` already serialised by [`write_record_xml`] with this writer's
+    /// options (on another thread, say).
+    pub fn write_serialised(&mut self, record_xml: &[u8]) -> Result<()> {
         self.start()?;
-        self.buf.clear();
-        write_record_xml(rec, self.opts, &mut self.buf);
-        self.inner.write_all(self.buf.as_bytes())?;
+        self.inner.write_all(record_xml)?;
         Ok(())
+    }
+
+    /// The options records are written with.
+    pub fn options(&self) -> XmlWriteOptions {
+        self.opts
     }
 
     pub fn flush(&mut self) -> Result<()> {

@@ -147,7 +147,7 @@ fn mapped(
         chunk_size: chunk,
         chunks_in_flight: Some(2),
     };
-    let clone = |r: Result<&Record>| r.cloned();
+    let clone = |r: Result<&mut Record>| r.map(|rec| rec.clone());
     let map = if in_memory {
         ParallelMap::from_shared(Arc::new(bytes.to_vec()), opts, clone)
     } else {

@@ -1077,3 +1077,46 @@ fn truncated_json_gives_the_records_before_it_then_an_error() {
     let end = one.iter().rposition(|&b| b == b'}').unwrap() + 1;
     check_prefixes(&one, end, 1, &|d| JsonSliceReader::new(d).collect());
 }
+
+#[test]
+fn records_serialised_elsewhere_are_written_as_write_record_writes_them() {
+    let records = iso2709_records("test.dat");
+    assert!(records.len() > 1);
+    for layout in [JsonLayout::Compact, JsonLayout::Spaced] {
+        let mut direct = JsonWriter::with_layout(Vec::new(), layout);
+        let mut serialised = JsonWriter::with_layout(Vec::new(), layout);
+        for rec in &records {
+            direct.write_record(rec).unwrap();
+            let mut one = String::new();
+            write_record_json(rec, serialised.layout(), &mut one);
+            serialised.write_serialised(one.as_bytes()).unwrap();
+        }
+        assert_eq!(serialised.finish().unwrap(), direct.finish().unwrap());
+    }
+    for opts in [
+        XmlWriteOptions::default(),
+        XmlWriteOptions {
+            namespace: true,
+            ascii: true,
+        },
+    ] {
+        let mut direct = XmlWriter::with_options(Vec::new(), opts);
+        let mut serialised = XmlWriter::with_options(Vec::new(), opts);
+        for rec in &records {
+            direct.write_record(rec).unwrap();
+            serialised
+                .write_serialised(record_to_xml_with(rec, serialised.options()).as_bytes())
+                .unwrap();
+        }
+        assert_eq!(serialised.finish().unwrap(), direct.finish().unwrap());
+    }
+    let mut direct = fastmarc::iso2709::Writer::new(Vec::new());
+    let mut serialised = fastmarc::iso2709::Writer::new(Vec::new());
+    for rec in &records {
+        direct.write_record(rec).unwrap();
+        serialised
+            .write_serialised(&record_to_bytes(rec).unwrap())
+            .unwrap();
+    }
+    assert_eq!(serialised.into_inner(), direct.into_inner());
+}

@@ -196,6 +196,13 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Write one record already serialised by [`write_record_to_vec`] or
+    /// [`record_to_bytes`] (on another thread, say).
+    pub fn write_serialised(&mut self, record: &[u8]) -> Result<()> {
+        self.inner.write_all(record)?;
+        Ok(())
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())

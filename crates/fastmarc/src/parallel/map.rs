@@ -5,7 +5,7 @@
 //! to fetch every cache line of it from the core that built it (then that core fetches
 //! them back to parse the next record into): on a 2-core VM that traffic holds two threads
 //! to about 1.5× the sequential reader, where a map reaches about 1.9×. When what the consumer wants from a record is smaller than the
-//! record (a count, a title, the record serialised to MARCXML), [`ParallelMap`] computes it
+//! record (a count, a title, the record edited and serialised), [`ParallelMap`] computes it
 //! where the record was just parsed, parsing each chunk's records into one reused record,
 //! and only the results cross.
 
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The function a [`ParallelMap`] applies: to each record, or to the error that stands in
 /// the record's place.
-type MapFn<T> = dyn Fn(Result<&Record>) -> T + Send + Sync;
+type MapFn<T> = dyn Fn(Result<&mut Record>) -> T + Send + Sync;
 
 struct MapStage<T> {
     parse: ParseOptions,
@@ -59,7 +59,7 @@ impl<T: Send + 'static> Stage for MapStage<T> {
                 Item::Failed(e) => Err(e),
             };
             let failed = parsed.is_err();
-            out.push((self.f)(parsed.map(|()| &rec)));
+            out.push((self.f)(parsed.map(|()| &mut rec)));
             if failed && self.stop_on_error {
                 ends = true;
                 break;
@@ -75,8 +75,10 @@ impl<T: Send + 'static> Stage for MapStage<T> {
 /// same [`crate::iso2709::ReaderOptions`] delivers: each record, or the error in its place
 /// (with [`Recovery::Stop`], the first error is the last thing `f` sees).
 ///
-/// `f` runs on whichever parser thread parsed the record, the consumer included, so it
-/// must be `Send + Sync`; a panic in `f` is resumed on the consumer's thread once every
+/// `f` may change the record it is given (edit it, then serialise it, say) or take it
+/// (`std::mem::take`): the next record is parsed into it afresh either way. It runs on
+/// whichever parser thread parsed the record, the consumer included, so it must be
+/// `Send + Sync`; a panic in `f` is resumed on the consumer's thread once every
 /// thread of the map has stopped. Dropping the map (or [`ParallelMap::close`]) stops and
 /// joins its threads.
 ///
@@ -109,7 +111,7 @@ impl<T: Send + 'static> ParallelMap<T> {
     pub fn new<R, F>(inner: R, opts: ParallelOptions, f: F) -> Result<ParallelMap<T>>
     where
         R: Read + Send + 'static,
-        F: Fn(Result<&Record>) -> T + Send + Sync + 'static,
+        F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
     {
         let pipe = Pipeline::over_read(inner, &opts, ParallelMap::stage(&opts, f))?;
         Ok(ParallelMap::around(pipe))
@@ -118,7 +120,7 @@ impl<T: Send + 'static> ParallelMap<T> {
     /// A map over the records of bytes in memory, framed in place.
     pub fn from_shared<F>(data: SharedBytes, opts: ParallelOptions, f: F) -> Result<ParallelMap<T>>
     where
-        F: Fn(Result<&Record>) -> T + Send + Sync + 'static,
+        F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
     {
         let pipe = Pipeline::over_bytes(data, &opts, ParallelMap::stage(&opts, f))?;
         Ok(ParallelMap::around(pipe))
@@ -126,7 +128,7 @@ impl<T: Send + 'static> ParallelMap<T> {
 
     fn stage<F>(opts: &ParallelOptions, f: F) -> MapStage<T>
     where
-        F: Fn(Result<&Record>) -> T + Send + Sync + 'static,
+        F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
     {
         MapStage {
             parse: opts.reader.parse,
