@@ -3,11 +3,10 @@
 
 use crate::failure::Failure;
 use crate::format::OutputFormat;
-use fastmarc::iso2709::Writer as IsoWriter;
-use fastmarc::json::JsonWriter;
-use fastmarc::xml::XmlWriter;
+use fastmarc::iso2709::{record_to_bytes, Writer as IsoWriter};
+use fastmarc::json::{write_record_json, JsonLayout, JsonWriter};
+use fastmarc::xml::{record_to_xml_with, XmlWriteOptions, XmlWriter};
 use fastmarc::Record;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +53,22 @@ pub fn stdout_error(e: io::Error) -> Failure {
     Failure::io("<stdout>", "write error", &e)
 }
 
+/// One record in `format`, for [`RecordWriter::write_serialised`]: made on any thread, so
+/// that serialising, most of the work of a conversion, runs on the parser threads. An error
+/// means the record cannot be written in this format (too long for ISO 2709, say).
+pub fn serialise(format: OutputFormat, rec: &Record) -> fastmarc::Result<Vec<u8>> {
+    Ok(match format {
+        OutputFormat::Iso2709 => record_to_bytes(rec)?,
+        OutputFormat::Xml => record_to_xml_with(rec, XmlWriteOptions::default()).into_bytes(),
+        OutputFormat::Json => {
+            let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
+            write_record_json(rec, JsonLayout::Compact, &mut out);
+            out.into_bytes()
+        }
+        OutputFormat::Text => rec.to_string().into_bytes(),
+    })
+}
+
 /// Writes records in one output format.
 pub enum RecordWriter {
     Iso(IsoWriter<Box<dyn Write>>),
@@ -76,21 +91,17 @@ impl RecordWriter {
         }
     }
 
-    /// Write one record. An error that is not an I/O error means this record cannot be
-    /// written in this format, and nothing of it was written.
-    pub fn write(&mut self, rec: &Record) -> fastmarc::Result<()> {
+    /// Write one record serialised by [`serialise`] in this writer's format.
+    pub fn write_serialised(&mut self, record: &[u8]) -> fastmarc::Result<()> {
         match self {
-            RecordWriter::Iso(w) => w.write_record(rec),
-            RecordWriter::Xml(w) => w.write_record(rec),
-            RecordWriter::Json(w) => w.write_record(rec),
+            RecordWriter::Iso(w) => w.write_serialised(record),
+            RecordWriter::Xml(w) => w.write_serialised(record),
+            RecordWriter::Json(w) => w.write_serialised(record),
             RecordWriter::Text { out, written } => {
-                // Whole record first: if making its text fails, nothing of it is written.
-                let mut text = String::with_capacity(rec.marc_size_hint() + 64);
                 if *written > 0 {
-                    text.push('\n');
+                    out.write_all(b"\n")?;
                 }
-                let _ = write!(text, "{rec}");
-                out.write_all(text.as_bytes())?;
+                out.write_all(record)?;
                 *written += 1;
                 Ok(())
             }

@@ -1,16 +1,17 @@
 //! Records from an opened input, whatever its format, and the loop the record-by-record
 //! commands share: good records go to the command, bad ones end it or, when permissive,
-//! are reported and skipped.
+//! are reported and skipped. A command whose work per record is heavy (serialising it)
+//! opens the input mapped: that work is then done on the parser threads.
 
 use crate::contain::contain;
 use crate::failure::{located, Failure};
 use crate::format::InputFormat;
-use crate::input::{open, Opened, Source};
+use crate::input::{open, ByteStream, Opened, Source};
 use crate::progress::Progress;
 use crate::Ctx;
 use fastmarc::iso2709::{Reader, ReaderOptions, Recovery};
 use fastmarc::json::JsonReader;
-use fastmarc::parallel::ParallelReader;
+use fastmarc::parallel::{ParallelMap, ParallelOptions, ParallelReader};
 use fastmarc::xml::XmlReader;
 use fastmarc::{ErrorKind, Record};
 use std::io::BufReader;
@@ -26,11 +27,36 @@ pub struct ReadSettings {
     pub reader: ReaderOptions,
 }
 
-/// An input being read record by record.
-pub struct Input {
+/// What [`Input::open_mapped`]'s function made of a record, or the message of the panic it
+/// met making it.
+pub type Made<T> = Result<T, String>;
+
+/// What an input gives for each record it could read: the record, or what was made of it.
+pub trait Delivered {
+    type Value;
+    fn value(self) -> Made<Self::Value>;
+}
+
+impl Delivered for Record {
+    type Value = Record;
+    fn value(self) -> Made<Record> {
+        Ok(self)
+    }
+}
+
+impl<T> Delivered for Made<T> {
+    type Value = T;
+    fn value(self) -> Made<T> {
+        self
+    }
+}
+
+/// An input being read record by record, each record as a `T`: the record itself, or (from
+/// [`Input::open_mapped`]) what a function made of it.
+pub struct Input<T = Record> {
     pub name: String,
     pub format: InputFormat,
-    records: Box<dyn Iterator<Item = fastmarc::Result<Record>>>,
+    records: Box<dyn Iterator<Item = fastmarc::Result<T>>>,
     /// Whether reading can go on after a bad record (ISO 2709 resynchronises; a MARCXML or
     /// JSON reader cannot find its way after an error).
     pub recoverable: bool,
@@ -40,28 +66,107 @@ pub struct Input {
 
 impl Input {
     pub fn open(source: &Source, settings: ReadSettings, label: &str) -> Result<Input, Failure> {
+        let opened = open(source, settings.from)?;
+        let (reader, about) = opened.split();
+        let records = match about.format {
+            InputFormat::Iso2709 if settings.threads != Some(1) => Box::new(
+                ParallelReader::new(reader, settings.reader, settings.threads)
+                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?,
+            ),
+            _ => read_here(about.format, reader, settings, |rec| rec),
+        };
+        Ok(Input::over(about, records, settings, label))
+    }
+}
+
+impl<T: Send + 'static> Input<Made<T>> {
+    /// Each record handed to the command as `make` of it. Parsing ISO 2709 on several
+    /// threads, `make` runs on the parser threads, so its work scales with them (handing
+    /// every record to this thread instead costs it every cache line of the record); else
+    /// on this thread as each record is read. A panic in `make` counts as a bad record.
+    pub fn open_mapped(
+        source: &Source,
+        settings: ReadSettings,
+        label: &str,
+        make: impl Fn(&mut Record) -> T + Send + Sync + 'static,
+    ) -> Result<Input<Made<T>>, Failure> {
+        let opened = open(source, settings.from)?;
+        let (reader, about) = opened.split();
+        let make = move |rec: &mut Record| contain(|| make(rec));
+        let records = match about.format {
+            InputFormat::Iso2709 if settings.threads != Some(1) => {
+                let opts = ParallelOptions::new(settings.reader, settings.threads);
+                Box::new(
+                    ParallelMap::new(reader, opts, move |r| r.map(&make))
+                        .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?,
+                )
+            }
+            _ => read_here(about.format, reader, settings, move |mut rec| {
+                make(&mut rec)
+            }),
+        };
+        Ok(Input::over(about, records, settings, label))
+    }
+}
+
+/// The records of an input read on this thread, each as `make` of it.
+fn read_here<T: 'static>(
+    format: InputFormat,
+    reader: impl std::io::Read + 'static,
+    settings: ReadSettings,
+    make: impl FnMut(Record) -> T + 'static,
+) -> Box<dyn Iterator<Item = fastmarc::Result<T>>> {
+    let mut make = make;
+    let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match format {
+        InputFormat::Iso2709 => Box::new(Reader::with_options(reader, settings.reader)),
+        InputFormat::Xml => Box::new(XmlReader::new(BufReader::with_capacity(1 << 16, reader))),
+        InputFormat::Json => Box::new(JsonReader::new(BufReader::with_capacity(1 << 16, reader))),
+    };
+    Box::new(records.map(move |r| r.map(&mut make)))
+}
+
+/// An opened input apart from its reader.
+struct About {
+    name: String,
+    format: InputFormat,
+    bytes_read: Arc<AtomicU64>,
+    size: Option<u64>,
+}
+
+impl Opened {
+    fn split(self) -> (ByteStream, About) {
         let Opened {
             name,
             format,
             reader,
             bytes_read,
             size,
-        } = open(source, settings.from)?;
-        let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match format {
-            InputFormat::Iso2709 if settings.threads == Some(1) => {
-                Box::new(Reader::with_options(reader, settings.reader))
-            }
-            InputFormat::Iso2709 => Box::new(
-                ParallelReader::new(reader, settings.reader, settings.threads)
-                    .map_err(|e| Failure::data(format!("{name}: {e}")))?,
-            ),
-            InputFormat::Xml => Box::new(XmlReader::new(BufReader::with_capacity(1 << 16, reader))),
-            InputFormat::Json => {
-                Box::new(JsonReader::new(BufReader::with_capacity(1 << 16, reader)))
-            }
+        } = self;
+        let about = About {
+            name,
+            format,
+            bytes_read,
+            size,
         };
+        (reader, about)
+    }
+}
+
+impl<T> Input<T> {
+    fn over(
+        about: About,
+        records: Box<dyn Iterator<Item = fastmarc::Result<T>>>,
+        settings: ReadSettings,
+        label: &str,
+    ) -> Input<T> {
+        let About {
+            name,
+            format,
+            bytes_read,
+            size,
+        } = about;
         let progress = Progress::new(label, size, bytes_read.clone());
-        Ok(Input {
+        Input {
             recoverable: format == InputFormat::Iso2709
                 && settings.reader.recovery == Recovery::Resync,
             name,
@@ -69,11 +174,11 @@ impl Input {
             records,
             progress,
             bytes_read,
-        })
+        }
     }
 
-    /// The next record or error, `None` at the end.
-    pub fn next_result(&mut self) -> Option<fastmarc::Result<Record>> {
+    /// The next record (or what was made of it) or error, `None` at the end.
+    pub fn next_result(&mut self) -> Option<fastmarc::Result<T>> {
         self.records.next()
     }
 
@@ -100,18 +205,18 @@ pub struct Tally {
 /// reported as a warning and skipped instead. A record on which `each` panics (a bug) counts
 /// as bad, so `each` must leave nothing half done when it panics. Checks for Ctrl-C between
 /// records.
-pub fn for_each_record(
+pub fn for_each_record<T: Delivered>(
     ctx: &Ctx,
-    input: &mut Input,
+    input: &mut Input<T>,
     permissive: bool,
-    mut each: impl FnMut(&Input, u64, Record) -> Result<(), Failure>,
+    mut each: impl FnMut(&Input<T>, u64, T::Value) -> Result<(), Failure>,
 ) -> Result<Tally, Failure> {
     let mut tally = Tally::default();
     let mut number = 0u64;
     while let Some(result) = input.next_result() {
         ctx.check_stop()?;
         match result {
-            Ok(rec) => match contain(|| each(input, number, rec)) {
+            Ok(got) => match got.value().and_then(|v| contain(|| each(input, number, v))) {
                 Ok(done) => {
                     done?;
                     tally.records += 1;
@@ -152,4 +257,84 @@ pub fn for_each_record(
         number += 1;
     }
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fastmarc::iso2709::record_to_bytes;
+    use fastmarc::{Field, Tag};
+    use std::sync::atomic::AtomicBool;
+
+    /// A file of `n` records whose 001 is their number.
+    fn numbered_file(dir: &std::path::Path, n: usize) -> Source {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            let mut rec = Record::new();
+            rec.push(&Field::control(Tag::new("001").unwrap(), i.to_string()));
+            bytes.extend(record_to_bytes(&rec).unwrap());
+        }
+        let path = dir.join("numbered.mrc");
+        std::fs::write(&path, bytes).unwrap();
+        Source::File(path)
+    }
+
+    fn number(rec: &Record) -> usize {
+        rec.get("001")
+            .and_then(|f| f.data())
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// `make` takes each record's number, and panics on record 700: on whichever thread
+    /// parsed it, the record is bad and only that record is lost.
+    #[test]
+    fn a_panic_in_a_mapped_input_is_one_bad_record_on_any_thread() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let source = numbered_file(dir.path(), 2000);
+        let stop = AtomicBool::new(false);
+        let ctx = Ctx { stop: &stop };
+        for threads in [1, 2, 4] {
+            for permissive in [true, false] {
+                let settings = ReadSettings {
+                    from: None,
+                    threads: Some(threads),
+                    reader: ReaderOptions::strict(),
+                };
+                let mut input = Input::open_mapped(&source, settings, "test", |rec| {
+                    let n = number(rec);
+                    assert!(n != 700, "make panics");
+                    n
+                })
+                .unwrap();
+                let mut seen = Vec::new();
+                let result = for_each_record(&ctx, &mut input, permissive, |_, at, n| {
+                    assert_eq!(at as usize, n, "numbered in file order");
+                    seen.push(n);
+                    Ok(())
+                });
+                let expected: Vec<usize> = if permissive {
+                    (0..2000).filter(|&n| n != 700).collect()
+                } else {
+                    (0..700).collect()
+                };
+                assert_eq!(seen, expected, "{threads} threads, permissive {permissive}");
+                match result {
+                    Ok(tally) => {
+                        assert!(permissive);
+                        assert_eq!((tally.records, tally.skipped), (1999, 1));
+                    }
+                    Err(failure) => {
+                        assert!(!permissive);
+                        let message = failure.message.unwrap_or_default();
+                        assert!(
+                            message.contains("record 701: internal error: make panics"),
+                            "{message}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1149,3 +1149,54 @@ fn records_too_long_for_iso2709_are_errors_or_skipped() {
     assert!(stderr(&o).contains("warning"), "{}", stderr(&o));
     assert_eq!(o.stdout, iso(&[recs[0].clone(), recs[2].clone()]));
 }
+
+/// `convert` and `dump` serialise records on the parser threads: whatever the thread
+/// count, every format's output and the warnings about bad records are the same, over a
+/// file of many chunks with bad records among them.
+#[test]
+fn conversions_are_the_same_on_any_number_of_threads() {
+    let dir = TempDir::new().unwrap();
+    let mut parts = iso_parts(&records(3000));
+    parts[1234][12] = b'x';
+    parts[2500][..5].copy_from_slice(b"abcde");
+    let input = write(dir.path(), "many.mrc", &parts.concat());
+    let run = |args: &[&str]| {
+        let o = fastmarc(args);
+        assert_status(&o, 0);
+        let warnings: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
+        assert_eq!(warnings.len(), 2, "{args:?}: {warnings:?}");
+        (o.stdout, warnings)
+    };
+    for to in ["iso2709", "xml", "json", "text"] {
+        let mut outputs = Vec::new();
+        for threads in ["1", "2", "4"] {
+            let out = dir.path().join(format!("out-{to}-{threads}"));
+            let (_, warnings) = run(&[
+                "convert",
+                "--permissive",
+                "--threads",
+                threads,
+                "--to",
+                to,
+                s(&input),
+                s(&out),
+            ]);
+            outputs.push((std::fs::read(&out).unwrap(), warnings));
+        }
+        assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{to}");
+        if to == "iso2709" {
+            let kept = read_iso(&outputs[0].0);
+            assert_eq!(kept.len(), 2998);
+            assert_eq!(kept[1234].get("001").unwrap().data(), Some("rec01235"));
+        }
+    }
+    let dumps: Vec<_> = ["1", "2", "4"]
+        .iter()
+        .map(|t| run(&["dump", "--permissive", "--threads", t, s(&input)]))
+        .collect();
+    assert!(dumps.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(
+        String::from_utf8(dumps[0].0.clone()).unwrap(),
+        std::fs::read_to_string(dir.path().join("out-text-1")).unwrap()
+    );
+}

@@ -1,5 +1,6 @@
 //! `fastmarc dump FILE [--tag T…]`: records in MARC text form (as pymarc prints a record),
-//! a blank line between records; with `--tag`, the leader and only those fields.
+//! a blank line between records; with `--tag`, the leader and only those fields. Records
+//! are rendered where they are parsed, on every parser thread.
 
 use super::read_settings;
 use crate::args::DumpArgs;
@@ -15,17 +16,20 @@ use std::io::Write;
 pub fn run(ctx: &Ctx, args: DumpArgs) -> Result<i32, Failure> {
     let permissive = args.permissive.permissive;
     let source = Source::from_arg(&args.file);
-    let mut input = Input::open(&source, read_settings(args.read, permissive), "dump")?;
+    let settings = read_settings(args.read, permissive);
+    let tags = args.tags;
+    let mut input = Input::open_mapped(&source, settings, "dump", move |rec| {
+        let mut text = String::with_capacity(rec.text_len() + 32 * rec.len());
+        render(rec, &tags, &mut text);
+        text
+    })?;
     let mut out = Destination::Stdout.create()?;
-    let mut text = String::new();
     let mut first = true;
-    let result = for_each_record(ctx, &mut input, permissive, |_, _, rec| {
-        text.clear();
+    let result = for_each_record(ctx, &mut input, permissive, |_, _, text| {
         if !first {
-            text.push('\n');
+            out.write_all(b"\n").map_err(stdout_error)?;
         }
         first = false;
-        render(&rec, &args.tags, &mut text);
         out.write_all(text.as_bytes()).map_err(stdout_error)
     });
     let flushed = out.flush().map_err(stdout_error);
