@@ -114,9 +114,8 @@ fn read_here<T: 'static>(
     format: InputFormat,
     reader: impl std::io::Read + 'static,
     settings: ReadSettings,
-    make: impl FnMut(Record) -> T + 'static,
+    mut make: impl FnMut(Record) -> T + 'static,
 ) -> Box<dyn Iterator<Item = fastmarc::Result<T>>> {
-    let mut make = make;
     let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match format {
         InputFormat::Iso2709 => Box::new(Reader::with_options(reader, settings.reader)),
         InputFormat::Xml => Box::new(XmlReader::new(BufReader::with_capacity(1 << 16, reader))),
