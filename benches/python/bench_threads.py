@@ -10,7 +10,8 @@ minutes, which one-after-the-other timing would read as a speed-up or a slow-dow
 1. N Python threads, each iterating its own MARCReader over its own copy of the fixture
    and reading every record's `title`, for each source kind (path, bytes, file object);
    and N threads each writing its own file with MARCWriter (records read beforehand),
-   given a path, an open file, or an open file with a 1 MiB buffer.
+   given a path, an open file, or an open file with a 1 MiB buffer; and, for the file
+   system's own limit, the same bytes written 64 KiB at a time with no MARC work at all.
    Speed-up = N x (time with 1 thread) / (time with N threads), each round timing both.
 2. One consumer thread with the parallel reader, MARCReader(path, threads=N), against the
    plain reader on the same file, and fastmarc.parse_all(bytes, threads=N).
@@ -148,12 +149,20 @@ def main() -> int:
                     writer.write(r)
                 writer.close()
 
+            def write_bytes_alone(i):
+                # What the writers' output costs the OS alone: no writer can scale past it.
+                view = memoryview(data)
+                with open(tmp / f"out-{i}.mrc", "wb", buffering=0) as handle:
+                    for start in range(0, len(view), 1 << 16):
+                        handle.write(view[start:start + (1 << 16)])
+
             # A file object's write() releases the GIL each time its buffer goes to the OS
             # (every 8 KiB by default, some 7 records): each time the GIL may pass to the
             # other thread and must be waited for to come back. A 1 MiB buffer makes that
             # 128 times rarer.
             writers = (("path", write_path), ("file object", write_file_object),
-                       ("file object, 1 MiB buffer", lambda i: write_file_object(i, 1 << 20)))
+                       ("file object, 1 MiB buffer", lambda i: write_file_object(i, 1 << 20)),
+                       ("bytes alone, no MARC (the file system's limit)", write_bytes_alone))
             for kind, write_all in writers:
                 scaling("write", kind, write_all)
                 assert (tmp / "out-0.mrc").read_bytes() == data
