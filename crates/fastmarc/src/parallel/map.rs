@@ -42,6 +42,8 @@ impl<T: Send + 'static> Stage for MapStage<T> {
         items: Vec<Item>,
         cancel: &AtomicBool,
         spare: &mut Vec<Record>,
+        // The record stays on this thread: nothing to gain from a scratch copy.
+        _scratch: Option<&mut Record>,
     ) -> Parsed<T> {
         let mut rec = spare.pop().unwrap_or_default();
         let mut out = Vec::with_capacity(items.len());

@@ -168,8 +168,9 @@ fn parse_one_into(
     Ok(rec)
 }
 
-/// Parse a chunk's items in order, into records taken from `spare` while it has any. With
-/// `stop_on_error` the output ends at the first error, as a [`Recovery::Stop`] reader's does.
+/// Parse a chunk's items in order, into records taken from `spare` while it has any (with a
+/// `scratch` record, into that first, then copied). With `stop_on_error` the output ends at
+/// the first error, as a [`Recovery::Stop`] reader's does.
 fn parse_items(
     bytes: &[u8],
     items: Vec<Item>,
@@ -177,6 +178,7 @@ fn parse_items(
     stop_on_error: bool,
     cancel: &AtomicBool,
     spare: &mut Vec<Record>,
+    mut scratch: Option<&mut Record>,
 ) -> Vec<Result<Record>> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -189,8 +191,15 @@ fn parse_items(
                 number,
                 offset,
             } => {
-                let rec = spare.pop().unwrap_or_default();
-                parse_one_into(&bytes[range], number, offset, opts, rec)
+                let mut rec = spare.pop().unwrap_or_default();
+                match scratch.as_deref_mut() {
+                    Some(scratch) => parse_framed(&bytes[range], number, offset, opts, scratch)
+                        .map(|()| {
+                            rec.clone_from(scratch);
+                            rec
+                        }),
+                    None => parse_one_into(&bytes[range], number, offset, opts, rec),
+                }
             }
             Item::Failed(e) => Err(e),
         };
