@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
@@ -243,8 +244,17 @@ fn frame_batch(
     (FramedBatch { raw, entries }, consumed, need_more)
 }
 
-/// Phase 2 (no Python): parse a framed batch.
-fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
+thread_local! {
+    /// A pool thread's record to parse into before copying out (see `parse_entries`).
+    static SCRATCH: RefCell<CoreRecord> = RefCell::new(CoreRecord::new());
+}
+
+/// Phase 2 (no Python): parse a framed batch. A pool thread (`on_pool`) parses each record
+/// into its scratch record and then copies it into the spare one: the spare's tables were
+/// last read by the consumer's core, and stores straight into them wait for each line to
+/// come back from there, where one copy per table overlaps those transfers (the core's
+/// pipeline does the same, see its `Local::scratch`).
+fn parse_entries(batch: FramedBatch, opts: &ParseOptions, on_pool: bool) -> Vec<Item> {
     let raw = batch.raw;
     let bytes = (*raw).as_ref();
     let home = spare_records::home();
@@ -256,14 +266,17 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions) -> Vec<Item> {
         } => {
             // Held by nobody else (see `spare_records::take`), so `make_mut` never copies.
             let mut rec = spare_records::take();
-            let result = parse_framed(
-                &bytes[range.clone()],
-                number,
-                offset,
-                opts,
-                Arc::make_mut(&mut rec),
-            )
-            .map(|_| rec);
+            let target = Arc::make_mut(&mut rec);
+            let framed = &bytes[range.clone()];
+            let result = if on_pool {
+                SCRATCH.with_borrow_mut(|scratch| {
+                    parse_framed(framed, number, offset, opts, scratch)
+                        .map(|()| target.clone_from(scratch))
+                })
+            } else {
+                parse_framed(framed, number, offset, opts, target)
+            }
+            .map(|()| rec);
             Item {
                 result,
                 home,
@@ -323,8 +336,9 @@ impl Job {
 
     /// Pool side: parse a batch taken with `try_start`.
     fn run(&self, batch: FramedBatch, opts: &ParseOptions) {
-        let parsed =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_entries(batch, opts)));
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_entries(batch, opts, true)
+        }));
         *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
         self.0 .1.notify_all();
     }
@@ -340,7 +354,7 @@ impl Job {
             match std::mem::replace(&mut *st, JobState::Taken) {
                 JobState::Pending(b) => {
                     drop(st);
-                    return Some(parse_entries(b, opts));
+                    return Some(parse_entries(b, opts, false));
                 }
                 JobState::Done(items) => return Some(items),
                 JobState::Failed => return None,
@@ -499,7 +513,7 @@ impl State {
         let opts = self.opts;
         let finish = move |batch: FramedBatch| {
             if parse_here {
-                Batch::Parsed(parse_entries(batch, &opts))
+                Batch::Parsed(parse_entries(batch, &opts, false))
             } else {
                 Batch::Framed(batch)
             }
@@ -584,7 +598,7 @@ impl State {
                             continue;
                         }
                         (Batch::Framed(framed), None) => {
-                            let items = py.detach(|| parse_entries(framed, &opts));
+                            let items = py.detach(|| parse_entries(framed, &opts, false));
                             self.queue.extend(items);
                             return Ok(true);
                         }
@@ -869,7 +883,19 @@ impl MARCReader {
             st.chunk = Some((Arc::new(Vec::new()), 0..0));
             return Err(PyStopIteration::new_err(()));
         }
-        match st.queue.pop_front() {
+        let item = st.queue.pop_front();
+        if st.pipeline.is_some() {
+            // The next record was most likely parsed on another core: start loading it
+            // while Python works on this one (measured: 1.29x to 1.41x with 2 threads and a
+            // title per record, on a 2-vCPU AMD EPYC VM).
+            if let Some(Item {
+                result: Ok(next), ..
+            }) = st.queue.front()
+            {
+                next.prefetch();
+            }
+        }
+        match item {
             Some(item) => st.wrap(py, item, &self.settings),
             None => Err(PyStopIteration::new_err(())),
         }
