@@ -219,7 +219,7 @@ struct Local {
     /// on every store that needs a line back from that core: on a 2-vCPU AMD EPYC VM a
     /// pool thread's parse took 3.5 times as long per record as the consumer's. Parsing
     /// into lines this core owns and then copying them out in one `memcpy` per table lets
-    /// those transfers overlap (the 2-thread `ParallelReader` 10% faster there). The
+    /// those transfers overlap (the 2-thread `ParallelReader` 12% faster there). The
     /// consumer parses in place: what it parses, it reads itself.
     scratch: Record,
     /// Records handed back to this parser so far. The parser takes from `records` while
