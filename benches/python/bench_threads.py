@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import importlib.util
 import os
 import shutil
 import statistics
@@ -94,6 +95,9 @@ def main() -> int:
     ap.add_argument("--only", choices=("threads", "parallel"),
                     help="run only measurement 1 (threads) or only 2 and 3 (parallel)")
     args = ap.parse_args()
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        # Said before the minutes of measuring, not after them.
+        ap.error("--plot needs matplotlib: python3 -m pip install -r requirements-bench.txt")
     counts = [int(x) for x in args.threads.split(",")]
     path = fixture(args.records)
     data = path.read_bytes()
