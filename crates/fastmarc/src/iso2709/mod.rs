@@ -8,5 +8,5 @@ pub mod write;
 
 pub use frame::{scan_record_boundaries, Boundaries};
 pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
-pub use read::{parse_framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};
+pub use read::{parse_framed, Framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};
 pub use write::{record_to_bytes, write_record_to_vec, Writer, MAX_FIELD_LEN, MAX_RECORD_LEN};

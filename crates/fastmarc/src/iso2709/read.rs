@@ -65,6 +65,24 @@ pub enum Step {
     End,
 }
 
+/// What [`Framer::next_in`] found.
+#[derive(Debug)]
+pub enum Framed {
+    /// A whole record at `range` of the buffer, with its number and stream offset.
+    Record {
+        range: Range<usize>,
+        number: u64,
+        offset: u64,
+    },
+    /// Broken framing at the position reached, reported once; the next call goes on as the
+    /// recovery mode says.
+    Broken(Error),
+    /// The rest of the buffer is an incomplete record (or bytes being resynchronised over).
+    NeedMore,
+    /// The stream is over.
+    End,
+}
+
 /// The framing state machine shared by every reader and the parallel pipeline, so that all
 /// of them find the same records and the same errors at the same offsets.
 #[derive(Debug, Clone)]
@@ -79,6 +97,8 @@ pub struct Framer {
     /// terminator, so input arriving in small pieces is not searched again and again.
     searched: usize,
     done: bool,
+    /// Broken framing ended the stream (see [`Framer::set_recovery`]).
+    ended_broken: bool,
     /// Read record lengths with Python's `int()`, as pymarc does.
     python_lengths: bool,
 }
@@ -92,7 +112,22 @@ impl Framer {
             resyncing: false,
             searched: 0,
             done: false,
+            ended_broken: false,
             python_lengths: false,
+        }
+    }
+
+    /// Change what happens after the next bad record (a reader whose options are set after
+    /// it was made). A stream that broken framing ended goes on, resynchronising, when
+    /// switched to [`Recovery::Resync`]: the caller has not consumed the broken bytes, so
+    /// the next step resumes from them.
+    pub fn set_recovery(&mut self, recovery: Recovery) {
+        self.recovery = recovery;
+        if recovery == Recovery::Resync && self.ended_broken {
+            self.ended_broken = false;
+            self.done = false;
+            self.resyncing = true;
+            self.searched = 0;
         }
     }
 
@@ -101,6 +136,36 @@ impl Framer {
     pub fn with_python_lengths(mut self) -> Self {
         self.python_lengths = true;
         self
+    }
+
+    /// The next record of `buf[*pos..]`, `*pos` moved past it and past any bytes skipped to
+    /// resynchronise before it: the one loop every reader and the pipeline frame through.
+    pub fn next_in(&mut self, buf: &[u8], pos: &mut usize, at_eof: bool) -> Framed {
+        loop {
+            match self.step(&buf[*pos..], at_eof) {
+                Step::Record {
+                    len,
+                    number,
+                    offset,
+                } => {
+                    let range = *pos..*pos + len;
+                    *pos += len;
+                    self.consume(len);
+                    return Framed::Record {
+                        range,
+                        number,
+                        offset,
+                    };
+                }
+                Step::Skip(n) => {
+                    *pos += n;
+                    self.consume(n);
+                }
+                Step::Broken(e) => return Framed::Broken(e),
+                Step::NeedMore => return Framed::NeedMore,
+                Step::End => return Framed::End,
+            }
+        }
     }
 
     /// Look at the unconsumed bytes `buf`; the caller consumes what the step says.
@@ -154,7 +219,10 @@ impl Framer {
                 self.number += 1;
                 match self.recovery {
                     Recovery::Resync => self.resyncing = true,
-                    Recovery::Stop | Recovery::SkipRecord => self.done = true,
+                    Recovery::Stop | Recovery::SkipRecord => {
+                        self.done = true;
+                        self.ended_broken = true;
+                    }
                 }
                 Step::Broken(e)
             }
@@ -164,6 +232,7 @@ impl Framer {
     /// End the stream (after an I/O error, or when the consumer gives up).
     pub fn finish(&mut self) {
         self.done = true;
+        self.ended_broken = false;
     }
 
     pub fn is_finished(&self) -> bool {
@@ -257,29 +326,21 @@ impl<R: Read> Reader<R> {
     /// The next framed record's bytes with its number and offset, or a framing error.
     fn next_frame(&mut self) -> Option<Result<(Range<usize>, u64, u64)>> {
         loop {
-            match self.framer.step(&self.buf[self.pos..self.end], self.eof) {
-                Step::Record {
-                    len,
+            let buf = &self.buf[..self.end];
+            match self.framer.next_in(buf, &mut self.pos, self.eof) {
+                Framed::Record {
+                    range,
                     number,
                     offset,
-                } => {
-                    let range = self.pos..self.pos + len;
-                    self.pos += len;
-                    self.framer.consume(len);
-                    return Some(Ok((range, number, offset)));
-                }
-                Step::Skip(n) => {
-                    self.pos += n;
-                    self.framer.consume(n);
-                }
-                Step::Broken(e) => return Some(Err(e)),
-                Step::NeedMore => {
+                } => return Some(Ok((range, number, offset))),
+                Framed::Broken(e) => return Some(Err(e)),
+                Framed::NeedMore => {
                     if let Err(e) = self.fill() {
                         self.framer.finish();
                         return Some(Err(e));
                     }
                 }
-                Step::End => return None,
+                Framed::End => return None,
             }
         }
     }
@@ -354,25 +415,14 @@ impl<'a> SliceReader<'a> {
 
     /// The next framed record's bytes with its number and offset.
     pub fn next_frame(&mut self) -> Option<Result<(&'a [u8], u64, u64)>> {
-        loop {
-            match self.framer.step(&self.data[self.pos..], true) {
-                Step::Record {
-                    len,
-                    number,
-                    offset,
-                } => {
-                    let bytes = &self.data[self.pos..self.pos + len];
-                    self.pos += len;
-                    self.framer.consume(len);
-                    return Some(Ok((bytes, number, offset)));
-                }
-                Step::Skip(n) => {
-                    self.pos += n;
-                    self.framer.consume(n);
-                }
-                Step::Broken(e) => return Some(Err(e)),
-                Step::NeedMore | Step::End => return None,
-            }
+        match self.framer.next_in(self.data, &mut self.pos, true) {
+            Framed::Record {
+                range,
+                number,
+                offset,
+            } => Some(Ok((&self.data[range], number, offset))),
+            Framed::Broken(e) => Some(Err(e)),
+            Framed::NeedMore | Framed::End => None,
         }
     }
 
@@ -407,5 +457,61 @@ impl Iterator for SliceReader<'_> {
             Ok(false) => None,
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `len` bytes as far as framing goes: its length, filler, the terminator.
+    fn framed(len: usize) -> Vec<u8> {
+        let mut v = format!("{len:05}").into_bytes();
+        v.resize(len - 1, b'x');
+        v.push(RECORD_TERMINATOR);
+        v
+    }
+
+    fn frames(framer: &mut Framer, buf: &[u8]) -> Vec<Result<Range<usize>>> {
+        let mut pos = 0;
+        std::iter::from_fn(|| match framer.next_in(buf, &mut pos, true) {
+            Framed::Record { range, .. } => Some(Ok(range)),
+            Framed::Broken(e) => Some(Err(e)),
+            Framed::NeedMore | Framed::End => None,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_stream_ended_by_broken_framing_resumes_when_switched_to_resync() {
+        let mut buf = framed(30);
+        let mut lying = framed(40);
+        lying[..5].copy_from_slice(b"00045");
+        buf.extend(&lying);
+        buf.extend(framed(50));
+        let mut framer = Framer::new(Recovery::SkipRecord);
+        let got = frames(&mut framer, &buf);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().unwrap(), &(0..30));
+        assert_eq!(got[1].as_ref().unwrap_err().offset, Some(30));
+        assert!(framer.is_finished());
+        // Nothing was consumed past the broken record: framing resumes from it.
+        framer.set_recovery(Recovery::Resync);
+        let mut pos = 30;
+        match framer.next_in(&buf, &mut pos, true) {
+            Framed::Record { range, number, .. } => {
+                assert_eq!(range, 70..120);
+                assert_eq!(number, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stream_ended_by_the_caller_stays_ended() {
+        let mut framer = Framer::new(Recovery::SkipRecord);
+        framer.finish();
+        framer.set_recovery(Recovery::Resync);
+        assert!(framer.is_finished());
     }
 }
