@@ -10,7 +10,7 @@
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
 use crate::spare_records::{self, Home};
-use fastmarc::iso2709::{parse_framed, Framed, Framer, ParseOptions, Recovery};
+use fastmarc::iso2709::{parse_framed, Framed, Framer, ParseOptions, ReadBuffer, Recovery};
 use fastmarc::parallel::ParsePool;
 use fastmarc::{Error as CoreError, Record as CoreRecord};
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
@@ -21,7 +21,6 @@ use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -46,72 +45,18 @@ impl Reader {
     }
 }
 
-/// Bytes taken from a stream, `data[pos..end]` not yet framed. Batches share the buffer
-/// they were framed from instead of copying their part (a copy of every byte read, on the
-/// consumer's thread); it is written again only once no batch holds it, and until then
-/// reading goes on in another one. Bytes past `end` are left from earlier reads: keeping
-/// them spares zeroing the buffer before every read.
-#[derive(Default)]
-struct Buffer {
-    data: Arc<Vec<u8>>,
-    pos: usize,
-    end: usize,
-    eof: bool,
-    /// Buffers batches held when more had to be read, for reuse once they are let go.
-    spare: Vec<Arc<Vec<u8>>>,
-}
-
-/// Buffers a stream keeps for reuse: about as many as batches can be in flight.
-const MAX_SPARE_BUFFERS: usize = 8;
-
-impl Buffer {
-    fn unread(&self) -> &[u8] {
-        &self.data[self.pos..self.end]
-    }
-
-    /// Frame a batch from the unread bytes, which it shares.
-    fn frame(&mut self, framer: &mut Framer, opts: ParseOptions) -> (FramedBatch, bool) {
-        let raw: Raw = self.data.clone();
-        let (batch, used, need) = frame_batch(framer, opts, &raw, self.pos..self.end, self.eof);
-        self.pos += used;
-        (batch, need)
-    }
-
-    /// Room for `n` more bytes after the unread ones, consumed bytes dropped: in this
-    /// buffer if no batch holds it, else in a free spare (or a new one) that starts with
-    /// the unread bytes. [`Buffer::filled`] says how much was written.
-    fn room(&mut self, n: usize) -> &mut [u8] {
-        let unread = self.end - self.pos;
-        if Arc::get_mut(&mut self.data).is_none() {
-            let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1);
-            let mut next = free.map_or_else(Default::default, |i| self.spare.swap_remove(i));
-            let to = Arc::make_mut(&mut next);
-            if to.len() < unread {
-                to.resize(unread, 0);
-            }
-            to[..unread].copy_from_slice(self.unread());
-            let held = std::mem::replace(&mut self.data, next);
-            if self.spare.len() < MAX_SPARE_BUFFERS {
-                self.spare.push(held);
-            }
-            self.pos = 0;
-            self.end = unread;
-        }
-        // Held by nobody else now, so this never copies.
-        let data = Arc::make_mut(&mut self.data);
-        data.copy_within(self.pos..self.end, 0);
-        self.pos = 0;
-        self.end = unread;
-        if data.len() < unread + n {
-            data.resize(unread + n, 0);
-        }
-        &mut data[unread..unread + n]
-    }
-
-    /// `n` bytes were written to the room asked for.
-    fn filled(&mut self, n: usize) {
-        self.end += n;
-    }
+/// Frame a batch from a stream's unread bytes, which the batch shares instead of copying
+/// its part (a copy of every byte read, on the consumer's thread).
+fn frame_buffered(
+    buf: &mut ReadBuffer,
+    framer: &mut Framer,
+    opts: ParseOptions,
+) -> (FramedBatch, bool) {
+    let raw: Raw = buf.shared().clone();
+    let unread = buf.pos()..buf.bytes().len();
+    let (batch, used, need) = frame_batch(framer, opts, &raw, unread, buf.is_eof());
+    buf.consume(used);
+    (batch, need)
 }
 
 /// Bytes that records lie in, shared by a batch's records (for parsing on any thread and
@@ -140,12 +85,12 @@ enum Source {
     /// A path: read by Rust with the GIL released.
     File {
         file: std::fs::File,
-        buf: Buffer,
+        buf: ReadBuffer,
     },
     /// A Python object with `.read()`: read with the GIL, in large pieces.
     PyFile {
         obj: Py<PyAny>,
-        buf: Buffer,
+        buf: ReadBuffer,
     },
     Closed,
 }
@@ -600,10 +545,10 @@ impl State {
                 let may_read = self.read_error.is_none();
                 let (batch, need, failed) = py.detach(|| {
                     let mut failed = None;
-                    if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
-                        failed = read_more(file, buf).err();
+                    if may_read && buf.unread().len() < READ_SIZE && !buf.is_eof() {
+                        failed = buf.read_from(file, READ_SIZE).err();
                     }
-                    let (batch, need) = buf.frame(framer, opts);
+                    let (batch, need) = frame_buffered(buf, framer, opts);
                     (finish(batch), need, failed)
                 });
                 if let Some(e) = failed {
@@ -613,7 +558,7 @@ impl State {
             }
             Source::PyFile { obj, buf } => {
                 let mut got = None;
-                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.eof {
+                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.is_eof() {
                     match read_py(py, obj.bind(py), buf) {
                         Ok(piece) => got = piece,
                         Err(e) => self.read_error = Some(e),
@@ -625,10 +570,9 @@ impl State {
                 let piece = got.as_ref().map(Piece::as_slice);
                 let (batch, need) = py.detach(|| {
                     if let Some(piece) = piece {
-                        buf.room(piece.len()).copy_from_slice(piece);
-                        buf.filled(piece.len());
+                        buf.push(piece);
                     }
-                    let (batch, need) = buf.frame(framer, opts);
+                    let (batch, need) = frame_buffered(buf, framer, opts);
                     (finish(batch), need)
                 });
                 (batch, need)
@@ -776,22 +720,6 @@ fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError
     }
 }
 
-fn read_more(file: &mut std::fs::File, buf: &mut Buffer) -> std::io::Result<()> {
-    let room = buf.room(READ_SIZE);
-    let n = loop {
-        match file.read(room) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    buf.filled(n);
-    if n == 0 {
-        buf.eof = true;
-    }
-    Ok(())
-}
-
 /// What one `.read()` of a Python file returned: a `bytes` object (read without the GIL:
 /// it never changes), or a copy of another buffer type.
 enum Piece<'py> {
@@ -813,7 +741,7 @@ impl Piece<'_> {
 fn read_py<'py>(
     py: Python<'py>,
     obj: &Bound<'py, PyAny>,
-    buf: &mut Buffer,
+    buf: &mut ReadBuffer,
 ) -> PyResult<Option<Piece<'py>>> {
     let got = obj.call_method1(intern!(py, "read"), (READ_SIZE,))?;
     let piece = if got.is_none() {
@@ -830,7 +758,7 @@ fn read_py<'py>(
         )));
     };
     if piece.as_ref().is_none_or(|p| p.as_slice().is_empty()) {
-        buf.eof = true;
+        buf.set_eof();
     }
     Ok(piece)
 }
@@ -889,7 +817,7 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
         return Ok((
             Source::File {
                 file,
-                buf: Buffer::default(),
+                buf: ReadBuffer::default(),
             },
             py.None(),
         ));
@@ -898,7 +826,7 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
         return Ok((
             Source::PyFile {
                 obj: target.clone().unbind(),
-                buf: Buffer::default(),
+                buf: ReadBuffer::default(),
             },
             target.clone().unbind(),
         ));
@@ -1132,42 +1060,5 @@ impl MARCReader {
         // Stops and joins the parser threads.
         st.pipeline = None;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Buffer;
-    use std::sync::Arc;
-
-    fn write(buf: &mut Buffer, bytes: &[u8]) {
-        buf.room(bytes.len()).copy_from_slice(bytes);
-        buf.filled(bytes.len());
-    }
-
-    #[test]
-    fn buffer_keeps_unread_bytes_whether_or_not_a_batch_holds_it() {
-        let mut buf = Buffer::default();
-        write(&mut buf, b"abcdef");
-        buf.pos = 4;
-        // Nobody holds it: compacted in place, stale bytes past `end` never read.
-        write(&mut buf, b"g");
-        assert_eq!(buf.unread(), b"efg");
-        let held = buf.data.clone();
-        buf.pos = 1;
-        // A batch holds it: the unread bytes move to another buffer, the held one is untouched.
-        write(&mut buf, b"hi");
-        assert_eq!(buf.unread(), b"fghi");
-        assert_eq!(&held[..3], b"efg");
-        assert!(!Arc::ptr_eq(&held, &buf.data));
-        // Once let go, the held buffer is reused rather than a new one made.
-        let first = Arc::as_ptr(&held);
-        drop(held);
-        let _second = buf.data.clone();
-        buf.pos = 2;
-        write(&mut buf, b"j");
-        assert_eq!(buf.unread(), b"hij");
-        assert!(std::ptr::eq(first, Arc::as_ptr(&buf.data)));
-        assert_eq!(buf.spare.len(), 1);
     }
 }

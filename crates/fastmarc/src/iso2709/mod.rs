@@ -1,11 +1,13 @@
 //! ISO 2709, the MARC transmission format: framing, parsing, reading and writing.
 
+mod buffer;
 pub mod frame;
 pub mod parse;
 mod positions;
 pub mod read;
 pub mod write;
 
+pub use buffer::ReadBuffer;
 pub use frame::{scan_record_boundaries, Boundaries};
 pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
 pub use read::{parse_framed, Framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};

@@ -1,6 +1,7 @@
 //! Sequential ISO 2709 readers: from any `io::Read` (buffered, constant memory) and from a
 //! byte slice (no copying), with strict, pymarc-like or resynchronising error recovery.
 
+use super::buffer::ReadBuffer;
 use super::frame::{frame_record_with, resync_start, Frame, MAX_RECORD_LEN, RECORD_TERMINATOR};
 use super::parse::{parse_record, ParseOptions};
 use crate::error::{Error, Result};
@@ -270,10 +271,7 @@ pub struct Reader<R> {
     inner: R,
     opts: ReaderOptions,
     framer: Framer,
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
-    eof: bool,
+    buf: ReadBuffer,
 }
 
 impl<R: Read> Reader<R> {
@@ -287,47 +285,21 @@ impl<R: Read> Reader<R> {
             inner,
             opts,
             framer: Framer::new(opts.recovery),
-            buf: vec![0; CHUNK],
-            pos: 0,
-            end: 0,
-            eof: false,
+            buf: ReadBuffer::default(),
         }
     }
 
-    /// Read more input into the buffer, keeping unconsumed bytes. Grows the buffer only when
-    /// a record that has actually arrived does not fit.
+    /// Read more input into the buffer, keeping unconsumed bytes.
     fn fill(&mut self) -> Result<()> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            self.buf.resize(self.buf.len() * 2, 0);
-        }
-        loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::from(e).located(self.framer.number, self.framer.offset))
-                }
-            }
-        }
+        self.buf
+            .read_from(&mut self.inner, CHUNK)
+            .map_err(|e| Error::from(e).located(self.framer.number, self.framer.offset))
     }
 
     /// The next framed record's bytes with its number and offset, or a framing error.
     fn next_frame(&mut self) -> Option<Result<(Range<usize>, u64, u64)>> {
         loop {
-            let buf = &self.buf[..self.end];
-            match self.framer.next_in(buf, &mut self.pos, self.eof) {
+            match self.buf.frame_next(&mut self.framer) {
                 Framed::Record {
                     range,
                     number,
@@ -351,7 +323,8 @@ impl<R: Read> Reader<R> {
             None => Ok(false),
             Some(Err(e)) => Err(e),
             Some(Ok((range, number, offset))) => {
-                let r = parse_framed(&self.buf[range], number, offset, &self.opts.parse, rec);
+                let bytes = &self.buf.bytes()[range];
+                let r = parse_framed(bytes, number, offset, &self.opts.parse, rec);
                 if r.is_err() {
                     self.framer.record_failed();
                 }
@@ -363,7 +336,7 @@ impl<R: Read> Reader<R> {
     /// The next record's raw bytes (framing checked, content not parsed).
     pub fn next_raw(&mut self) -> Option<Result<&[u8]>> {
         match self.next_frame()? {
-            Ok((range, _, _)) => Some(Ok(&self.buf[range])),
+            Ok((range, _, _)) => Some(Ok(&self.buf.bytes()[range])),
             Err(e) => Some(Err(e)),
         }
     }
