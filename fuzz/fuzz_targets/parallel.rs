@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
             threads: Some(2),
             chunk_size: 1 + (seed % 300) as usize,
             chunks_in_flight: Some(1 + (seed % 3) as usize),
+            ..ParallelOptions::default()
         };
         let memory = ParallelReader::from_shared(Arc::new(data.to_vec()), popts).expect("pipeline");
         assert_eq!(

@@ -104,6 +104,7 @@ fn parse_args() -> Result<(String, Mode), String> {
                 threads: Some(threads),
                 chunk_size,
                 chunks_in_flight: chunks,
+                ..ParallelOptions::default()
             },
             map,
         },

@@ -10,8 +10,8 @@ use fastmarc::iso2709::{
     SliceReader,
 };
 use fastmarc::parallel::{
-    parse_all, parse_batch, ParallelMap, ParallelOptions, ParallelReader, ParsePool,
-    DEFAULT_CHUNK_SIZE,
+    parse_all, parse_batch, Located, ParallelMap, ParallelOptions, ParallelReader, ParsePool,
+    Polled, DEFAULT_CHUNK_SIZE,
 };
 use fastmarc::{ErrorKind, Record, Result};
 use std::io::{Cursor, Read};
@@ -85,6 +85,7 @@ fn pipeline(
             threads: Some(threads),
             chunk_size: chunk,
             chunks_in_flight: Some(2),
+            ..ParallelOptions::default()
         },
     )
     .expect("pipeline starts");
@@ -116,6 +117,7 @@ fn in_memory(
             threads: Some(threads),
             chunk_size: chunk,
             chunks_in_flight: None,
+            ..ParallelOptions::default()
         },
     )
     .expect("pipeline starts");
@@ -132,6 +134,41 @@ fn in_memory(
     out
 }
 
+/// The pipeline over bytes pushed `piece` bytes at a time, only when it asks for input (as
+/// a caller that can read its source only itself does), with provenance and raw bytes.
+fn pushed(
+    bytes: &[u8],
+    opts: ReaderOptions,
+    threads: usize,
+    chunk: usize,
+    piece: usize,
+) -> Vec<Located> {
+    let mut reader = ParallelReader::pushed(ParallelOptions {
+        reader: opts,
+        threads: Some(threads),
+        chunk_size: chunk,
+        chunks_in_flight: Some(3),
+        keep_raw: true,
+        ..ParallelOptions::default()
+    })
+    .expect("pipeline starts");
+    let mut pieces = bytes.chunks(piece.max(1));
+    let mut out = Vec::new();
+    loop {
+        match reader.poll() {
+            Polled::Batch(batch) => {
+                assert!(!batch.is_empty(), "batches are never empty");
+                out.extend(batch);
+            }
+            Polled::NeedsInput => match pieces.next() {
+                Some(p) => reader.push(p),
+                None => reader.end_input(),
+            },
+            Polled::End => return out,
+        }
+    }
+}
+
 /// `ParallelMap` cloning out each record it is given (or the error in its place): over a
 /// reader that returns a few bytes at a time, or over bytes in memory.
 fn mapped(
@@ -146,6 +183,7 @@ fn mapped(
         threads: Some(threads),
         chunk_size: chunk,
         chunks_in_flight: Some(2),
+        ..ParallelOptions::default()
     };
     let clone = |r: Result<&mut Record>| r.map(|rec| rec.clone());
     let map = if in_memory {
@@ -181,6 +219,15 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
                 );
             }
         }
+        for (chunk, piece) in [(1, 1), (1000, 777), (DEFAULT_CHUNK_SIZE, 256 * 1024)] {
+            let got = pushed(bytes, opts, threads, chunk, piece);
+            assert_provenance(bytes, opts, &got);
+            let got: Vec<_> = got.into_iter().map(|l| l.result).collect();
+            assert_eq!(
+                got, expected,
+                "pushed pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}, pieces of {piece}"
+            );
+        }
         for chunk in [1, 1000, DEFAULT_CHUNK_SIZE] {
             for in_memory in [false, true] {
                 let got = mapped(bytes, opts, threads, chunk, in_memory);
@@ -197,6 +244,44 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
         );
     }
     expected
+}
+
+/// Each good record's number, offset and raw bytes are where the sequential reader framed
+/// it; a broken one's raw bytes start at its offset.
+fn assert_provenance(bytes: &[u8], opts: ReaderOptions, got: &[Located]) {
+    let mut frames = SliceReader::with_options(bytes, opts);
+    let mut framed = Vec::new();
+    while let Some(frame) = frames.next_frame() {
+        if let Ok((raw, number, offset)) = frame {
+            framed.push((number, offset, raw.to_vec()));
+        }
+    }
+    let good: Vec<_> = got
+        .iter()
+        .filter(|l| !matches!(&l.result, Err(e) if e.is_framing()))
+        .map(|l| (l.number, l.offset, l.raw.as_ref().unwrap().bytes().to_vec()))
+        .collect();
+    // A Stop reader's output ends at its first error, where framing need not.
+    let all = got.iter().all(|l| l.result.is_ok()) || opts.recovery != Recovery::Stop;
+    assert!(good.len() <= framed.len() && (!all || good.len() == framed.len()));
+    assert!(
+        good[..] == framed[..good.len()],
+        "provenance differs from the sequential framing"
+    );
+    for l in got {
+        let raw = l.raw.as_ref().expect("raw bytes asked for");
+        if let Err(e) = &l.result {
+            if e.is_framing() && !raw.bytes().is_empty() {
+                let at = raw.chunk().1.start;
+                let offset = l.offset as usize;
+                assert_eq!(
+                    raw.bytes(),
+                    &bytes[offset..offset + raw.bytes().len()],
+                    "{at}"
+                );
+            }
+        }
+    }
 }
 
 fn records_of(bytes: &[u8]) -> Vec<Range<usize>> {
@@ -436,6 +521,7 @@ fn io_error_midway_surfaces_where_it_happens() {
                             threads: Some(threads),
                             chunk_size: chunk,
                             chunks_in_flight: None,
+                            ..ParallelOptions::default()
                         },
                     )
                     .unwrap()
@@ -686,4 +772,124 @@ fn dropping_a_map_mid_file_joins_every_thread() {
     assert_eq!(live.get(), 0);
     assert!(dropped.load(Ordering::SeqCst));
     assert!(map.next().is_none(), "a closed map yields nothing");
+}
+
+/// Everything a reader of pushed bytes gives, pushing it all at once when asked; `between`
+/// runs after every batch.
+fn drain_pushed(
+    reader: &mut ParallelReader,
+    bytes: &[u8],
+    mut between: impl FnMut(&ParallelReader, &[Located]),
+) -> Vec<Located> {
+    let mut pending = Some(bytes);
+    let mut out = Vec::new();
+    loop {
+        match reader.poll() {
+            Polled::Batch(batch) => {
+                between(reader, &batch);
+                out.extend(batch);
+            }
+            Polled::NeedsInput => match pending.take() {
+                Some(all) => reader.push(all),
+                None => reader.end_input(),
+            },
+            Polled::End => return out,
+        }
+    }
+}
+
+#[test]
+fn parse_options_set_while_reading_apply_to_later_chunks_and_kept_bytes_reparse() {
+    let bytes = damaged("utf8", 17);
+    let replace = ParseOptions {
+        utf8_errors: fastmarc::iso2709::Utf8Errors::Replace,
+        ..ParseOptions::default()
+    };
+    let expected = sequential(
+        &bytes,
+        ReaderOptions {
+            parse: replace,
+            recovery: Recovery::SkipRecord,
+        },
+    );
+    assert!(expected.iter().all(|r| r.is_ok()));
+    for threads in [1, 2] {
+        let mut reader = ParallelReader::pushed(ParallelOptions {
+            reader: options(Recovery::SkipRecord),
+            threads: Some(threads),
+            chunk_size: 1000,
+            keep_raw: true,
+            ..ParallelOptions::default()
+        })
+        .unwrap();
+        let mut set = false;
+        let got = drain_pushed(&mut reader, &bytes, |reader, _| {
+            if !set {
+                reader.set_parse_options(replace);
+                set = true;
+            }
+        });
+        // Chunks parsed before the change keep the options they were parsed with...
+        assert_eq!(got[0].parsed_with, ParseOptions::default());
+        assert_eq!(got.last().unwrap().parsed_with, replace);
+        // ...and parse again with the new ones from their kept bytes.
+        let got: Vec<_> = got
+            .into_iter()
+            .map(|mut l| {
+                l.reparse(replace);
+                l.result
+            })
+            .collect();
+        assert_eq!(got, expected, "{threads} threads");
+    }
+}
+
+#[test]
+fn switching_to_resync_after_broken_framing_ended_the_stream_goes_on() {
+    let bytes = damaged("length-wrong", 17);
+    let expected = sequential(&bytes, options(Recovery::Resync));
+    let ended = sequential(&bytes, options(Recovery::SkipRecord));
+    assert!(ended.len() < expected.len());
+    for threads in [1, 2] {
+        let mut reader = ParallelReader::pushed(ParallelOptions {
+            reader: options(Recovery::SkipRecord),
+            threads: Some(threads),
+            ..ParallelOptions::default()
+        })
+        .unwrap();
+        let got = drain_pushed(&mut reader, &bytes, |reader, batch| {
+            if batch.iter().any(|l| l.result.is_err()) {
+                reader.set_recovery(Recovery::Resync);
+            }
+        });
+        let got: Vec<_> = got.into_iter().map(|l| l.result).collect();
+        assert_eq!(got, expected, "{threads} threads");
+    }
+}
+
+#[test]
+fn a_pushed_reader_asks_for_input_only_while_it_has_room_and_joins_its_threads_on_drop() {
+    let bytes = fixture::file_bytes(200, false, 3);
+    let mut reader = ParallelReader::pushed(ParallelOptions {
+        reader: options(Recovery::Stop),
+        threads: Some(2),
+        chunk_size: 512,
+        chunks_in_flight: Some(2),
+        ..ParallelOptions::default()
+    })
+    .unwrap();
+    let live = reader.live_threads();
+    assert!(matches!(reader.poll(), Polled::NeedsInput));
+    // More than the queue holds: the reader hands out what it parsed before asking again.
+    reader.push(&bytes);
+    let mut batches = 0;
+    while let Polled::Batch(batch) = reader.poll() {
+        assert!(!batch.is_empty());
+        batches += 1;
+    }
+    assert!(batches > 2, "{batches} batches");
+    assert!(matches!(reader.poll(), Polled::NeedsInput));
+    assert_eq!(live.get(), 1);
+    drop(reader);
+    assert_eq!(live.get(), 0);
 }

@@ -30,6 +30,18 @@ pub enum Frame {
     Broken(ErrorKind),
 }
 
+/// The bytes a reader shows for a record whose framing is broken at `buf[at..]`: as many as
+/// its first five bytes claim, and at least those five, within `buf` (pymarc's
+/// `current_chunk` for such a record).
+pub fn broken_span(buf: &[u8], at: usize) -> Range<usize> {
+    let rest = buf.get(at..).unwrap_or_default();
+    let claimed = std::str::from_utf8(&rest[..rest.len().min(5)])
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok());
+    let at = at.min(buf.len());
+    at..at + claimed.unwrap_or(5).max(5).min(rest.len())
+}
+
 /// Frame the record at the start of `buf`. `at_eof` says no more bytes will follow.
 pub fn frame_record(buf: &[u8], at_eof: bool) -> Frame {
     frame_record_with(buf, at_eof, false)

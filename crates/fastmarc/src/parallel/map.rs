@@ -9,7 +9,7 @@
 //! where the record was just parsed, parsing each chunk's records into one reused record,
 //! and only the results cross.
 
-use super::pipeline::{Panic, Parsed, Pipeline, Stage};
+use super::pipeline::{Next, Panic, Parsed, Pipeline, Stage, Work};
 use super::{Item, LiveThreads};
 use crate::error::Result;
 use crate::iso2709::parse::ParseOptions;
@@ -17,7 +17,7 @@ use crate::iso2709::read::{parse_framed, Recovery};
 use crate::parallel::{ParallelOptions, SharedBytes};
 use crate::record::Record;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 /// The function a [`ParallelMap`] applies: to each record, or to the error that stands in
 /// the record's place.
@@ -36,15 +36,15 @@ impl<T: Send + 'static> Stage for MapStage<T> {
         1
     }
 
-    fn run(
-        &self,
-        bytes: &[u8],
-        items: Vec<Item>,
-        cancel: &AtomicBool,
-        spare: &mut Vec<Record>,
-        // The record stays on this thread: nothing to gain from a scratch copy.
-        _scratch: Option<&mut Record>,
-    ) -> Parsed<T> {
+    // The record stays on this thread: nothing to gain from the scratch copy.
+    fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<T> {
+        let Work {
+            bytes,
+            items,
+            cancel,
+            ..
+        } = work;
+        let bytes = bytes.as_slice();
         let mut rec = spare.pop().unwrap_or_default();
         let mut out = Vec::with_capacity(items.len());
         let mut ends = false;
@@ -58,7 +58,7 @@ impl<T: Send + 'static> Stage for MapStage<T> {
                     number,
                     offset,
                 } => parse_framed(&bytes[range], number, offset, &self.parse, &mut rec),
-                Item::Failed(e) => Err(e),
+                Item::Failed(e, _) => Err(e),
             };
             let failed = parsed.is_err();
             out.push((self.f)(parsed.map(|()| &mut rec)));
@@ -162,9 +162,11 @@ impl<T: Send + 'static> ParallelMap<T> {
         if self.current.len() > 0 {
             return Some(std::mem::take(&mut self.current).collect());
         }
-        match self.pipe.next_chunk()? {
-            Ok((batch, _parser)) => Some(batch),
-            Err(Panic { payload, .. }) => std::panic::resume_unwind(payload),
+        match self.pipe.next_chunk() {
+            Next::Chunk(Ok((batch, _parser))) => Some(batch),
+            Next::Chunk(Err(Panic { payload, .. })) => std::panic::resume_unwind(payload),
+            // Only a push source needs input, and a map has none.
+            Next::NeedsInput | Next::End => None,
         }
     }
 

@@ -11,18 +11,22 @@
 //! byte offsets, and the same end of stream for each [`Recovery`] mode.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::iso2709::frame::broken_span;
 use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{parse_framed, Framed, Framer, ReaderOptions, Recovery};
 use crate::record::Record;
 use rayon::prelude::*;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 mod map;
 mod pipeline;
+mod reader;
+mod source;
 pub use map::ParallelMap;
-pub use pipeline::{ParallelOptions, ParallelReader, SharedBytes};
+pub use pipeline::{ParallelOptions, Parser, Recycler};
+pub use reader::{Located, ParallelReader, Polled, RawBytes};
+pub use source::SharedBytes;
 
 /// Bytes the pipeline reads per chunk unless told otherwise. Small chunks keep the records
 /// in flight few enough to stay in cache between the parser that builds them and the
@@ -96,8 +100,9 @@ enum Item {
         number: u64,
         offset: u64,
     },
-    /// Broken framing or an I/O error, already located.
-    Failed(Error),
+    /// Broken framing or an I/O error, already located, with the bytes a reader shows for
+    /// it (see [`crate::iso2709::frame::broken_span`]).
+    Failed(Error, Range<usize>),
 }
 
 /// Why [`frame_into`] stopped.
@@ -137,7 +142,7 @@ fn frame_into(
                 number,
                 offset,
             }),
-            Framed::Broken(e) => items.push(Item::Failed(e)),
+            Framed::Broken(e) => items.push(Item::Failed(e, broken_span(buf, *pos))),
             Framed::NeedMore => return Progress::NeedMore,
             Framed::End => return Progress::End,
         }
@@ -145,63 +150,9 @@ fn frame_into(
 }
 
 fn parse_one(bytes: &[u8], number: u64, offset: u64, opts: &ParseOptions) -> Result<Record> {
-    parse_one_into(bytes, number, offset, opts, Record::new())
-}
-
-/// Parse into `rec`, reusing its allocations.
-fn parse_one_into(
-    bytes: &[u8],
-    number: u64,
-    offset: u64,
-    opts: &ParseOptions,
-    mut rec: Record,
-) -> Result<Record> {
+    let mut rec = Record::new();
     parse_framed(bytes, number, offset, opts, &mut rec)?;
     Ok(rec)
-}
-
-/// Parse a chunk's items in order, into records taken from `spare` while it has any (with a
-/// `scratch` record, into that first, then copied). With `stop_on_error` the output ends at
-/// the first error, as a [`Recovery::Stop`] reader's does.
-fn parse_items(
-    bytes: &[u8],
-    items: Vec<Item>,
-    opts: &ParseOptions,
-    stop_on_error: bool,
-    cancel: &AtomicBool,
-    spare: &mut Vec<Record>,
-    mut scratch: Option<&mut Record>,
-) -> Vec<Result<Record>> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if cancel.load(Ordering::Relaxed) {
-            break;
-        }
-        let r = match item {
-            Item::Record {
-                range,
-                number,
-                offset,
-            } => {
-                let mut rec = spare.pop().unwrap_or_default();
-                match scratch.as_deref_mut() {
-                    Some(scratch) => parse_framed(&bytes[range], number, offset, opts, scratch)
-                        .map(|()| {
-                            rec.clone_from(scratch);
-                            rec
-                        }),
-                    None => parse_one_into(&bytes[range], number, offset, opts, rec),
-                }
-            }
-            Item::Failed(e) => Err(e),
-        };
-        let failed = r.is_err();
-        out.push(r);
-        if failed && stop_on_error {
-            break;
-        }
-    }
-    out
 }
 
 /// Keep results up to and including the first error (what a [`Recovery::Stop`] reader
@@ -345,7 +296,7 @@ impl ParsePool {
                         number,
                         offset,
                     } => parse_one(&bytes[range], number, offset, &parse),
-                    Item::Failed(e) => Err(e),
+                    Item::Failed(e, _) => Err(e),
                 })
                 .collect()
         });
