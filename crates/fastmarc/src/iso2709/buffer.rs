@@ -5,8 +5,8 @@ use super::read::{Framed, Framer};
 use std::io::Read;
 use std::sync::Arc;
 
-/// Buffers kept for reuse by a [`ReadBuffer`] whose bytes are shared: about as many as
-/// batches of a reader can be in flight.
+/// Buffers kept for reuse by a [`ReadBuffer`] whose bytes are shared, unless told otherwise:
+/// about as many as batches of a reader can be in flight.
 const MAX_SPARE_BUFFERS: usize = 8;
 
 /// Bytes taken from a stream, `bytes()[pos..]` not yet framed.
@@ -16,7 +16,7 @@ const MAX_SPARE_BUFFERS: usize = 8;
 /// holds it; until then reading goes on in another one (and the held one is reused once
 /// let go). Bytes past the end are left from earlier reads: keeping them spares zeroing
 /// the buffer before every read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReadBuffer {
     data: Arc<Vec<u8>>,
     pos: usize,
@@ -24,9 +24,29 @@ pub struct ReadBuffer {
     eof: bool,
     /// Buffers that were shared when more had to be read, for reuse once let go.
     spare: Vec<Arc<Vec<u8>>>,
+    max_spare: usize,
+}
+
+impl Default for ReadBuffer {
+    fn default() -> Self {
+        ReadBuffer::with_spares(MAX_SPARE_BUFFERS)
+    }
 }
 
 impl ReadBuffer {
+    /// A buffer that keeps up to `n` shared buffers for reuse (as many as can be held at once
+    /// by the batches framed from it).
+    pub fn with_spares(n: usize) -> Self {
+        ReadBuffer {
+            data: Arc::default(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            spare: Vec::new(),
+            max_spare: n,
+        }
+    }
+
     /// The bytes read and not yet consumed.
     pub fn unread(&self) -> &[u8] {
         &self.data[self.pos..self.end]
@@ -81,7 +101,7 @@ impl ReadBuffer {
             }
             to[..unread].copy_from_slice(self.unread());
             let held = std::mem::replace(&mut self.data, next);
-            if self.spare.len() < MAX_SPARE_BUFFERS {
+            if self.spare.len() < self.max_spare {
                 self.spare.push(held);
             }
             self.pos = 0;
@@ -93,7 +113,9 @@ impl ReadBuffer {
         self.pos = 0;
         self.end = unread;
         if data.len() < unread + n {
-            data.resize(unread + n, 0);
+            // Room for a carried-over record too, so that a reused buffer is not grown (and
+            // zeroed) again for each size of carry.
+            data.resize((unread + n).max(2 * n), 0);
         }
         &mut data[unread..unread + n]
     }

@@ -49,7 +49,7 @@ pub struct ParallelOptions {
     /// Chunks read ahead of the consumer; `None`: threads + 2.
     pub chunks_in_flight: Option<usize>,
     /// Give each record's raw bytes with it ([`super::Located::raw`]), for callers that
-    /// show them. A `Read` source then reads every chunk into a new buffer.
+    /// show them.
     pub keep_raw: bool,
     /// Read record lengths as pymarc does (see [`Framer::with_python_lengths`]).
     pub python_lengths: bool,
@@ -201,13 +201,12 @@ struct Shared<S: Stage> {
     local: Arc<Locals>,
 }
 
-/// What a parser thread reuses from one chunk to the next: its read buffer, and the records
-/// it built that the consumer handed back ([`Recycler`]). Each thread writes into memory it
+/// What a parser thread reuses from one chunk to the next: the records it built that the
+/// consumer handed back ([`Recycler`]). Each thread writes into memory it
 /// wrote before, still in its core's cache, rather than into memory another core wrote last
 /// (every cache line of that has to come over from that core first).
 #[derive(Default)]
 struct Local {
-    buf: Option<Vec<u8>>,
     records: Vec<Record>,
     /// A pool thread's record to parse into first, then copy out. A recycled record's
     /// tables were last read by the consumer's core, and parsing straight into them stalls
@@ -282,10 +281,8 @@ impl Recycler {
     }
 
     #[cfg(test)]
-    pub(super) fn kept(&self, parser: Parser) -> (usize, bool) {
-        self.0
-            .get(parser)
-            .map_or((0, false), |l| (l.records.len(), l.buf.is_some()))
+    pub(super) fn kept(&self, parser: Parser) -> usize {
+        self.0.get(parser).map_or(0, |l| l.records.len())
     }
 }
 
@@ -353,10 +350,9 @@ impl<S: Stage> Shared<S> {
         let seq = q.front + q.slots.len() as u64;
         q.slots.push_back(Slot::Taken);
         drop(q);
-        let buf = self.local.get(parser).and_then(|mut l| l.buf.take());
         let pulled = catch_unwind(AssertUnwindSafe(|| {
             let mut source = self.lock_source();
-            match source.next_chunk(&self.cancel, buf) {
+            match source.next_chunk(&self.cancel) {
                 Pulled::Chunk(chunk) => Some(chunk),
                 Pulled::Starved => {
                     // Marked while the source is held, so a push cannot come in between.
@@ -414,6 +410,7 @@ impl<S: Stage> Shared<S> {
     /// comes: it is carried to the consumer in the chunk's place.
     fn parse_chunk(&self, chunk: super::source::Chunk, parser: Parser) -> Outcome<S::Out> {
         let super::source::Chunk { mut bytes, items } = chunk;
+        // The bytes go back to the source (see `ReadBuffer`) once the chunk is dropped.
         let mut spare = self.take_spare(parser, self.stage.records_wanted(items.len()));
         let mut scratch = match parser {
             CONSUMER => None,
@@ -437,9 +434,6 @@ impl<S: Stage> Shared<S> {
             payload,
         });
         if let Some(mut local) = self.local.get(parser) {
-            if let Some(buf) = bytes.into_buffer() {
-                local.buf = Some(buf);
-            }
             let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
             local.records.extend(spare.into_iter().take(room));
             if let Some(scratch) = scratch {
@@ -504,6 +498,12 @@ impl<S: Stage> Shared<S> {
     }
 }
 
+/// Chunks in the queue at most.
+fn depth_of(opts: &ParallelOptions) -> usize {
+    let threads = thread_count(opts.threads);
+    opts.chunks_in_flight.unwrap_or(threads + 2).max(1)
+}
+
 /// The threads and the queue of an ordered pipeline, whatever its [`Stage`]: what
 /// [`super::ParallelReader`] and [`super::ParallelMap`] are made of. Dropping it (or
 /// [`Pipeline::close`]) stops and joins every thread; only a pool thread blocked inside the
@@ -518,7 +518,7 @@ pub(super) struct Pipeline<S: Stage> {
 }
 
 impl<S: Stage> Pipeline<S> {
-    /// A pipeline over a `Read`, chunks read into buffers the parser threads keep.
+    /// A pipeline over a `Read`, read by whichever parser thread is free.
     pub(super) fn over_read<R: Read + Send + 'static>(
         inner: R,
         opts: &ParallelOptions,
@@ -528,7 +528,7 @@ impl<S: Stage> Pipeline<S> {
             inner,
             framer: opts.framer(),
             chunk_size: opts.chunk_size.max(1),
-            carry: Vec::new(),
+            buf: ReadBuffer::with_spares(depth_of(opts) + 1),
             done: false,
         };
         Pipeline::start(opts, Box::new(source), stage)
@@ -570,7 +570,7 @@ impl<S: Stage> Pipeline<S> {
             work: Condvar::new(),
             ready: Condvar::new(),
             cancel: AtomicBool::new(false),
-            depth: opts.chunks_in_flight.unwrap_or(threads + 2).max(1),
+            depth: depth_of(opts),
             stage,
             local: Arc::new(local),
         });

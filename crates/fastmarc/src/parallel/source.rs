@@ -5,7 +5,6 @@
 use super::{frame_into, Item, Progress};
 use crate::error::Error;
 use crate::iso2709::read::{Framer, Recovery};
-use crate::iso2709::write::MAX_RECORD_LEN;
 use crate::iso2709::ReadBuffer;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,39 +13,19 @@ use std::sync::Arc;
 /// Bytes shared with the pipeline without copying (a `Vec<u8>`, `Arc<[u8]>`, a memory map...).
 pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// The bytes a chunk's items index into.
-pub(super) enum ChunkBytes {
-    /// A read buffer, kept by the thread that parsed it to read its next chunk into.
-    Buffer(Vec<u8>),
-    Shared(SharedBytes),
-}
+/// The bytes a chunk's items index into: a read buffer's worth, or the whole input.
+pub(super) struct ChunkBytes(SharedBytes);
 
 impl ChunkBytes {
     pub(super) fn as_slice(&self) -> &[u8] {
-        match self {
-            ChunkBytes::Buffer(v) => v,
-            ChunkBytes::Shared(s) => (**s).as_ref(),
-        }
-    }
-
-    pub(super) fn into_buffer(self) -> Option<Vec<u8>> {
-        match self {
-            ChunkBytes::Buffer(v) => Some(v),
-            ChunkBytes::Shared(_) => None,
-        }
+        (*self.0).as_ref()
     }
 
     /// A handle on the bytes of this chunk alone, for records that keep their raw bytes:
     /// they count references to it, not to the source's one `Arc`, whose count the parser
     /// threads and the consumer would otherwise update from two cores for every record.
-    pub(super) fn share(&mut self) -> SharedBytes {
-        if let ChunkBytes::Buffer(v) = self {
-            *self = ChunkBytes::Shared(Arc::new(std::mem::take(v)));
-        }
-        match self {
-            ChunkBytes::Shared(s) => Arc::new(ChunkPart(s.clone())),
-            ChunkBytes::Buffer(_) => unreachable!("made shared above"),
-        }
+    pub(super) fn share(&self) -> SharedBytes {
+        Arc::new(ChunkPart(self.0.clone()))
     }
 }
 
@@ -74,10 +53,9 @@ pub(super) enum Pulled {
     End,
 }
 
-/// A source of chunks, asked by one parser thread at a time, with the read buffer that
-/// thread used last (if it has one) for a source that reads.
+/// A source of chunks, asked by one parser thread at a time.
 pub(super) trait Source: Send {
-    fn next_chunk(&mut self, cancel: &AtomicBool, buf: Option<Vec<u8>>) -> Pulled;
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Pulled;
     /// Bytes the caller hands over (a push source; others ignore them).
     fn push(&mut self, _bytes: &[u8]) {}
     /// The caller will push nothing more.
@@ -94,7 +72,7 @@ pub(super) trait Source: Send {
 pub(super) struct NoSource;
 
 impl Source for NoSource {
-    fn next_chunk(&mut self, _cancel: &AtomicBool, _buf: Option<Vec<u8>>) -> Pulled {
+    fn next_chunk(&mut self, _cancel: &AtomicBool) -> Pulled {
         Pulled::End
     }
 }
@@ -106,67 +84,46 @@ fn revive(framer: &mut Framer, recovery: Recovery) -> bool {
     was_finished && !framer.is_finished()
 }
 
-/// Read into `buf[*filled..]` until it is full or the input ends. Returns whether the input
-/// ended, and the I/O error that stopped reading, if any (bytes read before it are kept).
-pub(super) fn read_chunk<R: Read>(
-    inner: &mut R,
-    buf: &mut [u8],
-    filled: &mut usize,
-) -> (bool, Option<std::io::Error>) {
-    while *filled < buf.len() {
-        match inner.read(&mut buf[*filled..]) {
-            Ok(0) => return (true, None),
-            Ok(n) => *filled += n.min(buf.len() - *filled),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return (false, Some(e)),
-        }
-    }
-    (false, None)
-}
-
-/// Room for the part of a record carried over from the previous chunk.
-const CARRY_ROOM: usize = MAX_RECORD_LEN;
-
-/// Chunks from a `Read`: fills a buffer, frames it, hands the framed part on. Buffers are
-/// zeroed once and reused (each parser thread keeps the one it parsed last), since fresh
+/// Chunks from a `Read`: reads a chunk's worth into a [`ReadBuffer`], frames it, and hands
+/// the framed part on, sharing the buffer (a record cut by the end of the chunk is carried
+/// over into the next buffer). Buffers are reused once their chunk is parsed, since fresh
 /// megabytes for every chunk cost more in page faults than the parsing itself.
 pub(super) struct ReadSource<R> {
     pub(super) inner: R,
+    pub(super) buf: ReadBuffer,
     pub(super) framer: Framer,
     pub(super) chunk_size: usize,
-    /// The start of a record cut by the end of the last chunk, for the next one.
-    pub(super) carry: Vec<u8>,
     pub(super) done: bool,
 }
 
 impl<R: Read + Send> Source for ReadSource<R> {
-    fn next_chunk(&mut self, cancel: &AtomicBool, buf: Option<Vec<u8>>) -> Pulled {
-        let mut buf = buf.unwrap_or_default();
-        let mut filled = self.carry.len();
-        if buf.len() < filled + self.chunk_size {
-            // Room for later carries too, so the buffer is sized once.
-            buf.resize(self.chunk_size + filled.max(CARRY_ROOM), 0);
-        }
-        buf[..filled].copy_from_slice(&self.carry);
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Pulled {
         loop {
             if self.done || cancel.load(Ordering::Relaxed) {
                 return Pulled::End;
             }
-            let want = filled + self.chunk_size;
-            if buf.len() < want {
-                buf.resize(want, 0);
+            // A chunk's worth of new bytes (after any part of a record carried over).
+            let mut io_error = None;
+            let mut got = 0;
+            while got < self.chunk_size && !self.buf.is_eof() {
+                let before = self.buf.unread().len();
+                if let Err(e) = self.buf.read_from(&mut self.inner, self.chunk_size - got) {
+                    io_error = Some(e);
+                    break;
+                }
+                got += self.buf.unread().len() - before;
             }
-            let (eof, io_error) = read_chunk(&mut self.inner, &mut buf[..want], &mut filled);
             let mut items = Vec::new();
-            let mut pos = 0;
+            let mut pos = self.buf.pos();
             let progress = frame_into(
                 &mut self.framer,
-                &buf[..filled],
+                self.buf.bytes(),
                 &mut pos,
-                eof,
+                self.buf.is_eof(),
                 usize::MAX,
                 &mut items,
             );
+            self.buf.consume(pos - self.buf.pos());
             self.done = progress == Progress::End;
             if let Some(e) = io_error {
                 if !self.done {
@@ -179,15 +136,11 @@ impl<R: Read + Send> Source for ReadSource<R> {
                 }
             }
             if items.is_empty() {
-                // Only part of a record so far: keep it and read on.
-                buf.copy_within(pos..filled, 0);
-                filled -= pos;
+                // Only part of a record so far: read on.
                 continue;
             }
-            self.carry.clear();
-            self.carry.extend_from_slice(&buf[pos..filled]);
             return Pulled::Chunk(Chunk {
-                bytes: ChunkBytes::Buffer(buf),
+                bytes: ChunkBytes(self.buf.shared().clone()),
                 items,
             });
         }
@@ -209,7 +162,7 @@ pub(super) struct MemorySource {
 }
 
 impl Source for MemorySource {
-    fn next_chunk(&mut self, cancel: &AtomicBool, _buf: Option<Vec<u8>>) -> Pulled {
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Pulled {
         while !cancel.load(Ordering::Relaxed) {
             let mut items = Vec::new();
             let progress = frame_into(
@@ -222,7 +175,7 @@ impl Source for MemorySource {
             );
             if !items.is_empty() {
                 return Pulled::Chunk(Chunk {
-                    bytes: ChunkBytes::Shared(self.data.clone()),
+                    bytes: ChunkBytes(self.data.clone()),
                     items,
                 });
             }
@@ -247,7 +200,7 @@ pub(super) struct PushSource {
 }
 
 impl Source for PushSource {
-    fn next_chunk(&mut self, cancel: &AtomicBool, _buf: Option<Vec<u8>>) -> Pulled {
+    fn next_chunk(&mut self, cancel: &AtomicBool) -> Pulled {
         if cancel.load(Ordering::Relaxed) {
             return Pulled::End;
         }
@@ -263,9 +216,8 @@ impl Source for PushSource {
         );
         self.buf.consume(pos - self.buf.pos());
         if !items.is_empty() {
-            let bytes: SharedBytes = self.buf.shared().clone();
             return Pulled::Chunk(Chunk {
-                bytes: ChunkBytes::Shared(bytes),
+                bytes: ChunkBytes(self.buf.shared().clone()),
                 items,
             });
         }
@@ -306,45 +258,65 @@ mod tests {
     }
 
     #[test]
-    fn a_parser_reads_into_the_buffer_it_parsed_last() {
+    fn a_chunks_buffer_is_read_into_again_once_the_chunk_is_let_go() {
         let mut input = ReadSource {
             inner: std::io::Cursor::new(file_of(40)),
+            buf: ReadBuffer::with_spares(2),
             framer: Framer::new(Recovery::Stop),
             chunk_size: 100,
-            carry: Vec::new(),
             done: false,
         };
         let cancel = AtomicBool::new(false);
-        let Pulled::Chunk(first) = input.next_chunk(&cancel, None) else {
-            panic!("no first chunk")
+        let mut next = || match input.next_chunk(&cancel) {
+            Pulled::Chunk(chunk) => chunk,
+            _ => panic!("no chunk"),
         };
-        let buf = first.bytes.into_buffer().unwrap();
-        let at = buf.as_ptr();
-        let Pulled::Chunk(second) = input.next_chunk(&cancel, Some(buf)) else {
-            panic!("no second chunk")
-        };
-        assert_eq!(second.bytes.as_slice().as_ptr(), at);
+        let first = next();
+        let at = first.bytes.as_slice().as_ptr();
+        let second = next();
+        assert_ne!(
+            second.bytes.as_slice().as_ptr(),
+            at,
+            "the first is still held"
+        );
+        drop(first);
+        assert_eq!(next().bytes.as_slice().as_ptr(), at);
     }
 
     #[test]
-    fn read_chunk_keeps_bytes_before_an_error() {
-        struct Two(u8);
-        impl Read for Two {
+    fn a_read_error_is_reported_after_the_records_read_before_it() {
+        struct Failing(std::io::Cursor<Vec<u8>>);
+        impl Read for Failing {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(std::io::Error::other("boom"));
+                match self.0.read(buf)? {
+                    0 => Err(std::io::Error::other("boom")),
+                    n => Ok(n),
                 }
-                self.0 -= 1;
-                buf[0] = b'x';
-                Ok(1)
             }
         }
-        let mut buf = *b"ab--------";
-        let mut filled = 2;
-        let (eof, err) = read_chunk(&mut Two(2), &mut buf, &mut filled);
-        assert!(!eof);
-        assert!(err.is_some());
-        assert_eq!(&buf[..filled], b"abxx");
+        let file = file_of(3);
+        let cut = file.len() - 10;
+        let mut input = ReadSource {
+            inner: Failing(std::io::Cursor::new(file[..cut].to_vec())),
+            buf: ReadBuffer::default(),
+            framer: Framer::new(Recovery::Stop),
+            chunk_size: 1 << 20,
+            done: false,
+        };
+        let cancel = AtomicBool::new(false);
+        let Pulled::Chunk(chunk) = input.next_chunk(&cancel) else {
+            panic!("no chunk")
+        };
+        assert_eq!(chunk.items.len(), 3);
+        assert!(matches!(
+            chunk.items[..2],
+            [Item::Record { .. }, Item::Record { .. }]
+        ));
+        let Item::Failed(e, _) = &chunk.items[2] else {
+            panic!("no error")
+        };
+        assert_eq!(e.record, Some(2));
+        assert!(matches!(input.next_chunk(&cancel), Pulled::End));
     }
 
     #[test]
@@ -357,20 +329,20 @@ mod tests {
             chunk_size: 1 << 20,
         };
         let cancel = AtomicBool::new(false);
-        assert!(matches!(input.next_chunk(&cancel, None), Pulled::Starved));
+        assert!(matches!(input.next_chunk(&cancel), Pulled::Starved));
         input.push(&file[..one + 3]);
-        let Pulled::Chunk(chunk) = input.next_chunk(&cancel, None) else {
+        let Pulled::Chunk(chunk) = input.next_chunk(&cancel) else {
             panic!("the first record is whole")
         };
         assert_eq!(chunk.items.len(), 1);
-        assert!(matches!(input.next_chunk(&cancel, None), Pulled::Starved));
+        assert!(matches!(input.next_chunk(&cancel), Pulled::Starved));
         input.push(&file[one + 3..]);
-        let Pulled::Chunk(chunk) = input.next_chunk(&cancel, None) else {
+        let Pulled::Chunk(chunk) = input.next_chunk(&cancel) else {
             panic!("two more records")
         };
         assert_eq!(chunk.items.len(), 2);
-        assert!(matches!(input.next_chunk(&cancel, None), Pulled::Starved));
+        assert!(matches!(input.next_chunk(&cancel), Pulled::Starved));
         input.end_input();
-        assert!(matches!(input.next_chunk(&cancel, None), Pulled::End));
+        assert!(matches!(input.next_chunk(&cancel), Pulled::End));
     }
 }
