@@ -31,7 +31,7 @@ run_phase() {
     fi
 }
 
-run_phase "install (dependencies, pymarc sdist, fastmarc release build)" bash scripts/install.sh
+run_phase "install (dependencies, pymarc sdist, fastmarc manylinux wheel)" bash scripts/install.sh
 installed=$((${#failed[@]} == 0))
 run_phase "rustfmt" cargo fmt --all -- --check --color never
 run_phase "clippy" cargo clippy --workspace --all-targets -- -D warnings
