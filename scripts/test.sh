@@ -56,8 +56,9 @@ fi
 
 run_phase "sdist: twine check, built by pip in a fresh virtualenv, smoke test, pymarc suite" \
     bash scripts/check_package.sh sdist
+# Not --quiet: it hides the warnings that --strict counts, and a broken link would pass.
 run_phase "documentation site (mkdocs build --strict)" \
-    env NO_MKDOCS_2_WARNING=1 "$PYTHON" -m mkdocs build --strict --quiet
+    env NO_MKDOCS_2_WARNING=1 "$PYTHON" -m mkdocs build --strict
 
 printf '\n======== summary ========\n'
 printf '%s\n' "${summary[@]}"
