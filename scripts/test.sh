@@ -39,10 +39,8 @@ run_phase "Rust tests (nextest)" cargo nextest run --workspace --no-fail-fast
 run_phase "Rust doctests" cargo test --workspace --doc
 run_phase "Rust API docs (cargo doc, warnings are errors)" \
     env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
-# Both crates in one run: fastmarc-cli's dependency on the unpublished fastmarc resolves to
-# the fastmarc packaged here. --allow-dirty lets it run on a working tree with changes.
-run_phase "cargo publish --dry-run (fastmarc, fastmarc-cli)" \
-    cargo publish --dry-run --allow-dirty -p fastmarc -p fastmarc-cli
+run_phase "crates: package contents, cargo publish --dry-run (fastmarc, fastmarc-cli)" \
+    bash scripts/check_crates.sh
 run_phase "fuzz smoke (every fuzz target briefly, docs/FUZZING.md)" bash scripts/fuzz_smoke.sh
 if [[ $installed -eq 1 ]]; then
     run_phase "Python tests" "$PYTHON" -m pytest tests/python
