@@ -3,6 +3,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use std::fmt;
 
+/// A leader's length in bytes.
 pub const LEADER_LEN: usize = 24;
 
 /// A MARC 21 leader. Always 24 ASCII bytes.
@@ -33,10 +34,12 @@ impl Leader {
         Ok(Leader(b))
     }
 
+    /// The 24 bytes.
     pub fn as_bytes(&self) -> &[u8; LEADER_LEN] {
         &self.0
     }
 
+    /// The leader as text (it is always ASCII).
     pub fn as_str(&self) -> &str {
         // Invariant: always ASCII.
         std::str::from_utf8(&self.0).unwrap_or("")
@@ -75,6 +78,7 @@ impl Leader {
     pub fn base_address(&self) -> Option<usize> {
         self.number(12, 5)
     }
+    /// Set 12-16, the base address of data, as five digits.
     pub fn set_base_address(&mut self, value: usize) {
         self.set_number(12, 5, value)
     }

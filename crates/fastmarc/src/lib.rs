@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! fastmarc: fast, exact MARC 21.
 //!
 //! - [`Record`], [`Leader`], [`Field`]: the model. A record is one text buffer plus spans.

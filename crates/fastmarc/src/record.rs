@@ -117,6 +117,7 @@ impl Record {
         Record::default()
     }
 
+    /// An empty record with this leader.
     pub fn with_leader(leader: Leader) -> Record {
         Record {
             leader,
@@ -162,6 +163,7 @@ impl Record {
         self.encoding
     }
 
+    /// Set how the record's text is written out (see [`TextEncoding`]).
     pub fn set_encoding(&mut self, encoding: TextEncoding) {
         self.data_area = None;
         self.encoding = encoding;
@@ -222,14 +224,17 @@ impl Record {
         start
     }
 
+    /// The leader.
     pub fn leader(&self) -> &Leader {
         &self.leader
     }
 
+    /// The leader, to change positions in place.
     pub fn leader_mut(&mut self) -> &mut Leader {
         &mut self.leader
     }
 
+    /// Replace the leader.
     pub fn set_leader(&mut self, leader: Leader) {
         self.leader = leader;
     }
@@ -239,6 +244,7 @@ impl Record {
         self.fields.len()
     }
 
+    /// Whether the record has no fields.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
@@ -536,10 +542,12 @@ pub struct FieldRef<'a> {
 }
 
 impl<'a> FieldRef<'a> {
+    /// The field's tag.
     pub fn tag(&self) -> Tag {
         self.entry.tag
     }
 
+    /// Whether this is a control field (001-009).
     pub fn is_control(&self) -> bool {
         self.entry.control
     }
@@ -551,6 +559,7 @@ impl<'a> FieldRef<'a> {
             .then(|| &self.record.text[self.entry.start as usize..self.entry.end as usize])
     }
 
+    /// Both indicators (blanks for a control field).
     pub fn indicators(&self) -> [char; 2] {
         self.entry.indicators
     }
@@ -562,10 +571,12 @@ impl<'a> FieldRef<'a> {
         (b > a).then(|| &self.record.text[a as usize..b as usize])
     }
 
+    /// The first indicator.
     pub fn indicator1(&self) -> char {
         self.entry.indicators[0]
     }
 
+    /// The second indicator.
     pub fn indicator2(&self) -> char {
         self.entry.indicators[1]
     }
@@ -598,6 +609,7 @@ impl<'a> FieldRef<'a> {
         out
     }
 
+    /// [`FieldRef::value`], appended to `out`.
     pub fn write_value(&self, out: &mut String) {
         if let Some(d) = self.data() {
             out.push_str(d);
@@ -669,7 +681,9 @@ impl fmt::Debug for FieldRef<'_> {
 /// A borrowed subfield.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubfieldRef<'a> {
+    /// The subfield code.
     pub code: char,
+    /// The subfield's text.
     pub value: &'a str,
 }
 

@@ -38,7 +38,9 @@ pub enum Utf8Errors {
 /// How a record's bytes are interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
+    /// How field text is decoded (by leader/09, or forced).
     pub decoding: Decoding,
+    /// What to do with invalid UTF-8.
     pub utf8_errors: Utf8Errors,
     /// Check everything ISO 2709 requires (terminators, directory bounds, indicator count,
     /// subfield codes). When false, parse as pymarc does: take what the directory says,

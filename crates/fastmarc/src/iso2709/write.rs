@@ -174,12 +174,32 @@ pub fn record_to_bytes(rec: &Record) -> Result<Vec<u8>> {
 }
 
 /// Writes records to any `io::Write`, one `write` call per record.
+///
+/// ```
+/// use fastmarc::iso2709::{SliceReader, Writer};
+/// use fastmarc::{Field, Record, Subfield, Tag};
+///
+/// let mut rec = Record::new();
+/// rec.push(&Field::control(Tag::new("001")?, "ocm0001"));
+/// rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', "Walden")]));
+///
+/// // A `Vec` here; a `BufWriter<File>` for a file.
+/// let mut writer = Writer::new(Vec::new());
+/// writer.write_record(&rec)?;
+/// let bytes = writer.into_inner();
+///
+/// let back = SliceReader::new(&bytes).next().unwrap()?;
+/// assert_eq!(back.get("001").and_then(|f| f.data()), Some("ocm0001"));
+/// assert_eq!(back.title().as_deref(), Some("Walden"));
+/// # Ok::<(), fastmarc::Error>(())
+/// ```
 pub struct Writer<W: Write> {
     inner: W,
     buf: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
+    /// A writer into `inner` (wrap a file in a `BufWriter`: one write per record).
     pub fn new(inner: W) -> Self {
         Writer {
             inner,
@@ -203,11 +223,13 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())
     }
 
+    /// The underlying writer back (not flushed).
     pub fn into_inner(self) -> W {
         self.inner
     }

@@ -29,6 +29,26 @@
 //!
 //! Inputs that make pymarc raise `UnicodeDecodeError` (escape sequences cut short at the
 //! end of the string) give a [`Marc8Error`].
+//!
+//! Readers decode MARC-8 records themselves (see [`crate::iso2709::Decoding`]); the
+//! functions here decode a single string:
+//!
+//! ```
+//! use fastmarc::marc8::{decode_marc8_into, marc8_to_unicode};
+//!
+//! // 0xE2 is ANSEL's combining acute accent, sent before its letter.
+//! assert_eq!(marc8_to_unicode(b"Caf\xE2e")?, "Café");
+//!
+//! // ESC ( N switches G0 to basic Cyrillic (where "MIR" is lower case), ESC ( B back to ASCII.
+//! assert_eq!(marc8_to_unicode(b"\x1B(NMIR\x1B(B 1")?, "мир 1");
+//!
+//! // An unmapped code becomes a space and a warning, as in pymarc.
+//! let (mut text, mut warnings) = (String::new(), Vec::new());
+//! decode_marc8_into(b"a\xA0b", &mut text, &mut warnings)?;
+//! assert_eq!(text, "a b");
+//! assert_eq!(warnings.len(), 1);
+//! # Ok::<(), fastmarc::marc8::Marc8Error>(())
+//! ```
 
 mod decode;
 pub mod tables;
