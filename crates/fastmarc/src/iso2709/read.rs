@@ -78,8 +78,11 @@ pub enum Step {
 pub enum Framed {
     /// A whole record at `range` of the buffer, with its number and stream offset.
     Record {
+        /// Where the record's bytes are in the buffer.
         range: Range<usize>,
+        /// The record's 0-based number in the stream.
         number: u64,
+        /// The stream offset of its first byte.
         offset: u64,
     },
     /// Broken framing at the position reached, reported once; the next call goes on as the
