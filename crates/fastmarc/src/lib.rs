@@ -19,6 +19,7 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+pub mod diagnostic;
 pub mod error;
 pub mod field;
 pub mod iso2709;
@@ -30,6 +31,7 @@ pub mod record;
 pub mod text;
 pub mod xml;
 
+pub use diagnostic::Diagnostic;
 pub use error::{Error, ErrorKind, Result};
 pub use field::{Field, Subfield, Tag};
 pub use leader::Leader;
