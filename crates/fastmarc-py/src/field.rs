@@ -6,6 +6,7 @@
 //! Once materialised, the Python list is the truth, exactly as in pymarc.
 
 use crate::pyobjects::{indicators_class, subfield_class};
+use crate::subclass;
 use crate::untracked::Untracked;
 use fastmarc::Record as CoreRecord;
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyValueError};
@@ -408,6 +409,17 @@ impl Field {
     }
 }
 
+/// pymarc's `ValueError` texts, word for word (programs match them).
+const LEGACY_SUBFIELDS: &str =
+    "The subfield input no longer accepts strings, and should use Subfield.
+                   Please consult the documentation for details.
+                ";
+const ARBITRARY_INDICATORS: &str =
+    "The indicators input no longer accepts an iterable of arbitrary length. Use
+                   the Indicators() named tuple instead. Please consult the documentation
+                   for details.
+                ";
+
 fn is_utf8_name(encoding: &str) -> bool {
     matches!(
         encoding.to_ascii_lowercase().replace('_', "-").as_str(),
@@ -417,15 +429,36 @@ fn is_utf8_name(encoding: &str) -> bool {
 
 #[pymethods]
 impl Field {
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn __init_subclass__(
+        cls: &Bound<'_, pyo3::types::PyType>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<()> {
+        subclass::adapt(cls, &cls.py().get_type::<Field>(), kwargs)
+    }
+
+    /// A blank field; `__init__` fills it. Split as in a Python class, so that a subclass
+    /// whose `__init__` takes arguments of its own can forward the rest to this one.
     #[new]
-    #[pyo3(signature = (tag, indicators = None, subfields = None, data = None))]
+    #[pyo3(signature = (*_args, **_kwargs))]
     fn new(
         py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> Self {
+        Field::blank(py, String::new())
+    }
+
+    #[pyo3(signature = (tag, indicators = None, subfields = None, data = None))]
+    fn __init__(
+        slf: &Bound<'_, Self>,
         tag: &Bound<'_, PyAny>,
         indicators: Option<Bound<'_, PyAny>>,
         subfields: Option<Bound<'_, PyAny>>,
         data: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
+    ) -> PyResult<()> {
+        let py = slf.py();
         let tag: String = if let Ok(s) = tag.cast::<PyString>() {
             let s = s.to_str()?;
             if is_py_digit_str(s) && s.len() != 3 {
@@ -441,21 +474,10 @@ impl Field {
         };
         if let Some(s) = &subfields {
             if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
-                return Err(PyValueError::new_err(
-                    "subfields must be Subfield(code, value) items; the old flat list of \
-                     strings is no longer accepted (see Field.convert_legacy_subfields)",
-                ));
+                return Err(PyValueError::new_err(LEGACY_SUBFIELDS));
             }
         }
-        let mut field = Field {
-            tag: FieldTag::Owned(tag),
-            data: py.None(),
-            inds: Inds::None,
-            subs: Subs::Py(PyList::empty(py).into_any().unbind()),
-            control_field: false,
-            pos: 0,
-            gc: Untracked::default(),
-        };
+        let mut field = Field::blank(py, tag);
         if is_control_tag(&field.tag) {
             field.control_field = true;
             if let Some(d) = data {
@@ -470,7 +492,11 @@ impl Field {
                 _ => field.inds = Inds::Native([' ', ' ']),
             }
         }
-        Ok(field)
+        let mut me = slf.borrow_mut();
+        // A field initialised again (pymarc's __init__ starts afresh too).
+        me.gc.retrack();
+        *me = field;
+        Ok(())
     }
 
     #[getter]
@@ -516,9 +542,7 @@ impl Field {
         };
         let is_seq = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
         if value.is_truthy()? && is_seq && value.len()? != 2 {
-            return Err(PyValueError::new_err(
-                "indicators must be exactly two values; use Indicators(first, second)",
-            ));
+            return Err(PyValueError::new_err(ARBITRARY_INDICATORS));
         }
         self.gc.retrack();
         let cls = indicators_class(py)?;
@@ -616,8 +640,9 @@ impl Field {
     }
 
     fn __getitem__(&self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        // A bare KeyError, as pymarc raises.
         self.first_value(py, code)?
-            .ok_or_else(|| PyKeyError::new_err(code.to_string()))
+            .ok_or_else(|| PyKeyError::new_err(()))
     }
 
     fn __contains__(&self, py: Python<'_>, code: &str) -> PyResult<bool> {
@@ -832,18 +857,85 @@ impl Field {
         self.tag.starts_with('6')
     }
 
-    fn __copy__(&self, py: Python<'_>) -> Field {
-        self.copy_with(|o| Ok(o.clone_ref(py)))
-            .expect("a shallow copy cannot fail")
+    /// A subclass's copy is of that subclass, with its attributes.
+    fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
     }
 
-    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Field> {
+    fn __deepcopy__<'py>(
+        slf: &Bound<'py, Self>,
+        memo: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
         let deepcopy = py.import("copy")?.getattr("deepcopy")?;
-        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
+        let copy = slf
+            .borrow()
+            .copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))?;
+        subclass::new_like(slf.as_any(), copy, |d| deepcopy.call1((d, memo)))
+    }
+
+    /// Pickled as its parts, as pymarc's field is (plus a subclass's attributes).
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let dict = subclass::instance_dict(slf.as_any());
+        let mut me = slf.borrow_mut();
+        let subfields = me.subfields_obj(py)?;
+        let indicators = me.indicators_obj(py)?;
+        (
+            me.tag.to_string(),
+            me.data.clone_ref(py),
+            indicators,
+            subfields,
+            me.control_field,
+            dict,
+        )
+            .into_pyobject(py)
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = slf.py();
+        let (tag, data, indicators, subfields, control_field, dict): (
+            String,
+            Py<PyAny>,
+            Py<PyAny>,
+            Py<PyAny>,
+            bool,
+            Bound<'_, PyAny>,
+        ) = state.extract()?;
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            let mut field = Field::blank(py, tag);
+            field.data = data;
+            field.inds = if indicators.is_none(py) {
+                Inds::None
+            } else {
+                Inds::Py(indicators)
+            };
+            field.subs = Subs::Py(subfields);
+            field.control_field = control_field;
+            *me = field;
+        }
+        subclass::restore_dict(slf.as_any(), &dict)
     }
 }
 
 impl Field {
+    /// A data field with tag `tag`, no indicators and no subfields.
+    fn blank(py: Python<'_>, tag: String) -> Field {
+        Field {
+            tag: FieldTag::Owned(tag),
+            data: py.None(),
+            inds: Inds::None,
+            subs: Subs::Py(PyList::empty(py).into_any().unbind()),
+            control_field: false,
+            pos: 0,
+            gc: Untracked::default(),
+        }
+    }
+
     /// A new field with every Python-held part passed through `copy`; core-backed parts are
     /// shared (the parsed record is immutable).
     fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Field> {
