@@ -8,6 +8,7 @@ pymarc's converter, it remembers the sets the data leaves designated for its nex
 """
 
 import sys
+import unicodedata  # noqa: F401 (a name pymarc's module has)
 
 from fastmarc import _native
 
@@ -17,6 +18,19 @@ _DIRECT_G0_FINALS = frozenset(b"4E321pQSBbgN")
 _BASIC_LATIN = 0x42
 _ANSEL = 0x45
 _EACC = 0x31
+
+
+def __getattr__(name: str):
+    # pymarc's module has its code tables as `marc8_mapping`; they are built on first use.
+    if name == "marc8_mapping":
+        import importlib
+
+        return importlib.import_module("fastmarc.marc8_mapping")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "marc8_mapping"])
 
 
 def _as_bytes(marc8, quiet: bool) -> bytes:
