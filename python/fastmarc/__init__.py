@@ -54,6 +54,7 @@ from fastmarc.exceptions import (
 from fastmarc.field import Field, Indicators, RawField, Subfield, logger, map_marc8_field
 from fastmarc.leader import Leader
 from fastmarc.marc8 import MARC8ToUnicode, marc8_to_unicode
+from fastmarc.marc8 import _lazy_code_tables
 from fastmarc.marcjson import JSONHandler, parse_json_to_array
 from fastmarc.marcxml import (
     MARC_XML_NS,
@@ -139,18 +140,7 @@ __all__ = [
 ]
 
 
-
-def __getattr__(name: str):
-    # pymarc's package has the MARC-8 code tables as `marc8_mapping`; built on first use.
-    if name == "marc8_mapping":
-        import importlib
-
-        return importlib.import_module("fastmarc.marc8_mapping")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), "marc8_mapping"])
+__getattr__, __dir__ = _lazy_code_tables(__name__, globals())
 
 
 try:

@@ -20,17 +20,23 @@ _ANSEL = 0x45
 _EACC = 0x31
 
 
-def __getattr__(name: str):
-    # pymarc's module has its code tables as `marc8_mapping`; they are built on first use.
-    if name == "marc8_mapping":
-        import importlib
+def _lazy_code_tables(module_name: str, module_globals: dict):
+    """`__getattr__` and `__dir__` for a module that, like pymarc's, has the MARC-8 code
+    tables as `marc8_mapping`: the tables are built on first use, not at import."""
+    import importlib
 
-        return importlib.import_module("fastmarc.marc8_mapping")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str):
+        if name == "marc8_mapping":
+            return importlib.import_module("fastmarc.marc8_mapping")
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted([*module_globals, "marc8_mapping"])
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), "marc8_mapping"])
+__getattr__, __dir__ = _lazy_code_tables(__name__, globals())
 
 
 def _as_bytes(marc8, quiet: bool) -> bytes:

@@ -9,7 +9,9 @@ use crate::pyobjects::{indicators_class, subfield_class};
 use crate::subclass;
 use crate::untracked::Untracked;
 use fastmarc::Record as CoreRecord;
-use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyValueError};
+use pyo3::exceptions::{
+    PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyTypeError, PyValueError,
+};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -70,6 +72,8 @@ pub struct Field {
     pos: usize,
     /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
     pub gc: Untracked,
+    /// Made whole by `__new__`: the `__init__` call that follows has nothing to do.
+    made_by_new: bool,
 }
 
 fn is_py_digit_str(s: &str) -> bool {
@@ -131,6 +135,7 @@ impl Field {
                 control_field: true,
                 pos: 0,
                 gc: Untracked::default(),
+                made_by_new: false,
             },
             None => Field {
                 control_field: is_control_tag(&tag),
@@ -140,6 +145,7 @@ impl Field {
                 subs: Subs::Lazy(rec.clone(), index),
                 pos: 0,
                 gc: Untracked::default(),
+                made_by_new: false,
             },
         }
     }
@@ -438,62 +444,43 @@ impl Field {
         subclass::adapt(cls, &cls.py().get_type::<Field>(), kwargs)
     }
 
-    /// A blank field; `__init__` fills it. Split as in a Python class, so that a subclass
-    /// whose `__init__` takes arguments of its own can forward the rest to this one.
+    /// `Field(...)` is made whole here, once. A subclass's object (and one made with no
+    /// arguments, as pickle and copy make them) is made blank instead: a subclass's own
+    /// `__init__` decides what its arguments mean and fills it through `Field.__init__`.
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[classmethod]
+    #[pyo3(signature = (*args, **kwargs))]
     fn new(
-        py: Python<'_>,
-        _args: &Bound<'_, PyTuple>,
-        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> Self {
-        Field::blank(py, String::new())
+        cls: &Bound<'_, pyo3::types::PyType>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Self> {
+        let py = cls.py();
+        let no_arguments = args.is_empty() && kwargs.is_none_or(|k| k.is_empty());
+        if no_arguments || !cls.is(py.get_type::<Field>()) {
+            let mut unset = Field::blank(py, String::new());
+            unset.subs = Subs::Py(py.None());
+            return Ok(unset);
+        }
+        let mut field = Field::from_arguments(py, args, kwargs)?;
+        field.made_by_new = true;
+        Ok(field)
     }
 
-    #[pyo3(signature = (tag, indicators = None, subfields = None, data = None))]
+    #[pyo3(signature = (*args, **kwargs))]
     fn __init__(
         slf: &Bound<'_, Self>,
-        tag: &Bound<'_, PyAny>,
-        indicators: Option<Bound<'_, PyAny>>,
-        subfields: Option<Bound<'_, PyAny>>,
-        data: Option<Bound<'_, PyAny>>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<()> {
-        let py = slf.py();
-        let tag: String = if let Ok(s) = tag.cast::<PyString>() {
-            let s = s.to_str()?;
-            if is_py_digit_str(s) && s.len() != 3 {
-                format!("{:03}", s.parse::<u64>().unwrap_or(0))
-            } else {
-                s.to_string()
-            }
-        } else {
-            match tag.call_method0("__int__").and_then(|i| i.extract::<i64>()) {
-                Ok(n) => format!("{n:03}"),
-                Err(_) => tag.str()?.to_str()?.to_string(),
-            }
-        };
-        if let Some(s) = &subfields {
-            if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
-                return Err(PyValueError::new_err(LEGACY_SUBFIELDS));
-            }
+        if std::mem::take(&mut slf.borrow_mut().made_by_new) {
+            // The call that follows `Field(...)`: __new__ did the work.
+            return Ok(());
         }
-        let mut field = Field::blank(py, tag);
-        if is_control_tag(&field.tag) {
-            field.control_field = true;
-            if let Some(d) = data {
-                field.data = d.unbind();
-            }
-        } else {
-            if let Some(s) = subfields.filter(|s| s.is_truthy().unwrap_or(false)) {
-                field.subs = Subs::Py(s.unbind());
-            }
-            match indicators {
-                Some(i) if i.is_truthy()? => field.set_indicators(py, Some(i))?,
-                _ => field.inds = Inds::Native([' ', ' ']),
-            }
-        }
+        // A subclass's (or a repeated) __init__.
+        let field = Field::from_arguments(slf.py(), args, kwargs)?;
         let mut me = slf.borrow_mut();
-        // A field initialised again (pymarc's __init__ starts afresh too).
+        // Whatever the object held goes (pymarc's __init__ starts afresh too).
         me.gc.retrack();
         *me = field;
         Ok(())
@@ -868,12 +855,7 @@ impl Field {
         slf: &Bound<'py, Self>,
         memo: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
-        let copy = slf
-            .borrow()
-            .copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))?;
-        subclass::new_like(slf.as_any(), copy, |d| deepcopy.call1((d, memo)))
+        subclass::deep_copy(slf, memo, |me, part| me.copy_with(part))
     }
 
     /// Pickled as its parts, as pymarc's field is (plus a subclass's attributes).
@@ -923,6 +905,102 @@ impl Field {
 }
 
 impl Field {
+    /// pymarc's `Field.__init__(self, tag, indicators=None, subfields=None, data=None)`
+    /// called with `args` and `kwargs`: its argument errors, word for word, then `build`.
+    fn from_arguments(
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Field> {
+        const NAMES: [&str; 4] = ["tag", "indicators", "subfields", "data"];
+        if args.len() > NAMES.len() {
+            return Err(PyTypeError::new_err(format!(
+                "Field.__init__() takes from 2 to 5 positional arguments but {} were given",
+                args.len() + 1
+            )));
+        }
+        let mut given: [Option<Bound<'_, PyAny>>; 4] = Default::default();
+        for (slot, arg) in given.iter_mut().zip(args.iter()) {
+            *slot = Some(arg);
+        }
+        for (key, value) in kwargs.into_iter().flat_map(|k| k.iter()) {
+            let name = key.str()?;
+            let Some(i) = NAMES
+                .iter()
+                .position(|n| name.to_str().is_ok_and(|s| s == *n))
+            else {
+                return Err(PyTypeError::new_err(format!(
+                    "Field.__init__() got an unexpected keyword argument {}",
+                    key.repr()?
+                )));
+            };
+            if given[i].replace(value).is_some() {
+                return Err(PyTypeError::new_err(format!(
+                    "Field.__init__() got multiple values for argument '{}'",
+                    NAMES[i]
+                )));
+            }
+        }
+        let [tag, indicators, subfields, data] = given;
+        let Some(tag) = tag else {
+            return Err(PyTypeError::new_err(
+                "Field.__init__() missing 1 required positional argument: 'tag'",
+            ));
+        };
+        Field::build(
+            py,
+            &tag,
+            indicators.filter(|v| !v.is_none()),
+            subfields.filter(|v| !v.is_none()),
+            data,
+        )
+    }
+
+    /// pymarc's `Field.__init__`: the tag normalised, then a control field's data, or a
+    /// data field's indicators and subfields.
+    fn build(
+        py: Python<'_>,
+        tag: &Bound<'_, PyAny>,
+        indicators: Option<Bound<'_, PyAny>>,
+        subfields: Option<Bound<'_, PyAny>>,
+        data: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Field> {
+        let tag: String = if let Ok(s) = tag.cast::<PyString>() {
+            let s = s.to_str()?;
+            if is_py_digit_str(s) && s.len() != 3 {
+                format!("{:03}", s.parse::<u64>().unwrap_or(0))
+            } else {
+                s.to_string()
+            }
+        } else {
+            match tag.call_method0("__int__").and_then(|i| i.extract::<i64>()) {
+                Ok(n) => format!("{n:03}"),
+                Err(_) => tag.str()?.to_str()?.to_string(),
+            }
+        };
+        if let Some(s) = &subfields {
+            if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
+                return Err(PyValueError::new_err(LEGACY_SUBFIELDS));
+            }
+        }
+        let mut field = Field::blank(py, tag);
+        if is_control_tag(&field.tag) {
+            field.control_field = true;
+            if let Some(d) = data {
+                field.data = d.unbind();
+            }
+        } else {
+            if let Some(s) = subfields.filter(|s| s.is_truthy().unwrap_or(false)) {
+                field.subs = Subs::Py(s.unbind());
+            }
+            match indicators {
+                Some(i) if i.is_truthy()? => field.set_indicators(py, Some(i))?,
+                _ => field.inds = Inds::Native([' ', ' ']),
+            }
+        }
+        Ok(field)
+    }
+
     /// A data field with tag `tag`, no indicators and no subfields.
     fn blank(py: Python<'_>, tag: String) -> Field {
         Field {
@@ -933,6 +1011,7 @@ impl Field {
             control_field: false,
             pos: 0,
             gc: Untracked::default(),
+            made_by_new: false,
         }
     }
 
@@ -954,6 +1033,7 @@ impl Field {
             control_field: self.control_field,
             pos: 0,
             gc: Untracked::default(),
+            made_by_new: false,
         })
     }
 }

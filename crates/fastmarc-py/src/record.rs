@@ -1015,13 +1015,8 @@ impl Record {
         slf: &Bound<'py, Self>,
         memo: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
         // The parsed core record is immutable, so copies share it.
-        let copy = slf
-            .borrow()
-            .copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))?;
-        subclass::new_like(slf.as_any(), copy, |d| deepcopy.call1((d, memo)))
+        subclass::deep_copy(slf, memo, |me, part| me.copy_with(part))
     }
 
     /// Pickled as its parts, as pymarc's record is: the leader as it stands (not recomputed

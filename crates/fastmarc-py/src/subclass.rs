@@ -81,3 +81,23 @@ pub fn adapt(
         .call_method1(intern!(py, "adapt"), (cls, native))?;
     Ok(())
 }
+
+/// `copy.deepcopy` of a native object: `copy_with` makes the copy of `obj`'s value with
+/// each Python-held part passed through `deepcopy(part, memo)`; the copy is of `obj`'s
+/// class, with deep copies of its attributes.
+pub fn deep_copy<'py, T>(
+    obj: &Bound<'py, T>,
+    memo: &Bound<'py, PyAny>,
+    copy_with: impl FnOnce(&T, &dyn Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<T>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: PyClass<Frozen = False> + Into<PyClassInitializer<T>>,
+{
+    let py = obj.py();
+    let deepcopy = py
+        .import(intern!(py, "copy"))?
+        .getattr(intern!(py, "deepcopy"))?;
+    let part = |o: &Py<PyAny>| Ok(deepcopy.call1((o, memo))?.unbind());
+    let copy = copy_with(&obj.borrow(), &part)?;
+    new_like(obj.as_any(), copy, |d| deepcopy.call1((d, memo)))
+}
