@@ -160,3 +160,18 @@ def test_exceptions_have_pymarc_types_messages_and_arguments(action) -> None:
         assert ours[2].split("__init__()")[0] == theirs[2].split("__init__()")[0]
     else:
         assert ours == theirs
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_cut_short_eacc_character_is_reported_as_in_pymarc(quiet: bool) -> None:
+    # pymarc says the multi-byte position is past the end even when quiet.
+    data = b"\x1b$1!!0!!"
+    results = [observe(lambda lib=lib: lib.marc8_to_unicode(data, quiet)) for lib in (pymarc, fastmarc)]
+    assert results[1] == results[0]
+    assert "Multi-byte position 9 exceeds length of marc8 string 8" in results[0][3]
+    record = raw_record(MARC8_LEADER, [("245", b"10" + SD + b"a" + data)])
+    read = [
+        observe(lambda lib=lib: [text(r) for r in lib.MARCReader(record, hide_utf8_warnings=quiet)])
+        for lib in (pymarc, fastmarc)
+    ]
+    assert read[1] == read[0]

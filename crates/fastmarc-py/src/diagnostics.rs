@@ -31,9 +31,7 @@ pub fn report(
                 py.import(intern!(py, "warnings"))?
                     .call_method1(intern!(py, "warn"), (warning,))?;
             }
-            Diagnostic::Marc8Unmapped(warning) if !hide_utf8_warnings => {
-                stderr_line(py, &warning.to_string())?
-            }
+            Diagnostic::Marc8Unmapped(warning) => marc8_warning(py, warning, hide_utf8_warnings)?,
             _ => {}
         }
     }
@@ -45,6 +43,22 @@ fn log(py: Python<'_>, message: &str, bytes: &[u8]) -> PyResult<()> {
     py.import(intern!(py, "logging"))?
         .call_method1(intern!(py, "getLogger"), ("pymarc",))?
         .call_method1(intern!(py, "warning"), (message, PyBytes::new(py, bytes)))?;
+    Ok(())
+}
+
+/// What pymarc's MARC-8 decoder writes to stderr for `warning`: the line about a cut-short
+/// EACC character even when `quiet`, the unmapped character unless `quiet`.
+pub fn marc8_warning(
+    py: Python<'_>,
+    warning: &fastmarc::marc8::Marc8Warning,
+    quiet: bool,
+) -> PyResult<()> {
+    if let Some(line) = warning.overrun() {
+        stderr_line(py, &line)?;
+    }
+    if !quiet {
+        stderr_line(py, &warning.to_string())?;
+    }
     Ok(())
 }
 

@@ -15,10 +15,8 @@ pub fn marc8_to_unicode(
     let mut out = String::with_capacity(marc8.len());
     let mut warnings = Vec::new();
     let result = fastmarc::marc8::decode_marc8_into(marc8, &mut out, &mut warnings);
-    if !hide_utf8_warnings {
-        for w in &warnings {
-            crate::diagnostics::stderr_line(py, &w.to_string())?;
-        }
+    for w in &warnings {
+        crate::diagnostics::marc8_warning(py, w, hide_utf8_warnings)?;
     }
     match result {
         Ok(()) => Ok(out),
