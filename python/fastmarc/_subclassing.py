@@ -2,7 +2,7 @@
 
 The native classes compute `title`, `author`, `as_json()`, `format_field()` and the like
 directly. In pymarc these go through other methods of the same object (`self.get(...)`,
-`self.as_dict()`, `self.is_subject_field()`), and a subclass that overrides one of those
+`self.get_fields(...)`, `self.as_dict()`, `self.is_subject_field()`), and a subclass that overrides one of those
 expects its override to be used. `adapt` is called for every new subclass: where the
 subclass overrides such a method, it gets Python versions of the methods that call it,
 doing what pymarc does through the override. Other subclasses keep the native methods.
@@ -61,6 +61,48 @@ def _issnl(self):
     return field["l"] if (field and "l" in field) else None
 
 
+def _tags_of(name: str) -> tuple[str, ...]:
+    """The tags the native property `name` selects (its list lives in the native code):
+    asked of a record holding one field of every numeric tag."""
+    from fastmarc._native import Field, Record
+
+    probe = Record()
+    probe.fields = [Field(f"{n:03}", data="") for n in range(10)]
+    probe.fields += [Field(f"{n:03}") for n in range(10, 1000)]
+    return tuple(field.tag for field in getattr(Record, name).__get__(probe))
+
+
+def _fields_of(name: str):
+    tags: list = []
+
+    def selected(self):
+        if not tags:
+            tags.extend(_tags_of(name))
+        return self.get_fields(*tags)
+
+    return property(selected)
+
+
+def _publication(code: str):
+    def part(self):
+        for field in self.get_fields("260", "264"):
+            if field.tag == "260" or (field.tag == "264" and field.indicator2 == "1"):
+                return field.get(code)
+        return None
+
+    return property(part)
+
+
+def _get_linked_fields(self, field):
+    from fastmarc.exceptions import MissingLinkedFields
+
+    number = field.linkage_occurrence_num()
+    linked = [f for f in self.get_fields("880") if f.linkage_occurrence_num() == number]
+    if number is not None and not linked:
+        raise MissingLinkedFields(field)
+    return linked
+
+
 def _as_json(self, **kwargs) -> str:
     return json.dumps(self.as_dict(), **kwargs)
 
@@ -93,6 +135,15 @@ RECORD_DEPENDENTS = {
         "sudoc": _formatted_first("086"),
         "author": _formatted_first("100", "110", "111"),
         "uniformtitle": _formatted_first("130", "240"),
+    },
+    "get_fields": {
+        **{
+            name: _fields_of(name)
+            for name in ("series", "subjects", "addedentries", "location", "notes", "physicaldescription")
+        },
+        "publisher": _publication("b"),
+        "pubyear": _publication("c"),
+        "get_linked_fields": _get_linked_fields,
     },
     "as_dict": {"as_json": _as_json},
 }

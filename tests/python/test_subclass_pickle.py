@@ -327,3 +327,35 @@ def test_methods_pymarc_calls_on_self_reach_the_subclass_overrides() -> None:
     result = same(run)
     assert result[3] == '{"leader": "replaced", "fields": []}'
     assert result[4] == "Cats -- History" and result[5] == "07"
+
+
+def test_a_subclass_get_fields_is_what_the_field_groups_use() -> None:
+    data = sample_bytes()
+
+    def run(lib, RecordSub, FieldSub):
+        class OnlyFirstOfEach(lib.Record):
+            """Keeps only the first field of each tag asked for."""
+
+            def get_fields(self, *tags):
+                seen, kept = set(), []
+                for field in super().get_fields(*tags):
+                    if field.tag not in seen:
+                        seen.add(field.tag)
+                        kept.append(field)
+                return kept
+
+        out = []
+        for record in lib.MARCReader(data):
+            mine = OnlyFirstOfEach(fields=record.fields, leader=str(record.leader))
+            out.append(
+                (
+                    [[f.tag for f in getattr(mine, name)] for name in (
+                        "series", "subjects", "addedentries", "location", "notes", "physicaldescription")],
+                    mine.publisher,
+                    mine.pubyear,
+                )
+            )
+        return out
+
+    result = same(run)
+    assert any(len(subjects) > 0 for (groups, _, _) in result for subjects in groups[1:2])
