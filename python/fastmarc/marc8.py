@@ -8,6 +8,7 @@ pymarc's converter, it remembers the sets the data leaves designated for its nex
 """
 
 import sys
+import unicodedata  # noqa: F401 (a name pymarc's module has)
 
 from fastmarc import _native
 
@@ -17,6 +18,25 @@ _DIRECT_G0_FINALS = frozenset(b"4E321pQSBbgN")
 _BASIC_LATIN = 0x42
 _ANSEL = 0x45
 _EACC = 0x31
+
+
+def _lazy_code_tables(module_name: str, module_globals: dict):
+    """`__getattr__` and `__dir__` for a module that, like pymarc's, has the MARC-8 code
+    tables as `marc8_mapping`: the tables are built on first use, not at import."""
+    import importlib
+
+    def __getattr__(name: str):
+        if name == "marc8_mapping":
+            return importlib.import_module("fastmarc.marc8_mapping")
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted([*module_globals, "marc8_mapping"])
+
+    return __getattr__, __dir__
+
+
+__getattr__, __dir__ = _lazy_code_tables(__name__, globals())
 
 
 def _as_bytes(marc8, quiet: bool) -> bytes:

@@ -2,6 +2,7 @@
 
 import unicodedata
 import xml.etree.ElementTree as ET
+from xml.sax import make_parser  # noqa: F401
 from xml.sax.expatreader import ExpatParser
 from xml.sax.handler import (
     ContentHandler,

@@ -4,11 +4,19 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from io import IOBase, StringIO
+from io import BufferedReader, BytesIO, IOBase, StringIO  # noqa: F401
+from typing import IO, BinaryIO  # noqa: F401
 
 from fastmarc._native import Field, MARCReader, Reader, Record
 from fastmarc._types import Indicators, Subfield
-from fastmarc.exceptions import PymarcException
+from fastmarc.constants import END_OF_RECORD  # noqa: F401
+from fastmarc.exceptions import (  # noqa: F401
+    EndOfRecordNotFound,
+    FatalReaderError,
+    PymarcException,
+    RecordLengthInvalid,
+    TruncatedRecord,
+)
 from fastmarc.leader import Leader
 
 

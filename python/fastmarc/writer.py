@@ -79,8 +79,10 @@ class MARCWriter(Writer):
         if isinstance(file_handle, (str, os.PathLike)):
             self._native = RecordFileWriter(file_handle)
             file_handle = self._native
-            # No Python frame per record: the native writer checks the type itself.
-            self.write = self._native.write_record  # type: ignore[method-assign]
+            # No Python frame per record: the native writer checks the type itself. Not
+            # for a subclass that overrides write(), whose override must be what runs.
+            if type(self).write is MARCWriter.write:
+                self.write = self._native.write_record  # type: ignore[method-assign]
         super().__init__(file_handle)
 
     def write(self, record: Record) -> None:

@@ -33,7 +33,7 @@ fn decode_error(py: Python<'_>, bytes: &[u8], encoding: &str) -> PyErr {
 }
 
 /// The error Python's `int()` raises for this text.
-fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
+pub fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
     match py.get_type::<pyo3::types::PyInt>().call1((value,)) {
         Err(e) => e,
         Ok(_) => PyValueError::new_err("invalid number"),
@@ -95,6 +95,10 @@ pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset:
         RecordLengthInvalid(_) => pymarc_exception(py, "EndOfRecordNotFound"),
         TruncatedRecord { .. } => pymarc_exception(py, "TruncatedRecord"),
         EndOfRecordNotFound => pymarc_exception(py, "EndOfRecordNotFound"),
+        // pymarc decodes the first 24 bytes (or fewer) before it checks their number.
+        LeaderInvalid if !chunk[..chunk.len().min(24)].is_ascii() => {
+            decode_error(py, &chunk[..chunk.len().min(24)], "ascii")
+        }
         LeaderInvalid if chunk.len() < 24 => pymarc_exception(py, "RecordLeaderInvalid"),
         LeaderInvalid => decode_error(py, &chunk[..24], "ascii"),
         DirectoryNotAscii => {

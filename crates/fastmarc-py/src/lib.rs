@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod diagnostics;
 mod errors;
 mod field;
 mod file_writer;
@@ -27,6 +28,7 @@ mod pyobjects;
 mod reader;
 mod record;
 mod spare_records;
+mod subclass;
 mod untracked;
 
 #[pymodule]
@@ -37,6 +39,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_code_table, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_odd_map, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

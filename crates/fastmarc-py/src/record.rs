@@ -10,6 +10,7 @@ use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::spare_records::{self, Home, NO_HOME};
+use crate::subclass;
 use crate::untracked::Untracked;
 use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
@@ -142,6 +143,9 @@ impl Record {
         home: Home,
         settings: &DecodeSettings,
     ) -> PyResult<Record> {
+        if !core.diagnostics().is_empty() {
+            crate::diagnostics::report(py, core.diagnostics(), settings.hide_utf8_warnings)?;
+        }
         let mut r = Record {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
@@ -608,19 +612,48 @@ pub fn parse_pymarc(
     } else {
         parse(data)
     };
-    result.map_err(|e| to_pymarc_error(py, &e, data, 0))
+    result.map_err(|e| match e.kind {
+        // What pymarc's `int(leader[:5])` raises; a reader reports the same bytes as
+        // RecordLengthInvalid before it gets this far.
+        fastmarc::ErrorKind::RecordLengthNotDigits => crate::errors::int_error(
+            py,
+            PyString::new(py, &String::from_utf8_lossy(&data[..5])).into_any(),
+        ),
+        _ => to_pymarc_error(py, &e, data, 0),
+    })
 }
 
 fn default_leader() -> String {
     " ".repeat(24)
 }
 
+/// The leader of `Record()`: pymarc's default leader with its fixed positions set.
+const BLANK_LEADER: &[u8; 24] = b"          22        4500";
+
 #[pymethods]
 impl Record {
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn __init_subclass__(
+        cls: &Bound<'_, pyo3::types::PyType>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        subclass::adapt(cls, &cls.py().get_type::<Record>(), kwargs)
+    }
+
+    /// A blank record; `__init__` fills it. Split as in a Python class, so that a subclass
+    /// whose `__init__` takes arguments of its own can forward the rest to this one.
     #[new]
     #[pyo3(
         text_signature = "(data='', fields=None, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', leader='                        ', file_encoding='iso8859-1')"
     )]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        Record::blank(LeaderSlot::Native(
+            CoreLeader::from_bytes(BLANK_LEADER).expect("ASCII"),
+        ))
+    }
+
     #[pyo3(signature = (
         data = None,
         fields = None,
@@ -632,8 +665,8 @@ impl Record {
         file_encoding = "iso8859-1".to_string()
     ))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
+    fn __init__(
+        slf: &Bound<'_, Self>,
         data: Option<Bound<'_, PyAny>>,
         fields: Option<Bound<'_, PyAny>>,
         to_unicode: bool,
@@ -642,30 +675,40 @@ impl Record {
         utf8_handling: String,
         leader: String,
         file_encoding: String,
-    ) -> PyResult<Self> {
+    ) -> PyResult<()> {
+        let py = slf.py();
         let chars: Vec<char> = leader.chars().collect();
         let take = |a: usize, b: usize| -> String {
             chars.iter().skip(a).take(b.saturating_sub(a)).collect()
         };
         let fixed = format!("{}22{}4500", take(0, 10), take(12, 20));
-        let mut r = Record {
-            leader: LeaderSlot::Py(PyString::new(py, &fixed).into_any().unbind()),
-            core: None,
-            home: NO_HOME,
-            fields: None,
-            pos: 0,
-            force_utf8,
-            to_unicode,
-            iter_pos: 0,
-            gc: Untracked::default(),
-        };
-        r.leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
+        let leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
             Ok(l) => LeaderSlot::Native(l),
             Err(_) => LeaderSlot::Py(leader_class(py)?.call1((fixed,))?.unbind()),
         };
+        {
+            let mut me = slf.borrow_mut();
+            // Whatever the object held goes (pymarc's __init__ starts afresh too).
+            me.gc.retrack();
+            *me = Record::blank(leader);
+            me.force_utf8 = force_utf8;
+            me.to_unicode = to_unicode;
+        }
         if let Some(f) = fields.filter(|f| f.is_truthy().unwrap_or(false)) {
-            r.fields = Some(f.unbind());
+            slf.borrow_mut().fields = Some(f.unbind());
         } else if let Some(d) = data.filter(|d| d.len().map(|n| n > 0).unwrap_or(false)) {
+            let decode_marc = intern!(py, "decode_marc");
+            if subclass::overrides(slf.as_any(), &py.get_type::<Record>(), decode_marc)? {
+                // pymarc's __init__ decodes through the method, so a subclass's runs.
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("to_unicode", to_unicode)?;
+                kwargs.set_item("force_utf8", force_utf8)?;
+                kwargs.set_item("hide_utf8_warnings", hide_utf8_warnings)?;
+                kwargs.set_item("utf8_handling", utf8_handling)?;
+                kwargs.set_item("encoding", file_encoding)?;
+                slf.call_method(decode_marc, (d,), Some(&kwargs))?;
+                return Ok(());
+            }
             let settings = DecodeSettings {
                 to_unicode,
                 force_utf8,
@@ -674,11 +717,11 @@ impl Record {
                 file_encoding,
             };
             let core = Record::parse_marc_arg(py, &d, &settings)?;
-            r.install_parsed(py, core, &settings)?;
+            Record::install_parsed_into(slf, core, &settings)?;
         } else if force_utf8 {
-            r.mark_unicode(py)?;
+            slf.borrow_mut().mark_unicode(py)?;
         }
-        Ok(r)
+        Ok(())
     }
 
     #[pyo3(
@@ -704,7 +747,7 @@ impl Record {
             file_encoding: encoding,
         };
         let core = Record::parse_marc_arg(py, marc, &settings)?;
-        slf.borrow_mut().install_parsed(py, core, &settings)
+        Record::install_parsed_into(slf, core, &settings)
     }
 
     #[getter(leader)]
@@ -954,27 +997,78 @@ impl Record {
             .unbind())
     }
 
-    fn __copy__(&self, py: Python<'_>) -> PyResult<Record> {
-        self.copy_with(|o| Ok(o.clone_ref(py)))
-    }
-
-    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Record> {
-        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
-        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
-    }
-
-    /// Pickle as the record's ISO 2709 bytes plus its flags (what pymarc users send to
-    /// worker processes).
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    /// pymarc's shallow copy: the copy shares the `fields` list (made now if the record
+    /// had none yet) and the leader object; a subclass's copy is of that subclass, with its
+    /// attributes.
+    fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        // A copy, since as_marc marks the leader Unicode.
-        let copy = Bound::new(py, slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?)?;
-        let bytes = Record::as_marc(&copy)?;
-        let me = slf.borrow();
-        let kw = (bytes, py.None(), me.to_unicode, me.force_utf8);
-        Ok((py.get_type::<Record>().into_any(), kw.into_pyobject(py)?))
+        {
+            let mut me = slf.borrow_mut();
+            me.fields_obj(py)?;
+            me.get_leader(py)?;
+        }
+        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
+    }
+
+    fn __deepcopy__<'py>(
+        slf: &Bound<'py, Self>,
+        memo: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // The parsed core record is immutable, so copies share it.
+        subclass::deep_copy(slf, memo, |me, part| me.copy_with(part))
+    }
+
+    /// Pickled as its parts, as pymarc's record is: the leader as it stands (not recomputed
+    /// from the fields), the fields, `pos`, the flags, and a subclass's attributes.
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let mut me = slf.borrow_mut();
+        let fields = me.fields_obj(py)?;
+        let leader = match &me.leader {
+            LeaderSlot::Native(l) => PyString::new(py, l.as_str()).into_any(),
+            LeaderSlot::Py(o) => o.bind(py).clone(),
+        };
+        let state = (
+            leader,
+            fields,
+            me.pos,
+            me.force_utf8,
+            me.to_unicode,
+            subclass::instance_dict(slf.as_any()),
+        );
+        state.into_pyobject(py)
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = slf.py();
+        let (leader, fields, pos, force_utf8, to_unicode, dict): (
+            Bound<'_, PyAny>,
+            Py<PyAny>,
+            isize,
+            bool,
+            bool,
+            Bound<'_, PyAny>,
+        ) = state.extract()?;
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            let leader = match leader.cast::<PyString>() {
+                Ok(text) => match CoreLeader::from_bytes(text.to_str()?.as_bytes()) {
+                    Ok(l) => LeaderSlot::Native(l),
+                    Err(_) => LeaderSlot::Py(leader.unbind()),
+                },
+                Err(_) => LeaderSlot::Py(leader.unbind()),
+            };
+            *me = Record::blank(leader);
+            me.fields = Some(fields);
+            me.pos = pos;
+            me.force_utf8 = force_utf8;
+            me.to_unicode = to_unicode;
+        }
+        subclass::restore_dict(slf.as_any(), &dict)?;
+        let _ = py;
+        Ok(())
     }
 
     #[getter]
@@ -1164,6 +1258,47 @@ impl Record {
             self.core = wrapped.core.take();
             self.home = NO_HOME;
             self.fields = wrapped.fields.take();
+        }
+        Ok(())
+    }
+
+    /// A record with `leader` and nothing else (pymarc's defaults for the rest).
+    fn blank(leader: LeaderSlot) -> Record {
+        Record {
+            core: None,
+            home: NO_HOME,
+            fields: None,
+            leader,
+            pos: 0,
+            force_utf8: false,
+            to_unicode: true,
+            iter_pos: 0,
+            gc: Untracked::default(),
+        }
+    }
+
+    /// `decode_marc`'s last step: the parsed leader and fields go into the record. A
+    /// subclass that overrides `add_field` gets each field through it, as pymarc's
+    /// `decode_marc` calls it.
+    fn install_parsed_into(
+        slf: &Bound<'_, Self>,
+        core: CoreRecord,
+        settings: &DecodeSettings,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let add_field = intern!(py, "add_field");
+        if !subclass::overrides(slf.as_any(), &py.get_type::<Record>(), add_field)? {
+            return slf.borrow_mut().install_parsed(py, core, settings);
+        }
+        let mut wrapped = Record::from_core(py, Arc::new(core), NO_HOME, settings)?;
+        let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            me.leader = leader;
+        }
+        for field in wrapped.fields_obj(py)?.try_iter()? {
+            slf.call_method1(add_field, (field?,))?;
         }
         Ok(())
     }

@@ -21,6 +21,7 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+pub mod diagnostic;
 pub mod error;
 pub mod field;
 pub mod iso2709;
@@ -33,6 +34,7 @@ pub mod spec;
 pub mod text;
 pub mod xml;
 
+pub use diagnostic::Diagnostic;
 pub use error::{Error, ErrorKind, Result};
 pub use field::{Field, Subfield, Tag};
 pub use leader::Leader;

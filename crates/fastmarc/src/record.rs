@@ -6,6 +6,7 @@
 //! [`Record::clear`]). Edits append to the buffer and repoint spans, so they never move
 //! other fields' text; serialisation writes only what the spans reach.
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::{Field, Subfield, Tag};
 use crate::leader::Leader;
@@ -55,6 +56,8 @@ pub struct Record {
     /// order, with no gaps, then the record terminator), so the writer copies them in one
     /// piece. Every edit clears it.
     pub(crate) data_area: Option<(u32, u32)>,
+    /// What lenient parsing noticed and read anyway (empty for almost every record).
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Clone for Record {
@@ -66,6 +69,7 @@ impl Clone for Record {
             fields: self.fields.clone(),
             subfields: self.subfields.clone(),
             data_area: self.data_area,
+            diagnostics: self.diagnostics.clone(),
         }
     }
 
@@ -78,6 +82,7 @@ impl Clone for Record {
         self.fields.clone_from(&source.fields);
         self.subfields.clone_from(&source.subfields);
         self.data_area = source.data_area;
+        self.diagnostics.clone_from(&source.diagnostics);
     }
 }
 
@@ -133,6 +138,13 @@ impl Record {
         self.leader = Leader::default();
         self.encoding = TextEncoding::Unicode;
         self.data_area = None;
+        self.diagnostics.clear();
+    }
+
+    /// The problems lenient parsing read past in this record, in the order met (see
+    /// [`Diagnostic`]).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
     }
 
     /// Bytes of heap memory the record holds (its buffers' capacities), whatever it holds

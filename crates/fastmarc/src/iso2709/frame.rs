@@ -52,7 +52,7 @@ pub fn frame_record_with(buf: &[u8], at_eof: bool, python_length: bool) -> Frame
         };
     }
     let len = if python_length {
-        python_int(&buf[..5], false).map(|n| usize::try_from(n).unwrap_or(0))
+        python_int(&buf[..5]).map(|n| usize::try_from(n).unwrap_or(0))
     } else {
         parse_digits(&buf[..5])
     };

@@ -272,6 +272,11 @@ fn translate(
                 sink.direct(c);
             } else {
                 unmapped(&mut sink, warnings, at, code, g0, g1);
+                if at + 3 > n {
+                    if let Some(w) = warnings.last_mut() {
+                        w.cut_short_input_len = Some(n);
+                    }
+                }
             }
         } else {
             let at = pos;
@@ -321,6 +326,7 @@ fn unmapped(
         code_point,
         g0,
         g1,
+        cut_short_input_len: None,
     });
     sink.base(' ');
 }

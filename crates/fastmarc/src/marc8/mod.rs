@@ -68,6 +68,22 @@ pub struct Marc8Warning {
     pub g0: u8,
     /// Final byte of the G1 set in effect.
     pub g1: u8,
+    /// The input's length, when this is an EACC character cut short by the end of the
+    /// input: pymarc then says so first, quiet or not (see [`Marc8Warning::overrun`]).
+    pub cut_short_input_len: Option<usize>,
+}
+
+impl Marc8Warning {
+    /// The line pymarc writes to stderr, even when quiet, before reading an EACC
+    /// character cut short by the end of the input as a space.
+    pub fn overrun(&self) -> Option<String> {
+        self.cut_short_input_len.map(|len| {
+            format!(
+                "Multi-byte position {} exceeds length of marc8 string {len}",
+                self.byte_offset + 3
+            )
+        })
+    }
 }
 
 impl fmt::Display for Marc8Warning {
