@@ -22,6 +22,7 @@ mod cli;
 mod errors;
 mod field;
 mod file_writer;
+mod formats;
 mod marc8;
 mod pyobjects;
 mod reader;
@@ -37,6 +38,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_translate, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_json, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

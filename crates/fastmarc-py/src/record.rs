@@ -11,7 +11,10 @@ use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::spare_records::{self, Home, NO_HOME};
 use crate::untracked::Untracked;
-use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
+use fastmarc::iso2709::{
+    write_field_bodies, write_record_with_leader, Decoding, FieldBodies, ParseOptions, Utf8Errors,
+};
+use fastmarc::record::TextEncoding;
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
 use pyo3::exceptions::{PyKeyError, PyStopIteration, PyValueError};
 use pyo3::intern;
@@ -120,18 +123,6 @@ fn raw_bytes(s: &str) -> Vec<u8> {
     s.chars().map(|c| c as u32 as u8).collect()
 }
 
-/// pymarc's directory tag: zero-padded number for digit tags, else right-aligned in three.
-fn directory_tag(tag: &str) -> String {
-    if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit()) {
-        match tag.parse::<u64>() {
-            Ok(n) => format!("{n:03}"),
-            Err(_) => tag.to_string(),
-        }
-    } else {
-        format!("{tag:>3}")
-    }
-}
-
 impl Record {
     /// Wrap a record parsed with `settings` on the thread whose home is `home` (called by
     /// readers with the GIL held; cheap on the native path: no Python object but the
@@ -191,6 +182,22 @@ impl Record {
             obj.borrow_mut().gc = gc;
         }
         Ok(obj.into_any().unbind())
+    }
+
+    /// The core record, while no field objects exist, and the record's leader as a core
+    /// leader (`None` if it is not 24 ASCII characters).
+    pub fn untouched(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<Option<(&Arc<CoreRecord>, Option<CoreLeader>)>> {
+        let Some(core) = self.lazy() else {
+            return Ok(None);
+        };
+        let leader = match &self.leader {
+            LeaderSlot::Native(l) => Some(*l),
+            LeaderSlot::Py(_) => CoreLeader::from_bytes(self.leader_string(py)?.as_bytes()).ok(),
+        };
+        Ok(Some((core, leader)))
     }
 
     /// The core record, while no field objects exist.
@@ -341,18 +348,21 @@ impl Record {
         Ok(py.None())
     }
 
+    /// `as_marc` for a record whose fields are Python objects: each field's bytes (in Rust
+    /// for our own `Field`, else from its `as_marc`), put behind a directory and the
+    /// record's leader by the core writer.
     fn as_marc_generic(&mut self, py: Python<'_>, utf8: bool) -> PyResult<Vec<u8>> {
         let encoding = if utf8 { "utf-8" } else { "iso8859-1" };
         let fields = self.fields_obj(py)?;
         let raw_cls = raw_field_class(py)?;
-        let mut data: Vec<u8> = Vec::new();
-        let mut directory: Vec<u8> = Vec::new();
+        let mut bodies = FieldBodies::new();
+        let mut body: Vec<u8> = Vec::new();
         for f in fields.try_iter()? {
             let f = f?;
-            let start = data.len();
+            body.clear();
             let exact_field = f.get_type().is(py.get_type::<Field>());
             if exact_field && utf8 {
-                f.cast::<Field>()?.borrow().marc_utf8(py, &mut data)?;
+                f.cast::<Field>()?.borrow().marc_utf8(py, &mut body)?;
             } else {
                 let chunk = if f.is_instance(raw_cls)? {
                     f.call_method0(intern!(py, "as_marc"))?
@@ -361,39 +371,18 @@ impl Record {
                     kw.set_item("encoding", encoding)?;
                     f.call_method(intern!(py, "as_marc"), (), Some(&kw))?
                 };
-                data.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
+                body.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
             }
-            let len = data.len() - start;
-            if len > fastmarc::iso2709::MAX_FIELD_LEN {
-                return Err(PyValueError::new_err(format!(
-                    "field {} is {len} bytes, too long for ISO 2709 (at most 9,999)",
-                    field_tag(&f)?
-                )));
-            }
-            let entry = format!("{}{len:04}{start:05}", directory_tag(&field_tag(&f)?));
-            encode_into(py, &entry, encoding, &mut directory)?;
+            bodies.push(&field_tag(&f)?, &body);
         }
-        directory.push(0x1e);
-        data.push(0x1d);
-        let base = 24 + directory.len();
-        let total = base + data.len();
-        if total > fastmarc::iso2709::MAX_RECORD_LEN {
-            return Err(PyValueError::new_err(format!(
-                "record is {total} bytes, too long for ISO 2709 (at most 99,999)"
-            )));
-        }
-        let leader: Vec<char> = self.leader_string(py)?.chars().collect();
-        let mid: String = leader.iter().skip(5).take(7).collect();
-        let tail: String = leader.iter().skip(17).collect();
-        let mut out = Vec::with_capacity(total);
-        encode_into(
-            py,
-            &format!("{total:05}{mid}{base:05}{tail}"),
-            encoding,
-            &mut out,
-        )?;
-        out.extend_from_slice(&directory);
-        out.extend_from_slice(&data);
+        let text = if utf8 {
+            TextEncoding::Unicode
+        } else {
+            TextEncoding::Raw
+        };
+        let mut out = Vec::new();
+        write_field_bodies(&self.leader_string(py)?, &bodies, text, &mut out)
+            .map_err(|e| crate::errors::value_error(&e))?;
         Ok(out)
     }
 }
@@ -430,21 +419,17 @@ impl Record {
     }
 }
 
-/// Append the core's ISO 2709 bytes to `out`, with pymarc's leader positions 5-11 and
-/// 17-23 from `leader` (pure Rust: callers may run it with the GIL released).
+/// Append the core's ISO 2709 bytes to `out`, under the record's own leader where it is
+/// one (pure Rust: callers may run it with the GIL released).
 pub fn write_core_marc(
     core: &CoreRecord,
     leader: Option<[u8; 24]>,
     out: &mut Vec<u8>,
 ) -> fastmarc::Result<()> {
-    let start = out.len();
-    fastmarc::iso2709::write_record_to_vec(core, out)?;
-    if let Some(lb) = leader.filter(|l| l.is_ascii()) {
-        let bytes = &mut out[start..];
-        bytes[5..12].copy_from_slice(&lb[5..12]);
-        bytes[17..24].copy_from_slice(&lb[17..24]);
+    match leader.and_then(|l| CoreLeader::from_bytes(&l).ok()) {
+        Some(l) => write_record_with_leader(core, &l, out),
+        None => fastmarc::iso2709::write_record_to_vec(core, out),
     }
-    Ok(())
 }
 
 /// Work on one record below this many bytes keeps the GIL. Releasing it costs little alone,
@@ -479,16 +464,6 @@ fn core_as_marc<'py>(
         write_core_marc(&core, leader, buf).map_err(to_py)?;
         Ok(PyBytes::new(py, buf))
     })
-}
-
-fn encode_into(py: Python<'_>, s: &str, encoding: &str, out: &mut Vec<u8>) -> PyResult<()> {
-    if encoding == "utf-8" || s.is_ascii() {
-        out.extend_from_slice(s.as_bytes());
-    } else {
-        let b = PyString::new(py, s).call_method1(intern!(py, "encode"), (encoding,))?;
-        out.extend_from_slice(b.cast::<PyBytes>()?.as_bytes());
-    }
-    Ok(())
 }
 
 fn str_is(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
@@ -901,7 +876,11 @@ impl Record {
 
     fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("leader", self.leader_string(py)?)?;
+        d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
+        if let Some(core) = self.lazy() {
+            d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
+            return Ok(d);
+        }
         let out = PyList::empty(py);
         let fields = self.fields_obj(py)?;
         for f in fields.try_iter()? {
@@ -934,20 +913,16 @@ impl Record {
     }
 
     #[pyo3(signature = (**kwargs))]
-    fn as_json(
-        &mut self,
-        py: Python<'_>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
-        // Untouched record, default layout: the core writes exactly json.dumps(as_dict()).
-        let no_options = kwargs.is_none_or(|k| k.is_empty());
-        if let (Some(core), true, LeaderSlot::Native(l)) = (self.lazy(), no_options, &self.leader) {
-            if l == core.leader() {
-                let text = fastmarc::json::record_to_json(core);
-                return Ok(PyString::new(py, &text).into_any().unbind());
+    fn as_json(slf: &Bound<'_, Self>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        // Default layout: the core writes exactly json.dumps(as_dict()).
+        let own_as_dict = slf.get_type().is(py.get_type::<Record>());
+        if own_as_dict && kwargs.is_none_or(|k| k.is_empty()) {
+            if let Some(text) = crate::formats::record_json(slf.as_any(), false)? {
+                return Ok(text.into_any().unbind());
             }
         }
-        let d = self.as_dict(py)?;
+        let d = slf.call_method0(intern!(py, "as_dict"))?;
         Ok(py
             .import("json")?
             .call_method("dumps", (d,), kwargs)?
@@ -1097,6 +1072,34 @@ impl Record {
         }
         self.publisher_part(py, "c")
     }
+}
+
+/// pymarc's `as_dict()["fields"]` straight from the core record.
+fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    let mut buf = [0u8; 4];
+    for f in core.fields() {
+        let entry = PyDict::new(py);
+        let tag = PyString::new(py, f.tag().as_str());
+        if let Some(data) = f.data() {
+            entry.set_item(tag, data)?;
+        } else {
+            let [i1, i2] = f.indicators();
+            let body = PyDict::new(py);
+            body.set_item(intern!(py, "ind1"), i1.encode_utf8(&mut buf) as &str)?;
+            body.set_item(intern!(py, "ind2"), i2.encode_utf8(&mut buf) as &str)?;
+            let subs = PyList::empty(py);
+            for s in f.subfields() {
+                let one = PyDict::new(py);
+                one.set_item(s.code.encode_utf8(&mut buf) as &str, s.value)?;
+                subs.append(one)?;
+            }
+            body.set_item(intern!(py, "subfields"), subs)?;
+            entry.set_item(tag, body)?;
+        }
+        out.append(entry)?;
+    }
+    Ok(out)
 }
 
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
