@@ -88,26 +88,17 @@ def _add_remove(lib):
     return run
 
 
-def _json_writer(lib):
-    def run(records):
-        out = io.StringIO()
-        writer = lib.JSONWriter(out)
-        for r in records:
-            writer.write(r)
-        writer.close(close_fh=False)
+def _writer(name: str, buffer):
+    def for_lib(lib):
+        def run(records):
+            writer = getattr(lib, name)(buffer())
+            for r in records:
+                writer.write(r)
+            writer.close(close_fh=False)
 
-    return run
+        return run
 
-
-def _xml_writer(lib):
-    def run(records):
-        out = io.BytesIO()
-        writer = lib.XMLWriter(out)
-        for r in records:
-            writer.write(r)
-        writer.close(close_fh=False)
-
-    return run
+    return for_lib
 
 
 # Operations on records just read: name -> work(lib) -> (records -> None).
@@ -122,10 +113,10 @@ ON_RECORDS = {
     "value()": lambda lib: _value,
     "format_field()": lambda lib: _format_field,
     "add_ordered_field + remove_field": _add_remove,
-    "JSONWriter": _json_writer,
+    "JSONWriter": _writer("JSONWriter", io.StringIO),
     "as_dict()": lambda lib: lambda rs: [r.as_dict() for r in rs],
     "record_to_xml()": lambda lib: lambda rs: [lib.record_to_xml(r) for r in rs],
-    "XMLWriter": _xml_writer,
+    "XMLWriter": _writer("XMLWriter", io.BytesIO),
 }
 
 

@@ -76,7 +76,6 @@ class JSONReader(Reader):
         if self._native is None:
             # pymarc's reading decides, errors included.
             self._records = json.loads(self._text, strict=False)
-        self.iter = self._record_iter()
 
     @property
     def records(self):

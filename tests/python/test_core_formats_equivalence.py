@@ -215,6 +215,15 @@ JSON_CASES = {
                  '[{"245": {"ind1": "1", "ind2": "0", "subfields": [{"ab": "x"}]}}]}]',
     "short leader": '[{"leader": "short", "fields": []}]',
     "control character": '[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "a\tb"}]}]',
+    "no subfields key": '[{"leader": "00000nam a2200000 a 4500", "fields": [{"245": {"ind1": "1", "ind2": "0"}}]}]',
+    "no ind2": '[{"leader": "00000nam a2200000 a 4500", "fields": '
+               '[{"245": {"ind1": "1", "subfields": [{"a": "x"}]}}]}]',
+    "subfield object with two entries": '[{"leader": "00000nam a2200000 a 4500", "fields": '
+                                        '[{"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "x", "b": "y"}]}}]}]',
+    "empty subfield object": '[{"leader": "00000nam a2200000 a 4500", "fields": '
+                             '[{"245": {"ind1": "1", "ind2": "0", "subfields": [{}, {"a": "x"}]}}]}]',
+    "field object with two entries": '[{"leader": "00000nam a2200000 a 4500", "fields": '
+                                     '[{"001": "x", "245": {"ind1": "1", "ind2": "0", "subfields": []}}]}]',
     "not json": '[{"leader": ',
     "empty": "[]",
 }
@@ -239,6 +248,9 @@ def test_jsonreader_edge_documents(case: str):
 def test_jsonreader_records_iteration_and_subclasses(pymarc_test_dir: Path):
     text = (pymarc_test_dir / "batch.json").read_text(encoding="utf-8")
     assert _native.parse_json(text.encode("utf-8")) is not None
+    read = fastmarc.JSONReader(text)
+    assert len(list(read)) > 1
+    assert read._records is None, "the core read the records; the JSON was never decoded in Python"
     want, have = pymarc.JSONReader(text), fastmarc.JSONReader(text)
     assert have.records == want.records
     assert [r.as_marc() for r in want] == [r.as_marc() for r in have]
@@ -275,3 +287,59 @@ def test_marc8tounicode_keeps_its_sets_between_calls():
                 except Exception as exc:  # noqa: BLE001
                     out.append(("raises", type(exc).__name__, d.g0, d.g1))
             assert out[0] == out[1], (start, piece)
+
+
+def lookups_then_edits(lib, record) -> list:
+    """Fields looked up by tag (made one by one on an untouched fastmarc record), changed,
+    then everything that reads the record; each step's result is kept."""
+    seen = []
+
+    def keep(compute):
+        try:
+            seen.append(compute())
+        except Exception as exc:  # noqa: BLE001 - the exception is the observable result
+            seen.append(("raises", type(exc).__name__))
+
+    keep(lambda: [str(f) for f in record.get_fields("650", "245")])
+    title = record["245"] if "245" in record else None
+    if title is not None:
+        keep(lambda: title["a"])
+        title["a"] = "Changed title"
+        keep(lambda: record.title)
+    subjects = record.subjects
+    if subjects:
+        subjects[0].tag = "651"
+        keep(lambda: [f.tag for f in record.get_fields("650", "651")])
+        keep(lambda: "650" in record)
+    first = record.get_fields("001", "008")
+    if first:
+        first[0].data = "changed"
+    keep(lambda: str(record))
+    keep(lambda: record.as_json())
+    keep(lambda: lib.record_to_xml(record))
+    keep(lambda: record.as_dict())
+    keep(lambda: [f.tag for f in record.fields])
+    keep(lambda: record.as_marc())
+    return seen
+
+
+@pytest.mark.parametrize("name", ["marc.dat", "test.dat", "utf8_with_leader_flag.dat"])
+def test_fields_looked_up_by_tag_then_changed(name: str, pymarc_test_dir: Path):
+    path = pymarc_test_dir / name
+    for want, have in zip(records_of(pymarc, path), records_of(fastmarc, path)):
+        assert lookups_then_edits(pymarc, want) == lookups_then_edits(fastmarc, have)
+
+
+def test_looked_up_fields_are_the_listed_fields_and_copies_keep_changes(pymarc_test_dir: Path):
+    import copy
+
+    record = records_of(fastmarc, pymarc_test_dir / "marc.dat")[0]
+    field = record["245"]
+    assert record.get_fields("245")[0] is field
+    field["a"] = "Changed"
+    shallow, deep = copy.copy(record), copy.deepcopy(record)
+    assert shallow["245"] is field
+    assert deep["245"] is not field
+    assert shallow.title.startswith("Changed") and deep.title.startswith("Changed")
+    assert any(f is field for f in record.fields)
+    assert record.title.startswith("Changed")

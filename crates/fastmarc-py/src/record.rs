@@ -96,6 +96,9 @@ pub struct Record {
     home: Home,
     /// The field list once materialised (or set by the user).
     fields: Option<Py<PyAny>>,
+    /// Field objects made, by index into `core`, before the whole list was asked for: a
+    /// lookup by tag makes only the fields it returns. They join the list when it is made.
+    handed: Vec<(usize, Py<Field>)>,
     leader: LeaderSlot,
     #[pyo3(get, set)]
     pos: isize,
@@ -143,6 +146,7 @@ impl Record {
             to_unicode: settings.to_unicode,
             iter_pos: 0,
             gc: Untracked::default(),
+            handed: Vec::new(),
         };
         if settings.native() {
             r.core = Some(core);
@@ -163,13 +167,71 @@ impl Record {
             self.gc.retrack();
             let list = PyList::empty(py);
             if let Some(core) = self.core.take() {
+                let mut handed = std::mem::take(&mut self.handed).into_iter().peekable();
                 for i in 0..core.len() {
-                    list.append(Field::new_lazy_object(py, &core, i)?)?;
+                    match handed.next_if(|(at, _)| *at == i) {
+                        Some((_, f)) => list.append(f)?,
+                        None => list.append(Field::new_lazy_object(py, &core, i)?)?,
+                    }
                 }
             }
             self.fields = Some(list.into_any().unbind());
         }
         Ok(self.fields.as_ref().expect("set above").bind(py).clone())
+    }
+
+    /// The object for field `i` of the core record, made once (fields not materialised).
+    fn field_at<'py>(
+        &mut self,
+        py: Python<'py>,
+        core: &Arc<CoreRecord>,
+        i: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let at = self.handed.partition_point(|(j, _)| *j < i);
+        if let Some((j, f)) = self.handed.get(at) {
+            if *j == i {
+                return Ok(f.bind(py).clone().into_any());
+            }
+        }
+        self.gc.retrack();
+        let f = Field::new_lazy_object(py, core, i)?;
+        self.handed.insert(at, (i, f.clone().unbind()));
+        Ok(f.into_any())
+    }
+
+    /// The fields whose tag is one of `tags`, by lookup in the core record while the list
+    /// is not materialised (a field object already made is asked its tag, which may have
+    /// been changed). `None` once the list exists.
+    fn tag_matches<'py>(
+        &mut self,
+        py: Python<'py>,
+        tags: &[&str],
+        first_only: bool,
+    ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+        let Some(core) = self.core.clone().filter(|_| self.fields.is_none()) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        let mut handed = 0;
+        for (i, f) in core.fields().enumerate() {
+            while self.handed.get(handed).is_some_and(|(j, _)| *j < i) {
+                handed += 1;
+            }
+            let hit = match self.handed.get(handed) {
+                Some((j, obj)) if *j == i => {
+                    let tag = &obj.bind(py).borrow().tag;
+                    tags.iter().any(|t| *t == &**tag)
+                }
+                _ => tags.contains(&f.tag().as_str()),
+            };
+            if hit {
+                out.push(self.field_at(py, &core, i)?);
+                if first_only {
+                    break;
+                }
+            }
+        }
+        Ok(Some(out))
     }
 
     /// A record read from a file as a Python object: kept out of the cycle collector while
@@ -190,7 +252,7 @@ impl Record {
         &self,
         py: Python<'_>,
     ) -> PyResult<Option<(&Arc<CoreRecord>, Option<CoreLeader>)>> {
-        let Some(core) = self.lazy() else {
+        let Some(core) = self.lazy(py) else {
             return Ok(None);
         };
         let leader = match &self.leader {
@@ -200,13 +262,14 @@ impl Record {
         Ok(Some((core, leader)))
     }
 
-    /// The core record, while no field objects exist.
-    fn lazy(&self) -> Option<&Arc<CoreRecord>> {
-        if self.fields.is_none() {
-            self.core.as_ref()
-        } else {
-            None
+    /// The core record, while it is the truth: no field list, and every field object made
+    /// so far as it was made.
+    fn lazy(&self, py: Python<'_>) -> Option<&Arc<CoreRecord>> {
+        let untouched = |(_, f): &(usize, Py<Field>)| f.bind(py).borrow().pristine();
+        if self.fields.is_some() || !self.handed.iter().all(untouched) {
+            return None;
         }
+        self.core.as_ref()
     }
 
     fn leader_string(&self, py: Python<'_>) -> PyResult<String> {
@@ -251,6 +314,9 @@ impl Record {
         py: Python<'py>,
         tag: &str,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if let Some(found) = self.tag_matches(py, &[tag], true)? {
+            return Ok(found.into_iter().next());
+        }
         let fields = self.fields_obj(py)?;
         for f in fields.try_iter()? {
             let f = f?;
@@ -271,7 +337,7 @@ impl Record {
     }
 
     fn joined_a_b(&mut self, py: Python<'_>, tag: &str) -> PyResult<Option<Py<PyAny>>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             let t = if tag == "245" {
                 core.title()
             } else {
@@ -299,7 +365,7 @@ impl Record {
     }
 
     fn formatted_first(&mut self, py: Python<'_>, tags: &[&str]) -> PyResult<Option<String>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(tags
                 .iter()
                 .find_map(|t| core.get(t))
@@ -320,6 +386,9 @@ impl Record {
         py: Python<'py>,
         tags: &[&str],
     ) -> PyResult<Bound<'py, PyList>> {
+        if let Some(found) = self.tag_matches(py, tags, false)? {
+            return PyList::new(py, found);
+        }
         let fields = self.fields_obj(py)?;
         let out = PyList::empty(py);
         for f in fields.try_iter()? {
@@ -406,7 +475,7 @@ impl Record {
             me.mark_unicode(py)?;
         }
         let utf8 = me.leader_char(py, 9)? == Some('a') || me.force_utf8;
-        match me.lazy().cloned() {
+        match me.lazy(py).cloned() {
             Some(core) if utf8 => {
                 let leader = match &me.leader {
                     LeaderSlot::Native(l) => Some(*l.as_bytes()),
@@ -633,6 +702,7 @@ impl Record {
             to_unicode,
             iter_pos: 0,
             gc: Untracked::default(),
+            handed: Vec::new(),
         };
         r.leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
             Ok(l) => LeaderSlot::Native(l),
@@ -710,12 +780,13 @@ impl Record {
     fn set_fields_attr(&mut self, value: Py<PyAny>) {
         self.gc.retrack();
         self.core = None;
+        self.handed.clear();
         self.fields = Some(value);
     }
 
     fn __str__(&mut self, py: Python<'_>) -> PyResult<String> {
         let mut out = format!("=LDR  {}\n", self.leader_string(py)?);
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             for f in core.fields() {
                 out.push_str(&fastmarc::text::field_to_text(&f));
                 out.push('\n');
@@ -756,7 +827,7 @@ impl Record {
     }
 
     fn __contains__(&mut self, py: Python<'_>, tag: &str) -> PyResult<bool> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(core.position(tag).is_some());
         }
         Ok(self.first_field(py, tag)?.is_some())
@@ -877,7 +948,7 @@ impl Record {
     fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
             return Ok(d);
         }
@@ -964,7 +1035,7 @@ impl Record {
 
     #[getter]
     fn isbn(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(core.isbn());
         }
         let Some(f) = self.first_field(py, "020")? else {
@@ -1059,7 +1130,7 @@ impl Record {
 
     #[getter]
     fn publisher(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(lazy_publisher(py, core, 'b'));
         }
         self.publisher_part(py, "b")
@@ -1067,7 +1138,7 @@ impl Record {
 
     #[getter]
     fn pubyear(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(lazy_publisher(py, core, 'c'));
         }
         self.publisher_part(py, "c")
@@ -1076,8 +1147,8 @@ impl Record {
 
 /// pymarc's `as_dict()["fields"]` straight from the core record.
 fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'py, PyList>> {
-    let out = PyList::empty(py);
     let mut buf = [0u8; 4];
+    let mut entries = Vec::with_capacity(core.len());
     for f in core.fields() {
         let entry = PyDict::new(py);
         let tag = PyString::new(py, f.tag().as_str());
@@ -1088,18 +1159,34 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
             let body = PyDict::new(py);
             body.set_item(intern!(py, "ind1"), i1.encode_utf8(&mut buf) as &str)?;
             body.set_item(intern!(py, "ind2"), i2.encode_utf8(&mut buf) as &str)?;
-            let subs = PyList::empty(py);
-            for s in f.subfields() {
-                let one = PyDict::new(py);
-                one.set_item(s.code.encode_utf8(&mut buf) as &str, s.value)?;
-                subs.append(one)?;
-            }
-            body.set_item(intern!(py, "subfields"), subs)?;
+            let subs = f
+                .subfields()
+                .map(|s| {
+                    let one = PyDict::new(py);
+                    one.set_item(s.code.encode_utf8(&mut [0u8; 4]) as &str, s.value)?;
+                    Ok(one)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            body.set_item(intern!(py, "subfields"), atomic_list(py, subs)?)?;
             entry.set_item(tag, body)?;
         }
-        out.append(entry)?;
+        entries.push(entry);
     }
-    Ok(out)
+    atomic_list(py, entries)
+}
+
+/// A list of dicts that hold only strings and such lists, kept out of the cycle collector
+/// as CPython keeps such dicts (and then the dicts holding them) out of it: a record's
+/// `as_dict()` is a few hundred containers, and with them tracked the collector took most
+/// of its time. A list that later gets a container appended is only never collected as
+/// part of a cycle, as with any untracked object.
+fn atomic_list<'py>(
+    py: Python<'py>,
+    items: Vec<Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::new(py, items)?;
+    Untracked::untrack(list.as_any());
+    Ok(list)
 }
 
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
@@ -1160,11 +1247,13 @@ impl Record {
                 to_unicode: true,
                 iter_pos: 0,
                 gc: Untracked::default(),
+                handed: Vec::new(),
             };
             let theirs = tmp.fields_obj(py)?;
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
         } else {
             self.core = wrapped.core.take();
+            self.handed.clear();
             self.home = NO_HOME;
             self.fields = wrapped.fields.take();
         }
@@ -1172,6 +1261,21 @@ impl Record {
     }
 
     fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Record> {
+        // Field objects already made go with the copy (shared or copied, as the list would
+        // be): they may have been changed, and the core record alone no longer says so.
+        let handed = if self.handed.is_empty() {
+            Vec::new()
+        } else {
+            Python::attach(|py| {
+                self.handed
+                    .iter()
+                    .map(|(i, f)| {
+                        let copied = copy(&f.clone_ref(py).into_any())?;
+                        Ok((*i, copied.bind(py).cast::<Field>()?.clone().unbind()))
+                    })
+                    .collect::<PyResult<Vec<_>>>()
+            })?
+        };
         Ok(Record {
             core: self.core.clone(),
             home: self.home,
@@ -1185,6 +1289,7 @@ impl Record {
             to_unicode: self.to_unicode,
             iter_pos: 0,
             gc: Untracked::default(),
+            handed,
         })
     }
 
