@@ -946,12 +946,14 @@ impl Record {
     }
 
     fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(core) = self.lazy(py) {
+            let d = PyDict::new(py);
+            d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
+            d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
+            return Ok(untracked(d));
+        }
         let d = PyDict::new(py);
         d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
-        if let Some(core) = self.lazy(py) {
-            d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
-            return Ok(d);
-        }
         let out = PyList::empty(py);
         let fields = self.fields_obj(py)?;
         for f in fields.try_iter()? {
@@ -1167,26 +1169,22 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
                     Ok(one)
                 })
                 .collect::<PyResult<Vec<_>>>()?;
-            body.set_item(intern!(py, "subfields"), atomic_list(py, subs)?)?;
-            entry.set_item(tag, body)?;
+            body.set_item(intern!(py, "subfields"), untracked(PyList::new(py, subs)?))?;
+            entry.set_item(tag, untracked(body))?;
         }
-        entries.push(entry);
+        entries.push(untracked(entry));
     }
-    atomic_list(py, entries)
+    Ok(untracked(PyList::new(py, entries)?))
 }
 
-/// A list of dicts that hold only strings and such lists, kept out of the cycle collector
-/// as CPython keeps such dicts (and then the dicts holding them) out of it: a record's
-/// `as_dict()` is a few hundred containers, and with them tracked the collector took most
-/// of its time. A list that later gets a container appended is only never collected as
-/// part of a cycle, as with any untracked object.
-fn atomic_list<'py>(
-    py: Python<'py>,
-    items: Vec<Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::new(py, items)?;
-    Untracked::untrack(list.as_any());
-    Ok(list)
+/// `as_dict()` is made of dicts and lists that hold only strings and each other: nothing
+/// that can form a cycle, so each is taken out of the cycle collector once filled, as
+/// CPython does with a dict of strings. Tracked, a file's worth of `as_dict()` results made
+/// the collector take most of the time. A dict given a container later is tracked again by
+/// CPython; a list given one only misses being collected as part of a cycle.
+fn untracked<T>(obj: Bound<'_, T>) -> Bound<'_, T> {
+    Untracked::untrack(obj.as_any());
+    obj
 }
 
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
@@ -1321,9 +1319,15 @@ impl Record {
                 tag.parse().ok()
             }
         };
+        // A field's sort key; our own fields' tags are read without copying them.
+        let key_of = |f: &Bound<'_, PyAny>| -> PyResult<Option<u64>> {
+            match f.cast::<Field>() {
+                Ok(field) => Ok(key(&field.borrow().tag)),
+                Err(_) => Ok(key(&field_tag(f)?)),
+            }
+        };
         for f in fields.iter() {
-            let tag = field_tag(&f)?;
-            let n = match key(&tag) {
+            let n = match key_of(&f)? {
                 Some(n) if list.is_truthy()? => n,
                 _ => {
                     list.call_method1(intern!(py, "append"), (&f,))?;
@@ -1333,7 +1337,7 @@ impl Record {
             let len = list.len()?;
             for i in 0..len {
                 let other = list.get_item(i)?;
-                let other_key = key(&field_tag(&other)?);
+                let other_key = key_of(&other)?;
                 match other_key {
                     None => {
                         list.call_method1(intern!(py, "insert"), (i, &f))?;
