@@ -163,6 +163,12 @@ impl Field {
         Ok(obj)
     }
 
+    /// As made from the parsed record, nothing set or materialised since: what the record
+    /// says about this field is still true. (Every change tracks the object again.)
+    pub fn pristine(&self) -> bool {
+        self.gc.is_untracked()
+    }
+
     /// The subfields as a Python object, materialising them from the core record once.
     pub fn subfields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if let Subs::Lazy(rec, i) = &self.subs {
@@ -493,6 +499,7 @@ impl Field {
 
     #[setter]
     fn set_tag(&mut self, value: String) {
+        self.gc.retrack();
         self.tag = FieldTag::Owned(value);
     }
 
@@ -514,6 +521,7 @@ impl Field {
 
     #[setter(control_field)]
     fn set_control_field(&mut self, value: bool) {
+        self.gc.retrack();
         self.control_field = value;
     }
 
@@ -688,17 +696,25 @@ impl Field {
     }
 
     #[pyo3(signature = (*codes))]
-    fn get_subfields(&self, py: Python<'_>, codes: Vec<String>) -> PyResult<Vec<Py<PyAny>>> {
-        let mut out = Vec::new();
+    fn get_subfields<'py>(
+        &self,
+        py: Python<'py>,
+        codes: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
         if self.control_field || codes.is_empty() {
             return Ok(out);
         }
+        let codes = codes
+            .iter()
+            .map(|c| Ok(c.cast_into::<PyString>()?.to_str()?.to_owned()))
+            .collect::<PyResult<Vec<String>>>()?;
         if let Some(f) = self.lazy_field() {
             let mut buf = [0u8; 4];
             for s in f.subfields() {
                 let c: &str = s.code.encode_utf8(&mut buf);
                 if codes.iter().any(|x| x == c) {
-                    out.push(PyString::new(py, s.value).into_any().unbind());
+                    out.append(PyString::new(py, s.value))?;
                 }
             }
             return Ok(out);
@@ -714,7 +730,7 @@ impl Field {
                     }
                 }
                 if hit {
-                    out.push(v.unbind());
+                    out.append(v)?;
                 }
             }
         }

@@ -1,22 +1,24 @@
-//! `marc8_to_unicode` for Python.
+//! MARC-8 decoding for Python: `marc8_to_unicode`, and `marc8_translate` for pymarc's
+//! stateful `MARC8ToUnicode`.
 
+use fastmarc::marc8::{Marc8Decoder, Marc8Warning};
 use pyo3::exceptions::PyUnicodeDecodeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// Decode MARC-8 bytes to a str, as pymarc's `marc8_to_unicode`.
-#[pyfunction]
-#[pyo3(signature = (marc8, hide_utf8_warnings = false))]
-pub fn marc8_to_unicode(
+/// Decode with `decoder`, reporting unmapped characters on stderr as pymarc does unless
+/// `quiet`; a malformed escape sequence is pymarc's `UnicodeDecodeError`.
+fn decode(
     py: Python<'_>,
+    decoder: &mut Marc8Decoder,
     marc8: &[u8],
-    hide_utf8_warnings: bool,
+    quiet: bool,
 ) -> PyResult<String> {
     let mut out = String::with_capacity(marc8.len());
-    let mut warnings = Vec::new();
-    let result = fastmarc::marc8::decode_marc8_into(marc8, &mut out, &mut warnings);
+    let mut warnings: Vec<Marc8Warning> = Vec::new();
+    let result = decoder.decode_into(marc8, &mut out, &mut warnings);
     for w in &warnings {
-        crate::diagnostics::marc8_warning(py, w, hide_utf8_warnings)?;
+        crate::diagnostics::marc8_warning(py, w, quiet)?;
     }
     match result {
         Ok(()) => Ok(out),
@@ -71,4 +73,31 @@ pub fn marc8_odd_map(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         map.set_item(code, point)?;
     }
     Ok(map)
+}
+
+/// Decode MARC-8 bytes to a str, as pymarc's `marc8_to_unicode`.
+#[pyfunction]
+#[pyo3(signature = (marc8, hide_utf8_warnings = false))]
+pub fn marc8_to_unicode(
+    py: Python<'_>,
+    marc8: &[u8],
+    hide_utf8_warnings: bool,
+) -> PyResult<String> {
+    decode(py, &mut Marc8Decoder::default(), marc8, hide_utf8_warnings)
+}
+
+/// Decode MARC-8 bytes starting from the sets `g0` and `g1`: the text and the sets in
+/// force after it.
+#[pyfunction]
+#[pyo3(signature = (marc8, g0, g1, quiet = false))]
+pub fn marc8_translate(
+    py: Python<'_>,
+    marc8: &[u8],
+    g0: u8,
+    g1: u8,
+    quiet: bool,
+) -> PyResult<(String, u8, u8)> {
+    let mut decoder = Marc8Decoder { g0, g1 };
+    let text = decode(py, &mut decoder, marc8, quiet)?;
+    Ok((text, decoder.g0, decoder.g1))
 }

@@ -102,6 +102,10 @@ pub struct Error {
     pub record: Option<u64>,
     /// Byte offset from the start of the stream, when known.
     pub offset: Option<u64>,
+    /// How many bytes from `offset` the problem covers, where the parser knows: the text it
+    /// could not decode (a control field's data, a subfield's value, the bytes before a data
+    /// field's first delimiter), for callers that report or decode it themselves.
+    pub len: Option<usize>,
 }
 
 /// `Result` with fastmarc's [`Error`].
@@ -114,6 +118,7 @@ impl Error {
             kind,
             record: None,
             offset: None,
+            len: None,
         }
     }
 
@@ -123,6 +128,7 @@ impl Error {
             kind,
             record: Some(record),
             offset: Some(offset),
+            len: None,
         }
     }
 
@@ -131,6 +137,12 @@ impl Error {
     pub fn located(mut self, record: u64, record_start: u64) -> Self {
         self.record.get_or_insert(record);
         self.offset = Some(record_start + self.offset.unwrap_or(0));
+        self
+    }
+
+    /// Say how many bytes from the offset the problem covers.
+    pub fn spanning(mut self, len: usize) -> Self {
+        self.len = Some(len);
         self
     }
 

@@ -314,7 +314,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     let s = rec.text.len();
                     decoder
                         .control(field, &mut rec.text)
-                        .map_err(|kind| err(kind(tag.tag()), field_offset))?;
+                        .map_err(|kind| err(kind(tag.tag()), field_offset).spanning(field.len()))?;
                     (s, rec.text.len())
                 }
             };
@@ -502,8 +502,10 @@ fn parse_data_field(
     let mut at = delimiters.next().unwrap_or(field.len());
     let indicators = match (&field[..at], opts.strict) {
         ([a, b], _) if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
-        (_, true) => return Err(indicators_error(tag.tag(), offset)),
-        (ind, false) if !ind.is_ascii() => return Err(indicators_error(tag.tag(), offset)),
+        (ind, true) => return Err(indicators_error(tag.tag(), offset).spanning(ind.len())),
+        (ind, false) if !ind.is_ascii() => {
+            return Err(indicators_error(tag.tag(), offset).spanning(ind.len()))
+        }
         ([], false) => {
             rec.diagnostics
                 .push(Diagnostic::MissingIndicators(field.to_vec()));
@@ -551,7 +553,9 @@ fn parse_data_field(
                 let s = rec.text.len();
                 text.decoder
                     .subfield(&part[skip..], &mut rec.text, &mut rec.diagnostics)
-                    .map_err(|kind| err(kind(tag.tag()), offset + part_start + skip))?;
+                    .map_err(|kind| {
+                        err(kind(tag.tag()), offset + part_start + skip).spanning(part.len() - skip)
+                    })?;
                 (s, rec.text.len())
             }
         };

@@ -53,7 +53,7 @@
 mod decode;
 pub mod tables;
 
-pub use decode::{decode_marc8_into, marc8_to_unicode};
+pub use decode::{decode_marc8_into, marc8_to_unicode, Marc8Decoder};
 
 use std::fmt;
 
