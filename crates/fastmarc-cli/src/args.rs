@@ -34,6 +34,8 @@ pub enum Command {
     Validate(ValidateArgs),
     Split(SplitArgs),
     Cat(CatArgs),
+    Completions(CompletionsArgs),
+    Manpage(ManpageArgs),
 }
 
 /// How records are read: format and parser threads.
@@ -183,6 +185,29 @@ pub struct CatArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub permissive: PermissiveFramingArg,
+}
+
+/// Print a completion script for a shell.
+///
+/// For example, in bash: `fastmarc completions bash > ~/.local/share/bash-completion/completions/fastmarc`;
+/// in zsh: `fastmarc completions zsh > ~/.zfunc/_fastmarc` (with ~/.zfunc in $fpath); in fish:
+/// `fastmarc completions fish > ~/.config/fish/completions/fastmarc.fish`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Print the manual page (roff), or write every page into a folder.
+///
+/// `fastmarc manpage | man -l -` shows it; `fastmarc manpage --dir ~/.local/share/man/man1`
+/// installs it for `man fastmarc` and `man fastmarc-convert`.
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// Write fastmarc.1 and one fastmarc-SUBCOMMAND.1 per subcommand into DIR instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// A field tag: three ASCII letters or digits.

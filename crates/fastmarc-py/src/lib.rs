@@ -19,14 +19,17 @@ use pyo3::prelude::*;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod diagnostics;
 mod errors;
 mod field;
 mod file_writer;
+mod formats;
 mod marc8;
 mod pyobjects;
 mod reader;
 mod record;
 mod spare_records;
+mod subclass;
 mod untracked;
 
 #[pymodule]
@@ -37,6 +40,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_code_table, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_odd_map, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_translate, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_json, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 mod cat;
+mod completions;
 mod convert;
 mod count;
 mod dump;
+mod manpage;
 mod split;
 mod stats;
 mod validate;
@@ -24,6 +26,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
         Command::Validate(a) => validate::run(ctx, a),
         Command::Split(a) => split::run(ctx, a),
         Command::Cat(a) => cat::run(ctx, a),
+        Command::Completions(a) => completions::run(a),
+        Command::Manpage(a) => manpage::run(a),
     }
 }
 

@@ -78,6 +78,7 @@ impl ReadBuffer {
         self.eof
     }
 
+    /// Marks the stream as ended: what is left is the last record, or an incomplete one.
     pub fn set_eof(&mut self) {
         self.eof = true;
     }

@@ -29,7 +29,9 @@ pub enum Recovery {
 /// Reader configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReaderOptions {
+    /// How each record is parsed.
     pub parse: ParseOptions,
+    /// What happens after a bad record.
     pub recovery: Recovery,
 }
 
@@ -54,15 +56,20 @@ impl ReaderOptions {
 pub enum Step {
     /// A framed record: its bytes are the next `len` bytes; number and stream offset given.
     Record {
+        /// The record's length in bytes.
         len: usize,
+        /// The record's number in the stream, from 0.
         number: u64,
+        /// The stream offset of its first byte.
         offset: u64,
     },
     /// Skip this many bytes (resynchronising).
     Skip(usize),
     /// Broken framing: report it; consume nothing (a `Skip` may follow).
     Broken(Error),
+    /// The input so far ends inside a record's length or body: give the framer more bytes.
     NeedMore,
+    /// The stream is over.
     End,
 }
 
@@ -71,8 +78,11 @@ pub enum Step {
 pub enum Framed {
     /// A whole record at `range` of the buffer, with its number and stream offset.
     Record {
+        /// Where the record's bytes are in the buffer.
         range: Range<usize>,
+        /// The record's 0-based number in the stream.
         number: u64,
+        /// The stream offset of its first byte.
         offset: u64,
     },
     /// Broken framing at the position reached, reported once; the next call goes on as the
@@ -105,6 +115,7 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// A framer at the start of a stream.
     pub fn new(recovery: Recovery) -> Self {
         Framer {
             recovery,
@@ -236,10 +247,12 @@ impl Framer {
         self.ended_broken = false;
     }
 
+    /// Whether the stream has ended.
     pub fn is_finished(&self) -> bool {
         self.done
     }
 
+    /// Move the stream offset past `n` bytes the caller has taken.
     pub fn consume(&mut self, n: usize) {
         self.offset += n as u64;
     }
@@ -267,6 +280,42 @@ const CHUNK: usize = 64 * 1024;
 
 /// A streaming reader over any `io::Read`. Memory stays constant whatever the file size: one
 /// buffer, at most about one chunk plus one record (a record is at most 99,999 bytes).
+///
+/// Iterate it for owned records, or call [`Reader::read_record`] with one [`Record`] to
+/// parse every record into the same allocations. A bad record is an [`crate::Error`] that
+/// names the record (from 0) and the byte offset of the problem; what comes after it
+/// depends on the [`Recovery`] in the [`ReaderOptions`].
+///
+/// ```
+/// use fastmarc::iso2709::{record_to_bytes, Reader, ReaderOptions};
+/// use fastmarc::{Field, Record, Subfield, Tag};
+///
+/// // Two records, as a file would hold them.
+/// let mut file = Vec::new();
+/// for title in ["Moby-Dick", "Walden"] {
+///     let mut rec = Record::new();
+///     rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', title)]));
+///     file.extend(record_to_bytes(&rec)?);
+/// }
+///
+/// // Reading into one reused record.
+/// let mut reader = Reader::new(file.as_slice());
+/// let mut rec = Record::new();
+/// let mut titles = Vec::new();
+/// while reader.read_record(&mut rec)? {
+///     titles.push(rec.title().unwrap_or_default());
+/// }
+/// assert_eq!(titles, ["Moby-Dick", "Walden"]);
+///
+/// // A damaged record is an error with its position; with `permissive` options the
+/// // reader resynchronises and the good records after it still arrive.
+/// file[0] = b'x';
+/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::permissive()).collect();
+/// let error = results[0].as_ref().unwrap_err();
+/// assert_eq!((error.record, error.offset), (Some(0), Some(0)));
+/// assert_eq!(results[1].as_ref().unwrap().title().as_deref(), Some("Walden"));
+/// # Ok::<(), fastmarc::Error>(())
+/// ```
 pub struct Reader<R> {
     inner: R,
     opts: ReaderOptions,
@@ -280,6 +329,7 @@ impl<R: Read> Reader<R> {
         Reader::with_options(inner, ReaderOptions::strict())
     }
 
+    /// A reader with the given parsing and recovery options.
     pub fn with_options(inner: R, opts: ReaderOptions) -> Self {
         Reader {
             inner,
@@ -346,6 +396,7 @@ impl<R: Read> Reader<R> {
         self.framer.offset
     }
 
+    /// The underlying reader back.
     pub fn into_inner(self) -> R {
         self.inner
     }
@@ -373,10 +424,12 @@ pub struct SliceReader<'a> {
 }
 
 impl<'a> SliceReader<'a> {
+    /// A strict reader over `data`.
     pub fn new(data: &'a [u8]) -> Self {
         SliceReader::with_options(data, ReaderOptions::strict())
     }
 
+    /// A reader over `data` with the given parsing and recovery options.
     pub fn with_options(data: &'a [u8], opts: ReaderOptions) -> Self {
         SliceReader {
             data,

@@ -41,6 +41,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// Configuration of a [`super::ParallelReader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParallelOptions {
+    /// How records are parsed, and what happens after a bad one.
     pub reader: ReaderOptions,
     /// Parser threads, the consumer included; `None`: `RAYON_NUM_THREADS`, else every core.
     pub threads: Option<usize>,
@@ -69,6 +70,7 @@ impl Default for ParallelOptions {
 }
 
 impl ParallelOptions {
+    /// The default chunking with these reader options and threads.
     pub fn new(reader: ReaderOptions, threads: Option<usize>) -> Self {
         ParallelOptions {
             reader,

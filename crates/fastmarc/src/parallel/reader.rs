@@ -45,6 +45,7 @@ impl std::fmt::Debug for RawBytes {
 /// A record, or the error in its place, with its provenance.
 #[derive(Debug)]
 pub struct Located {
+    /// The record, or the error in its place.
     pub result: Result<Record>,
     /// Its number in the stream, bad records counted too (from 0).
     pub number: u64,
@@ -97,6 +98,7 @@ pub enum Polled {
     /// A reader over pushed bytes needs more ([`ParallelReader::push`], or
     /// [`ParallelReader::end_input`] when there are none).
     NeedsInput,
+    /// The stream is over.
     End,
 }
 
@@ -236,6 +238,7 @@ impl ParallelReader {
         ParallelReader::with_options(inner, ParallelOptions::new(opts, threads))
     }
 
+    /// A pipeline over `inner` with every option given.
     pub fn with_options<R: Read + Send + 'static>(
         inner: R,
         opts: ParallelOptions,
@@ -255,6 +258,7 @@ impl ParallelReader {
         ParallelReader::from_shared(Arc::new(data), ParallelOptions::new(opts, threads))
     }
 
+    /// A pipeline over bytes shared without copying, with every option given.
     pub fn from_shared(data: SharedBytes, opts: ParallelOptions) -> Result<ParallelReader> {
         let stage = ParallelReader::stage(&opts);
         Ok(ParallelReader::around(Pipeline::over_bytes(
