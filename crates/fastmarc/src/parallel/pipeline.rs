@@ -160,6 +160,9 @@ enum FromQueue<T> {
 enum Slot<T> {
     /// Being read or parsed by a parser thread.
     Taken,
+    /// Framed by a pool thread while the consumer waited for it: the consumer parses it,
+    /// so that its records are built on the core that reads them.
+    Pending(super::source::Chunk),
     Done(Outcome<T>, Parser),
 }
 
@@ -173,6 +176,8 @@ struct Queue<T> {
     ended: bool,
     /// A push source has no whole record until the caller pushes more.
     starved: bool,
+    /// The consumer sleeps until the front chunk is done.
+    consumer_waits: bool,
 }
 
 impl<T> Default for Queue<T> {
@@ -183,6 +188,7 @@ impl<T> Default for Queue<T> {
             reading: false,
             ended: false,
             starved: false,
+            consumer_waits: false,
         }
     }
 }
@@ -391,6 +397,13 @@ impl<S: Stage> Shared<S> {
                 return q;
             }
         };
+        if parser != CONSUMER && q.consumer_waits && at == Some(0) {
+            // The consumer waits for this very chunk: rather than have it read every record
+            // from this core, let it parse them itself while this thread reads on.
+            q.slots[0] = Slot::Pending(chunk);
+            self.ready.notify_one();
+            return q;
+        }
         drop(q);
         // The source is free: whoever waits may read it, the consumer included (it waits on
         // `ready` for its next chunk, and reading one itself beats sleeping until then).
@@ -489,12 +502,26 @@ impl<S: Stage> Shared<S> {
                     self.work.notify_one();
                     return FromQueue::Chunk(out, parser);
                 }
+                Some(Slot::Pending(_)) => {
+                    let Some(Slot::Pending(chunk)) = q.slots.pop_front() else {
+                        unreachable!("matched above")
+                    };
+                    // Its place is given up now: only the consumer takes from the front.
+                    q.front += 1;
+                    drop(q);
+                    self.work.notify_one();
+                    return FromQueue::Chunk(self.parse_chunk(chunk, CONSUMER), CONSUMER);
+                }
                 None if q.ended && !q.reading => return FromQueue::End,
                 _ if q.starved && !q.ended && q.slots.len() < self.depth => {
                     return FromQueue::NeedsInput
                 }
                 _ if self.can_read(&q) => q = self.read_and_parse(q, CONSUMER),
-                _ => q = self.ready.wait(q).unwrap_or_else(|e| e.into_inner()),
+                _ => {
+                    q.consumer_waits = true;
+                    q = self.ready.wait(q).unwrap_or_else(|e| e.into_inner());
+                    q.consumer_waits = false;
+                }
             }
         }
     }
