@@ -392,19 +392,9 @@ impl Iterator for ParallelReader {
             if let Some(r) = self.current.next() {
                 return Some(r.result);
             }
-            match self.pipe.next_chunk() {
-                Next::Chunk(Ok((batch, parser))) => {
-                    if self.handed_out.len() == MAX_HANDED_OUT {
-                        self.handed_out.pop_front();
-                    }
-                    self.handed_out.push_back(parser);
-                    self.current = batch.into_iter();
-                }
-                Next::Chunk(Err(panic)) => {
-                    let what = format!("{} panicked", panic.during);
-                    return Some(Err(internal_error(&what)));
-                }
-                Next::NeedsInput | Next::End => return None,
+            match self.poll() {
+                Polled::Batch(batch) => self.current = batch.into_iter(),
+                Polled::NeedsInput | Polled::End => return None,
             }
         }
     }

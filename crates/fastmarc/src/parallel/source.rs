@@ -77,6 +77,26 @@ impl Source for NoSource {
     }
 }
 
+/// Frame about `budget` bytes of `buf`'s unread ones (see [`frame_into`]), consuming them.
+fn frame_buffered(
+    framer: &mut Framer,
+    buf: &mut ReadBuffer,
+    budget: usize,
+) -> (Vec<Item>, Progress) {
+    let mut items = Vec::new();
+    let mut pos = buf.pos();
+    let progress = frame_into(
+        framer,
+        buf.bytes(),
+        &mut pos,
+        buf.is_eof(),
+        budget,
+        &mut items,
+    );
+    buf.consume(pos - buf.pos());
+    (items, progress)
+}
+
 /// Change `framer`'s recovery; true when a stream it had ended goes on.
 fn revive(framer: &mut Framer, recovery: Recovery) -> bool {
     let was_finished = framer.is_finished();
@@ -113,17 +133,8 @@ impl<R: Read + Send> Source for ReadSource<R> {
                 }
                 got += self.buf.unread().len() - before;
             }
-            let mut items = Vec::new();
-            let mut pos = self.buf.pos();
-            let progress = frame_into(
-                &mut self.framer,
-                self.buf.bytes(),
-                &mut pos,
-                self.buf.is_eof(),
-                usize::MAX,
-                &mut items,
-            );
-            self.buf.consume(pos - self.buf.pos());
+            let (mut items, progress) = frame_buffered(&mut self.framer, &mut self.buf, usize::MAX);
+            let pos = self.buf.pos();
             self.done = progress == Progress::End;
             if let Some(e) = io_error {
                 if !self.done {
@@ -204,17 +215,7 @@ impl Source for PushSource {
         if cancel.load(Ordering::Relaxed) {
             return Pulled::End;
         }
-        let mut items = Vec::new();
-        let mut pos = self.buf.pos();
-        let progress = frame_into(
-            &mut self.framer,
-            self.buf.bytes(),
-            &mut pos,
-            self.buf.is_eof(),
-            self.chunk_size,
-            &mut items,
-        );
-        self.buf.consume(pos - self.buf.pos());
+        let (items, progress) = frame_buffered(&mut self.framer, &mut self.buf, self.chunk_size);
         if !items.is_empty() {
             return Pulled::Chunk(Chunk {
                 bytes: ChunkBytes(self.buf.shared().clone()),
