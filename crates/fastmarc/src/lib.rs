@@ -6,6 +6,7 @@
 //! - [`marc8`]: MARC-8 to Unicode.
 //! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
+//! - `arrow` (feature `arrow`): Arrow record batches and Parquet files.
 //!
 //! ```
 //! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
@@ -19,6 +20,8 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod error;
 pub mod field;
 pub mod iso2709;

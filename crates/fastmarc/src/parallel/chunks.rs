@@ -1,0 +1,209 @@
+//! An ordered parallel map over whole chunks: a function of a chunk's records, run on the
+//! parser threads once per chunk, its results delivered in file order.
+//!
+//! [`super::ParallelMap`] calls its function once per record and carries one result per
+//! record to the consumer. Work that gathers many records into one thing (an Arrow record
+//! batch, a count) wants the whole chunk at once, with each record's number and byte
+//! offset: then the gathering happens on the parser thread too, and one result per chunk
+//! crosses to the consumer.
+
+use super::pipeline::{Panic, Parsed, Pipeline, Stage};
+use super::{Item, LiveThreads};
+use crate::error::{Error, Result};
+use crate::iso2709::parse::ParseOptions;
+use crate::iso2709::read::{parse_framed, Recovery};
+use crate::parallel::{ParallelOptions, SharedBytes};
+use crate::record::Record;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One element of a chunk: a parsed record with its place in the stream, or the error that
+/// stands in a record's place (a reader with the same options reports the same error).
+#[derive(Debug)]
+pub enum ChunkItem<'r> {
+    Record {
+        /// 0-based number of the record in the stream (bad records count too).
+        number: u64,
+        /// Byte offset of the record in the stream.
+        offset: u64,
+        /// Length of the record's ISO 2709 form in bytes.
+        len: usize,
+        record: &'r mut Record,
+    },
+    Failed(Error),
+}
+
+/// The records of one chunk, parsed one at a time into one reused record.
+pub struct ChunkRecords<'a> {
+    bytes: &'a [u8],
+    items: std::vec::IntoIter<Item>,
+    parse: &'a ParseOptions,
+    stop_on_error: bool,
+    cancel: &'a AtomicBool,
+    record: &'a mut Record,
+    /// An error ended the stream ([`Recovery::Stop`]); nothing follows it.
+    ended: bool,
+}
+
+impl ChunkRecords<'_> {
+    /// The next record or error of the chunk, in order; `None` at the chunk's end (or the
+    /// stream's, when an error ended it).
+    #[allow(clippy::should_implement_trait)] // a lending iterator: the record is reused
+    pub fn next(&mut self) -> Option<ChunkItem<'_>> {
+        if self.ended || self.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        let item = match self.items.next()? {
+            Item::Record {
+                range,
+                number,
+                offset,
+            } => {
+                let len = range.len();
+                match parse_framed(&self.bytes[range], number, offset, self.parse, self.record) {
+                    Ok(()) => ChunkItem::Record {
+                        number,
+                        offset,
+                        len,
+                        record: self.record,
+                    },
+                    Err(e) => ChunkItem::Failed(e),
+                }
+            }
+            Item::Failed(e) => ChunkItem::Failed(e),
+        };
+        if matches!(item, ChunkItem::Failed(_)) && self.stop_on_error {
+            self.ended = true;
+        }
+        Some(item)
+    }
+}
+
+type ChunkFn<T> = dyn Fn(&mut ChunkRecords<'_>) -> T + Send + Sync;
+
+struct ChunkStage<T> {
+    parse: ParseOptions,
+    stop_on_error: bool,
+    f: Box<ChunkFn<T>>,
+}
+
+impl<T: Send + 'static> Stage for ChunkStage<T> {
+    type Out = T;
+
+    fn records_wanted(&self, _items: usize) -> usize {
+        1
+    }
+
+    fn run(
+        &self,
+        bytes: &[u8],
+        items: Vec<Item>,
+        cancel: &AtomicBool,
+        spare: &mut Vec<Record>,
+        _scratch: Option<&mut Record>,
+    ) -> Parsed<T> {
+        let mut rec = spare.pop().unwrap_or_default();
+        let mut chunk = ChunkRecords {
+            bytes,
+            items: items.into_iter(),
+            parse: &self.parse,
+            stop_on_error: self.stop_on_error,
+            cancel,
+            record: &mut rec,
+            ended: false,
+        };
+        let out = (self.f)(&mut chunk);
+        // Whatever the function left unread still counts: an error among it ends the
+        // stream just the same.
+        while !chunk.ended && chunk.next().is_some() {}
+        let ends = chunk.ended;
+        spare.push(rec);
+        Parsed {
+            out: vec![out],
+            ends,
+        }
+    }
+}
+
+/// `f` of every chunk of a file (or any `Read`, or a buffer), computed on several threads
+/// and delivered in file order, one result per chunk. Across the chunks, `f` sees exactly
+/// what a [`crate::iso2709::Reader`] with the same options delivers: each record (with its
+/// number and offset), or the error in its place; with [`Recovery::Stop`] the first error
+/// is the last item `f` sees. Threads, panics and closing behave as for
+/// [`super::ParallelMap`].
+pub struct ParallelChunks<T: Send + 'static> {
+    pipe: Pipeline<ChunkStage<T>>,
+}
+
+impl<T: Send + 'static> ParallelChunks<T> {
+    /// A map over `inner`'s chunks with `opts.threads` parser threads, the consumer included.
+    pub fn new<R, F>(inner: R, opts: ParallelOptions, f: F) -> Result<ParallelChunks<T>>
+    where
+        R: Read + Send + 'static,
+        F: Fn(&mut ChunkRecords<'_>) -> T + Send + Sync + 'static,
+    {
+        let pipe = Pipeline::over_read(inner, &opts, ParallelChunks::stage(&opts, f))?;
+        Ok(ParallelChunks { pipe })
+    }
+
+    /// A map over the chunks of bytes in memory, framed in place.
+    pub fn from_shared<F>(data: SharedBytes, opts: ParallelOptions, f: F) -> Result<Self>
+    where
+        F: Fn(&mut ChunkRecords<'_>) -> T + Send + Sync + 'static,
+    {
+        let pipe = Pipeline::over_bytes(data, &opts, ParallelChunks::stage(&opts, f))?;
+        Ok(ParallelChunks { pipe })
+    }
+
+    fn stage<F>(opts: &ParallelOptions, f: F) -> ChunkStage<T>
+    where
+        F: Fn(&mut ChunkRecords<'_>) -> T + Send + Sync + 'static,
+    {
+        ChunkStage {
+            parse: opts.reader.parse,
+            stop_on_error: opts.reader.recovery == Recovery::Stop,
+            f: Box::new(f),
+        }
+    }
+
+    /// Number of parser threads, the consumer included.
+    pub fn threads(&self) -> usize {
+        self.pipe.threads()
+    }
+
+    /// This map's pool threads still running; zero after `close`.
+    pub fn live_threads(&self) -> LiveThreads {
+        self.pipe.live_threads()
+    }
+
+    /// Stop reading, and wait for every thread of this map to end. Called on drop.
+    pub fn close(&mut self) {
+        self.pipe.close();
+    }
+}
+
+impl<T: Send + 'static> Iterator for ParallelChunks<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        loop {
+            match self.pipe.next_chunk()? {
+                Ok((mut batch, _parser)) => {
+                    if let Some(out) = batch.pop() {
+                        return Some(out);
+                    }
+                }
+                Err(Panic { payload, .. }) => std::panic::resume_unwind(payload),
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> std::fmt::Debug for ParallelChunks<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParallelChunks")
+            .field("threads", &self.threads())
+            .field("finished", &self.pipe.finished())
+            .finish()
+    }
+}
