@@ -6,6 +6,7 @@
 //! - [`marc8`]: MARC-8 to Unicode.
 //! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
+//! - [`spec`]: MARCspec paths into records, and conditions to select records by.
 //! - `arrow` (feature `arrow`): Arrow record batches and Parquet files.
 //!
 //! ```
@@ -30,6 +31,7 @@ pub mod leader;
 pub mod marc8;
 pub mod parallel;
 pub mod record;
+pub mod spec;
 pub mod text;
 pub mod xml;
 
