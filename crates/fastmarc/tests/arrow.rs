@@ -225,3 +225,67 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn projections_give_one_column_per_spec() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    use fastmarc::arrow::Projection;
+    let (data, _) = sample_file(40);
+    let columns = [
+        ("id", "001"),
+        ("title", "245[0]$a[0]"),
+        ("lang", "008/35-37"),
+        ("subjects", "6XX$a$v"),
+        ("missing", "020[0]$a[0]"),
+    ];
+    let p = Projection::new(&columns).unwrap();
+    let o = opts(ReaderOptions::strict(), 2, 900);
+    let bs: Vec<_> = BatchReader::new(Cursor::new(data), o, p)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(bs.len() > 1);
+    let mut row = 0;
+    for b in &bs {
+        let names: Vec<_> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["id", "title", "lang", "subjects", "missing"]);
+        let id = b.column(0).as_list::<i32>();
+        let title = b.column(1).as_string::<i32>();
+        let lang = b.column(2).as_list::<i32>();
+        let subjects = b.column(3).as_list::<i32>();
+        let missing = b.column(4).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let strings = |a: arrow_array::ArrayRef| -> Vec<String> {
+                a.as_string::<i32>()
+                    .iter()
+                    .map(|s| s.unwrap().to_string())
+                    .collect()
+            };
+            assert_eq!(strings(id.value(i)), [format!("id{row:04}")]);
+            assert!(title.value(i).starts_with(&format!("Title number {row} ")));
+            assert_eq!(strings(lang.value(i)), ["eng"]);
+            assert_eq!(strings(subjects.value(i)), ["Governesses", "Fiction."]);
+            assert!(missing.is_null(i));
+            row += 1;
+        }
+    }
+    assert_eq!(row, 40);
+}
+
+#[test]
+fn a_bad_spec_names_its_column_and_character() {
+    let e = fastmarc::arrow::Projection::new(&[("ok", "245$a"), ("bad", "24$a")]).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("\"bad\"") && text.contains("character"),
+        "{text}"
+    );
+    let e = fastmarc::arrow::Projection::new(&[("x", "245$a"), ("x", "001")]).unwrap_err();
+    assert!(e.to_string().contains("named twice"));
+}

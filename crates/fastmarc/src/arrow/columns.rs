@@ -44,10 +44,6 @@ impl StrCol {
         self.push(c.encode_utf8(&mut buf));
     }
 
-    pub(crate) fn bytes(&self) -> usize {
-        self.bytes.len()
-    }
-
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
         let array = StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)?;
@@ -66,10 +62,6 @@ impl OptStrCol {
     pub(crate) fn push(&mut self, s: Option<&str>) {
         self.values.push(s.unwrap_or(""));
         self.valid.push(s.is_some());
-    }
-
-    pub(crate) fn bytes(&self) -> usize {
-        self.values.bytes()
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
@@ -95,10 +87,6 @@ impl ListEnds {
     #[inline]
     pub(crate) fn close(&mut self, child_len: usize) {
         self.0.push(offset(child_len));
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.len() - 1
     }
 
     pub(crate) fn finish(self, item: &FieldRef, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
@@ -130,10 +118,6 @@ impl StrListCol {
     /// End this row's list.
     pub(crate) fn close(&mut self) {
         self.ends.close(self.count);
-    }
-
-    pub(crate) fn bytes(&self) -> usize {
-        self.values.bytes()
     }
 
     pub(crate) fn finish(self, item: &FieldRef) -> Result<ArrayRef, ArrowError> {

@@ -40,9 +40,11 @@ mod columns;
 mod nested;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+mod project;
 mod records;
 mod stream;
 
 pub use nested::{nested_schema, Nested, NestedRows};
+pub use project::{ProjectedRows, Projection};
 pub use records::BatchRecords;
 pub use stream::{ArrowOptions, BatchReader, Layout, Rows};

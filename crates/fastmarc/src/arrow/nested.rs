@@ -138,10 +138,6 @@ impl Rows for NestedRows {
         self.record_number.len()
     }
 
-    fn bytes(&self) -> usize {
-        self.control_value.bytes() + self.value.bytes() + self.code.bytes()
-    }
-
     fn finish(self) -> Result<RecordBatch, ArrowError> {
         let it = items();
         let subfields = struct_of(

@@ -20,8 +20,6 @@ pub trait Rows: Send + 'static {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Text bytes held so far.
-    fn bytes(&self) -> usize;
     fn finish(self) -> std::result::Result<RecordBatch, ArrowError>;
 }
 

@@ -6,7 +6,7 @@ mod positions;
 pub mod read;
 pub mod write;
 
-pub use frame::{scan_record_boundaries, Boundaries};
+pub use frame::{find_record_start, scan_record_boundaries, Boundaries, RecordStart};
 pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
 pub use read::{parse_framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};
 pub use write::{record_to_bytes, write_record_to_vec, Writer, MAX_FIELD_LEN, MAX_RECORD_LEN};
