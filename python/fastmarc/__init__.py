@@ -6,6 +6,7 @@ grouped by the module that defines them, as in pymarc.
 
 from importlib import metadata as _metadata
 
+from fastmarc.arrow import from_arrow, read_parquet, to_arrow, to_parquet
 from fastmarc.constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -115,6 +116,10 @@ __all__ = [
     "parse_xml_to_array",
     "record_to_xml",
     "record_to_xml_node",
+    "from_arrow",
+    "read_parquet",
+    "to_arrow",
+    "to_parquet",
 ]
 
 try:

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod arrow;
 mod cli;
 mod errors;
 mod field;
@@ -38,5 +39,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_class::<arrow::ArrowRecords>()?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::write_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::parquet_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::find_record_start, m)?)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ mod cat;
 mod convert;
 mod count;
 mod dump;
+mod parquet;
 mod split;
 mod stats;
 mod validate;

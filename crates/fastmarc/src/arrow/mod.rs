@@ -46,5 +46,5 @@ mod stream;
 
 pub use nested::{nested_schema, Nested, NestedRows};
 pub use project::{ProjectedRows, Projection};
-pub use records::BatchRecords;
+pub use records::{check_nested, BatchRecords};
 pub use stream::{ArrowOptions, BatchReader, Layout, Rows};

@@ -1,9 +1,9 @@
 //! Parquet files of record batches (zstd by default), and records read back from them.
 
-use super::records::BatchRecords;
+use super::records::{check_nested, BatchRecords};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::Record;
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
@@ -75,9 +75,12 @@ pub struct ParquetRecords {
 }
 
 impl ParquetRecords {
+    /// Open a file; one not in the nested schema is an error here, before any record.
     pub fn open(path: &Path) -> Result<ParquetRecords> {
+        let batches = read_batches(path)?;
+        check_nested(&batches.schema())?;
         Ok(ParquetRecords {
-            batches: read_batches(path)?,
+            batches,
             batch: None,
             row: 0,
         })

@@ -104,6 +104,19 @@ fn one_char(s: Option<&str>, what: &str) -> Result<char> {
     }
 }
 
+/// Whether `schema` has the nested schema's record columns (so its batches can become
+/// records); an error saying what is missing if not.
+pub fn check_nested(schema: &arrow_schema::Schema) -> Result<()> {
+    for name in ["leader", "control_fields", "data_fields"] {
+        if schema.column_with_name(name).is_none() {
+            return Err(bad(format!(
+                "no {name} column: records can only be rebuilt from the nested schema"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The records of a batch in the nested schema (see [`super::nested_schema`]).
 pub struct BatchRecords<'a> {
     rows: usize,
