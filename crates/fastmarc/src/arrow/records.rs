@@ -44,38 +44,43 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// The offsets of a `List` or a `LargeList` column.
+enum Offsets<'a> {
+    Small(&'a [i32]),
+    Large(&'a [i64]),
+}
+
 /// A list column of either of Arrow's list types, with its struct items.
 struct Lists<'a> {
-    ranges: Box<dyn Fn(usize) -> Range<usize> + 'a>,
+    offsets: Offsets<'a>,
     items: &'a StructArray,
 }
 
 impl<'a> Lists<'a> {
     fn of(array: &'a ArrayRef, name: &str) -> Result<Lists<'a>> {
-        let (ranges, values): (Box<dyn Fn(usize) -> Range<usize>>, &ArrayRef) =
-            match array.data_type() {
-                DataType::List(_) => {
-                    let l = array.as_list::<i32>();
-                    let o = l.value_offsets();
-                    (
-                        Box::new(move |i| o[i] as usize..o[i + 1] as usize),
-                        l.values(),
-                    )
-                }
-                DataType::LargeList(_) => {
-                    let l = array.as_list::<i64>();
-                    let o = l.value_offsets();
-                    (
-                        Box::new(move |i| o[i] as usize..o[i + 1] as usize),
-                        l.values(),
-                    )
-                }
-                other => return Err(bad(format!("column {name} is {other}, not a list"))),
-            };
+        let (offsets, values) = match array.data_type() {
+            DataType::List(_) => {
+                let l = array.as_list::<i32>();
+                (Offsets::Small(l.value_offsets()), l.values())
+            }
+            DataType::LargeList(_) => {
+                let l = array.as_list::<i64>();
+                (Offsets::Large(l.value_offsets()), l.values())
+            }
+            other => return Err(bad(format!("column {name} is {other}, not a list"))),
+        };
         let items = values
             .as_struct_opt()
             .ok_or_else(|| bad(format!("the items of {name} are not structs")))?;
-        Ok(Lists { ranges, items })
+        Ok(Lists { offsets, items })
+    }
+
+    /// The child rows of list `i`.
+    fn range(&self, i: usize) -> Range<usize> {
+        match self.offsets {
+            Offsets::Small(o) => o[i] as usize..o[i + 1] as usize,
+            Offsets::Large(o) => o[i] as usize..o[i + 1] as usize,
+        }
     }
 
     fn strings(&self, name: &str) -> Result<Strings<'a>> {
@@ -191,16 +196,16 @@ impl<'a> BatchRecords<'a> {
             .get(row)
             .ok_or_else(|| bad("null leader".into()))?;
         rec.set_leader(Leader::from_bytes(leader.as_bytes())?);
-        for i in (self.controls.ranges)(row) {
+        for i in self.controls.range(row) {
             let tag = Tag::new(self.control_tag.get(i).unwrap_or(""))?;
             rec.push_control(tag, self.control_value.get(i).unwrap_or(""));
         }
-        for i in (self.datas.ranges)(row) {
+        for i in self.datas.range(row) {
             let tag = Tag::new(self.data_tag.get(i).unwrap_or(""))?;
             let ind1 = one_char(self.ind1.get(i), "indicator")?;
             let ind2 = one_char(self.ind2.get(i), "indicator")?;
             rec.start_data_field(tag, ind1, ind2);
-            for j in (self.subfields.ranges)(i) {
+            for j in self.subfields.range(i) {
                 let code = one_char(self.code.get(j), "subfield code")?;
                 rec.push_subfield(code, self.value.get(j).unwrap_or(""));
             }
