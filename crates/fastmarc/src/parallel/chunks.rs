@@ -207,3 +207,72 @@ impl<T: Send + 'static> std::fmt::Debug for ParallelChunks<T> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iso2709::{record_to_bytes, ReaderOptions, SliceReader};
+    use crate::{Field, Tag};
+
+    /// A file of `n` records with a damaged stretch after the third.
+    fn damaged_file(n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let mut rec = Record::new();
+            rec.push(&Field::control(Tag::new("001").unwrap(), &format!("r{i}")));
+            out.extend(record_to_bytes(&rec).unwrap());
+            if i == 2 {
+                out.extend_from_slice(b"12x45 not a record\x1d");
+            }
+        }
+        out
+    }
+
+    /// What `f` sees over all chunks: each record's 001, or "error"; each record's bytes
+    /// are checked to lie at its offset.
+    fn seen(data: &[u8], reader: ReaderOptions, threads: usize) -> Vec<String> {
+        let opts = ParallelOptions {
+            chunk_size: 60,
+            ..ParallelOptions::new(reader, Some(threads))
+        };
+        let whole = data.to_vec();
+        let chunks = ParallelChunks::new(std::io::Cursor::new(data.to_vec()), opts, move |c| {
+            let mut out = Vec::new();
+            while let Some(item) = c.next() {
+                out.push(match item {
+                    ChunkItem::Record {
+                        offset,
+                        len,
+                        record,
+                        ..
+                    } => {
+                        let at = &whole[offset as usize..offset as usize + len];
+                        assert_eq!(at, &record_to_bytes(record).unwrap()[..]);
+                        record.fields().next().unwrap().data().unwrap().to_string()
+                    }
+                    ChunkItem::Failed(_) => "error".to_string(),
+                });
+            }
+            out
+        })
+        .unwrap();
+        chunks.flatten().collect()
+    }
+
+    #[test]
+    fn chunks_see_what_a_reader_delivers() {
+        let data = damaged_file(12);
+        for reader in [ReaderOptions::strict(), ReaderOptions::permissive()] {
+            let expected: Vec<String> = SliceReader::with_options(&data, reader)
+                .map(|r| match r {
+                    Ok(rec) => rec.fields().next().unwrap().data().unwrap().to_string(),
+                    Err(_) => "error".to_string(),
+                })
+                .collect();
+            assert!(expected.contains(&"error".to_string()));
+            for threads in [1, 2] {
+                assert_eq!(seen(&data, reader, threads), expected, "{reader:?}");
+            }
+        }
+    }
+}
