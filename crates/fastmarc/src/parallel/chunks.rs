@@ -219,7 +219,7 @@ mod tests {
         let mut out = Vec::new();
         for i in 0..n {
             let mut rec = Record::new();
-            rec.push(&Field::control(Tag::new("001").unwrap(), &format!("r{i}")));
+            rec.push(&Field::control(Tag::new("001").unwrap(), format!("r{i}")));
             out.extend(record_to_bytes(&rec).unwrap());
             if i == 2 {
                 out.extend_from_slice(b"12x45 not a record\x1d");
