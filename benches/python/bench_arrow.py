@@ -167,7 +167,7 @@ def dask_vs_ceiling(path: Path, a: Path, b: Path, rounds: int) -> None:
 
     blocksize = path.stat().st_size // 8 + 1
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         ddf = fastmarc.dask.read_marc(str(path), blocksize=blocksize)
         counted = ddf.map_partitions(len).compute()  # start the workers' imports
         assert sum(counted) == args_records(path)

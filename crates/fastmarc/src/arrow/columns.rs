@@ -32,6 +32,15 @@ fn offset(n: usize) -> i32 {
 }
 
 impl StrCol {
+    pub(crate) fn with_capacity(values: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(values + 1);
+        offsets.push(0);
+        StrCol {
+            bytes: Vec::with_capacity(bytes),
+            offsets,
+        }
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, s: &str) {
         self.bytes.extend_from_slice(s.as_bytes());
@@ -83,6 +92,12 @@ impl Default for ListEnds {
 }
 
 impl ListEnds {
+    pub(crate) fn with_capacity(lists: usize) -> Self {
+        let mut ends = Vec::with_capacity(lists + 1);
+        ends.push(0);
+        ListEnds(ends)
+    }
+
     /// End the current list at `child_len` items of the child column.
     #[inline]
     pub(crate) fn close(&mut self, child_len: usize) {

@@ -74,8 +74,25 @@ impl Layout for Nested {
         nested_schema()
     }
 
-    fn rows(&self) -> NestedRows {
-        NestedRows::default()
+    fn rows(&self, records: usize, bytes: usize) -> NestedRows {
+        // A typical record: a field per 40 bytes of ISO 2709, a subfield per 25.
+        let (fields, subfields) = (bytes / 40 + records, bytes / 25 + records);
+        NestedRows {
+            record_number: Vec::with_capacity(records),
+            offset: Vec::with_capacity(records),
+            leader: StrCol::with_capacity(records, records * 24),
+            controls: ListEnds::with_capacity(records),
+            control_tag: StrCol::with_capacity(records * 4, records * 12),
+            control_value: StrCol::with_capacity(records * 4, bytes / 8),
+            datas: ListEnds::with_capacity(records),
+            data_tag: StrCol::with_capacity(fields, fields * 3),
+            ind1: StrCol::with_capacity(fields, fields),
+            ind2: StrCol::with_capacity(fields, fields),
+            subfields: ListEnds::with_capacity(fields),
+            code: StrCol::with_capacity(subfields, subfields),
+            value: StrCol::with_capacity(subfields, bytes),
+            ..NestedRows::default()
+        }
     }
 }
 

@@ -58,7 +58,7 @@ impl Layout for Projection {
         self.schema.clone()
     }
 
-    fn rows(&self) -> ProjectedRows {
+    fn rows(&self, _records: usize, _bytes: usize) -> ProjectedRows {
         let columns = self
             .specs
             .iter()

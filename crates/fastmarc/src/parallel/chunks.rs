@@ -46,6 +46,20 @@ pub struct ChunkRecords<'a> {
 }
 
 impl ChunkRecords<'_> {
+    /// Records (and errors) still to come in this chunk, and the bytes of those records: for
+    /// sizing what the chunk's results are gathered into.
+    pub fn size_hint(&self) -> (usize, usize) {
+        let items = self.items.as_slice();
+        let bytes = items
+            .iter()
+            .map(|i| match i {
+                Item::Record { range, .. } => range.len(),
+                Item::Failed(_) => 0,
+            })
+            .sum();
+        (items.len(), bytes)
+    }
+
     /// The next record or error of the chunk, in order; `None` at the chunk's end (or the
     /// stream's, when an error ended it).
     #[allow(clippy::should_implement_trait)] // a lending iterator: the record is reused
