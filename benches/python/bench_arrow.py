@@ -74,9 +74,17 @@ def halves(path: Path, workdir: Path) -> tuple[Path, Path]:
 
 
 def two_processes(name: str, a: Path, b: Path) -> float:
-    """Run the job on both halves in two processes at once; the slower one's own time."""
+    """Run the job on both halves in two processes at once; the slower one's own time.
+    Each child runs the job once untimed first (a fresh process faults in every page it
+    allocates; the parent's repeated runs reuse theirs), then both start together."""
     cmd = [sys.executable, __file__, "--child", name]
-    procs = [subprocess.Popen([*cmd, str(p)], stdout=subprocess.PIPE, text=True) for p in (a, b)]
+    procs = [subprocess.Popen([*cmd, str(p)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for p in (a, b)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
     times = [float(p.communicate()[0]) for p in procs]
     return max(times)
 
@@ -115,6 +123,9 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        job(*args.child)
+        print("ready", flush=True)
+        sys.stdin.readline()
         print(timed(*args.child))
         return
     path = fixture(args.records)
