@@ -26,6 +26,7 @@ from xml.sax.handler import ContentHandler, feature_namespaces  # noqa: F401
 
 from fastmarc._pymarc_alias import install_as_pymarc
 
+from fastmarc.arrow import from_arrow, read_parquet, to_arrow, to_parquet
 from fastmarc.constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -137,6 +138,10 @@ __all__ = [
     "parse_xml_to_array",
     "record_to_xml",
     "record_to_xml_node",
+    "from_arrow",
+    "read_parquet",
+    "to_arrow",
+    "to_parquet",
 ]
 
 

@@ -105,7 +105,7 @@ pub struct StatsArgs {
     pub permissive: AcceptErrorsArg,
 }
 
-/// Convert between ISO 2709, MARCXML and MARC-in-JSON, or to MARC text.
+/// Convert between ISO 2709, MARCXML, MARC-in-JSON and Parquet (.parquet), or to MARC text.
 ///
 /// MARC-8 records are decoded to Unicode and written as UTF-8 with leader/09 set to 'a'.
 #[derive(Debug, Args)]
@@ -120,6 +120,10 @@ pub struct ConvertArgs {
     /// ISO 2709 on stdout]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub to: Option<OutputFormat>,
+    /// For a .parquet OUT: the columns, as NAME=MARCSPEC pairs (id=001,title='245$a[0]')
+    /// [default: every field, in the nested schema]
+    #[arg(long, value_name = "COLUMNS")]
+    pub fields: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

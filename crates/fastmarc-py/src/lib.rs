@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod arrow;
 mod cli;
 mod diagnostics;
 mod errors;
@@ -48,5 +49,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_class::<arrow::ArrowRecords>()?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::write_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::parquet_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::find_record_start, m)?)?;
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
 //! - [`spec`]: MARCspec paths into records, and conditions to select records by.
+//! - `arrow` (feature `arrow`): Arrow record batches and Parquet files.
 //!
 //! ```
 //! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
@@ -21,6 +22,8 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod diagnostic;
 pub mod error;
 pub mod field;

@@ -14,6 +14,12 @@ use crate::Ctx;
 use fastmarc::{ErrorKind, TextEncoding};
 
 pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
+    if super::parquet::is_parquet(&args.output) {
+        return super::parquet::write(ctx, args);
+    }
+    if super::parquet::is_parquet(&args.input) {
+        return super::parquet::read(ctx, args);
+    }
     let dest = Destination::from_arg(&args.output);
     let format = match (args.to, &dest) {
         (Some(f), _) => f,

@@ -6,6 +6,7 @@ mod convert;
 mod count;
 mod dump;
 mod manpage;
+mod parquet;
 mod split;
 mod stats;
 mod validate;
