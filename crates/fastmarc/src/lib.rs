@@ -4,7 +4,7 @@
 //! - [`iso2709`]: reading (strict, pymarc-like or resynchronising) and writing the
 //!   transmission format.
 //! - [`marc8`]: MARC-8 to Unicode.
-//! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
+//! - [`xml`], [`json`], [`mrk`]: MARCXML, MARC-in-JSON and MarcEdit's .mrk text both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
 //!
 //! ```
@@ -25,6 +25,7 @@ pub mod iso2709;
 pub mod json;
 pub mod leader;
 pub mod marc8;
+pub mod mrk;
 pub mod parallel;
 pub mod record;
 pub mod text;
