@@ -14,6 +14,7 @@ mod format;
 mod input;
 mod interrupt;
 mod output;
+mod prepare;
 mod progress;
 mod raw_records;
 mod records;

@@ -1228,4 +1228,29 @@ mod tests {
         assert_eq!(input.escapes.original_offset(7), 3);
         assert_eq!(input.escapes.original_offset(8), 4);
     }
+
+    #[test]
+    fn json_lines_and_concatenated_objects_are_read() {
+        let mut rec = Record::new();
+        rec.push(&crate::field::Field::control(Tag::new("001").unwrap(), "a"));
+        let mut w = JsonLinesWriter::new(Vec::new());
+        w.write_record(&rec).unwrap();
+        w.write_record(&rec).unwrap();
+        let lines = w.finish().unwrap();
+        assert_eq!(lines.iter().filter(|&&b| b == b'\n').count(), 2);
+        assert!(lines.ends_with(b"}\n"));
+        assert_eq!(parse_json(&lines).unwrap(), vec![rec.clone(), rec.clone()]);
+        let mut reader = JsonReader::new(&lines[..]);
+        assert_eq!(reader.next().unwrap().unwrap(), rec);
+        assert_eq!(reader.next().unwrap().unwrap(), rec);
+        assert!(reader.next().is_none());
+        // As yaz writes them: objects back to back, no separator.
+        let one = record_to_json(&rec);
+        let glued = format!("{one}{one}  {one}");
+        assert_eq!(parse_json(glued.as_bytes()).unwrap().len(), 3);
+        let bad = format!("{one} [");
+        let err = parse_json(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.record, Some(1));
+        assert!(err.to_string().contains("another record object"), "{err}");
+    }
 }

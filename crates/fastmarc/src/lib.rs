@@ -19,6 +19,7 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+pub mod check;
 pub mod error;
 pub mod field;
 pub mod iso2709;

@@ -829,6 +829,8 @@ pub fn write_record_xml_as(
         out,
         ascii: opts.ascii,
         indent: layout == XmlLayout::Indented,
+        // A line feed in text would break a record's line.
+        lf_as_reference: layout != XmlLayout::Pymarc,
         replaced: 0,
     };
     w.newline(1);
@@ -890,6 +892,7 @@ struct ElementWriter<'a> {
     out: &'a mut String,
     ascii: bool,
     indent: bool,
+    lf_as_reference: bool,
     replaced: usize,
 }
 
@@ -898,7 +901,8 @@ impl ElementWriter<'_> {
     /// indenting; the record's first line starts where the caller put it.
     fn newline(&mut self, depth: usize) {
         if self.indent {
-            if !(depth == 1 && self.out.is_empty()) && !self.out.ends_with('\n') {
+            let at_start = self.out.is_empty() || self.out.ends_with('\n');
+            if !at_start {
                 self.out.push('\n');
             }
             for _ in 0..depth {
@@ -921,18 +925,26 @@ impl ElementWriter<'_> {
     }
 
     fn escaped(&mut self, s: &str, attribute: bool) {
-        self.replaced += push_escaped(self.out, s, attribute, self.ascii);
+        self.replaced += push_escaped(self.out, s, attribute, self.lf_as_reference, self.ascii);
     }
 }
 
 /// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, LF, tab in attributes; CR
-/// everywhere; with `ascii`, every non-ASCII character as a decimal reference. Characters
-/// XML cannot carry become [`XML_REPLACEMENT`]; returns how many did.
-fn push_escaped(out: &mut String, s: &str, attribute: bool, ascii: bool) -> usize {
+/// everywhere, LF too with `lf_as_reference`; with `ascii`, every non-ASCII character as a
+/// decimal reference. Characters XML cannot carry become [`XML_REPLACEMENT`]; returns how
+/// many did.
+fn push_escaped(
+    out: &mut String,
+    s: &str,
+    attribute: bool,
+    lf_as_reference: bool,
+    ascii: bool,
+) -> usize {
     // One compare per byte decides the common case: nothing to do.
     let special = |b: u8| match b {
         b'&' | b'<' | b'>' | b'\r' | 0xEF => true,
-        b'"' | b'\n' | b'\t' => attribute,
+        b'\n' => attribute || lf_as_reference,
+        b'"' | b'\t' => attribute,
         0..=0x1F => b != b'\n' && b != b'\t',
         _ => ascii && b >= 0x80,
     };
@@ -1105,13 +1117,13 @@ mod tests {
     #[test]
     fn escaping_matches_element_tree() {
         let mut out = String::new();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, true);
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, false, true);
         assert_eq!(
             out,
             "a&amp;b&lt;c&gt;&quot;d&#09;e&#13;&#10;f &#233;&#128512;"
         );
         out.clear();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é", false, false);
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é", false, false, false);
         assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te&#13;\nf é");
     }
 
@@ -1133,5 +1145,89 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<subfield code=\"b\" /></datafield>"), "{xml}");
+    }
+
+    fn awkward_record() -> Record {
+        let mut r = Record::new();
+        r.push(&Field::control(Tag::new("001").unwrap(), "ocm123\u{1f}"));
+        r.push(&Field::data(
+            Tag::new("245").unwrap(),
+            '1',
+            '0',
+            vec![
+                Subfield::new('a', "line\r\nend"),
+                Subfield::new('b', "esc \u{1b}(B and \u{fffe}"),
+            ],
+        ));
+        r
+    }
+
+    #[test]
+    fn what_xml_cannot_carry_is_replaced_and_found() {
+        let r = awkward_record();
+        let bad = find_unwritable_xml(&r).unwrap();
+        assert_eq!(
+            (bad.place.as_str(), bad.position, bad.ch),
+            ("001", 6, '\u{1f}')
+        );
+        assert_eq!(
+            bad.to_string(),
+            "001: character U+001F at position 6 cannot be written in XML"
+        );
+        for ascii in [false, true] {
+            let mut out = String::new();
+            let opts = XmlWriteOptions {
+                namespace: false,
+                ascii,
+            };
+            let replaced = write_record_xml_as(&r, opts, XmlLayout::Pymarc, &mut out);
+            assert_eq!(replaced, 3, "{out}");
+            assert!(!out.bytes().any(|b| b < 0x20 && b != b'\n'), "{out:?}");
+            assert!(out.contains("line&#13;\nend"), "{out}");
+            let back = parse_xml(format!("<collection>{out}</collection>").as_bytes()).unwrap();
+            let f = back[0].get("245").unwrap();
+            assert_eq!(f.subfield('a'), Some("line\r\nend"), "CR round-trips");
+            assert_eq!(back[0].get("001").unwrap().data(), Some("ocm123\u{fffd}"));
+        }
+        let mut clean = Record::new();
+        clean.push(&Field::control(Tag::new("001").unwrap(), "tab\tok"));
+        assert_eq!(find_unwritable_xml(&clean), None);
+    }
+
+    #[test]
+    fn every_layout_reads_back_the_same_records() {
+        let records = vec![awkward_record(), awkward_record()];
+        for layout in [
+            XmlLayout::Pymarc,
+            XmlLayout::RecordPerLine,
+            XmlLayout::Indented,
+        ] {
+            let mut w = XmlWriter::with_layout(Vec::new(), XmlWriteOptions::default(), layout);
+            for r in &records {
+                w.write_record(r).unwrap();
+            }
+            assert_eq!(w.replaced(), 6);
+            let doc = w.finish().unwrap();
+            let text = String::from_utf8(doc.clone()).unwrap();
+            let back = parse_xml(&doc).unwrap();
+            assert_eq!(back.len(), 2);
+            assert_eq!(
+                back[0].get("245").unwrap().subfield('a'),
+                Some("line\r\nend")
+            );
+            match layout {
+                XmlLayout::Pymarc => assert!(!text.contains(">\n")),
+                XmlLayout::RecordPerLine => {
+                    assert_eq!(text.lines().count(), 5, "{text}");
+                    assert!(text.lines().nth(2).unwrap().starts_with("<record><leader>"));
+                    assert!(text.ends_with("</collection>\n"));
+                }
+                XmlLayout::Indented => {
+                    assert!(text.contains("\n  <record>\n    <leader>"), "{text}");
+                    assert!(text.contains("\n      <subfield code=\"a\">"), "{text}");
+                    assert!(text.ends_with("  </record>\n</collection>\n"), "{text}");
+                }
+            }
+        }
     }
 }

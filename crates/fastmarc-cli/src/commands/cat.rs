@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: CatArgs) -> Result<i32, Failure> {
         }
     }
     let out_name = dest.name();
-    let mut out = dest.create()?;
+    let (mut out, pending) = dest.create()?;
     let mut result = Ok(0);
     for source in &sources {
         result = RawInput::open(source, args.permissive.permissive, "cat").and_then(|mut input| {
@@ -41,7 +41,9 @@ pub fn run(ctx: &Ctx, args: CatArgs) -> Result<i32, Failure> {
     let flushed = out
         .flush()
         .map_err(|e| Failure::io(&out_name, "write error", &e));
+    drop(out);
     result?;
     flushed?;
+    pending.commit()?;
     Ok(EXIT_OK)
 }

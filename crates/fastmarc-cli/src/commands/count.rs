@@ -1,4 +1,4 @@
-//! `fastmarc count FILE…`: the number of records; with several files `N<TAB>FILE` lines
+//! `fastmarc count [FILE…]`: the number of records (stdin without a file); with several files `N<TAB>FILE` lines
 //! and a total. A file that cannot be read is reported and left out of the lines; the
 //! others are still counted, and the exit status is 1.
 
@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, args: CountArgs) -> Result<i32, Failure> {
     let several = args.files.len() > 1;
     let mut status = EXIT_OK;
     let mut total = 0u64;
-    let mut out = Destination::Stdout.create()?;
+    let (mut out, _stdout) = Destination::Stdout.create()?;
     for path in &args.files {
         let source = Source::from_arg(path);
         let counted = Input::open(&source, settings, "count").and_then(|mut input| {
