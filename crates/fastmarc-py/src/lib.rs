@@ -23,6 +23,8 @@ mod errors;
 mod field;
 mod file_writer;
 mod marc8;
+mod marc8_encode;
+mod mrk;
 mod pyobjects;
 mod reader;
 mod record;
@@ -37,6 +39,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8_encode::unicode_to_marc8, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8_encode::marc_to_marc8, m)?)?;
+    m.add_function(wrap_pyfunction!(mrk::mrk_to_marc, m)?)?;
+    m.add_function(wrap_pyfunction!(mrk::marc_to_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }
