@@ -830,7 +830,7 @@ impl<I: Input> Records<I> {
                     Some(b'{') => self.stage = Stage::Single,
                     Some(_) => {
                         return Err(
-                            self.fail("expected another record object or the end after a record")
+                            self.fail("trailing characters after a record (expected another record object or the end)")
                         )
                     }
                     None => return Ok(None),
