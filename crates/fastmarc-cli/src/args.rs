@@ -94,6 +94,18 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Which records a command reads.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct WindowArgs {
+    /// Skip the first N records
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: u64,
+
+    /// Stop after N records
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
 /// How records are read: format, character set, which records, parser threads.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct ReadArgs {
@@ -109,13 +121,8 @@ pub struct ReadArgs {
     #[arg(long, value_enum, value_name = "FORM", default_value = "none")]
     pub normalize: Normalize,
 
-    /// Skip the first N records
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub offset: u64,
-
-    /// Stop after N records
-    #[arg(long, value_name = "N")]
-    pub limit: Option<u64>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Threads parsing ISO 2709 [default: every core; 1 parses on the main thread]
     #[arg(long, value_name = "N")]
@@ -272,6 +279,8 @@ pub struct SplitArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub window: WindowArgs,
+    #[command(flatten)]
     pub permissive: PermissiveFramingArg,
 }
 
@@ -284,6 +293,9 @@ pub struct CatArgs {
     /// Output file [default: stdout]
     #[arg(short, long, value_name = "OUT", default_value = "-")]
     pub output: PathBuf,
+    /// --offset and --limit apply to each file
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[command(flatten)]
     pub permissive: PermissiveFramingArg,
 }

@@ -81,18 +81,26 @@ impl RawInput {
         Ok(())
     }
 
-    /// Hand each well-framed record's bytes to `each`; returns how many there were. Broken
-    /// framing is an error, or with `permissive` a warning (the bytes up to the next record
-    /// terminator are left out). Checks for Ctrl-C between records.
+    /// Hand the bytes of each well-framed record in `window` to `each`; returns how many
+    /// there were. Broken framing is an error, or with `permissive` a warning (the bytes up
+    /// to the next record terminator are left out). Checks for Ctrl-C between records.
     pub fn for_each(
         &mut self,
         ctx: &Ctx,
+        window: Window,
         mut each: impl FnMut(&[u8]) -> Result<(), Failure>,
     ) -> Result<u64, Failure> {
+        let end = window.limit.map(|l| window.offset.saturating_add(l));
+        let mut number = 0u64;
         let mut records = 0u64;
-        while let Some(result) = self.reader.next_raw() {
+        while end.is_none_or(|end| number < end) {
+            let Some(result) = self.reader.next_raw() else {
+                break;
+            };
             ctx.check_stop()?;
+            number += 1;
             match result {
+                Ok(_) if number <= window.offset => {}
                 Ok(bytes) => {
                     each(bytes)?;
                     records += 1;

@@ -1791,4 +1791,8 @@ fn small_things_a_user_trips_on() {
     assert_status(&fastmarc(&["cat", s(&input), "-o", s(&a)]), 0);
     assert_status(&fastmarc(&["convert", s(&input), "-o", s(&b)]), 0);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The raw commands take --offset and --limit too.
+    let o = fastmarc(&["cat", s(&input), "--offset", "1", "--limit", "2"]);
+    assert_status(&o, 0);
+    assert_eq!(o.stdout, iso(&records(4)[1..3]));
 }

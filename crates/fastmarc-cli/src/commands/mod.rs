@@ -9,7 +9,7 @@ mod split;
 mod stats;
 mod validate;
 
-use crate::args::{Command, FromEncoding, ReadArgs};
+use crate::args::{Command, FromEncoding, ReadArgs, WindowArgs};
 use crate::failure::Failure;
 use crate::prepare::Prepare;
 use crate::records::{ReadSettings, Window};
@@ -73,6 +73,13 @@ fn decoding(from: Option<FromEncoding>) -> Decoding {
     }
 }
 
+fn window(args: WindowArgs) -> Window {
+    Window {
+        offset: args.offset,
+        limit: args.limit,
+    }
+}
+
 fn settings(read: ReadArgs, reader: ReaderOptions) -> ReadSettings {
     ReadSettings {
         from: read.from,
@@ -83,9 +90,6 @@ fn settings(read: ReadArgs, reader: ReaderOptions) -> ReadSettings {
             normalize: read.normalize,
             note_replacement: false,
         },
-        window: Window {
-            offset: read.offset,
-            limit: read.limit,
-        },
+        window: window(read.window),
     }
 }

@@ -29,10 +29,11 @@ pub fn run(ctx: &Ctx, args: SplitArgs) -> Result<i32, Failure> {
     // Refuse before reading anything when the first part is there already.
     check_free(&part_path(1), args.force)?;
     let mut input = RawInput::open(&source, args.permissive.permissive, "split")?;
+    let window = super::window(args.window);
     let mut part: Option<Part> = None;
     let mut in_part = 0usize;
     let mut parts = 0u64;
-    let result = input.for_each(ctx, |bytes| {
+    let result = input.for_each(ctx, window, |bytes| {
         if part.is_none() {
             parts += 1;
             let path = part_path(parts);
