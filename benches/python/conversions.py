@@ -7,7 +7,8 @@ against yaz-marcdump doing the nearest job on the same file.
 yaz-marcdump comes from Debian's `yaz` package (`sudo apt-get install yaz`); without it
 the yaz rows are left out. Builds the standalone binary (release), makes the fixtures if
 needed (UTF-8 records with accented, Greek, Cyrillic and CJK text), then runs every job
-as its own process, single-threaded (`--threads 1`, as yaz is), in a new random order
+as its own process, single-threaded (`--threads 1`, as yaz is; the "every core" rows use
+fastmarc's default), in a new random order
 every round, output on /dev/shm when it exists. Prints each job's median time and records
 per second, and the medians of the rounds' ratios for each comparison:
 
@@ -77,6 +78,9 @@ def main() -> int:
                 f1 + ["convert", "--threads", "1", "--to-encoding", "marc8", str(utf8), str(out) + "8.mrc"], None),
             "text dump (ISO -> text)": (f1 + ["convert", "--threads", "1", str(utf8), str(out) + ".txt"], None),
             "mrk write (ISO -> .mrk)": (f1 + ["convert", "--threads", "1", str(utf8), str(out) + ".mrk"], None),
+            "mrk write, every core": (f1 + ["convert", str(utf8), str(out) + "-all.mrk"], None),
+            "marc8 write, every core": (
+                f1 + ["convert", "--to-encoding", "marc8", str(utf8), str(out) + "8-all.mrc"], None),
             "iso read (count)": (f1 + ["count", "--threads", "1", str(utf8)], None),
             "mrk read (count .mrk)": (f1 + ["count", str(mrk)], None),
             "mrk -> ISO": (f1 + ["convert", str(mrk), str(out) + "-back.mrc"], None),
@@ -112,6 +116,8 @@ def main() -> int:
         comparisons += [
             ("marc8 write (UTF-8 -> MARC-8)", "yaz UTF-8 -> MARC-8", 3.0),
             ("mrk write (ISO -> .mrk)", "yaz ISO -> line", 3.0),
+            ("mrk write, every core", "yaz ISO -> line", 3.0),
+            ("marc8 write, every core", "yaz UTF-8 -> MARC-8", 3.0),
             ("mrk -> ISO", "yaz line -> ISO", 3.0),
         ]
     for fast, slow, target in comparisons:
