@@ -6,6 +6,7 @@
 //! - [`marc8`]: MARC-8 to Unicode.
 //! - [`xml`], [`json`], [`mrk`]: MARCXML, MARC-in-JSON and MarcEdit's .mrk text both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
+//! - [`spec`]: MARCspec paths into records, and conditions to select records by.
 //!
 //! ```
 //! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
@@ -29,6 +30,7 @@ pub mod marc8;
 pub mod mrk;
 pub mod parallel;
 pub mod record;
+pub mod spec;
 pub mod text;
 pub mod xml;
 
