@@ -162,6 +162,11 @@ pub struct CountArgs {
     /// Input files ('-' for stdin) [default: stdin]
     #[arg(value_name = "FILE", default_value = "-")]
     pub files: Vec<PathBuf>,
+    /// Keep only records for which this holds (repeatable: all must): a MARCspec path,
+    /// alone (it exists) or with = != ~ (contains) !~ and a value: '008/35-37=fre',
+    /// '650$a~Fiction', '!856'
+    #[arg(long = "select", value_name = "EXPR")]
+    pub select: Vec<String>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -216,6 +221,11 @@ pub struct ConvertArgs {
     /// Set leader positions, as POS=VALUE (09=a) or POS-POS=VALUE (05-07=nam); repeatable
     #[arg(long = "set-leader", value_name = "POS=VALUE", value_parser = parse_leader_edit)]
     pub set_leader: Vec<LeaderEdit>,
+    /// Keep only records for which this holds (repeatable: all must): a MARCspec path,
+    /// alone (it exists) or with = != ~ (contains) !~ and a value: '008/35-37=fre',
+    /// '650$a~Fiction', '!856'
+    #[arg(long = "select", value_name = "EXPR")]
+    pub select: Vec<String>,
     /// Leave out fields with these tags (repeatable or comma-separated; X is a wildcard: 9XX)
     #[arg(long = "delete-tag", value_name = "TAG", value_delimiter = ',', value_parser = parse_tag)]
     pub delete_tags: Vec<TagPattern>,
@@ -238,6 +248,11 @@ pub struct DumpArgs {
     /// Before each record, a '#' line with its number and byte offset (ISO 2709 input)
     #[arg(long)]
     pub print_offsets: bool,
+    /// Keep only records for which this holds (repeatable: all must): a MARCspec path,
+    /// alone (it exists) or with = != ~ (contains) !~ and a value: '008/35-37=fre',
+    /// '650$a~Fiction', '!856'
+    #[arg(long = "select", value_name = "EXPR")]
+    pub select: Vec<String>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

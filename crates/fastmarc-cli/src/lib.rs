@@ -18,6 +18,7 @@ mod prepare;
 mod progress;
 mod raw_records;
 mod records;
+mod select;
 
 pub use failure::{EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 pub use interrupt::install_interrupt_handler;

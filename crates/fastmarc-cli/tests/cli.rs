@@ -1796,3 +1796,63 @@ fn small_things_a_user_trips_on() {
     assert_status(&o, 0);
     assert_eq!(o.stdout, iso(&records(4)[1..3]));
 }
+
+#[test]
+fn select_keeps_records_by_field_value() {
+    let dir = TempDir::new().unwrap();
+    let mut recs = records(6);
+    for (i, r) in recs.iter_mut().enumerate() {
+        let lang = if i % 2 == 0 { "fre" } else { "eng" };
+        let mut fixed = Record::with_leader(*r.leader());
+        for f in r.fields() {
+            if f.tag().as_str() == "008" {
+                fixed.push(&Field::control(
+                    tag("008"),
+                    format!("240101s2024    xx            000 0 {lang} d"),
+                ));
+            } else {
+                fixed.push(&f.to_field());
+            }
+        }
+        *r = fixed;
+    }
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let o = fastmarc(&["count", "--select", "008/35-37=fre", s(&input)]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "3\n");
+    // Records 1, 2, 4 and 5 have a 650 (i % 3 != 0); both conditions must hold.
+    let o = fastmarc(&[
+        "convert",
+        "--select",
+        "008/35-37=fre",
+        "--select",
+        "650$a~Subject",
+        s(&input),
+        "-",
+    ]);
+    assert_status(&o, 0);
+    let kept: Vec<String> = read_iso(&o.stdout)
+        .iter()
+        .map(|r| r.get("001").unwrap().data().unwrap().to_string())
+        .collect();
+    assert_eq!(kept, ["rec00002", "rec00004"]);
+    let o = fastmarc(&["dump", "--select", "!650", s(&input)]);
+    assert_eq!(stdout(&o).matches("=LDR").count(), 2);
+    let o = fastmarc(&[
+        "convert",
+        "--permissive",
+        "--select",
+        "008/35-37=eng",
+        s(&input),
+        "-",
+    ]);
+    assert_status(&o, 0);
+    assert!(
+        stderr(&o).ends_with("6 records read, 3 written, 0 skipped, 3 not selected\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc(&["count", "--select", "65", s(&input)]);
+    assert_status(&o, 2);
+    assert!(stderr(&o).contains("--select \"65\""), "{}", stderr(&o));
+}

@@ -10,6 +10,7 @@ use crate::format::{output_format_for_path, OutputFormat};
 use crate::input::{same_file, Source};
 use crate::output::{serialise, Destination, RecordWriter, WriteSettings};
 use crate::records::{for_each_record, Input, Tally};
+use crate::select::Select;
 use crate::Ctx;
 use fastmarc::xml::XmlLayout;
 use fastmarc::{ErrorKind, Record, TextEncoding};
@@ -90,23 +91,32 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         set_leader: args.set_leader,
         delete_tags: args.delete_tags,
     };
+    let select = Select::parse(&args.select)?;
     // Open the input first: if it cannot be read, no output file is created.
     let settings = read_settings(args.read, permissive);
     let mut input = Input::open_mapped(&source, settings, "convert", move |rec| {
+        if !select.keeps(rec) {
+            return Ok(None);
+        }
         if rec.encoding() == TextEncoding::Unicode {
             rec.leader_mut().set_character_coding_scheme(b'a');
         }
         edits.apply(rec);
-        serialise(&write, rec)
+        serialise(&write, rec).map(Some)
     })?;
     let out_name = dest.name();
     let (out, pending) = dest.create()?;
     let mut writer = RecordWriter::new(&write, out);
     let mut unwritable = 0u64;
+    let mut left_out = 0u64;
     let result = for_each_record(ctx, &mut input, permissive, |input, number, serialised| {
         let located = |what: &str| format!("{}: record {}: {what}", input.name, number + 1);
         let record = match serialised {
-            Ok(record) => record,
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                left_out += 1;
+                return Ok(());
+            }
             Err(why) => {
                 let message = located(&format!("cannot be written as {format}: {why}"));
                 if !permissive {
@@ -145,28 +155,34 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         }
     };
     pending.commit()?;
-    summarise(&input, tally, unwritable, permissive)
+    summarise(&input, tally, unwritable, left_out, permissive)
 }
 
-/// With --permissive, what happened: records read, written and skipped; and failure if
-/// nothing at all could be read.
+/// With --permissive, what happened: records read, written, skipped (bad, or more than
+/// the output format can hold) and not selected; and failure if nothing at all could be
+/// read.
 fn summarise<T>(
     input: &Input<T>,
     tally: Tally,
     unwritable: u64,
+    left_out: u64,
     permissive: bool,
 ) -> Result<i32, Failure> {
     if !permissive {
         return Ok(EXIT_OK);
     }
     let read = tally.records + tally.skipped;
-    let written = tally.records - unwritable;
+    let written = tally.records - unwritable - left_out;
     let skipped = tally.skipped + unwritable;
-    eprint_message(&format!(
+    let mut line = format!(
         "{}: {read} record{} read, {written} written, {skipped} skipped",
         input.name,
         if read == 1 { "" } else { "s" }
-    ));
+    );
+    if left_out > 0 {
+        line.push_str(&format!(", {left_out} not selected"));
+    }
+    eprint_message(&line);
     if tally.records == 0 && tally.skipped > 0 {
         eprint_message(&format!("{}: no record could be read", input.name));
         return Ok(EXIT_FAILURE);

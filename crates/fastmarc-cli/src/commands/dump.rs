@@ -10,6 +10,7 @@ use crate::input::Source;
 use crate::output::{stdout_error, Destination};
 use crate::raw_records::RawInput;
 use crate::records::{for_each_record, Input, ReadSettings};
+use crate::select::Select;
 use crate::Ctx;
 use fastmarc::iso2709::parse_record;
 use fastmarc::text::field_to_text;
@@ -21,17 +22,22 @@ pub fn run(ctx: &Ctx, args: DumpArgs) -> Result<i32, Failure> {
     let source = Source::from_arg(&args.file);
     let settings = read_settings(args.read, permissive);
     let tags = args.tags;
+    let select = Select::parse(&args.select)?;
     if args.print_offsets {
-        return dump_with_offsets(ctx, &source, settings, &tags, permissive);
+        return dump_with_offsets(ctx, &source, settings, &tags, &select, permissive);
     }
     let mut input = Input::open_mapped(&source, settings, "dump", move |rec| {
+        if !select.keeps(rec) {
+            return None;
+        }
         let mut text = String::with_capacity(rec.text_len() + 32 * rec.len());
         render(rec, &tags, &mut text);
-        text
+        Some(text)
     })?;
     let (mut out, _stdout) = Destination::Stdout.create()?;
     let mut first = true;
     let result = for_each_record(ctx, &mut input, permissive, |_, _, text| {
+        let Some(text) = text else { return Ok(()) };
         if !first {
             out.write_all(b"\n").map_err(stdout_error)?;
         }
@@ -51,6 +57,7 @@ fn dump_with_offsets(
     source: &Source,
     settings: ReadSettings,
     tags: &[TagPattern],
+    select: &Select,
     permissive: bool,
 ) -> Result<i32, Failure> {
     let mut input = RawInput::open(source, permissive, "dump")?;
@@ -68,6 +75,9 @@ fn dump_with_offsets(
         match parsed {
             Ok(start) => {
                 settings.prepare.apply(&mut rec);
+                if !select.keeps(&rec) {
+                    return Ok(());
+                }
                 text.clear();
                 if !first {
                     text.push('\n');
