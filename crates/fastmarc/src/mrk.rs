@@ -57,7 +57,12 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
     out.push('\n');
     for field in rec.fields() {
         out.push('=');
-        out.push_str(field.tag().as_str());
+        let tag = field.tag();
+        if tag.as_bytes().is_ascii() {
+            tag.as_bytes().iter().for_each(|&b| out.push(char::from(b)));
+        } else {
+            out.push_str(tag.as_str());
+        }
         out.push_str("  ");
         if let Some(data) = field.data() {
             push_value(out, data, Context::Fixed);
@@ -119,33 +124,30 @@ const fn special_table(fixed: bool) -> [bool; 256] {
 static SPECIAL_FIXED: [bool; 256] = special_table(true);
 static SPECIAL_SUBFIELD: [bool; 256] = special_table(false);
 
-/// Position of the first special byte: one table load a byte (most values are short, so
-/// there is little for vector compares to win).
-#[inline(always)]
-fn first_special<const FIXED: bool>(bytes: &[u8]) -> Option<usize> {
+/// `s` with its special bytes escaped: one table load a byte, runs of plain text copied
+/// whole (most values are short, so there is little for vector compares to win).
+fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
     let table = if FIXED {
         &SPECIAL_FIXED
     } else {
         &SPECIAL_SUBFIELD
     };
-    bytes.iter().position(|&b| table[usize::from(b)])
-}
-
-fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut done = 0;
-    while let Some(found) = first_special::<FIXED>(&bytes[done..]) {
-        let i = done + found;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !table[usize::from(b)] {
+            continue;
+        }
         // Every special byte is ASCII, so `i` and `i + 1` are char boundaries.
         out.push_str(&s[done..i]);
-        match bytes[i] {
+        match b {
             b' ' => out.push('\\'),
             b'\\' => out.push_str("{bsol}"),
             b'$' => out.push_str("{dollar}"),
             b'{' => out.push_str("{lcub}"),
             b'}' => out.push_str("{rcub}"),
             0x1B => out.push_str("{esc}"),
-            b => {
+            _ => {
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.push_str("{U+00");
                 out.push(char::from(HEX[usize::from(b >> 4)]));
@@ -553,19 +555,33 @@ fn mnemonic(s: &str) -> Option<(char, usize)> {
     Some((c, end + 1))
 }
 
-/// `s` with its mnemonics replaced (and in fixed fields `\` as a blank), appended to `out`.
+/// `s` with its mnemonics replaced (and in fixed fields `\\` as a blank), appended to `out`.
+/// One pass over the bytes: fixed fields hold many blanks, each a `\\`.
 fn unescape(s: &str, context: Context, out: &mut String) {
-    let mut rest = s;
-    while let Some(i) = memchr::memchr2(b'{', b'\\', rest.as_bytes()) {
-        out.push_str(&rest[..i]);
-        let (c, after) = match first_char(&rest[i..], context) {
-            Some(pair) => pair,
-            None => break,
-        };
-        out.push(c);
-        rest = after;
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if context == Context::Fixed => {
+                out.push_str(&s[done..i]);
+                out.push(' ');
+                i += 1;
+                done = i;
+            }
+            b'{' => match mnemonic(&s[i..]) {
+                Some((c, len)) => {
+                    out.push_str(&s[done..i]);
+                    out.push(c);
+                    i += len;
+                    done = i;
+                }
+                None => i += 1,
+            },
+            _ => i += 1,
+        }
     }
-    out.push_str(rest);
+    out.push_str(&s[done..]);
 }
 
 impl<R: BufRead> Iterator for MrkReader<R> {
