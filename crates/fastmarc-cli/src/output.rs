@@ -189,7 +189,8 @@ pub fn serialise(settings: &WriteSettings, rec: &Record) -> Result<Serialised, S
             out.into_bytes()
         }
         OutputFormat::Mrk => {
-            let mut out = String::with_capacity(rec.text_len() + 32 + rec.len() * 12);
+            // The writer reserves what the record needs.
+            let mut out = String::new();
             write_record_mrk(rec, &mut out);
             out.into_bytes()
         }

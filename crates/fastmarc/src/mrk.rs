@@ -91,7 +91,7 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
 
 /// One record in .mrk form, with the blank line that ends it.
 pub fn record_to_mrk(rec: &Record) -> String {
-    let mut out = String::with_capacity(rec.text_len() + 32 + rec.len() * 12);
+    let mut out = String::new();
     write_record_mrk(rec, &mut out);
     out
 }
