@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything development and the tests need, into the active Python (no virtualenv
 # required): the dev dependencies, pymarc 5.4.0's sdist (its test suite and MARC test data,
-# unpacked under cache/) and fastmarc itself, built in release mode.
+# unpacked under cache/) and fastmarc itself: the manylinux2014 wheel that would be published,
+# built once in release mode into dist/ (scripts/check_package.sh tests that same file in a
+# fresh virtualenv) and installed from there.
 # Idempotent: a second run reuses the download and cargo's incremental build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,8 +57,8 @@ else
     echo "unpacked: $SDIST_DIR ($(find "$SDIST_DIR/test" -type f | wc -l) files in test/)"
 fi
 
-step "fastmarc: release build of the native module, installed into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
-# No build isolation: maturin is already installed above, and pip need not fetch it again.
+step "fastmarc: manylinux2014 wheel (release build, zig linker) in dist/, installed into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
+bash scripts/build_wheel.sh
 "$PYTHON" -m pip install --disable-pip-version-check --root-user-action=ignore \
-    --no-build-isolation --no-deps --force-reinstall .
+    --no-deps --force-reinstall dist/fastmarc-*manylinux*.whl
 "$PYTHON" -c 'import fastmarc, os; print("installed:", os.path.dirname(fastmarc.__file__))'

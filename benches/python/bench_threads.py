@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import fastmarc
-from fixture import REPO, fixture, machine, median_seconds, paired, paired_seconds
+from fixture import REPO, fixture, machine, median_seconds, paired, paired_seconds, real_fixture
 
 
 def run_threads(n: int, work) -> None:
@@ -94,12 +94,14 @@ def main() -> int:
                          "system, so that the figures measure fastmarc and not the disk)")
     ap.add_argument("--only", choices=("threads", "parallel"),
                     help="run only measurement 1 (threads) or only 2 and 3 (parallel)")
+    ap.add_argument("--real", action="store_true",
+                    help="real catalogue records (pymarc's test files, repeated) instead of generated ones")
     args = ap.parse_args()
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         # Said before the minutes of measuring, not after them.
         ap.error("--plot needs matplotlib: python3 -m pip install -r requirements-bench.txt")
     counts = [int(x) for x in args.threads.split(",")]
-    path = fixture(args.records)
+    path = real_fixture(args.records) if args.real else fixture(args.records)
     data = path.read_bytes()
     tmp = Path(tempfile.mkdtemp(prefix="fastmarc-bench-", dir=args.out_dir))
     lines = [f"{args.records} records, {len(data) / 1e6:.1f} MB; {machine()}; medians of {args.repeat} runs; "

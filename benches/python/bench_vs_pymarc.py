@@ -29,7 +29,7 @@ import sys
 import pymarc
 
 import fastmarc
-from fixture import fixture, machine, paired_seconds
+from fixture import fixture, machine, paired_seconds, real_fixture
 
 TARGETS = {"iterate": 100, "title + value()": 30, "as_marc()": 100}
 
@@ -67,9 +67,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds of pymarc-then-fastmarc runs")
     ap.add_argument("--repeat", type=int, default=5, help="fastmarc runs per round")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--real", action="store_true",
+                    help="real catalogue records (pymarc's test files, repeated) instead of generated ones")
     args = ap.parse_args()
 
-    path = fixture(args.records)
+    path = real_fixture(args.records) if args.real else fixture(args.records)
     data = path.read_bytes()
     size = len(data)
     rows = []

@@ -2,6 +2,7 @@
 """The core's readers side by side: the Rust table of docs/PERFORMANCE.md.
 
     python3 benches/python/rust_readers.py [--records 100000] [--rounds 15] [--threads 2]
+        [--file FILE] [--other-exe READ_BENCH]
 
 Builds `read_bench` (release), makes the fixture if needed, then runs these modes of it,
 each in its own process, in a new random order every round:
@@ -12,7 +13,14 @@ each in its own process, in a new random order every round:
 - `map N`: the same pipeline as a `ParallelMap`, each record's counts taken on the thread
   that parsed it (only the counts reach the consumer);
 - `N independent`: N sequential readers at once, each over the whole file, sharing
-  nothing (N times the work): what N threads can get from this machine at all.
+  nothing (N times the work): what N threads can get from this machine at all;
+- `N halves`: N sequential reader processes at once, each on its own 1/N of the file (split
+  at record boundaries), timed by the slowest: this machine's ceiling for the job, against
+  which the pipeline's and the map's speed-ups are also given as a share.
+
+`--file` reads a file of your own (real catalogue records, say) instead of the generated
+fixture. `--other-exe` adds the modes run by another build of `read_bench` (the main
+branch's, say), interleaved with these in every round, for a side-by-side comparison.
 
 Prints each mode's median time and throughput, and each mode's speed-up over the
 sequential reader as the median of the rounds' ratios (for `N independent`, N times its
@@ -27,6 +35,7 @@ import random
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from fixture import REPO, fixture, machine
 
@@ -42,38 +51,77 @@ def seconds(exe: str, path: str, args: list[str]) -> float:
     return float(out.split("seconds=")[1])
 
 
+def split(path: Path, parts: int) -> list[str]:
+    """`path` cut into `parts` files of about equal size at record boundaries (cached)."""
+    data = path.read_bytes()
+    cuts, pos = [0], 0
+    while pos < len(data) and len(cuts) < parts:
+        pos += int(data[pos : pos + 5])
+        if pos >= len(data) * len(cuts) / parts:
+            cuts.append(pos)
+    cuts.append(len(data))
+    out = []
+    for i in range(parts):
+        part = path.with_name(f"{path.stem}.part{i + 1}of{parts}.mrc")
+        if not part.is_file() or part.stat().st_size != cuts[i + 1] - cuts[i]:
+            part.write_bytes(data[cuts[i] : cuts[i + 1]])
+        out.append(str(part))
+    return out
+
+
+def slowest_of(exe: str, paths: list[str]) -> float:
+    """Sequential readers on `paths`, one process each, all at once: the slowest's time."""
+    procs = [subprocess.Popen([exe, p], stdout=subprocess.PIPE, text=True) for p in paths]
+    outs = [proc.communicate()[0] for proc in procs]
+    if any(proc.returncode for proc in procs):
+        raise RuntimeError("read_bench failed")
+    return max(float(out.split("seconds=")[1]) for out in outs)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--file", type=Path, help="read this file instead of the generated fixture")
+    ap.add_argument("--other-exe", help="another read_bench build to compare, mode by mode")
     a = ap.parse_args()
     n = a.threads
-    modes = {
-        "sequential": ([], 1),
-        "marc crate": (["--marc-crate"], 1),
-        "pipeline 1": (["--threads", "1"], 1),
-        f"pipeline {n}": (["--threads", str(n)], 1),
-        f"map {n}": (["--threads", str(n), "--map"], 1),
-        f"{n} independent": (["--independent", str(n)], n),
-    }
+    path = a.file or fixture(a.records)
     exe = build()
-    path = fixture(a.records)
+    halves = split(path, n)
+    modes = {
+        "sequential": (exe, [], 1),
+        "marc crate": (exe, ["--marc-crate"], 1),
+        "pipeline 1": (exe, ["--threads", "1"], 1),
+        f"pipeline {n}": (exe, ["--threads", str(n)], 1),
+        f"map {n}": (exe, ["--threads", str(n), "--map"], 1),
+        f"{n} independent": (exe, ["--independent", str(n)], n),
+        f"{n} halves": (exe, None, 1),
+    }
+    if a.other_exe:
+        for m in ["sequential", "pipeline 1", f"pipeline {n}", f"map {n}"]:
+            modes[f"{m} (other)"] = (a.other_exe, modes[m][1], 1)
     size = path.stat().st_size
     times: dict[str, list[float]] = {m: [] for m in modes}
     for _ in range(a.rounds):
         order = list(modes)
         random.shuffle(order)
         for m in order:
-            times[m].append(seconds(exe, str(path), modes[m][0]))
+            run, args, _ = modes[m]
+            times[m].append(slowest_of(run, halves) if args is None else seconds(run, str(path), args))
     base = times["sequential"]
-    print(f"{a.records} records, {size / 1e6:.1f} MB; {machine()}; {a.rounds} rounds in random order\n")
-    print("| reader | median | throughput | speed-up over sequential (median of rounds) |")
-    print("|---|---:|---:|---:|")
-    for m, (_, work) in modes.items():
+    ceiling = times[f"{n} halves"]
+    print(f"{path.name}: {size / 1e6:.1f} MB; {machine()}; {a.rounds} rounds in random order\n")
+    print("| reader | median | throughput | speed-up over sequential (median of rounds) "
+          "| share of the ceiling |")
+    print("|---|---:|---:|---:|---:|")
+    for m, (_, _, work) in modes.items():
         med = statistics.median(times[m])
         ratio = statistics.median(work * b / t for b, t in zip(base, times[m]))
-        print(f"| {m} | {med * 1e3:.0f} ms | {work * size / med / 1e6:,.0f} MB/s | {ratio:.2f}× |")
+        share = statistics.median(c / t for c, t in zip(ceiling, times[m]))
+        print(f"| {m} | {med * 1e3:.0f} ms | {work * size / med / 1e6:,.0f} MB/s | {ratio:.2f}× "
+              f"| {share:.2f} |")
     return 0
 
 

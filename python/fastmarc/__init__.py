@@ -4,7 +4,27 @@
 grouped by the module that defines them, as in pymarc.
 """
 
+# Names pymarc's package has because its modules import them (`from .record import *` and
+# so on); code written for pymarc may take them from here.
+import json  # noqa: F401
+import logging  # noqa: F401
+import os  # noqa: F401
+import re  # noqa: F401
+import sys  # noqa: F401
+import typing  # noqa: F401
+import unicodedata  # noqa: F401
+import warnings  # noqa: F401
+import xml.etree.ElementTree as ET  # noqa: F401
+from collections import defaultdict  # noqa: F401
+from collections.abc import Callable, Iterator, Sequence  # noqa: F401
 from importlib import metadata as _metadata
+from io import BufferedReader, BytesIO, IOBase, StringIO  # noqa: F401
+from re import Pattern  # noqa: F401
+from typing import IO, BinaryIO, NamedTuple, Union  # noqa: F401
+from xml.sax import make_parser  # noqa: F401
+from xml.sax.handler import ContentHandler, feature_namespaces  # noqa: F401
+
+from fastmarc._pymarc_alias import install_as_pymarc
 
 from fastmarc.constants import (
     DIRECTORY_ENTRY_LEN,
@@ -35,6 +55,7 @@ from fastmarc.field import Field, Indicators, RawField, Subfield, logger, map_ma
 from fastmarc.leader import Leader
 from fastmarc.marc8 import MARC8ToUnicode, marc8_to_unicode
 from fastmarc.marc8_writing import record_to_marc8, unicode_to_marc8
+from fastmarc.marc8 import _lazy_code_tables
 from fastmarc.marcjson import JSONHandler, parse_json_to_array
 from fastmarc.marcxml import (
     MARC_XML_NS,
@@ -105,6 +126,7 @@ __all__ = [
     "XMLWriter",
     "XmlHandler",
     "__version__",
+    "install_as_pymarc",
     "isbn_regex",
     "logger",
     "map_marc8_field",
@@ -123,6 +145,10 @@ __all__ = [
     "record_to_xml",
     "record_to_xml_node",
 ]
+
+
+__getattr__, __dir__ = _lazy_code_tables(__name__, globals())
+
 
 try:
     __version__ = _metadata.version("fastmarc")

@@ -1,6 +1,10 @@
 """`Field` (native), the `Subfield`/`Indicators` tuples, `RawField` and `map_marc8_field`."""
 
 import logging
+import typing  # noqa: F401
+from collections import defaultdict  # noqa: F401
+from collections.abc import Iterator, Sequence  # noqa: F401
+from typing import NamedTuple  # noqa: F401
 
 from fastmarc._native import Field
 from fastmarc._types import Indicators, Subfield

@@ -1,5 +1,7 @@
 """The record leader: 24 characters, readable and writable by position or by name."""
 
+from typing import Union  # noqa: F401
+
 from fastmarc.constants import LEADER_LEN
 from fastmarc.exceptions import BadLeaderValue, RecordLeaderInvalid
 

@@ -1,7 +1,18 @@
-"""MARCXML: reading with a SAX handler, writing with ElementTree (pymarc 5.4.0 API)."""
+"""MARCXML (pymarc 5.4.0 API): read and written by the core.
 
+`parse_xml_to_array`, `map_xml` and `record_to_xml` go through the core's MARCXML reader and
+writer. `XmlHandler` and `parse_xml` stay SAX, for handlers users write themselves; they are
+also the route for the few documents the core reads differently from pymarc's handler (the
+core says so, and pymarc's route gives pymarc's result), and `record_to_xml_node` stays
+ElementTree, as its result is an ElementTree element.
+"""
+
+import io
+import os
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from xml.sax import make_parser  # noqa: F401
 from xml.sax.expatreader import ExpatParser
 from xml.sax.handler import (
     ContentHandler,
@@ -10,6 +21,7 @@ from xml.sax.handler import (
     feature_namespaces,
 )
 
+from fastmarc import _native
 from fastmarc._native import Field, Record
 from fastmarc._types import Indicators
 from fastmarc.leader import Leader
@@ -128,24 +140,74 @@ def parse_xml(xml_file, handler) -> None:
     parser.parse(xml_file)
 
 
+# An XML declaration naming an encoding other than UTF-8 (or its ASCII subset).
+_OTHER_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["'](?!(?:utf-?8|us-ascii|ascii)["'])""", re.I)
+
+
+def _read_document(xml_file):
+    """`xml_file`'s bytes and what SAX should parse if the core cannot (the same document).
+
+    Returns (None, xml_file) for what only SAX opens (an InputSource, a URL) or a document
+    in another encoding.
+    """
+    if isinstance(xml_file, (str, os.PathLike)):
+        try:
+            with open(xml_file, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None, xml_file
+        source = xml_file
+    elif callable(getattr(xml_file, "read", None)):
+        data = xml_file.read()
+        if isinstance(data, str):
+            source = io.StringIO(data)
+            # Characters, not bytes: a declared encoding no longer applies to them.
+            return data.encode("utf-8"), source
+        source = io.BytesIO(data)
+    else:
+        return None, xml_file
+    if _OTHER_ENCODING.match(data):
+        return None, source
+    return data, source
+
+
+def _core_records(xml_file, strict: bool = False, normalize_form: str | None = None):
+    """The document's records read by the core, or None and what SAX must parse instead."""
+    data, source = _read_document(xml_file)
+    if data is None:
+        return None, source
+    return _native.parse_xml(data, strict, normalize_form), source
+
+
 def map_xml(function, *files) -> None:
     """Call `function` with every record of every MARCXML file in `files`, in order."""
-    handler = XmlHandler()
-    handler.process_record = function
     for xml_file in files:
-        parse_xml(xml_file, handler)
+        records, source = _core_records(xml_file)
+        if records is None:
+            handler = XmlHandler()
+            handler.process_record = function
+            parse_xml(source, handler)
+        else:
+            for record in records:
+                function(record)
 
 
 def parse_xml_to_array(xml_file, strict: bool = False, normalize_form: str | None = None):
     """All the records of a MARCXML document, as a list of `Record`."""
-    handler = XmlHandler(strict, normalize_form)
-    parse_xml(xml_file, handler)
-    return handler.records
+    records, source = _core_records(xml_file, strict, normalize_form)
+    if records is None:
+        handler = XmlHandler(strict, normalize_form)
+        parse_xml(source, handler)
+        records = handler.records
+    return records
 
 
 def record_to_xml(record, quiet: bool = False, namespace: bool = False) -> bytes:
     """A record as a MARCXML `<record>` element, serialised to ASCII bytes."""
-    return ET.tostring(record_to_xml_node(record, quiet, namespace))
+    xml = _native.record_xml(record, namespace, True, quiet)
+    if xml is None:
+        xml = ET.tostring(record_to_xml_node(record, quiet, namespace))
+    return xml
 
 
 def record_to_xml_node(record, quiet: bool = False, namespace: bool = False) -> ET.Element:

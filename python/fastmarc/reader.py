@@ -4,11 +4,20 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from io import IOBase, StringIO
+from io import BufferedReader, BytesIO, IOBase, StringIO  # noqa: F401
+from typing import IO, BinaryIO  # noqa: F401
 
+from fastmarc import _native
 from fastmarc._native import Field, MARCReader, Reader, Record
 from fastmarc._types import Indicators, Subfield
-from fastmarc.exceptions import PymarcException
+from fastmarc.constants import END_OF_RECORD  # noqa: F401
+from fastmarc.exceptions import (  # noqa: F401
+    EndOfRecordNotFound,
+    FatalReaderError,
+    PymarcException,
+    RecordLengthInvalid,
+    TruncatedRecord,
+)
 from fastmarc.leader import Leader
 
 
@@ -53,7 +62,9 @@ class JSONReader(Reader):
 
     `marc_target` is a file object, a path, or the JSON text itself (str or bytes, the
     latter decoded with `encoding`). The whole document is loaded at once; `stream=True`
-    is accepted for pymarc compatibility and says so on stderr.
+    is accepted for pymarc compatibility and says so on stderr. The core reads the
+    document; `records` (the decoded JSON, as in pymarc) is made only if asked for, and a
+    subclass that overrides `__next__` gets those dicts from `self.iter`, as in pymarc.
     """
 
     def __init__(self, marc_target, encoding: str = "utf-8", stream: bool = False) -> None:
@@ -64,11 +75,34 @@ class JSONReader(Reader):
                 "Streaming not yet implemented, your data will be loaded into memory\n"
             )
         if self.file_handle is marc_target:
-            self.records = json.load(self.file_handle, strict=False)
+            self._text = self.file_handle.read()
         else:
             with self.file_handle:
-                self.records = json.load(self.file_handle, strict=False)
-        self.iter = self._record_dicts()
+                self._text = self.file_handle.read()
+        self._records = None
+        self._native = _native.parse_json(self._text.encode("utf-8", "surrogatepass"))
+        if self._native is None:
+            # pymarc's reading decides, errors included.
+            self._records = json.loads(self._text, strict=False)
+
+    @property
+    def records(self):
+        """The document as decoded JSON: a list of record dicts, or one dict."""
+        if self._records is None:
+            self._records = json.loads(self._text, strict=False)
+        return self._records
+
+    @records.setter
+    def records(self, value) -> None:
+        self._records = value
+        self._native = None
+
+    def _record_iter(self) -> Iterator:
+        if self._native is not None and type(self).__next__ is JSONReader.__next__:
+            # The records the core read, once; iterating again reads the dicts.
+            records, self._native = self._native, None
+            return iter(records)
+        return self._record_dicts()
 
     def _record_dicts(self) -> Iterator:
         if hasattr(self.records, "__iter__") and not isinstance(self.records, dict):
@@ -76,11 +110,17 @@ class JSONReader(Reader):
         return iter([self.records])
 
     def __iter__(self) -> "JSONReader":
-        self.iter = self._record_dicts()
+        self.iter = self._record_iter()
         return self
 
     def __next__(self) -> Record:
-        record_dict = next(self.iter)
+        item = next(self.iter)
+        if type(item) is Record:
+            return item
+        return self._record_from_dict(item)
+
+    @staticmethod
+    def _record_from_dict(record_dict) -> Record:
         record = Record()
         record.leader = Leader(record_dict["leader"])
         for entry in record_dict["fields"]:

@@ -1,12 +1,35 @@
 """`Record` (native) and the record-level helpers of pymarc 5.4.0."""
 
+import json  # noqa: F401
 import logging
 import re
+import typing  # noqa: F401
 import unicodedata
+import warnings  # noqa: F401
+from re import Pattern  # noqa: F401
 
 from fastmarc._native import Record
-from fastmarc.field import map_marc8_field
+from fastmarc.constants import (  # noqa: F401
+    DIRECTORY_ENTRY_LEN,
+    END_OF_FIELD,
+    END_OF_RECORD,
+    LEADER_LEN,
+    SUBFIELD_INDICATOR,
+)
+from fastmarc.exceptions import (  # noqa: F401
+    BadSubfieldCodeWarning,
+    BaseAddressInvalid,
+    BaseAddressNotFound,
+    FieldNotFound,
+    MissingLinkedFields,
+    NoFieldsFound,
+    RecordDirectoryInvalid,
+    RecordLeaderInvalid,
+    TruncatedRecord,
+)
+from fastmarc.field import Field, Indicators, RawField, Subfield, map_marc8_field  # noqa: F401
 from fastmarc.leader import Leader
+from fastmarc.marc8 import marc8_to_unicode  # noqa: F401
 
 # Module-level names pymarc's record module has (and `from pymarc import *` exports).
 isbn_regex: re.Pattern = re.compile(r"([0-9\-xX]+)")

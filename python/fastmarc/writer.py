@@ -5,7 +5,7 @@ import os
 import xml.etree.ElementTree as ET
 from typing import IO
 
-from fastmarc._native import Record, RecordFileWriter
+from fastmarc._native import Record, RecordFileWriter, record_json, record_xml
 from fastmarc.exceptions import WriteNeedsRecord
 from fastmarc.marcxml import record_to_xml_node
 
@@ -45,7 +45,10 @@ class JSONWriter(Writer):
         """Append `record` to the array."""
         Writer.write(self, record)
         if self.file_handle:
-            text = json.dumps(record.as_dict(), separators=(",", ":"))
+            # The core writes what json.dumps(as_dict()) gives, unless as_dict is overridden.
+            text = record_json(record, True) if type(record).as_dict is Record.as_dict else None
+            if text is None:
+                text = json.dumps(record.as_dict(), separators=(",", ":"))
             # One write per record, separator included (json.dump makes many small ones):
             # a write that fails leaves no dangling comma, so what was written before it
             # still closes into a valid array.
@@ -79,8 +82,10 @@ class MARCWriter(Writer):
         if isinstance(file_handle, (str, os.PathLike)):
             self._native = RecordFileWriter(file_handle)
             file_handle = self._native
-            # No Python frame per record: the native writer checks the type itself.
-            self.write = self._native.write_record  # type: ignore[method-assign]
+            # No Python frame per record: the native writer checks the type itself. Not
+            # for a subclass that overrides write(), whose override must be what runs.
+            if type(self).write is MARCWriter.write:
+                self.write = self._native.write_record  # type: ignore[method-assign]
         super().__init__(file_handle)
 
     def write(self, record: Record) -> None:
@@ -133,7 +138,10 @@ class XMLWriter(Writer):
         """Append `record` as a UTF-8 `<record>` element."""
         Writer.write(self, record)
         if self.file_handle:
-            self.file_handle.write(ET.tostring(record_to_xml_node(record), encoding="utf-8"))
+            xml = record_xml(record, False, False)
+            if xml is None:
+                xml = ET.tostring(record_to_xml_node(record), encoding="utf-8")
+            self.file_handle.write(xml)
 
     def close(self, close_fh: bool = True) -> None:
         """End the collection, then close as `Writer.close` does (even if ending it fails)."""

@@ -37,6 +37,8 @@ pub enum Command {
     Split(SplitArgs),
     Cat(CatArgs),
     Help(HelpArgs),
+    Completions(CompletionsArgs),
+    Manpage(ManpageArgs),
 }
 
 /// Print the help of the command or of one subcommand.
@@ -313,6 +315,29 @@ pub struct CatArgs {
     pub window: WindowArgs,
     #[command(flatten)]
     pub permissive: PermissiveFramingArg,
+}
+
+/// Print a completion script for a shell.
+///
+/// For example, in bash: `fastmarc completions bash > ~/.local/share/bash-completion/completions/fastmarc`;
+/// in zsh: `fastmarc completions zsh > ~/.zfunc/_fastmarc` (with ~/.zfunc in $fpath); in fish:
+/// `fastmarc completions fish > ~/.config/fish/completions/fastmarc.fish`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Print the manual page (roff), or write every page into a folder.
+///
+/// `fastmarc manpage | man -l -` shows it; `fastmarc manpage --dir ~/.local/share/man/man1`
+/// installs it for `man fastmarc` and `man fastmarc-convert`.
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// Write fastmarc.1 and one fastmarc-SUBCOMMAND.1 per subcommand into DIR instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// A tag, or a tag pattern where `X` stands for any character (`6XX`, `9XX`, `X00`).

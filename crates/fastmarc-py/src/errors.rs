@@ -33,51 +33,18 @@ fn decode_error(py: Python<'_>, bytes: &[u8], encoding: &str) -> PyErr {
 }
 
 /// The error Python's `int()` raises for this text.
-fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
+pub fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
     match py.get_type::<pyo3::types::PyInt>().call1((value,)) {
         Err(e) => e,
         Ok(_) => PyValueError::new_err("invalid number"),
     }
 }
 
-/// pymarc's `int()` of a leader or directory number (ASCII white space around digits).
-fn lenient_number(bytes: &[u8]) -> Option<usize> {
-    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
-}
-
-/// The field of `chunk` (a whole record) whose bytes, as pymarc slices them from the
-/// directory, hold byte `at`: its range (terminator left out) and whether its tag is a
-/// control tag.
-fn field_around(chunk: &[u8], at: usize) -> Option<(std::ops::Range<usize>, bool)> {
-    let base = lenient_number(chunk.get(12..17)?)?;
-    let directory = chunk.get(24..base.checked_sub(1)?)?;
-    directory.chunks_exact(12).find_map(|entry| {
-        let len = lenient_number(&entry[3..7])?;
-        let start = base + lenient_number(&entry[7..12])?;
-        let end = (start + len).saturating_sub(1).min(chunk.len());
-        let control = entry[..2] == *b"00" && entry[2].is_ascii_digit();
-        (start <= at && at < end.max(start + 1)).then_some((start..end.max(start), control))
-    })
-}
-
-/// The bytes pymarc decodes for the text at `start`: a control field's whole data, or a
-/// subfield's value up to the next delimiter within its field (the field as the directory
-/// gives it); without a directory to go by, up to the next delimiter or terminator.
-fn text_at(chunk: &[u8], start: usize) -> &[u8] {
-    if let Some((field, control)) = field_around(chunk, start) {
-        let rest = &chunk[start.min(field.end)..field.end];
-        if control {
-            return &chunk[field];
-        }
-        let end = rest.iter().position(|&b| b == 0x1f).unwrap_or(rest.len());
-        return &rest[..end];
-    }
-    let rest = chunk.get(start..).unwrap_or(&[]);
-    let end = rest
-        .iter()
-        .position(|b| matches!(b, 0x1d..=0x1f))
-        .unwrap_or(rest.len());
-    &rest[..end]
+/// The bytes the error is about, as the core parser found them (a field's data, a
+/// subfield's value, a data field's indicator bytes): what pymarc decodes at that point.
+fn text_of<'a>(err: &Error, chunk: &'a [u8], rel: usize) -> &'a [u8] {
+    let end = rel.saturating_add(err.len.unwrap_or(0)).min(chunk.len());
+    chunk.get(rel..end).unwrap_or(&[])
 }
 
 /// The exception pymarc 5.4.0 raises (or stores as `current_exception`) for this error.
@@ -95,6 +62,10 @@ pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset:
         RecordLengthInvalid(_) => pymarc_exception(py, "EndOfRecordNotFound"),
         TruncatedRecord { .. } => pymarc_exception(py, "TruncatedRecord"),
         EndOfRecordNotFound => pymarc_exception(py, "EndOfRecordNotFound"),
+        // pymarc decodes the first 24 bytes (or fewer) before it checks their number.
+        LeaderInvalid if !chunk[..chunk.len().min(24)].is_ascii() => {
+            decode_error(py, &chunk[..chunk.len().min(24)], "ascii")
+        }
         LeaderInvalid if chunk.len() < 24 => pymarc_exception(py, "RecordLeaderInvalid"),
         LeaderInvalid => decode_error(py, &chunk[..24], "ascii"),
         DirectoryNotAscii => {
@@ -105,10 +76,10 @@ pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset:
             let end = base.saturating_sub(1).clamp(24, chunk.len());
             decode_error(py, &chunk[24..end], "ascii")
         }
-        IndicatorsInvalid { .. } => decode_error(py, text_at(chunk, rel), "ascii"),
-        InvalidUtf8 { .. } => decode_error(py, text_at(chunk, rel), "utf-8"),
+        IndicatorsInvalid { .. } => decode_error(py, text_of(err, chunk, rel), "ascii"),
+        InvalidUtf8 { .. } => decode_error(py, text_of(err, chunk, rel), "utf-8"),
         InvalidMarc8 { .. } => {
-            match crate::marc8::marc8_to_unicode(py, text_at(chunk, rel), true) {
+            match crate::marc8::marc8_to_unicode(py, text_of(err, chunk, rel), true) {
                 Err(e) => e,
                 Ok(_) => PyValueError::new_err(err.to_string()),
             }

@@ -6,9 +6,12 @@
 //! Once materialised, the Python list is the truth, exactly as in pymarc.
 
 use crate::pyobjects::{indicators_class, subfield_class};
+use crate::subclass;
 use crate::untracked::Untracked;
 use fastmarc::Record as CoreRecord;
-use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyValueError};
+use pyo3::exceptions::{
+    PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyTypeError, PyValueError,
+};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -69,6 +72,8 @@ pub struct Field {
     pos: usize,
     /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
     pub gc: Untracked,
+    /// Made whole by `__new__`: the `__init__` call that follows has nothing to do.
+    made_by_new: bool,
 }
 
 fn is_py_digit_str(s: &str) -> bool {
@@ -130,6 +135,7 @@ impl Field {
                 control_field: true,
                 pos: 0,
                 gc: Untracked::default(),
+                made_by_new: false,
             },
             None => Field {
                 control_field: is_control_tag(&tag),
@@ -139,6 +145,7 @@ impl Field {
                 subs: Subs::Lazy(rec.clone(), index),
                 pos: 0,
                 gc: Untracked::default(),
+                made_by_new: false,
             },
         }
     }
@@ -154,6 +161,12 @@ impl Field {
         let gc = Untracked::untrack(obj.as_any());
         obj.borrow_mut().gc = gc;
         Ok(obj)
+    }
+
+    /// As made from the parsed record, nothing set or materialised since: what the record
+    /// says about this field is still true. (Every change tracks the object again.)
+    pub fn pristine(&self) -> bool {
+        self.gc.is_untracked()
     }
 
     /// The subfields as a Python object, materialising them from the core record once.
@@ -408,6 +421,17 @@ impl Field {
     }
 }
 
+/// pymarc's `ValueError` texts, word for word (programs match them).
+const LEGACY_SUBFIELDS: &str =
+    "The subfield input no longer accepts strings, and should use Subfield.
+                   Please consult the documentation for details.
+                ";
+const ARBITRARY_INDICATORS: &str =
+    "The indicators input no longer accepts an iterable of arbitrary length. Use
+                   the Indicators() named tuple instead. Please consult the documentation
+                   for details.
+                ";
+
 fn is_utf8_name(encoding: &str) -> bool {
     matches!(
         encoding.to_ascii_lowercase().replace('_', "-").as_str(),
@@ -417,60 +441,55 @@ fn is_utf8_name(encoding: &str) -> bool {
 
 #[pymethods]
 impl Field {
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn __init_subclass__(
+        cls: &Bound<'_, pyo3::types::PyType>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<()> {
+        subclass::adapt(cls, &cls.py().get_type::<Field>(), kwargs)
+    }
+
+    /// `Field(...)` is made whole here, once. A subclass's object (and one made with no
+    /// arguments, as pickle and copy make them) is made blank instead: a subclass's own
+    /// `__init__` decides what its arguments mean and fills it through `Field.__init__`.
     #[new]
-    #[pyo3(signature = (tag, indicators = None, subfields = None, data = None))]
+    #[classmethod]
+    #[pyo3(signature = (*args, **kwargs))]
     fn new(
-        py: Python<'_>,
-        tag: &Bound<'_, PyAny>,
-        indicators: Option<Bound<'_, PyAny>>,
-        subfields: Option<Bound<'_, PyAny>>,
-        data: Option<Bound<'_, PyAny>>,
+        cls: &Bound<'_, pyo3::types::PyType>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
-        let tag: String = if let Ok(s) = tag.cast::<PyString>() {
-            let s = s.to_str()?;
-            if is_py_digit_str(s) && s.len() != 3 {
-                format!("{:03}", s.parse::<u64>().unwrap_or(0))
-            } else {
-                s.to_string()
-            }
-        } else {
-            match tag.call_method0("__int__").and_then(|i| i.extract::<i64>()) {
-                Ok(n) => format!("{n:03}"),
-                Err(_) => tag.str()?.to_str()?.to_string(),
-            }
-        };
-        if let Some(s) = &subfields {
-            if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
-                return Err(PyValueError::new_err(
-                    "subfields must be Subfield(code, value) items; the old flat list of \
-                     strings is no longer accepted (see Field.convert_legacy_subfields)",
-                ));
-            }
+        let py = cls.py();
+        let no_arguments = args.is_empty() && kwargs.is_none_or(|k| k.is_empty());
+        if no_arguments || !cls.is(py.get_type::<Field>()) {
+            let mut unset = Field::blank(py, String::new());
+            unset.subs = Subs::Py(py.None());
+            return Ok(unset);
         }
-        let mut field = Field {
-            tag: FieldTag::Owned(tag),
-            data: py.None(),
-            inds: Inds::None,
-            subs: Subs::Py(PyList::empty(py).into_any().unbind()),
-            control_field: false,
-            pos: 0,
-            gc: Untracked::default(),
-        };
-        if is_control_tag(&field.tag) {
-            field.control_field = true;
-            if let Some(d) = data {
-                field.data = d.unbind();
-            }
-        } else {
-            if let Some(s) = subfields.filter(|s| s.is_truthy().unwrap_or(false)) {
-                field.subs = Subs::Py(s.unbind());
-            }
-            match indicators {
-                Some(i) if i.is_truthy()? => field.set_indicators(py, Some(i))?,
-                _ => field.inds = Inds::Native([' ', ' ']),
-            }
-        }
+        let mut field = Field::from_arguments(py, args, kwargs)?;
+        field.made_by_new = true;
         Ok(field)
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __init__(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<()> {
+        if std::mem::take(&mut slf.borrow_mut().made_by_new) {
+            // The call that follows `Field(...)`: __new__ did the work.
+            return Ok(());
+        }
+        // A subclass's (or a repeated) __init__.
+        let field = Field::from_arguments(slf.py(), args, kwargs)?;
+        let mut me = slf.borrow_mut();
+        // Whatever the object held goes (pymarc's __init__ starts afresh too).
+        me.gc.retrack();
+        *me = field;
+        Ok(())
     }
 
     #[getter]
@@ -480,6 +499,7 @@ impl Field {
 
     #[setter]
     fn set_tag(&mut self, value: String) {
+        self.gc.retrack();
         self.tag = FieldTag::Owned(value);
     }
 
@@ -501,6 +521,7 @@ impl Field {
 
     #[setter(control_field)]
     fn set_control_field(&mut self, value: bool) {
+        self.gc.retrack();
         self.control_field = value;
     }
 
@@ -516,9 +537,7 @@ impl Field {
         };
         let is_seq = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
         if value.is_truthy()? && is_seq && value.len()? != 2 {
-            return Err(PyValueError::new_err(
-                "indicators must be exactly two values; use Indicators(first, second)",
-            ));
+            return Err(PyValueError::new_err(ARBITRARY_INDICATORS));
         }
         self.gc.retrack();
         let cls = indicators_class(py)?;
@@ -616,8 +635,9 @@ impl Field {
     }
 
     fn __getitem__(&self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        // A bare KeyError, as pymarc raises.
         self.first_value(py, code)?
-            .ok_or_else(|| PyKeyError::new_err(code.to_string()))
+            .ok_or_else(|| PyKeyError::new_err(()))
     }
 
     fn __contains__(&self, py: Python<'_>, code: &str) -> PyResult<bool> {
@@ -676,17 +696,25 @@ impl Field {
     }
 
     #[pyo3(signature = (*codes))]
-    fn get_subfields(&self, py: Python<'_>, codes: Vec<String>) -> PyResult<Vec<Py<PyAny>>> {
-        let mut out = Vec::new();
+    fn get_subfields<'py>(
+        &self,
+        py: Python<'py>,
+        codes: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
         if self.control_field || codes.is_empty() {
             return Ok(out);
         }
+        let codes = codes
+            .iter()
+            .map(|c| Ok(c.cast_into::<PyString>()?.to_str()?.to_owned()))
+            .collect::<PyResult<Vec<String>>>()?;
         if let Some(f) = self.lazy_field() {
             let mut buf = [0u8; 4];
             for s in f.subfields() {
                 let c: &str = s.code.encode_utf8(&mut buf);
                 if codes.iter().any(|x| x == c) {
-                    out.push(PyString::new(py, s.value).into_any().unbind());
+                    out.append(PyString::new(py, s.value))?;
                 }
             }
             return Ok(out);
@@ -702,7 +730,7 @@ impl Field {
                     }
                 }
                 if hit {
-                    out.push(v.unbind());
+                    out.append(v)?;
                 }
             }
         }
@@ -832,18 +860,177 @@ impl Field {
         self.tag.starts_with('6')
     }
 
-    fn __copy__(&self, py: Python<'_>) -> Field {
-        self.copy_with(|o| Ok(o.clone_ref(py)))
-            .expect("a shallow copy cannot fail")
+    /// A subclass's copy is of that subclass, with its attributes.
+    fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
     }
 
-    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Field> {
-        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
-        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
+    fn __deepcopy__<'py>(
+        slf: &Bound<'py, Self>,
+        memo: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        subclass::deep_copy(slf, memo, |me, part| me.copy_with(part))
+    }
+
+    /// Pickled as its parts, as pymarc's field is (plus a subclass's attributes).
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let dict = subclass::instance_dict(slf.as_any());
+        let mut me = slf.borrow_mut();
+        let subfields = me.subfields_obj(py)?;
+        let indicators = me.indicators_obj(py)?;
+        (
+            me.tag.to_string(),
+            me.data.clone_ref(py),
+            indicators,
+            subfields,
+            me.control_field,
+            dict,
+        )
+            .into_pyobject(py)
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = slf.py();
+        let (tag, data, indicators, subfields, control_field, dict): (
+            String,
+            Py<PyAny>,
+            Py<PyAny>,
+            Py<PyAny>,
+            bool,
+            Bound<'_, PyAny>,
+        ) = state.extract()?;
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            let mut field = Field::blank(py, tag);
+            field.data = data;
+            field.inds = if indicators.is_none(py) {
+                Inds::None
+            } else {
+                Inds::Py(indicators)
+            };
+            field.subs = Subs::Py(subfields);
+            field.control_field = control_field;
+            *me = field;
+        }
+        subclass::restore_dict(slf.as_any(), &dict)
     }
 }
 
 impl Field {
+    /// pymarc's `Field.__init__(self, tag, indicators=None, subfields=None, data=None)`
+    /// called with `args` and `kwargs`: its argument errors, word for word, then `build`.
+    fn from_arguments(
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Field> {
+        const NAMES: [&str; 4] = ["tag", "indicators", "subfields", "data"];
+        if args.len() > NAMES.len() {
+            return Err(PyTypeError::new_err(format!(
+                "Field.__init__() takes from 2 to 5 positional arguments but {} were given",
+                args.len() + 1
+            )));
+        }
+        let mut given: [Option<Bound<'_, PyAny>>; 4] = Default::default();
+        for (slot, arg) in given.iter_mut().zip(args.iter()) {
+            *slot = Some(arg);
+        }
+        for (key, value) in kwargs.into_iter().flat_map(|k| k.iter()) {
+            let name = key.str()?;
+            let Some(i) = NAMES
+                .iter()
+                .position(|n| name.to_str().is_ok_and(|s| s == *n))
+            else {
+                return Err(PyTypeError::new_err(format!(
+                    "Field.__init__() got an unexpected keyword argument {}",
+                    key.repr()?
+                )));
+            };
+            if given[i].replace(value).is_some() {
+                return Err(PyTypeError::new_err(format!(
+                    "Field.__init__() got multiple values for argument '{}'",
+                    NAMES[i]
+                )));
+            }
+        }
+        let [tag, indicators, subfields, data] = given;
+        let Some(tag) = tag else {
+            return Err(PyTypeError::new_err(
+                "Field.__init__() missing 1 required positional argument: 'tag'",
+            ));
+        };
+        Field::build(
+            py,
+            &tag,
+            indicators.filter(|v| !v.is_none()),
+            subfields.filter(|v| !v.is_none()),
+            data,
+        )
+    }
+
+    /// pymarc's `Field.__init__`: the tag normalised, then a control field's data, or a
+    /// data field's indicators and subfields.
+    fn build(
+        py: Python<'_>,
+        tag: &Bound<'_, PyAny>,
+        indicators: Option<Bound<'_, PyAny>>,
+        subfields: Option<Bound<'_, PyAny>>,
+        data: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Field> {
+        let tag: String = if let Ok(s) = tag.cast::<PyString>() {
+            let s = s.to_str()?;
+            if is_py_digit_str(s) && s.len() != 3 {
+                format!("{:03}", s.parse::<u64>().unwrap_or(0))
+            } else {
+                s.to_string()
+            }
+        } else {
+            match tag.call_method0("__int__").and_then(|i| i.extract::<i64>()) {
+                Ok(n) => format!("{n:03}"),
+                Err(_) => tag.str()?.to_str()?.to_string(),
+            }
+        };
+        if let Some(s) = &subfields {
+            if s.is_truthy()? && s.get_item(0)?.is_instance_of::<PyString>() {
+                return Err(PyValueError::new_err(LEGACY_SUBFIELDS));
+            }
+        }
+        let mut field = Field::blank(py, tag);
+        if is_control_tag(&field.tag) {
+            field.control_field = true;
+            if let Some(d) = data {
+                field.data = d.unbind();
+            }
+        } else {
+            if let Some(s) = subfields.filter(|s| s.is_truthy().unwrap_or(false)) {
+                field.subs = Subs::Py(s.unbind());
+            }
+            match indicators {
+                Some(i) if i.is_truthy()? => field.set_indicators(py, Some(i))?,
+                _ => field.inds = Inds::Native([' ', ' ']),
+            }
+        }
+        Ok(field)
+    }
+
+    /// A data field with tag `tag`, no indicators and no subfields.
+    fn blank(py: Python<'_>, tag: String) -> Field {
+        Field {
+            tag: FieldTag::Owned(tag),
+            data: py.None(),
+            inds: Inds::None,
+            subs: Subs::Py(PyList::empty(py).into_any().unbind()),
+            control_field: false,
+            pos: 0,
+            gc: Untracked::default(),
+            made_by_new: false,
+        }
+    }
+
     /// A new field with every Python-held part passed through `copy`; core-backed parts are
     /// shared (the parsed record is immutable).
     fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Field> {
@@ -862,6 +1049,7 @@ impl Field {
             control_field: self.control_field,
             pos: 0,
             gc: Untracked::default(),
+            made_by_new: false,
         })
     }
 }

@@ -19,9 +19,11 @@ use pyo3::prelude::*;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod diagnostics;
 mod errors;
 mod field;
 mod file_writer;
+mod formats;
 mod marc8;
 mod marc8_encode;
 mod mrk;
@@ -29,6 +31,7 @@ mod pyobjects;
 mod reader;
 mod record;
 mod spare_records;
+mod subclass;
 mod untracked;
 
 #[pymodule]
@@ -43,6 +46,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(marc8_encode::marc_to_marc8, m)?)?;
     m.add_function(wrap_pyfunction!(mrk::mrk_to_marc, m)?)?;
     m.add_function(wrap_pyfunction!(mrk::marc_to_mrk, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_code_table, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_odd_map, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8::marc8_translate, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::record_json, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

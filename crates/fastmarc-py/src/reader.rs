@@ -10,7 +10,7 @@
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
 use crate::spare_records::{self, Home};
-use fastmarc::iso2709::{parse_framed, Framer, ParseOptions, Recovery, Step};
+use fastmarc::iso2709::{parse_framed, Framed, Framer, ParseOptions, ReadBuffer, Recovery};
 use fastmarc::parallel::ParsePool;
 use fastmarc::{Error as CoreError, Record as CoreRecord};
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
@@ -21,7 +21,6 @@ use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -46,72 +45,18 @@ impl Reader {
     }
 }
 
-/// Bytes taken from a stream, `data[pos..end]` not yet framed. Batches share the buffer
-/// they were framed from instead of copying their part (a copy of every byte read, on the
-/// consumer's thread); it is written again only once no batch holds it, and until then
-/// reading goes on in another one. Bytes past `end` are left from earlier reads: keeping
-/// them spares zeroing the buffer before every read.
-#[derive(Default)]
-struct Buffer {
-    data: Arc<Vec<u8>>,
-    pos: usize,
-    end: usize,
-    eof: bool,
-    /// Buffers batches held when more had to be read, for reuse once they are let go.
-    spare: Vec<Arc<Vec<u8>>>,
-}
-
-/// Buffers a stream keeps for reuse: about as many as batches can be in flight.
-const MAX_SPARE_BUFFERS: usize = 8;
-
-impl Buffer {
-    fn unread(&self) -> &[u8] {
-        &self.data[self.pos..self.end]
-    }
-
-    /// Frame a batch from the unread bytes, which it shares.
-    fn frame(&mut self, framer: &mut Framer) -> (FramedBatch, bool) {
-        let raw: Raw = self.data.clone();
-        let (batch, used, need) = frame_batch(framer, &raw, self.pos..self.end, self.eof);
-        self.pos += used;
-        (batch, need)
-    }
-
-    /// Room for `n` more bytes after the unread ones, consumed bytes dropped: in this
-    /// buffer if no batch holds it, else in a free spare (or a new one) that starts with
-    /// the unread bytes. [`Buffer::filled`] says how much was written.
-    fn room(&mut self, n: usize) -> &mut [u8] {
-        let unread = self.end - self.pos;
-        if Arc::get_mut(&mut self.data).is_none() {
-            let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1);
-            let mut next = free.map_or_else(Default::default, |i| self.spare.swap_remove(i));
-            let to = Arc::make_mut(&mut next);
-            if to.len() < unread {
-                to.resize(unread, 0);
-            }
-            to[..unread].copy_from_slice(self.unread());
-            let held = std::mem::replace(&mut self.data, next);
-            if self.spare.len() < MAX_SPARE_BUFFERS {
-                self.spare.push(held);
-            }
-            self.pos = 0;
-            self.end = unread;
-        }
-        // Held by nobody else now, so this never copies.
-        let data = Arc::make_mut(&mut self.data);
-        data.copy_within(self.pos..self.end, 0);
-        self.pos = 0;
-        self.end = unread;
-        if data.len() < unread + n {
-            data.resize(unread + n, 0);
-        }
-        &mut data[unread..unread + n]
-    }
-
-    /// `n` bytes were written to the room asked for.
-    fn filled(&mut self, n: usize) {
-        self.end += n;
-    }
+/// Frame a batch from a stream's unread bytes, which the batch shares instead of copying
+/// its part (a copy of every byte read, on the consumer's thread).
+fn frame_buffered(
+    buf: &mut ReadBuffer,
+    framer: &mut Framer,
+    opts: ParseOptions,
+) -> (FramedBatch, bool) {
+    let raw: Raw = buf.shared().clone();
+    let unread = buf.pos()..buf.bytes().len();
+    let (batch, used, need) = frame_batch(framer, opts, &raw, unread, buf.is_eof());
+    buf.consume(used);
+    (batch, need)
 }
 
 /// Bytes that records lie in, shared by a batch's records (for parsing on any thread and
@@ -140,12 +85,12 @@ enum Source {
     /// A path: read by Rust with the GIL released.
     File {
         file: std::fs::File,
-        buf: Buffer,
+        buf: ReadBuffer,
     },
     /// A Python object with `.read()`: read with the GIL, in large pieces.
     PyFile {
         obj: Py<PyAny>,
-        buf: Buffer,
+        buf: ReadBuffer,
     },
     Closed,
 }
@@ -155,14 +100,17 @@ struct Item {
     result: Result<Arc<CoreRecord>, CoreError>,
     /// The thread that parsed it (see `spare_records`).
     home: Home,
-    /// Stream offset of the record's first byte.
+    /// The record's number and stream offset.
+    number: u64,
     offset: u64,
+    /// The options it was parsed with: options set on the reader since then parse it again.
+    opts: ParseOptions,
     raw: Raw,
     range: Range<usize>,
 }
 
 /// A piece of input framed but not yet parsed.
-enum Framed {
+enum Entry {
     Record {
         range: Range<usize>,
         number: u64,
@@ -176,7 +124,9 @@ enum Framed {
 /// record's chunk available for `current_chunk` and lets a pool thread parse them.
 struct FramedBatch {
     raw: Raw,
-    entries: Vec<Framed>,
+    entries: Vec<Entry>,
+    /// The reader's parse options when the batch was framed.
+    opts: ParseOptions,
 }
 
 /// Phase 2 (no Python): frame up to a batch of records from `raw[unframed]`, which the batch
@@ -185,6 +135,7 @@ struct FramedBatch {
 /// comes after, on this thread or on a pool.
 fn frame_batch(
     framer: &mut Framer,
+    opts: ParseOptions,
     raw: &Raw,
     unframed: Range<usize>,
     at_eof: bool,
@@ -195,53 +146,45 @@ fn frame_batch(
     let mut consumed = 0;
     let mut need_more = false;
     while entries.len() < BATCH_RECORDS {
-        match framer.step(&input[consumed..], at_eof) {
-            Step::Record {
-                len,
+        match framer.next_in(input, &mut consumed, at_eof) {
+            Framed::Record {
+                range,
                 number,
                 offset,
-            } => {
-                entries.push(Framed::Record {
-                    range: consumed..consumed + len,
-                    number,
-                    offset,
-                });
-                consumed += len;
-                framer.consume(len);
-            }
-            Step::Skip(n) => {
-                consumed += n;
-                framer.consume(n);
-            }
-            Step::Broken(err) => {
+            } => entries.push(Entry::Record {
+                range,
+                number,
+                offset,
+            }),
+            Framed::Broken(err) => {
                 // pymarc's current_chunk: what it read for this record.
                 let rest = &input[consumed..];
                 let claimed = std::str::from_utf8(&rest[..rest.len().min(5)])
                     .ok()
                     .and_then(|s| s.parse::<usize>().ok());
                 let end = consumed + claimed.unwrap_or(5).max(5).min(rest.len());
-                entries.push(Framed::Broken {
+                entries.push(Entry::Broken {
                     err,
                     range: consumed..end,
                 });
             }
-            Step::NeedMore => {
+            Framed::NeedMore => {
                 need_more = true;
                 break;
             }
-            Step::End => break,
+            Framed::End => break,
         }
     }
     // Ranges become positions in the shared bytes, where the input began at `at`.
     for e in &mut entries {
         match e {
-            Framed::Record { range, .. } | Framed::Broken { range, .. } => {
+            Entry::Record { range, .. } | Entry::Broken { range, .. } => {
                 *range = range.start + at..range.end + at;
             }
         }
     }
     let raw = Arc::new(HeldPart(raw.clone())) as Raw;
-    (FramedBatch { raw, entries }, consumed, need_more)
+    (FramedBatch { raw, entries, opts }, consumed, need_more)
 }
 
 thread_local! {
@@ -254,12 +197,13 @@ thread_local! {
 /// last read by the consumer's core, and stores straight into them wait for each line to
 /// come back from there, where one copy per table overlaps those transfers (the core's
 /// pipeline does the same, see its `Local::scratch`).
-fn parse_entries(batch: FramedBatch, opts: &ParseOptions, on_pool: bool) -> Vec<Item> {
+fn parse_entries(batch: FramedBatch, on_pool: bool) -> Vec<Item> {
+    let opts = &batch.opts;
     let raw = batch.raw;
     let bytes = (*raw).as_ref();
     let home = spare_records::home();
-    let one = |e: Framed| match e {
-        Framed::Record {
+    let one = |e: Entry| match e {
+        Entry::Record {
             range,
             number,
             offset,
@@ -280,20 +224,25 @@ fn parse_entries(batch: FramedBatch, opts: &ParseOptions, on_pool: bool) -> Vec<
             Item {
                 result,
                 home,
+                number,
                 offset,
+                opts: *opts,
                 raw: raw.clone(),
                 range,
             }
         }
-        Framed::Broken { err, range } => Item {
+        Entry::Broken { err, range } => Item {
             home,
+            number: err.record.unwrap_or(0),
             offset: err.offset.unwrap_or(0),
+            opts: *opts,
             result: Err(err),
             raw: raw.clone(),
             range,
         },
     };
-    batch.entries.into_iter().map(one).collect()
+    let entries = batch.entries;
+    entries.into_iter().map(one).collect()
 }
 
 /// A framed batch given to the pool, which the consumer parses itself if no pool thread has
@@ -335,10 +284,9 @@ impl Job {
     }
 
     /// Pool side: parse a batch taken with `try_start`.
-    fn run(&self, batch: FramedBatch, opts: &ParseOptions) {
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parse_entries(batch, opts, true)
-        }));
+    fn run(&self, batch: FramedBatch) {
+        let parsed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_entries(batch, true)));
         *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
         self.0 .1.notify_all();
     }
@@ -348,13 +296,13 @@ impl Job {
     }
 
     /// Consumer side (no Python): the parsed items, parsed here if still pending.
-    fn take(&self, opts: &ParseOptions) -> Option<Vec<Item>> {
+    fn take(&self) -> Option<Vec<Item>> {
         let mut st = self.lock();
         loop {
             match std::mem::replace(&mut *st, JobState::Taken) {
                 JobState::Pending(b) => {
                     drop(st);
-                    return Some(parse_entries(b, opts, false));
+                    return Some(parse_entries(b, false));
                 }
                 JobState::Done(items) => return Some(items),
                 JobState::Failed => return None,
@@ -404,7 +352,7 @@ impl Jobs {
     }
 
     /// Pool thread: parse the oldest pending batch, again and again, until closed.
-    fn work(&self, opts: &ParseOptions) {
+    fn work(&self) {
         let mut q = self.lock();
         loop {
             if q.closed {
@@ -417,7 +365,7 @@ impl Jobs {
             match oldest {
                 Some((job, batch)) => {
                     drop(q);
-                    job.run(batch, opts);
+                    job.run(batch);
                     q = self.lock();
                 }
                 None => q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner()),
@@ -470,7 +418,13 @@ impl Batch {
 /// released (`lock_py_attached`), so a thread waiting for it never blocks the interpreter.
 struct State {
     source: Source,
+    /// pymarc's reader options, settable at any time: they apply to the records handed out
+    /// after that (queued records parsed with other options are parsed again).
+    settings: DecodeSettings,
+    permissive: bool,
+    /// The parse options `settings` make.
     opts: ParseOptions,
+    file_handle: Py<PyAny>,
     framer: Framer,
     queue: VecDeque<Item>,
     chunk: Option<(Raw, Range<usize>)>,
@@ -485,13 +439,71 @@ struct State {
     pipeline: Option<Pipeline>,
 }
 
-#[pyclass(frozen, extends = Reader, module = "fastmarc.reader", name = "MARCReader")]
+/// pymarc's reader. Subclasses may take their own constructor arguments: `__new__` takes
+/// any, and `__init__` (which a subclass's `__init__` calls through `super()`) opens the
+/// source, as pymarc's `__init__` does.
+#[pyclass(
+    frozen,
+    subclass,
+    extends = Reader,
+    module = "fastmarc.reader",
+    name = "MARCReader"
+)]
 pub struct MARCReader {
     state: Mutex<State>,
-    settings: DecodeSettings,
-    file_handle: Py<PyAny>,
-    #[pyo3(get)]
-    permissive: bool,
+}
+
+/// How broken framing is handled: pymarc ends the stream (its `FatalReaderError`); a
+/// permissive reader resynchronises on the next record terminator.
+fn recovery(permissive: bool) -> Recovery {
+    if permissive {
+        Recovery::Resync
+    } else {
+        Recovery::SkipRecord
+    }
+}
+
+impl State {
+    fn new(
+        source: Source,
+        file_handle: Py<PyAny>,
+        settings: DecodeSettings,
+        permissive: bool,
+        pipeline: Option<Pipeline>,
+    ) -> State {
+        State {
+            source,
+            opts: settings.parse_options(),
+            settings,
+            permissive,
+            file_handle,
+            framer: Framer::new(recovery(permissive)).with_python_lengths(),
+            queue: VecDeque::new(),
+            chunk: None,
+            exception: None,
+            fatal: false,
+            input_done: false,
+            read_error: None,
+            pipeline,
+        }
+    }
+
+    /// Change the decoding options: records handed out from now on use them.
+    fn set_settings(&mut self, change: impl FnOnce(&mut DecodeSettings)) {
+        change(&mut self.settings);
+        self.opts = self.settings.parse_options();
+    }
+
+    fn set_permissive(&mut self, permissive: bool) {
+        self.permissive = permissive;
+        let was_finished = self.framer.is_finished();
+        self.framer.set_recovery(recovery(permissive));
+        if was_finished && !self.framer.is_finished() {
+            // Broken framing had ended the stream: it goes on past the broken bytes.
+            self.fatal = false;
+            self.input_done = false;
+        }
+    }
 }
 
 impl MARCReader {
@@ -513,7 +525,7 @@ impl State {
         let opts = self.opts;
         let finish = move |batch: FramedBatch| {
             if parse_here {
-                Batch::Parsed(parse_entries(batch, &opts, false))
+                Batch::Parsed(parse_entries(batch, false))
             } else {
                 Batch::Framed(batch)
             }
@@ -523,7 +535,7 @@ impl State {
             Source::Memory { data, pos } => {
                 let unframed = *pos..(**data).as_ref().len();
                 let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, data, unframed, true);
+                    let (batch, used, _) = frame_batch(framer, opts, data, unframed, true);
                     (finish(batch), used)
                 });
                 *pos += used;
@@ -533,10 +545,10 @@ impl State {
                 let may_read = self.read_error.is_none();
                 let (batch, need, failed) = py.detach(|| {
                     let mut failed = None;
-                    if may_read && buf.unread().len() < READ_SIZE && !buf.eof {
-                        failed = read_more(file, buf).err();
+                    if may_read && buf.unread().len() < READ_SIZE && !buf.is_eof() {
+                        failed = buf.read_from(file, READ_SIZE).err();
                     }
-                    let (batch, need) = buf.frame(framer);
+                    let (batch, need) = frame_buffered(buf, framer, opts);
                     (finish(batch), need, failed)
                 });
                 if let Some(e) = failed {
@@ -546,7 +558,7 @@ impl State {
             }
             Source::PyFile { obj, buf } => {
                 let mut got = None;
-                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.eof {
+                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.is_eof() {
                     match read_py(py, obj.bind(py), buf) {
                         Ok(piece) => got = piece,
                         Err(e) => self.read_error = Some(e),
@@ -558,10 +570,9 @@ impl State {
                 let piece = got.as_ref().map(Piece::as_slice);
                 let (batch, need) = py.detach(|| {
                     if let Some(piece) = piece {
-                        buf.room(piece.len()).copy_from_slice(piece);
-                        buf.filled(piece.len());
+                        buf.push(piece);
                     }
-                    let (batch, need) = buf.frame(framer);
+                    let (batch, need) = frame_buffered(buf, framer, opts);
                     (finish(batch), need)
                 });
                 (batch, need)
@@ -572,7 +583,6 @@ impl State {
     /// Fill the queue; false when the source has nothing more. A read error is raised
     /// only once every record read before it has been queued; the next call reads again.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
-        let opts = self.opts;
         loop {
             let room = self
                 .pipeline
@@ -598,7 +608,7 @@ impl State {
                             continue;
                         }
                         (Batch::Framed(framed), None) => {
-                            let items = py.detach(|| parse_entries(framed, &opts, false));
+                            let items = py.detach(|| parse_entries(framed, false));
                             self.queue.extend(items);
                             return Ok(true);
                         }
@@ -617,10 +627,10 @@ impl State {
                     // the batch needed next: parse a later one meanwhile, not wait.
                     if job.is_taken() {
                         if let Some((later, batch)) = jobs.oldest_pending() {
-                            later.run(batch, &opts);
+                            later.run(batch);
                         }
                     }
-                    job.take(&opts)
+                    job.take()
                 });
                 return match items {
                     Some(items) => {
@@ -639,16 +649,14 @@ impl State {
         }
     }
 
-    fn wrap(
-        &mut self,
-        py: Python<'_>,
-        item: Item,
-        settings: &DecodeSettings,
-    ) -> PyResult<Py<PyAny>> {
+    fn wrap(&mut self, py: Python<'_>, mut item: Item) -> PyResult<Py<PyAny>> {
+        if item.opts != self.opts {
+            item = reparsed(item, self.opts);
+        }
         self.chunk = Some((item.raw.clone(), item.range.clone()));
         match item.result {
             Ok(core) => {
-                match Record::from_core(py, core, item.home, settings) {
+                match Record::from_core(py, core, item.home, &self.settings) {
                     Ok(r) => r.into_object(py),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {
@@ -658,7 +666,8 @@ impl State {
                 }
             }
             Err(e) => {
-                self.fatal |= e.is_framing();
+                // Broken framing ends a pymarc reader; a permissive one resynchronises.
+                self.fatal |= e.is_framing() && !self.permissive;
                 let chunk = &(*item.raw).as_ref()[item.range.clone()];
                 let exception = to_pymarc_error(py, &e, chunk, item.offset).into_value(py);
                 add_position_note(py, exception.bind(py).as_any(), &e);
@@ -666,6 +675,32 @@ impl State {
                 Ok(py.None())
             }
         }
+    }
+}
+
+/// `item` parsed again with `opts`, unless its framing was broken (nothing to parse).
+fn reparsed(item: Item, opts: ParseOptions) -> Item {
+    if matches!(&item.result, Err(e) if e.is_framing()) {
+        return item;
+    }
+    let mut rec = match item.result {
+        // Not shared yet, so `make_mut` below does not copy.
+        Ok(rec) => rec,
+        Err(_) => spare_records::take(),
+    };
+    let bytes = &(*item.raw).as_ref()[item.range.clone()];
+    let result = parse_framed(
+        bytes,
+        item.number,
+        item.offset,
+        &opts,
+        Arc::make_mut(&mut rec),
+    )
+    .map(|()| rec);
+    Item {
+        result,
+        opts,
+        ..item
     }
 }
 
@@ -683,22 +718,6 @@ fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError
     if exception.hasattr(intern!(py, "add_note")).unwrap_or(false) {
         let _ = exception.call_method1(intern!(py, "add_note"), (note,));
     }
-}
-
-fn read_more(file: &mut std::fs::File, buf: &mut Buffer) -> std::io::Result<()> {
-    let room = buf.room(READ_SIZE);
-    let n = loop {
-        match file.read(room) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    buf.filled(n);
-    if n == 0 {
-        buf.eof = true;
-    }
-    Ok(())
 }
 
 /// What one `.read()` of a Python file returned: a `bytes` object (read without the GIL:
@@ -722,7 +741,7 @@ impl Piece<'_> {
 fn read_py<'py>(
     py: Python<'py>,
     obj: &Bound<'py, PyAny>,
-    buf: &mut Buffer,
+    buf: &mut ReadBuffer,
 ) -> PyResult<Option<Piece<'py>>> {
     let got = obj.call_method1(intern!(py, "read"), (READ_SIZE,))?;
     let piece = if got.is_none() {
@@ -739,14 +758,14 @@ fn read_py<'py>(
         )));
     };
     if piece.as_ref().is_none_or(|p| p.as_slice().is_empty()) {
-        buf.eof = true;
+        buf.set_eof();
     }
     Ok(piece)
 }
 
 /// A parsing pipeline for `threads` (`None`: RAYON_NUM_THREADS, else every core); none
 /// for one thread, which parses on the calling thread.
-fn make_pipeline(threads: Option<usize>, opts: ParseOptions) -> PyResult<Option<Pipeline>> {
+fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
     let n = fastmarc::parallel::thread_count(threads);
     if n <= 1 {
         return Ok(None);
@@ -756,7 +775,7 @@ fn make_pipeline(threads: Option<usize>, opts: ParseOptions) -> PyResult<Option<
     let shared = Arc::new(Jobs::default());
     for _ in 0..n - 1 {
         let shared = shared.clone();
-        pool.spawn(move || shared.work(&opts));
+        pool.spawn(move || shared.work());
     }
     Ok(Some(Pipeline {
         _workers: pool,
@@ -798,7 +817,7 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
         return Ok((
             Source::File {
                 file,
-                buf: Buffer::default(),
+                buf: ReadBuffer::default(),
             },
             py.None(),
         ));
@@ -807,7 +826,7 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
         return Ok((
             Source::PyFile {
                 obj: target.clone().unbind(),
-                buf: Buffer::default(),
+                buf: ReadBuffer::default(),
             },
             target.clone().unbind(),
         ));
@@ -821,13 +840,33 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
 
 #[pymethods]
 impl MARCReader {
+    /// An unopened reader; `__init__` opens the source.
     #[new]
     #[pyo3(
+        signature = (*_args, **_kwargs),
         text_signature = "(marc_target, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', file_encoding='iso8859-1', permissive=False, threads=1)"
     )]
+    fn new(
+        py: Python<'_>,
+        _args: &Bound<'_, pyo3::types::PyTuple>,
+        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyClassInitializer<Self> {
+        let state = State::new(
+            Source::Closed,
+            py.None(),
+            DecodeSettings::default(),
+            false,
+            None,
+        );
+        PyClassInitializer::from(Reader).add_subclass(MARCReader {
+            state: Mutex::new(state),
+        })
+    }
+
     #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false, threads = Some(1)))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    fn __init__(
+        &self,
         py: Python<'_>,
         marc_target: &Bound<'_, PyAny>,
         to_unicode: bool,
@@ -837,7 +876,7 @@ impl MARCReader {
         file_encoding: String,
         permissive: bool,
         threads: Option<usize>,
-    ) -> PyResult<PyClassInitializer<Self>> {
+    ) -> PyResult<()> {
         let (source, file_handle) = choose_source(py, marc_target)?;
         let settings = DecodeSettings {
             to_unicode,
@@ -846,24 +885,11 @@ impl MARCReader {
             utf8_handling,
             file_encoding,
         };
-        let state = State {
-            source,
-            opts: settings.parse_options(),
-            framer: Framer::new(Recovery::SkipRecord).with_python_lengths(),
-            queue: VecDeque::new(),
-            chunk: None,
-            exception: None,
-            fatal: false,
-            input_done: false,
-            read_error: None,
-            pipeline: make_pipeline(threads, settings.parse_options())?,
-        };
-        Ok(PyClassInitializer::from(Reader).add_subclass(MARCReader {
-            state: Mutex::new(state),
-            settings,
-            file_handle,
-            permissive,
-        }))
+        let pipeline = make_pipeline(threads)?;
+        let state = State::new(source, file_handle, settings, permissive, pipeline);
+        // The old state (a second `__init__`) is dropped after the lock is let go.
+        let _old = std::mem::replace(&mut *self.state(py), state);
+        Ok(())
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -896,7 +922,7 @@ impl MARCReader {
             }
         }
         match item {
-            Some(item) => st.wrap(py, item, &self.settings),
+            Some(item) => st.wrap(py, item),
             None => Err(PyStopIteration::new_err(())),
         }
     }
@@ -915,7 +941,7 @@ impl MARCReader {
             }
             while let Some(item) = st.queue.pop_front() {
                 st.exception = None;
-                out.append(st.wrap(py, item, &self.settings)?)?;
+                out.append(st.wrap(py, item)?)?;
             }
         }
         Ok(out)
@@ -944,32 +970,82 @@ impl MARCReader {
 
     #[getter]
     fn file_handle(&self, py: Python<'_>) -> Py<PyAny> {
-        self.file_handle.clone_ref(py)
+        self.state(py).file_handle.clone_ref(py)
+    }
+
+    // pymarc's options are plain attributes, read for each record: set one and the records
+    // returned from then on follow it.
+
+    #[getter]
+    fn to_unicode(&self, py: Python<'_>) -> bool {
+        self.state(py).settings.to_unicode
+    }
+
+    #[setter]
+    fn set_to_unicode(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = value.is_truthy()?;
+        self.state(py).set_settings(|s| s.to_unicode = value);
+        Ok(())
     }
 
     #[getter]
-    fn to_unicode(&self) -> bool {
-        self.settings.to_unicode
+    fn force_utf8(&self, py: Python<'_>) -> bool {
+        self.state(py).settings.force_utf8
+    }
+
+    #[setter]
+    fn set_force_utf8(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = value.is_truthy()?;
+        self.state(py).set_settings(|s| s.force_utf8 = value);
+        Ok(())
     }
 
     #[getter]
-    fn force_utf8(&self) -> bool {
-        self.settings.force_utf8
+    fn hide_utf8_warnings(&self, py: Python<'_>) -> bool {
+        self.state(py).settings.hide_utf8_warnings
+    }
+
+    #[setter]
+    fn set_hide_utf8_warnings(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = value.is_truthy()?;
+        self.state(py)
+            .set_settings(|s| s.hide_utf8_warnings = value);
+        Ok(())
     }
 
     #[getter]
-    fn hide_utf8_warnings(&self) -> bool {
-        self.settings.hide_utf8_warnings
+    fn utf8_handling(&self, py: Python<'_>) -> String {
+        self.state(py).settings.utf8_handling.clone()
+    }
+
+    #[setter]
+    fn set_utf8_handling(&self, py: Python<'_>, value: String) {
+        self.state(py).set_settings(|s| s.utf8_handling = value);
     }
 
     #[getter]
-    fn utf8_handling(&self) -> &str {
-        &self.settings.utf8_handling
+    fn file_encoding(&self, py: Python<'_>) -> String {
+        self.state(py).settings.file_encoding.clone()
     }
 
+    #[setter]
+    fn set_file_encoding(&self, py: Python<'_>, value: String) {
+        self.state(py).set_settings(|s| s.file_encoding = value);
+    }
+
+    /// Whether broken framing (a record length that lies, a missing record terminator) is
+    /// resynchronised over (`True`: one `None` for the damaged bytes, then the records after
+    /// them) or ends the stream as in pymarc (`False`).
     #[getter]
-    fn file_encoding(&self) -> &str {
-        &self.settings.file_encoding
+    fn permissive(&self, py: Python<'_>) -> bool {
+        self.state(py).permissive
+    }
+
+    #[setter]
+    fn set_permissive(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = value.is_truthy()?;
+        self.state(py).set_permissive(value);
+        Ok(())
     }
 
     /// Close the source: the Python file object if one was given (as pymarc), else the
@@ -984,42 +1060,5 @@ impl MARCReader {
         // Stops and joins the parser threads.
         st.pipeline = None;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Buffer;
-    use std::sync::Arc;
-
-    fn write(buf: &mut Buffer, bytes: &[u8]) {
-        buf.room(bytes.len()).copy_from_slice(bytes);
-        buf.filled(bytes.len());
-    }
-
-    #[test]
-    fn buffer_keeps_unread_bytes_whether_or_not_a_batch_holds_it() {
-        let mut buf = Buffer::default();
-        write(&mut buf, b"abcdef");
-        buf.pos = 4;
-        // Nobody holds it: compacted in place, stale bytes past `end` never read.
-        write(&mut buf, b"g");
-        assert_eq!(buf.unread(), b"efg");
-        let held = buf.data.clone();
-        buf.pos = 1;
-        // A batch holds it: the unread bytes move to another buffer, the held one is untouched.
-        write(&mut buf, b"hi");
-        assert_eq!(buf.unread(), b"fghi");
-        assert_eq!(&held[..3], b"efg");
-        assert!(!Arc::ptr_eq(&held, &buf.data));
-        // Once let go, the held buffer is reused rather than a new one made.
-        let first = Arc::as_ptr(&held);
-        drop(held);
-        let _second = buf.data.clone();
-        buf.pos = 2;
-        write(&mut buf, b"j");
-        assert_eq!(buf.unread(), b"hij");
-        assert!(std::ptr::eq(first, Arc::as_ptr(&buf.data)));
-        assert_eq!(buf.spare.len(), 1);
     }
 }

@@ -10,8 +10,12 @@ use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::spare_records::{self, Home, NO_HOME};
+use crate::subclass;
 use crate::untracked::Untracked;
-use fastmarc::iso2709::{Decoding, ParseOptions, Utf8Errors};
+use fastmarc::iso2709::{
+    write_field_bodies, write_record_with_leader, Decoding, FieldBodies, ParseOptions, Utf8Errors,
+};
+use fastmarc::record::TextEncoding;
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
 use pyo3::exceptions::{PyKeyError, PyStopIteration, PyValueError};
 use pyo3::intern;
@@ -93,6 +97,9 @@ pub struct Record {
     home: Home,
     /// The field list once materialised (or set by the user).
     fields: Option<Py<PyAny>>,
+    /// Field objects made, by index into `core`, before the whole list was asked for: a
+    /// lookup by tag makes only the fields it returns. They join the list when it is made.
+    handed: Vec<(usize, Py<Field>)>,
     leader: LeaderSlot,
     #[pyo3(get, set)]
     pos: isize,
@@ -120,18 +127,6 @@ fn raw_bytes(s: &str) -> Vec<u8> {
     s.chars().map(|c| c as u32 as u8).collect()
 }
 
-/// pymarc's directory tag: zero-padded number for digit tags, else right-aligned in three.
-fn directory_tag(tag: &str) -> String {
-    if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit()) {
-        match tag.parse::<u64>() {
-            Ok(n) => format!("{n:03}"),
-            Err(_) => tag.to_string(),
-        }
-    } else {
-        format!("{tag:>3}")
-    }
-}
-
 impl Record {
     /// Wrap a record parsed with `settings` on the thread whose home is `home` (called by
     /// readers with the GIL held; cheap on the native path: no Python object but the
@@ -142,6 +137,9 @@ impl Record {
         home: Home,
         settings: &DecodeSettings,
     ) -> PyResult<Record> {
+        if !core.diagnostics().is_empty() {
+            crate::diagnostics::report(py, core.diagnostics(), settings.hide_utf8_warnings)?;
+        }
         let mut r = Record {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
@@ -152,6 +150,7 @@ impl Record {
             to_unicode: settings.to_unicode,
             iter_pos: 0,
             gc: Untracked::default(),
+            handed: Vec::new(),
         };
         if settings.native() {
             r.core = Some(core);
@@ -172,13 +171,71 @@ impl Record {
             self.gc.retrack();
             let list = PyList::empty(py);
             if let Some(core) = self.core.take() {
+                let mut handed = std::mem::take(&mut self.handed).into_iter().peekable();
                 for i in 0..core.len() {
-                    list.append(Field::new_lazy_object(py, &core, i)?)?;
+                    match handed.next_if(|(at, _)| *at == i) {
+                        Some((_, f)) => list.append(f)?,
+                        None => list.append(Field::new_lazy_object(py, &core, i)?)?,
+                    }
                 }
             }
             self.fields = Some(list.into_any().unbind());
         }
         Ok(self.fields.as_ref().expect("set above").bind(py).clone())
+    }
+
+    /// The object for field `i` of the core record, made once (fields not materialised).
+    fn field_at<'py>(
+        &mut self,
+        py: Python<'py>,
+        core: &Arc<CoreRecord>,
+        i: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let at = self.handed.partition_point(|(j, _)| *j < i);
+        if let Some((j, f)) = self.handed.get(at) {
+            if *j == i {
+                return Ok(f.bind(py).clone().into_any());
+            }
+        }
+        self.gc.retrack();
+        let f = Field::new_lazy_object(py, core, i)?;
+        self.handed.insert(at, (i, f.clone().unbind()));
+        Ok(f.into_any())
+    }
+
+    /// The fields whose tag is one of `tags`, by lookup in the core record while the list
+    /// is not materialised (a field object already made is asked its tag, which may have
+    /// been changed). `None` once the list exists.
+    fn tag_matches<'py>(
+        &mut self,
+        py: Python<'py>,
+        tags: &[&str],
+        first_only: bool,
+    ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+        let Some(core) = self.core.clone().filter(|_| self.fields.is_none()) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        let mut handed = 0;
+        for (i, f) in core.fields().enumerate() {
+            while self.handed.get(handed).is_some_and(|(j, _)| *j < i) {
+                handed += 1;
+            }
+            let hit = match self.handed.get(handed) {
+                Some((j, obj)) if *j == i => {
+                    let tag = &obj.bind(py).borrow().tag;
+                    tags.iter().any(|t| *t == &**tag)
+                }
+                _ => tags.contains(&f.tag().as_str()),
+            };
+            if hit {
+                out.push(self.field_at(py, &core, i)?);
+                if first_only {
+                    break;
+                }
+            }
+        }
+        Ok(Some(out))
     }
 
     /// A record read from a file as a Python object: kept out of the cycle collector while
@@ -193,13 +250,30 @@ impl Record {
         Ok(obj.into_any().unbind())
     }
 
-    /// The core record, while no field objects exist.
-    fn lazy(&self) -> Option<&Arc<CoreRecord>> {
-        if self.fields.is_none() {
-            self.core.as_ref()
-        } else {
-            None
+    /// The core record, while no field objects exist, and the record's leader as a core
+    /// leader (`None` if it is not 24 ASCII characters).
+    pub fn untouched(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<Option<(&Arc<CoreRecord>, Option<CoreLeader>)>> {
+        let Some(core) = self.lazy(py) else {
+            return Ok(None);
+        };
+        let leader = match &self.leader {
+            LeaderSlot::Native(l) => Some(*l),
+            LeaderSlot::Py(_) => CoreLeader::from_bytes(self.leader_string(py)?.as_bytes()).ok(),
+        };
+        Ok(Some((core, leader)))
+    }
+
+    /// The core record, while it is the truth: no field list, and every field object made
+    /// so far as it was made.
+    fn lazy(&self, py: Python<'_>) -> Option<&Arc<CoreRecord>> {
+        let untouched = |(_, f): &(usize, Py<Field>)| f.bind(py).borrow().pristine();
+        if self.fields.is_some() || !self.handed.iter().all(untouched) {
+            return None;
         }
+        self.core.as_ref()
     }
 
     fn leader_string(&self, py: Python<'_>) -> PyResult<String> {
@@ -244,6 +318,9 @@ impl Record {
         py: Python<'py>,
         tag: &str,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if let Some(found) = self.tag_matches(py, &[tag], true)? {
+            return Ok(found.into_iter().next());
+        }
         let fields = self.fields_obj(py)?;
         for f in fields.try_iter()? {
             let f = f?;
@@ -264,7 +341,7 @@ impl Record {
     }
 
     fn joined_a_b(&mut self, py: Python<'_>, tag: &str) -> PyResult<Option<Py<PyAny>>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             let t = if tag == "245" {
                 core.title()
             } else {
@@ -292,7 +369,7 @@ impl Record {
     }
 
     fn formatted_first(&mut self, py: Python<'_>, tags: &[&str]) -> PyResult<Option<String>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(tags
                 .iter()
                 .find_map(|t| core.get(t))
@@ -313,6 +390,9 @@ impl Record {
         py: Python<'py>,
         tags: &[&str],
     ) -> PyResult<Bound<'py, PyList>> {
+        if let Some(found) = self.tag_matches(py, tags, false)? {
+            return PyList::new(py, found);
+        }
         let fields = self.fields_obj(py)?;
         let out = PyList::empty(py);
         for f in fields.try_iter()? {
@@ -341,18 +421,21 @@ impl Record {
         Ok(py.None())
     }
 
+    /// `as_marc` for a record whose fields are Python objects: each field's bytes (in Rust
+    /// for our own `Field`, else from its `as_marc`), put behind a directory and the
+    /// record's leader by the core writer.
     fn as_marc_generic(&mut self, py: Python<'_>, utf8: bool) -> PyResult<Vec<u8>> {
         let encoding = if utf8 { "utf-8" } else { "iso8859-1" };
         let fields = self.fields_obj(py)?;
         let raw_cls = raw_field_class(py)?;
-        let mut data: Vec<u8> = Vec::new();
-        let mut directory: Vec<u8> = Vec::new();
+        let mut bodies = FieldBodies::new();
+        let mut body: Vec<u8> = Vec::new();
         for f in fields.try_iter()? {
             let f = f?;
-            let start = data.len();
+            body.clear();
             let exact_field = f.get_type().is(py.get_type::<Field>());
             if exact_field && utf8 {
-                f.cast::<Field>()?.borrow().marc_utf8(py, &mut data)?;
+                f.cast::<Field>()?.borrow().marc_utf8(py, &mut body)?;
             } else {
                 let chunk = if f.is_instance(raw_cls)? {
                     f.call_method0(intern!(py, "as_marc"))?
@@ -361,39 +444,18 @@ impl Record {
                     kw.set_item("encoding", encoding)?;
                     f.call_method(intern!(py, "as_marc"), (), Some(&kw))?
                 };
-                data.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
+                body.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
             }
-            let len = data.len() - start;
-            if len > fastmarc::iso2709::MAX_FIELD_LEN {
-                return Err(PyValueError::new_err(format!(
-                    "field {} is {len} bytes, too long for ISO 2709 (at most 9,999)",
-                    field_tag(&f)?
-                )));
-            }
-            let entry = format!("{}{len:04}{start:05}", directory_tag(&field_tag(&f)?));
-            encode_into(py, &entry, encoding, &mut directory)?;
+            bodies.push(&field_tag(&f)?, &body);
         }
-        directory.push(0x1e);
-        data.push(0x1d);
-        let base = 24 + directory.len();
-        let total = base + data.len();
-        if total > fastmarc::iso2709::MAX_RECORD_LEN {
-            return Err(PyValueError::new_err(format!(
-                "record is {total} bytes, too long for ISO 2709 (at most 99,999)"
-            )));
-        }
-        let leader: Vec<char> = self.leader_string(py)?.chars().collect();
-        let mid: String = leader.iter().skip(5).take(7).collect();
-        let tail: String = leader.iter().skip(17).collect();
-        let mut out = Vec::with_capacity(total);
-        encode_into(
-            py,
-            &format!("{total:05}{mid}{base:05}{tail}"),
-            encoding,
-            &mut out,
-        )?;
-        out.extend_from_slice(&directory);
-        out.extend_from_slice(&data);
+        let text = if utf8 {
+            TextEncoding::Unicode
+        } else {
+            TextEncoding::Raw
+        };
+        let mut out = Vec::new();
+        write_field_bodies(&self.leader_string(py)?, &bodies, text, &mut out)
+            .map_err(|e| crate::errors::value_error(&e))?;
         Ok(out)
     }
 }
@@ -417,7 +479,7 @@ impl Record {
             me.mark_unicode(py)?;
         }
         let utf8 = me.leader_char(py, 9)? == Some('a') || me.force_utf8;
-        match me.lazy().cloned() {
+        match me.lazy(py).cloned() {
             Some(core) if utf8 => {
                 let leader = match &me.leader {
                     LeaderSlot::Native(l) => Some(*l.as_bytes()),
@@ -430,21 +492,17 @@ impl Record {
     }
 }
 
-/// Append the core's ISO 2709 bytes to `out`, with pymarc's leader positions 5-11 and
-/// 17-23 from `leader` (pure Rust: callers may run it with the GIL released).
+/// Append the core's ISO 2709 bytes to `out`, under the record's own leader where it is
+/// one (pure Rust: callers may run it with the GIL released).
 pub fn write_core_marc(
     core: &CoreRecord,
     leader: Option<[u8; 24]>,
     out: &mut Vec<u8>,
 ) -> fastmarc::Result<()> {
-    let start = out.len();
-    fastmarc::iso2709::write_record_to_vec(core, out)?;
-    if let Some(lb) = leader.filter(|l| l.is_ascii()) {
-        let bytes = &mut out[start..];
-        bytes[5..12].copy_from_slice(&lb[5..12]);
-        bytes[17..24].copy_from_slice(&lb[17..24]);
+    match leader.and_then(|l| CoreLeader::from_bytes(&l).ok()) {
+        Some(l) => write_record_with_leader(core, &l, out),
+        None => fastmarc::iso2709::write_record_to_vec(core, out),
     }
-    Ok(())
 }
 
 /// Work on one record below this many bytes keeps the GIL. Releasing it costs little alone,
@@ -479,16 +537,6 @@ fn core_as_marc<'py>(
         write_core_marc(&core, leader, buf).map_err(to_py)?;
         Ok(PyBytes::new(py, buf))
     })
-}
-
-fn encode_into(py: Python<'_>, s: &str, encoding: &str, out: &mut Vec<u8>) -> PyResult<()> {
-    if encoding == "utf-8" || s.is_ascii() {
-        out.extend_from_slice(s.as_bytes());
-    } else {
-        let b = PyString::new(py, s).call_method1(intern!(py, "encode"), (encoding,))?;
-        out.extend_from_slice(b.cast::<PyBytes>()?.as_bytes());
-    }
-    Ok(())
 }
 
 fn str_is(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
@@ -608,19 +656,48 @@ pub fn parse_pymarc(
     } else {
         parse(data)
     };
-    result.map_err(|e| to_pymarc_error(py, &e, data, 0))
+    result.map_err(|e| match e.kind {
+        // What pymarc's `int(leader[:5])` raises; a reader reports the same bytes as
+        // RecordLengthInvalid before it gets this far.
+        fastmarc::ErrorKind::RecordLengthNotDigits => crate::errors::int_error(
+            py,
+            PyString::new(py, &String::from_utf8_lossy(&data[..5])).into_any(),
+        ),
+        _ => to_pymarc_error(py, &e, data, 0),
+    })
 }
 
 fn default_leader() -> String {
     " ".repeat(24)
 }
 
+/// The leader of `Record()`: pymarc's default leader with its fixed positions set.
+const BLANK_LEADER: &[u8; 24] = b"          22        4500";
+
 #[pymethods]
 impl Record {
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn __init_subclass__(
+        cls: &Bound<'_, pyo3::types::PyType>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        subclass::adapt(cls, &cls.py().get_type::<Record>(), kwargs)
+    }
+
+    /// A blank record; `__init__` fills it. Split as in a Python class, so that a subclass
+    /// whose `__init__` takes arguments of its own can forward the rest to this one.
     #[new]
     #[pyo3(
         text_signature = "(data='', fields=None, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', leader='                        ', file_encoding='iso8859-1')"
     )]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        Record::blank(LeaderSlot::Native(
+            CoreLeader::from_bytes(BLANK_LEADER).expect("ASCII"),
+        ))
+    }
+
     #[pyo3(signature = (
         data = None,
         fields = None,
@@ -632,8 +709,8 @@ impl Record {
         file_encoding = "iso8859-1".to_string()
     ))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
+    fn __init__(
+        slf: &Bound<'_, Self>,
         data: Option<Bound<'_, PyAny>>,
         fields: Option<Bound<'_, PyAny>>,
         to_unicode: bool,
@@ -642,30 +719,40 @@ impl Record {
         utf8_handling: String,
         leader: String,
         file_encoding: String,
-    ) -> PyResult<Self> {
+    ) -> PyResult<()> {
+        let py = slf.py();
         let chars: Vec<char> = leader.chars().collect();
         let take = |a: usize, b: usize| -> String {
             chars.iter().skip(a).take(b.saturating_sub(a)).collect()
         };
         let fixed = format!("{}22{}4500", take(0, 10), take(12, 20));
-        let mut r = Record {
-            leader: LeaderSlot::Py(PyString::new(py, &fixed).into_any().unbind()),
-            core: None,
-            home: NO_HOME,
-            fields: None,
-            pos: 0,
-            force_utf8,
-            to_unicode,
-            iter_pos: 0,
-            gc: Untracked::default(),
-        };
-        r.leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
+        let leader = match CoreLeader::from_bytes(fixed.as_bytes()) {
             Ok(l) => LeaderSlot::Native(l),
             Err(_) => LeaderSlot::Py(leader_class(py)?.call1((fixed,))?.unbind()),
         };
+        {
+            let mut me = slf.borrow_mut();
+            // Whatever the object held goes (pymarc's __init__ starts afresh too).
+            me.gc.retrack();
+            *me = Record::blank(leader);
+            me.force_utf8 = force_utf8;
+            me.to_unicode = to_unicode;
+        }
         if let Some(f) = fields.filter(|f| f.is_truthy().unwrap_or(false)) {
-            r.fields = Some(f.unbind());
+            slf.borrow_mut().fields = Some(f.unbind());
         } else if let Some(d) = data.filter(|d| d.len().map(|n| n > 0).unwrap_or(false)) {
+            let decode_marc = intern!(py, "decode_marc");
+            if subclass::overrides(slf.as_any(), &py.get_type::<Record>(), decode_marc)? {
+                // pymarc's __init__ decodes through the method, so a subclass's runs.
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("to_unicode", to_unicode)?;
+                kwargs.set_item("force_utf8", force_utf8)?;
+                kwargs.set_item("hide_utf8_warnings", hide_utf8_warnings)?;
+                kwargs.set_item("utf8_handling", utf8_handling)?;
+                kwargs.set_item("encoding", file_encoding)?;
+                slf.call_method(decode_marc, (d,), Some(&kwargs))?;
+                return Ok(());
+            }
             let settings = DecodeSettings {
                 to_unicode,
                 force_utf8,
@@ -674,11 +761,11 @@ impl Record {
                 file_encoding,
             };
             let core = Record::parse_marc_arg(py, &d, &settings)?;
-            r.install_parsed(py, core, &settings)?;
+            Record::install_parsed_into(slf, core, &settings)?;
         } else if force_utf8 {
-            r.mark_unicode(py)?;
+            slf.borrow_mut().mark_unicode(py)?;
         }
-        Ok(r)
+        Ok(())
     }
 
     #[pyo3(
@@ -704,7 +791,7 @@ impl Record {
             file_encoding: encoding,
         };
         let core = Record::parse_marc_arg(py, marc, &settings)?;
-        slf.borrow_mut().install_parsed(py, core, &settings)
+        Record::install_parsed_into(slf, core, &settings)
     }
 
     #[getter(leader)]
@@ -735,12 +822,13 @@ impl Record {
     fn set_fields_attr(&mut self, value: Py<PyAny>) {
         self.gc.retrack();
         self.core = None;
+        self.handed.clear();
         self.fields = Some(value);
     }
 
     fn __str__(&mut self, py: Python<'_>) -> PyResult<String> {
         let mut out = format!("=LDR  {}\n", self.leader_string(py)?);
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             for f in core.fields() {
                 out.push_str(&fastmarc::text::field_to_text(&f));
                 out.push('\n');
@@ -781,7 +869,7 @@ impl Record {
     }
 
     fn __contains__(&mut self, py: Python<'_>, tag: &str) -> PyResult<bool> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(core.position(tag).is_some());
         }
         Ok(self.first_field(py, tag)?.is_some())
@@ -900,8 +988,14 @@ impl Record {
     }
 
     fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(core) = self.lazy(py) {
+            let d = PyDict::new(py);
+            d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
+            d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
+            return Ok(untracked(d));
+        }
         let d = PyDict::new(py);
-        d.set_item("leader", self.leader_string(py)?)?;
+        d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
         let out = PyList::empty(py);
         let fields = self.fields_obj(py)?;
         for f in fields.try_iter()? {
@@ -934,47 +1028,94 @@ impl Record {
     }
 
     #[pyo3(signature = (**kwargs))]
-    fn as_json(
-        &mut self,
-        py: Python<'_>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
-        // Untouched record, default layout: the core writes exactly json.dumps(as_dict()).
-        let no_options = kwargs.is_none_or(|k| k.is_empty());
-        if let (Some(core), true, LeaderSlot::Native(l)) = (self.lazy(), no_options, &self.leader) {
-            if l == core.leader() {
-                let text = fastmarc::json::record_to_json(core);
-                return Ok(PyString::new(py, &text).into_any().unbind());
+    fn as_json(slf: &Bound<'_, Self>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        // Default layout: the core writes exactly json.dumps(as_dict()).
+        let own_as_dict = slf.get_type().is(py.get_type::<Record>());
+        if own_as_dict && kwargs.is_none_or(|k| k.is_empty()) {
+            if let Some(text) = crate::formats::record_json(slf.as_any(), false)? {
+                return Ok(text.into_any().unbind());
             }
         }
-        let d = self.as_dict(py)?;
+        let d = slf.call_method0(intern!(py, "as_dict"))?;
         Ok(py
             .import("json")?
             .call_method("dumps", (d,), kwargs)?
             .unbind())
     }
 
-    fn __copy__(&self, py: Python<'_>) -> PyResult<Record> {
-        self.copy_with(|o| Ok(o.clone_ref(py)))
-    }
-
-    fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Record> {
-        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
-        self.copy_with(|o| Ok(deepcopy.call1((o, memo))?.unbind()))
-    }
-
-    /// Pickle as the record's ISO 2709 bytes plus its flags (what pymarc users send to
-    /// worker processes).
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    /// pymarc's shallow copy: the copy shares the `fields` list (made now if the record
+    /// had none yet) and the leader object; a subclass's copy is of that subclass, with its
+    /// attributes.
+    fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        // A copy, since as_marc marks the leader Unicode.
-        let copy = Bound::new(py, slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?)?;
-        let bytes = Record::as_marc(&copy)?;
-        let me = slf.borrow();
-        let kw = (bytes, py.None(), me.to_unicode, me.force_utf8);
-        Ok((py.get_type::<Record>().into_any(), kw.into_pyobject(py)?))
+        {
+            let mut me = slf.borrow_mut();
+            me.fields_obj(py)?;
+            me.get_leader(py)?;
+        }
+        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
+    }
+
+    fn __deepcopy__<'py>(
+        slf: &Bound<'py, Self>,
+        memo: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // The parsed core record is immutable, so copies share it.
+        subclass::deep_copy(slf, memo, |me, part| me.copy_with(part))
+    }
+
+    /// Pickled as its parts, as pymarc's record is: the leader as it stands (not recomputed
+    /// from the fields), the fields, `pos`, the flags, and a subclass's attributes.
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let mut me = slf.borrow_mut();
+        let fields = me.fields_obj(py)?;
+        let leader = match &me.leader {
+            LeaderSlot::Native(l) => PyString::new(py, l.as_str()).into_any(),
+            LeaderSlot::Py(o) => o.bind(py).clone(),
+        };
+        let state = (
+            leader,
+            fields,
+            me.pos,
+            me.force_utf8,
+            me.to_unicode,
+            subclass::instance_dict(slf.as_any()),
+        );
+        state.into_pyobject(py)
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = slf.py();
+        let (leader, fields, pos, force_utf8, to_unicode, dict): (
+            Bound<'_, PyAny>,
+            Py<PyAny>,
+            isize,
+            bool,
+            bool,
+            Bound<'_, PyAny>,
+        ) = state.extract()?;
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            let leader = match leader.cast::<PyString>() {
+                Ok(text) => match CoreLeader::from_bytes(text.to_str()?.as_bytes()) {
+                    Ok(l) => LeaderSlot::Native(l),
+                    Err(_) => LeaderSlot::Py(leader.unbind()),
+                },
+                Err(_) => LeaderSlot::Py(leader.unbind()),
+            };
+            *me = Record::blank(leader);
+            me.fields = Some(fields);
+            me.pos = pos;
+            me.force_utf8 = force_utf8;
+            me.to_unicode = to_unicode;
+        }
+        subclass::restore_dict(slf.as_any(), &dict)?;
+        let _ = py;
+        Ok(())
     }
 
     #[getter]
@@ -989,7 +1130,7 @@ impl Record {
 
     #[getter]
     fn isbn(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(core.isbn());
         }
         let Some(f) = self.first_field(py, "020")? else {
@@ -1084,7 +1225,7 @@ impl Record {
 
     #[getter]
     fn publisher(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(lazy_publisher(py, core, 'b'));
         }
         self.publisher_part(py, "b")
@@ -1092,11 +1233,51 @@ impl Record {
 
     #[getter]
     fn pubyear(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy() {
+        if let Some(core) = self.lazy(py) {
             return Ok(lazy_publisher(py, core, 'c'));
         }
         self.publisher_part(py, "c")
     }
+}
+
+/// pymarc's `as_dict()["fields"]` straight from the core record.
+fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'py, PyList>> {
+    let mut buf = [0u8; 4];
+    let mut entries = Vec::with_capacity(core.len());
+    for f in core.fields() {
+        let entry = PyDict::new(py);
+        let tag = PyString::new(py, f.tag().as_str());
+        if let Some(data) = f.data() {
+            entry.set_item(tag, data)?;
+        } else {
+            let [i1, i2] = f.indicators();
+            let body = PyDict::new(py);
+            body.set_item(intern!(py, "ind1"), i1.encode_utf8(&mut buf) as &str)?;
+            body.set_item(intern!(py, "ind2"), i2.encode_utf8(&mut buf) as &str)?;
+            let subs = f
+                .subfields()
+                .map(|s| {
+                    let one = PyDict::new(py);
+                    one.set_item(s.code.encode_utf8(&mut [0u8; 4]) as &str, s.value)?;
+                    Ok(one)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            body.set_item(intern!(py, "subfields"), untracked(PyList::new(py, subs)?))?;
+            entry.set_item(tag, untracked(body))?;
+        }
+        entries.push(untracked(entry));
+    }
+    Ok(untracked(PyList::new(py, entries)?))
+}
+
+/// `as_dict()` is made of dicts and lists that hold only strings and each other: nothing
+/// that can form a cycle, so each is taken out of the cycle collector once filled, as
+/// CPython does with a dict of strings. Tracked, a file's worth of `as_dict()` results made
+/// the collector take most of the time. A dict given a container later is tracked again by
+/// CPython; a list given one only misses being collected as part of a cycle.
+fn untracked<T>(obj: Bound<'_, T>) -> Bound<'_, T> {
+    Untracked::untrack(obj.as_any());
+    obj
 }
 
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
@@ -1157,18 +1338,77 @@ impl Record {
                 to_unicode: true,
                 iter_pos: 0,
                 gc: Untracked::default(),
+                handed: Vec::new(),
             };
             let theirs = tmp.fields_obj(py)?;
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
         } else {
             self.core = wrapped.core.take();
+            self.handed.clear();
             self.home = NO_HOME;
             self.fields = wrapped.fields.take();
         }
         Ok(())
     }
 
+    /// A record with `leader` and nothing else (pymarc's defaults for the rest).
+    fn blank(leader: LeaderSlot) -> Record {
+        Record {
+            core: None,
+            home: NO_HOME,
+            fields: None,
+            leader,
+            pos: 0,
+            force_utf8: false,
+            to_unicode: true,
+            iter_pos: 0,
+            gc: Untracked::default(),
+            handed: Vec::new(),
+        }
+    }
+
+    /// `decode_marc`'s last step: the parsed leader and fields go into the record. A
+    /// subclass that overrides `add_field` gets each field through it, as pymarc's
+    /// `decode_marc` calls it.
+    fn install_parsed_into(
+        slf: &Bound<'_, Self>,
+        core: CoreRecord,
+        settings: &DecodeSettings,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let add_field = intern!(py, "add_field");
+        if !subclass::overrides(slf.as_any(), &py.get_type::<Record>(), add_field)? {
+            return slf.borrow_mut().install_parsed(py, core, settings);
+        }
+        let mut wrapped = Record::from_core(py, Arc::new(core), NO_HOME, settings)?;
+        let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
+        {
+            let mut me = slf.borrow_mut();
+            me.gc.retrack();
+            me.leader = leader;
+        }
+        for field in wrapped.fields_obj(py)?.try_iter()? {
+            slf.call_method1(add_field, (field?,))?;
+        }
+        Ok(())
+    }
+
     fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Record> {
+        // Field objects already made go with the copy (shared or copied, as the list would
+        // be): they may have been changed, and the core record alone no longer says so.
+        let handed = if self.handed.is_empty() {
+            Vec::new()
+        } else {
+            Python::attach(|py| {
+                self.handed
+                    .iter()
+                    .map(|(i, f)| {
+                        let copied = copy(&f.clone_ref(py).into_any())?;
+                        Ok((*i, copied.bind(py).cast::<Field>()?.clone().unbind()))
+                    })
+                    .collect::<PyResult<Vec<_>>>()
+            })?
+        };
         Ok(Record {
             core: self.core.clone(),
             home: self.home,
@@ -1182,6 +1422,7 @@ impl Record {
             to_unicode: self.to_unicode,
             iter_pos: 0,
             gc: Untracked::default(),
+            handed,
         })
     }
 
@@ -1213,9 +1454,15 @@ impl Record {
                 tag.parse().ok()
             }
         };
+        // A field's sort key; our own fields' tags are read without copying them.
+        let key_of = |f: &Bound<'_, PyAny>| -> PyResult<Option<u64>> {
+            match f.cast::<Field>() {
+                Ok(field) => Ok(key(&field.borrow().tag)),
+                Err(_) => Ok(key(&field_tag(f)?)),
+            }
+        };
         for f in fields.iter() {
-            let tag = field_tag(&f)?;
-            let n = match key(&tag) {
+            let n = match key_of(&f)? {
                 Some(n) if list.is_truthy()? => n,
                 _ => {
                     list.call_method1(intern!(py, "append"), (&f,))?;
@@ -1225,7 +1472,7 @@ impl Record {
             let len = list.len()?;
             for i in 0..len {
                 let other = list.get_item(i)?;
-                let other_key = key(&field_tag(&other)?);
+                let other_key = key_of(&other)?;
                 match other_key {
                     None => {
                         list.call_method1(intern!(py, "insert"), (i, &f))?;

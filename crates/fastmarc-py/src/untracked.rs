@@ -31,6 +31,11 @@ impl Untracked {
         Untracked(ptr as usize)
     }
 
+    /// Whether the owning object is still untracked: nothing has been stored in it since.
+    pub fn is_untracked(&self) -> bool {
+        self.0 != 0
+    }
+
     /// Track the owning object again. Call before (or right after) storing a Python object
     /// that may be a container. Needs the GIL (any `&mut` access to a pyclass value has it).
     pub fn retrack(&mut self) {

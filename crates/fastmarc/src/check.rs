@@ -22,6 +22,7 @@ pub struct Problem {
     pub offset: Option<u64>,
     /// `leader`, or the field's tag.
     pub field: String,
+    /// What is wrong, in plain words.
     pub what: String,
 }
 

@@ -11,7 +11,12 @@ pub enum ErrorKind {
     /// The record length is below the 24-byte leader plus terminators, or otherwise impossible.
     RecordLengthInvalid(usize),
     /// The stream ended inside a record: `expected` bytes were announced, `found` were there.
-    TruncatedRecord { expected: usize, found: usize },
+    TruncatedRecord {
+        /// The record length the leader announced.
+        expected: usize,
+        /// The bytes the stream still had.
+        found: usize,
+    },
     /// The last byte of a record (by its length) is not the record terminator 0x1D.
     EndOfRecordNotFound,
     /// The leader is not 24 ASCII bytes.
@@ -27,28 +32,57 @@ pub enum ErrorKind {
     /// A directory entry contains a non-ASCII byte.
     DirectoryNotAscii,
     /// A directory entry's length or offset is not digits.
-    DirectoryEntryNotDigits { entry: usize },
+    DirectoryEntryNotDigits {
+        /// The entry's position in the directory, from 0.
+        entry: usize,
+    },
     /// A directory entry points outside the record's data.
-    DirectoryEntryOutOfBounds { entry: usize },
+    DirectoryEntryOutOfBounds {
+        /// The entry's position in the directory, from 0.
+        entry: usize,
+    },
     /// The directory is not followed by a field terminator.
     DirectoryTerminatorMissing,
     /// A field does not end with the field terminator 0x1E.
-    FieldTerminatorMissing { tag: String },
+    FieldTerminatorMissing {
+        /// The field's tag.
+        tag: String,
+    },
     /// A record terminator (0x1D) inside a field's data: the record was spliced or
     /// mis-framed.
-    RecordTerminatorInField { tag: String },
+    RecordTerminatorInField {
+        /// The field's tag.
+        tag: String,
+    },
     /// A subfield code is missing or not an ASCII graphic character.
-    BadSubfieldCode { tag: String },
+    BadSubfieldCode {
+        /// The field's tag.
+        tag: String,
+    },
     /// A data field's indicators are not two ASCII characters.
-    IndicatorsInvalid { tag: String },
+    IndicatorsInvalid {
+        /// The field's tag.
+        tag: String,
+    },
     /// The record has no fields.
     NoFields,
     /// A field's text is not valid UTF-8 although leader/09 says `a`.
-    InvalidUtf8 { tag: String },
+    InvalidUtf8 {
+        /// The field's tag.
+        tag: String,
+    },
     /// A field's MARC-8 text cannot be decoded.
-    InvalidMarc8 { tag: String },
+    InvalidMarc8 {
+        /// The field's tag.
+        tag: String,
+    },
     /// A record or field too long for ISO 2709 (99,999 / 9,999 bytes).
-    TooLongToWrite { what: &'static str, length: usize },
+    TooLongToWrite {
+        /// `"record"` or `"field"`.
+        what: &'static str,
+        /// Its length in bytes.
+        length: usize,
+    },
     /// A tag that is not three ASCII alphanumerics, or other invalid value set through the API.
     InvalidValue(String),
     /// Malformed MARCXML.
@@ -64,29 +98,39 @@ pub enum ErrorKind {
 /// An error with the position where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What went wrong.
     pub kind: ErrorKind,
     /// 0-based number of the record in its stream, when known.
     pub record: Option<u64>,
     /// Byte offset from the start of the stream, when known.
     pub offset: Option<u64>,
+    /// How many bytes from `offset` the problem covers, where the parser knows: the text it
+    /// could not decode (a control field's data, a subfield's value, the bytes before a data
+    /// field's first delimiter), for callers that report or decode it themselves.
+    pub len: Option<usize>,
 }
 
+/// `Result` with fastmarc's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error whose position is not known (yet).
     pub fn new(kind: ErrorKind) -> Self {
         Error {
             kind,
             record: None,
             offset: None,
+            len: None,
         }
     }
 
+    /// An error in record number `record` (from 0) at byte `offset` of the stream.
     pub fn at(kind: ErrorKind, record: u64, offset: u64) -> Self {
         Error {
             kind,
             record: Some(record),
             offset: Some(offset),
+            len: None,
         }
     }
 
@@ -95,6 +139,12 @@ impl Error {
     pub fn located(mut self, record: u64, record_start: u64) -> Self {
         self.record.get_or_insert(record);
         self.offset = Some(record_start + self.offset.unwrap_or(0));
+        self
+    }
+
+    /// Say how many bytes from the offset the problem covers.
+    pub fn spanning(mut self, len: usize) -> Self {
+        self.len = Some(len);
         self
     }
 

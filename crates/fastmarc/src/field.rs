@@ -17,6 +17,7 @@ impl Tag {
         Tag::from_bytes(s.as_bytes())
     }
 
+    /// [`Tag::new`] from bytes.
     pub fn from_bytes(b: &[u8]) -> Result<Tag> {
         match b {
             [a, b, c]
@@ -37,10 +38,12 @@ impl Tag {
         Tag(b)
     }
 
+    /// The three bytes.
     pub fn as_bytes(&self) -> &[u8; 3] {
         &self.0
     }
 
+    /// The tag as text (always ASCII, so never fails in practice).
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
@@ -79,11 +82,14 @@ impl TryFrom<&str> for Tag {
 /// One subfield: a code and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subfield {
+    /// The subfield code, as `a` in `$a`.
     pub code: char,
+    /// The subfield's text.
     pub value: String,
 }
 
 impl Subfield {
+    /// A subfield with `code` and `value`.
     pub fn new(code: char, value: impl Into<String>) -> Self {
         Subfield {
             code,
@@ -96,16 +102,25 @@ impl Subfield {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Field {
     /// 001-009: data only.
-    Control { tag: Tag, data: String },
+    Control {
+        /// The tag, 001 to 009.
+        tag: Tag,
+        /// The field's text.
+        data: String,
+    },
     /// Everything else: two indicators and ordered, repeatable subfields.
     Data {
+        /// The tag.
         tag: Tag,
+        /// The two indicators; a blank is `' '`.
         indicators: [char; 2],
+        /// The subfields, in order.
         subfields: Vec<Subfield>,
     },
 }
 
 impl Field {
+    /// A control field (001-009).
     pub fn control(tag: Tag, data: impl Into<String>) -> Field {
         Field::Control {
             tag,
@@ -113,6 +128,7 @@ impl Field {
         }
     }
 
+    /// A data field with its indicators and subfields.
     pub fn data(tag: Tag, ind1: char, ind2: char, subfields: Vec<Subfield>) -> Field {
         Field::Data {
             tag,
@@ -121,12 +137,14 @@ impl Field {
         }
     }
 
+    /// The field's tag.
     pub fn tag(&self) -> Tag {
         match self {
             Field::Control { tag, .. } | Field::Data { tag, .. } => *tag,
         }
     }
 
+    /// Whether this is a control field.
     pub fn is_control(&self) -> bool {
         matches!(self, Field::Control { .. })
     }

@@ -16,6 +16,26 @@
 //! shape does not suit its tag); missing indicators are blanks. serde_json's nesting limit
 //! (128) stays on: deeply nested input is an error, not a stack overflow.
 //!
+//! ```
+//! use fastmarc::json::{record_to_json, JsonSliceReader, JsonWriter};
+//! use fastmarc::{Field, Record, Tag};
+//!
+//! let mut rec = Record::new();
+//! rec.push(&Field::control(Tag::new("001")?, "ocm0001"));
+//! assert!(record_to_json(&rec).contains(r#"{"001": "ocm0001"}"#));
+//!
+//! // An array of records, as pymarc's JSONWriter writes it.
+//! let mut writer = JsonWriter::new(Vec::new());
+//! writer.write_record(&rec)?;
+//! writer.write_record(&rec)?;
+//! let document = writer.finish()?;
+//!
+//! let records = JsonSliceReader::new(&document).collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(records.len(), 2);
+//! assert_eq!(record_to_json(&records[1]), record_to_json(&rec));
+//! # Ok::<(), fastmarc::Error>(())
+//! ```
+//!
 //! Writing reproduces Python's `json.dumps` byte for byte: pymarc's key order, `ensure_ascii`
 //! escaping, and either its default separators (`as_json()`) or compact ones (`JSONWriter`).
 
@@ -854,6 +874,7 @@ pub struct JsonReader<R> {
 }
 
 impl<R: BufRead> JsonReader<R> {
+    /// A reader of the JSON document in `inner`.
     pub fn new(inner: R) -> Self {
         JsonReader {
             records: Records::new(ReadInput::new(inner)),
@@ -884,6 +905,7 @@ pub struct JsonSliceReader<'a> {
 }
 
 impl<'a> JsonSliceReader<'a> {
+    /// A reader of the JSON document in `data`.
     pub fn new(data: &'a [u8]) -> Self {
         JsonSliceReader {
             records: Records::new(SliceInput::new(data)),
@@ -1085,6 +1107,7 @@ impl<W: Write> JsonWriter<W> {
         JsonWriter::with_layout(inner, JsonLayout::Compact)
     }
 
+    /// A writer with the given separators.
     pub fn with_layout(inner: W, layout: JsonLayout) -> Self {
         JsonWriter {
             inner,
@@ -1094,6 +1117,7 @@ impl<W: Write> JsonWriter<W> {
         }
     }
 
+    /// Serialise and write one record (the array opens before the first).
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         self.buf.clear();
         self.buf.push_str(self.separator());
@@ -1126,6 +1150,7 @@ impl<W: Write> JsonWriter<W> {
         self.layout
     }
 
+    /// Flush the underlying writer (the array stays open).
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())
@@ -1150,6 +1175,7 @@ pub struct JsonLinesWriter<W: Write> {
 }
 
 impl<W: Write> JsonLinesWriter<W> {
+    /// A writer of JSON Lines to `inner`.
     pub fn new(inner: W) -> Self {
         JsonLinesWriter {
             inner,
@@ -1157,6 +1183,7 @@ impl<W: Write> JsonLinesWriter<W> {
         }
     }
 
+    /// Write one record as a line.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         self.buf.clear();
         write_record_json(rec, JsonLayout::Compact, &mut self.buf);
@@ -1172,6 +1199,7 @@ impl<W: Write> JsonLinesWriter<W> {
         Ok(())
     }
 
+    /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())

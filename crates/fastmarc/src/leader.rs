@@ -3,6 +3,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use std::fmt;
 
+/// A leader's length in bytes.
 pub const LEADER_LEN: usize = 24;
 
 /// A MARC 21 leader. Always 24 ASCII bytes.
@@ -33,10 +34,12 @@ impl Leader {
         Ok(Leader(b))
     }
 
+    /// The 24 bytes.
     pub fn as_bytes(&self) -> &[u8; LEADER_LEN] {
         &self.0
     }
 
+    /// The leader as text (it is always ASCII).
     pub fn as_str(&self) -> &str {
         // Invariant: always ASCII.
         std::str::from_utf8(&self.0).unwrap_or("")
@@ -75,6 +78,7 @@ impl Leader {
     pub fn base_address(&self) -> Option<usize> {
         self.number(12, 5)
     }
+    /// Set 12-16, the base address of data, as five digits.
     pub fn set_base_address(&mut self, value: usize) {
         self.set_number(12, 5, value)
     }
@@ -145,10 +149,10 @@ impl fmt::Debug for Leader {
 
 /// Parse a short run of ASCII digits; `None` if any byte is not a digit or the run is empty.
 /// Python's `int()` of ASCII text, as pymarc reads lengths and addresses: white space
-/// around, an optional sign, digits with single underscores between them. `str_spaces`:
-/// the text was decoded to `str` first, where 0x1C-0x1F count as white space too (for
-/// `bytes` they do not).
-pub(crate) fn python_int(bytes: &[u8], str_spaces: bool) -> Option<i64> {
+/// around, an optional sign, digits with single underscores between them. The same for
+/// `bytes` and for `str`: `int()` takes 0x1C-0x1F for white space in neither, though
+/// `str.strip()` does.
+pub(crate) fn python_int(bytes: &[u8]) -> Option<i64> {
     // Plain digits, what every well-formed record has, without the general rules below
     // (lenient reading calls this for every record's length and base address).
     if bytes.len() <= 18 {
@@ -156,8 +160,7 @@ pub(crate) fn python_int(bytes: &[u8], str_spaces: bool) -> Option<i64> {
             return Some(n as i64);
         }
     }
-    let space =
-        |b: &u8| matches!(b, b' ' | b'\t'..=b'\r') || (str_spaces && (0x1c..=0x1f).contains(b));
+    let space = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
     let start = bytes.iter().position(|b| !space(b))?;
     let end = bytes.iter().rposition(|b| !space(b))? + 1;
     let mut text = &bytes[start..end];
@@ -228,9 +231,9 @@ mod tests {
             (b"1 2", None),
         ];
         for (text, want) in cases {
-            assert_eq!(python_int(text, false), *want, "{text:?}");
+            assert_eq!(python_int(text), *want, "{text:?}");
         }
-        assert_eq!(python_int(b"\x1c5\x1f", true), Some(5));
+        assert_eq!(python_int(b"\x1c5\x1f"), None);
     }
 
     use super::*;

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! fastmarc: fast, exact MARC 21.
 //!
 //! - [`Record`], [`Leader`], [`Field`]: the model. A record is one text buffer plus spans.
@@ -21,6 +22,7 @@
 //! ```
 
 pub mod check;
+pub mod diagnostic;
 pub mod error;
 pub mod field;
 pub mod iso2709;
@@ -34,6 +36,7 @@ pub mod spec;
 pub mod text;
 pub mod xml;
 
+pub use diagnostic::Diagnostic;
 pub use error::{Error, ErrorKind, Result};
 pub use field::{Field, Subfield, Tag};
 pub use leader::Leader;

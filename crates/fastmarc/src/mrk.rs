@@ -167,6 +167,7 @@ pub struct MrkWriter<W: Write> {
 }
 
 impl<W: Write> MrkWriter<W> {
+    /// A writer of .mrk text to `inner`.
     pub fn new(inner: W) -> Self {
         MrkWriter {
             inner,
@@ -174,6 +175,7 @@ impl<W: Write> MrkWriter<W> {
         }
     }
 
+    /// Write one record and the blank line that ends it.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         self.buf.clear();
         write_record_mrk(rec, &mut self.buf);
@@ -187,6 +189,7 @@ impl<W: Write> MrkWriter<W> {
         Ok(())
     }
 
+    /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())
@@ -238,6 +241,7 @@ pub struct MrkReader<R> {
 }
 
 impl<R: BufRead> MrkReader<R> {
+    /// A reader of .mrk text from `inner`.
     pub fn new(inner: R) -> Self {
         MrkReader {
             inner,

@@ -6,6 +6,7 @@
 //! [`Record::clear`]). Edits append to the buffer and repoint spans, so they never move
 //! other fields' text; serialisation writes only what the spans reach.
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::{Field, Subfield, Tag};
 use crate::leader::Leader;
@@ -55,6 +56,8 @@ pub struct Record {
     /// order, with no gaps, then the record terminator), so the writer copies them in one
     /// piece. Every edit clears it.
     pub(crate) data_area: Option<(u32, u32)>,
+    /// What lenient parsing noticed and read anyway (empty for almost every record).
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Clone for Record {
@@ -66,6 +69,7 @@ impl Clone for Record {
             fields: self.fields.clone(),
             subfields: self.subfields.clone(),
             data_area: self.data_area,
+            diagnostics: self.diagnostics.clone(),
         }
     }
 
@@ -78,6 +82,7 @@ impl Clone for Record {
         self.fields.clone_from(&source.fields);
         self.subfields.clone_from(&source.subfields);
         self.data_area = source.data_area;
+        self.diagnostics.clone_from(&source.diagnostics);
     }
 }
 
@@ -117,6 +122,7 @@ impl Record {
         Record::default()
     }
 
+    /// An empty record with this leader.
     pub fn with_leader(leader: Leader) -> Record {
         Record {
             leader,
@@ -132,6 +138,13 @@ impl Record {
         self.leader = Leader::default();
         self.encoding = TextEncoding::Unicode;
         self.data_area = None;
+        self.diagnostics.clear();
+    }
+
+    /// The problems lenient parsing read past in this record, in the order met (see
+    /// [`Diagnostic`]).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
     }
 
     /// Bytes of heap memory the record holds (its buffers' capacities), whatever it holds
@@ -162,6 +175,7 @@ impl Record {
         self.encoding
     }
 
+    /// Set how the record's text is written out (see [`TextEncoding`]).
     pub fn set_encoding(&mut self, encoding: TextEncoding) {
         self.data_area = None;
         self.encoding = encoding;
@@ -222,14 +236,17 @@ impl Record {
         start
     }
 
+    /// The leader.
     pub fn leader(&self) -> &Leader {
         &self.leader
     }
 
+    /// The leader, to change positions in place.
     pub fn leader_mut(&mut self) -> &mut Leader {
         &mut self.leader
     }
 
+    /// Replace the leader.
     pub fn set_leader(&mut self, leader: Leader) {
         self.leader = leader;
     }
@@ -239,6 +256,7 @@ impl Record {
         self.fields.len()
     }
 
+    /// Whether the record has no fields.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
@@ -536,10 +554,12 @@ pub struct FieldRef<'a> {
 }
 
 impl<'a> FieldRef<'a> {
+    /// The field's tag.
     pub fn tag(&self) -> Tag {
         self.entry.tag
     }
 
+    /// Whether this is a control field (001-009).
     pub fn is_control(&self) -> bool {
         self.entry.control
     }
@@ -551,6 +571,7 @@ impl<'a> FieldRef<'a> {
             .then(|| &self.record.text[self.entry.start as usize..self.entry.end as usize])
     }
 
+    /// Both indicators (blanks for a control field).
     pub fn indicators(&self) -> [char; 2] {
         self.entry.indicators
     }
@@ -562,10 +583,12 @@ impl<'a> FieldRef<'a> {
         (b > a).then(|| &self.record.text[a as usize..b as usize])
     }
 
+    /// The first indicator.
     pub fn indicator1(&self) -> char {
         self.entry.indicators[0]
     }
 
+    /// The second indicator.
     pub fn indicator2(&self) -> char {
         self.entry.indicators[1]
     }
@@ -598,6 +621,7 @@ impl<'a> FieldRef<'a> {
         out
     }
 
+    /// [`FieldRef::value`], appended to `out`.
     pub fn write_value(&self, out: &mut String) {
         if let Some(d) = self.data() {
             out.push_str(d);
@@ -669,7 +693,9 @@ impl fmt::Debug for FieldRef<'_> {
 /// A borrowed subfield.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubfieldRef<'a> {
+    /// The subfield code.
     pub code: char,
+    /// The subfield's text.
     pub value: &'a str,
 }
 

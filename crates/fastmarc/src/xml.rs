@@ -14,6 +14,26 @@
 //!
 //! Writing produces the layout pymarc's `record_to_xml` and `XMLWriter` produce (through
 //! ElementTree), byte for byte.
+//!
+//! ```
+//! use fastmarc::xml::{XmlReader, XmlWriter};
+//! use fastmarc::{Field, Record, Subfield, Tag};
+//!
+//! let mut rec = Record::new();
+//! rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', "Walden")]));
+//!
+//! // A <collection> document, as pymarc's XMLWriter writes it.
+//! let mut writer = XmlWriter::new(Vec::new());
+//! writer.write_record(&rec)?;
+//! let document = writer.finish()?;
+//! assert!(document.starts_with(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><collection"));
+//!
+//! // Read back one record at a time, from any BufRead.
+//! let records = XmlReader::new(document.as_slice()).collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(records.len(), 1);
+//! assert_eq!(records[0].title().as_deref(), Some("Walden"));
+//! # Ok::<(), fastmarc::Error>(())
+//! ```
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
@@ -40,9 +60,13 @@ pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// A Unicode normalisation form (Python's `unicodedata.normalize` forms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnicodeForm {
+    /// Canonical composition.
     Nfc,
+    /// Canonical decomposition.
     Nfd,
+    /// Compatibility composition.
     Nfkc,
+    /// Compatibility decomposition.
     Nfkd,
 }
 
@@ -264,10 +288,12 @@ pub struct XmlReader<R> {
 type Failure = (String, u64);
 
 impl<R: BufRead> XmlReader<R> {
+    /// A reader with the default options.
     pub fn new(inner: R) -> Self {
         XmlReader::with_options(inner, XmlReaderOptions::default())
     }
 
+    /// A reader with the given options.
     pub fn with_options(inner: R, opts: XmlReaderOptions) -> Self {
         let inner = WithoutBom::new(inner);
         let xml = if opts.marc_namespace_only {
@@ -725,6 +751,7 @@ pub struct UnwritableChar {
     pub place: String,
     /// Position of the character in that value, counted in characters from 0.
     pub position: usize,
+    /// The character.
     pub ch: char,
 }
 
@@ -1011,10 +1038,12 @@ impl<W: Write> XmlWriter<W> {
         XmlWriter::with_options(inner, XmlWriteOptions::default())
     }
 
+    /// A writer with the given options.
     pub fn with_options(inner: W, opts: XmlWriteOptions) -> Self {
         XmlWriter::with_layout(inner, opts, XmlLayout::Pymarc)
     }
 
+    /// A writer with the given options and layout.
     pub fn with_layout(inner: W, opts: XmlWriteOptions, layout: XmlLayout) -> Self {
         XmlWriter {
             inner,
@@ -1048,6 +1077,7 @@ impl<W: Write> XmlWriter<W> {
         Ok(())
     }
 
+    /// Serialise and write one `<record>` (the collection opens before the first).
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
@@ -1081,6 +1111,7 @@ impl<W: Write> XmlWriter<W> {
         self.replaced
     }
 
+    /// Flush the underlying writer (the collection stays open).
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())

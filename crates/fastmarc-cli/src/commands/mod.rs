@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
 mod cat;
+mod completions;
 mod convert;
 mod count;
 mod dump;
 mod help;
+mod manpage;
 mod split;
 mod stats;
 mod validate;
@@ -27,6 +29,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
         Command::Split(a) => split::run(ctx, a),
         Command::Cat(a) => cat::run(ctx, a),
         Command::Help(a) => help::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Manpage(a) => manpage::run(a),
     }
 }
 

@@ -8,8 +8,11 @@ use crate::error::{Error, ErrorKind};
 use crate::leader::{parse_digits, python_int, LEADER_LEN};
 use std::ops::Range;
 
+/// Ends every record.
 pub const RECORD_TERMINATOR: u8 = 0x1D;
+/// Ends the directory and every field.
 pub const FIELD_TERMINATOR: u8 = 0x1E;
+/// Starts every subfield (before its code).
 pub const SUBFIELD_DELIMITER: u8 = 0x1F;
 
 /// Smallest record length that can hold a leader and a record terminator.
@@ -49,7 +52,7 @@ pub fn frame_record_with(buf: &[u8], at_eof: bool, python_length: bool) -> Frame
         };
     }
     let len = if python_length {
-        python_int(&buf[..5], false).map(|n| usize::try_from(n).unwrap_or(0))
+        python_int(&buf[..5]).map(|n| usize::try_from(n).unwrap_or(0))
     } else {
         parse_digits(&buf[..5])
     };

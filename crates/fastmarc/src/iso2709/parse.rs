@@ -2,6 +2,7 @@
 
 use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
 use super::positions::{is_plain_ascii_text, Positions};
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::{parse_digits, python_int, Leader, LEADER_LEN};
@@ -38,7 +39,9 @@ pub enum Utf8Errors {
 /// How a record's bytes are interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
+    /// How field text is decoded (by leader/09, or forced).
     pub decoding: Decoding,
+    /// What to do with invalid UTF-8.
     pub utf8_errors: Utf8Errors,
     /// Check everything ISO 2709 requires (terminators, directory bounds, indicator count,
     /// subfield codes). When false, parse as pymarc does: take what the directory says,
@@ -95,14 +98,34 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     let base = if opts.strict {
         parse_digits(&bytes[12..17]).map(|n| n as i64)
     } else {
-        python_int(&bytes[12..17], false)
+        python_int(&bytes[12..17])
     }
     .ok_or_else(|| err(ErrorKind::BaseAddressNotDigits, 12))?;
     if base <= 0 {
         return Err(err(ErrorKind::BaseAddressNotFound, 12));
     }
     let base = base as usize;
-    if base >= bytes.len() || base <= LEADER_LEN {
+    if base >= bytes.len() {
+        return Err(err(ErrorKind::BaseAddressInvalid(base), 12));
+    }
+    if !opts.strict {
+        // pymarc checks the record length (the leader's, read with int() as text) against
+        // the bytes it was given here, after the base address and before the directory.
+        match python_int(&bytes[..5]) {
+            None => return Err(err(ErrorKind::RecordLengthNotDigits, 0)),
+            Some(n) if n > bytes.len() as i64 => {
+                return Err(err(
+                    ErrorKind::TruncatedRecord {
+                        expected: n as usize,
+                        found: bytes.len(),
+                    },
+                    0,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if base <= LEADER_LEN {
         return Err(err(ErrorKind::BaseAddressInvalid(base), 12));
     }
     let directory = &bytes[LEADER_LEN..base - 1];
@@ -218,7 +241,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
         let entry_offset = LEADER_LEN + i * 12;
         let tag = TagWord::of_entry(entry);
         let numbers = match entry_numbers(entry) {
-            Some((len, start)) => (Some(len), Some(start)),
+            Some((len, start)) => (Some(len as i64), Some(start as i64)),
             None => (
                 number(&entry[3..7], opts.strict, &mut canonical),
                 number(&entry[7..12], opts.strict, &mut canonical),
@@ -230,8 +253,12 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                 entry_offset,
             ));
         };
-        let end = start + len;
-        let (field_start, field_end) = if opts.strict {
+        // `area`: what the field's span is relative to, the data area (from `base`), or the
+        // whole record for a field lenient parsing finds before the data area.
+        let (area, area_base, field_start, field_end) = if opts.strict {
+            // Strict numbers are digits, never negative.
+            let (len, start) = (len as usize, start as usize);
+            let end = start + len;
             if len == 0 || end > data.len() - 1 {
                 return Err(err(
                     ErrorKind::DirectoryEntryOutOfBounds { entry: i },
@@ -256,18 +283,27 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     ));
                 }
             }
-            (start, end - 1)
+            (data, base, start, end - 1)
         } else {
-            // pymarc's slice: the field's bytes less the last, clamped to the record (min
-            // and max, not clamp, whose assertion kept it out of line).
+            // pymarc's slice of the record: the field's bytes less the last, with Python's
+            // rules for ends past the record or negative (counted from its end).
             canonical &= len != 0;
-            let s = start.min(data.len());
-            (s, end.saturating_sub(1).min(data.len()).max(s))
+            let (s, e) = python_slice(
+                base as i64 + start,
+                base as i64 + start + len - 1,
+                bytes.len(),
+            );
+            if s >= base {
+                (data, base, s - base, e - base)
+            } else {
+                (bytes, 0, s, e)
+            }
         };
-        let field = &data[field_start..field_end];
-        let field_offset = base + field_start;
+        let field = &area[field_start..field_end];
+        let field_offset = area_base + field_start;
         // Where the field's bytes sit in the record's text, if they are shared.
-        let in_text = (field_end <= shared_end
+        let in_text = (area_base == base
+            && field_end <= shared_end
             && shared_text.is_char_boundary(field_start)
             && shared_text.is_char_boundary(field_end))
         .then_some(text_base + field_start);
@@ -278,7 +314,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                     let s = rec.text.len();
                     decoder
                         .control(field, &mut rec.text)
-                        .map_err(|kind| err(kind(tag.tag()), field_offset))?;
+                        .map_err(|kind| err(kind(tag.tag()), field_offset).spanning(field.len()))?;
                     (s, rec.text.len())
                 }
             };
@@ -297,7 +333,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             };
             parse_data_field(
                 tag,
-                data,
+                area,
                 field_start..field_end,
                 field_offset,
                 opts,
@@ -336,6 +372,16 @@ fn fields_lie_as_read(rec: &Record, text_base: usize, data_len: usize) -> bool {
     next + 1 == text_base + data_len && text.get(next) == Some(&RECORD_TERMINATOR)
 }
 
+/// The range `bytes[start:end]` takes in Python, for a sequence of `len` bytes: a negative
+/// end counts from the end, ends are clamped to the sequence, and a range that ends before
+/// it starts is empty.
+fn python_slice(start: i64, end: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let index = |x: i64| if x < 0 { (x + len).max(0) } else { x.min(len) };
+    let (s, e) = (index(start), index(end));
+    (s as usize, e.max(s) as usize)
+}
+
 /// A directory entry's field length (bytes 3-6) and start (7-11) when all nine are digits,
 /// eight of them checked and converted at once as one 64-bit word: half the instructions
 /// of a digit at a time, for every field of every record.
@@ -367,7 +413,7 @@ fn entry_numbers(entry: &[u8]) -> Option<(usize, usize)> {
 /// surrounding blanks; strict parsing wants digits only. A number read leniently from
 /// anything but digits clears `canonical`.
 #[inline(always)]
-fn number(b: &[u8], strict: bool, canonical: &mut bool) -> Option<usize> {
+fn number(b: &[u8], strict: bool, canonical: &mut bool) -> Option<i64> {
     // All digits is the rule; the lengths are constant at every call, so this unrolls.
     let mut n = 0usize;
     let mut digits = !b.is_empty();
@@ -377,13 +423,14 @@ fn number(b: &[u8], strict: bool, canonical: &mut bool) -> Option<usize> {
         n = n.wrapping_mul(10).wrapping_add(d as usize);
     }
     if digits {
-        Some(n)
+        Some(n as i64)
     } else if strict {
         None
     } else {
         *canonical = false;
-        // int() of the directory decoded to str; a negative number is not a position.
-        python_int(b, true).and_then(|n| usize::try_from(n).ok())
+        // int() of the directory decoded to str; a negative number counts from the end, as
+        // in pymarc's slice.
+        python_int(b)
     }
 }
 
@@ -455,11 +502,25 @@ fn parse_data_field(
     let mut at = delimiters.next().unwrap_or(field.len());
     let indicators = match (&field[..at], opts.strict) {
         ([a, b], _) if a.is_ascii() && b.is_ascii() => [*a as char, *b as char],
-        (_, true) => return Err(indicators_error(tag.tag(), offset)),
-        (ind, false) if !ind.is_ascii() => return Err(indicators_error(tag.tag(), offset)),
-        ([], false) => [' ', ' '],
-        ([a], false) => [*a as char, ' '],
-        ([a, b, ..], false) => [*a as char, *b as char],
+        (ind, true) => return Err(indicators_error(tag.tag(), offset).spanning(ind.len())),
+        (ind, false) if !ind.is_ascii() => {
+            return Err(indicators_error(tag.tag(), offset).spanning(ind.len()))
+        }
+        ([], false) => {
+            rec.diagnostics
+                .push(Diagnostic::MissingIndicators(field.to_vec()));
+            [' ', ' ']
+        }
+        ([a], false) => {
+            rec.diagnostics
+                .push(Diagnostic::OneIndicator(field.to_vec()));
+            [*a as char, ' ']
+        }
+        ([a, b, ..], false) => {
+            rec.diagnostics
+                .push(Diagnostic::ExtraIndicators(field.to_vec()));
+            [*a as char, *b as char]
+        }
     };
     let first_subfield = rec.subfields.len();
     // Whether the field's bytes are exactly what the writer would produce for it: shared
@@ -479,6 +540,8 @@ fn parse_data_field(
             }
             Some(_) if !opts.strict => {
                 verbatim = false;
+                rec.diagnostics
+                    .push(Diagnostic::BadSubfieldCode(part.to_vec()));
                 normalize_subfield_code(part)
                     .ok_or_else(|| subfield_code_error(tag.tag(), offset + part_start))?
             }
@@ -489,8 +552,10 @@ fn parse_data_field(
             None => {
                 let s = rec.text.len();
                 text.decoder
-                    .subfield(&part[skip..], &mut rec.text)
-                    .map_err(|kind| err(kind(tag.tag()), offset + part_start + skip))?;
+                    .subfield(&part[skip..], &mut rec.text, &mut rec.diagnostics)
+                    .map_err(|kind| {
+                        err(kind(tag.tag()), offset + part_start + skip).spanning(part.len() - skip)
+                    })?;
                 (s, rec.text.len())
             }
         };
@@ -545,8 +610,9 @@ impl TextDecoder<'_> {
         if let Some(data) = self.data_str {
             // `bytes` is a sub-slice of the data area: find it there and slice the checked
             // str (`get` refuses a range that splits a character).
-            let start = bytes.as_ptr() as usize - data.as_ptr() as usize;
-            if let Some(s) = data.get(start..start + bytes.len()) {
+            // A field lenient parsing found before the data area lies outside it.
+            let start = (bytes.as_ptr() as usize).checked_sub(data.as_ptr() as usize);
+            if let Some(s) = start.and_then(|start| data.get(start..start + bytes.len())) {
                 out.push_str(s);
                 return Ok(());
             }
@@ -580,7 +646,12 @@ impl TextDecoder<'_> {
         }
     }
 
-    fn subfield(&self, bytes: &[u8], out: &mut String) -> Result<(), KindFor> {
+    fn subfield(
+        &self,
+        bytes: &[u8],
+        out: &mut String,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<(), KindFor> {
         if self.raw {
             Self::latin1(bytes, out);
             Ok(())
@@ -588,7 +659,9 @@ impl TextDecoder<'_> {
             self.utf8(bytes, out)
         } else {
             let mut warnings = Vec::new();
-            marc8::decode_marc8_into(bytes, out, &mut warnings)
+            let decoded = marc8::decode_marc8_into(bytes, out, &mut warnings);
+            diagnostics.extend(warnings.into_iter().map(Diagnostic::Marc8Unmapped));
+            decoded
                 .map_err(|_| (|t: Tag| ErrorKind::InvalidMarc8 { tag: t.to_string() }) as KindFor)
         }
     }
@@ -602,8 +675,8 @@ mod tests {
     fn digit_by_digit(entry: &[u8]) -> Option<(usize, usize)> {
         let mut canonical = true;
         Some((
-            number(&entry[3..7], true, &mut canonical)?,
-            number(&entry[7..12], true, &mut canonical)?,
+            number(&entry[3..7], true, &mut canonical)? as usize,
+            number(&entry[7..12], true, &mut canonical)? as usize,
         ))
     }
 

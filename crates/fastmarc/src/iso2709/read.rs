@@ -1,6 +1,7 @@
 //! Sequential ISO 2709 readers: from any `io::Read` (buffered, constant memory) and from a
 //! byte slice (no copying), with strict, pymarc-like or resynchronising error recovery.
 
+use super::buffer::ReadBuffer;
 use super::frame::{frame_record_with, resync_start, Frame, MAX_RECORD_LEN, RECORD_TERMINATOR};
 use super::parse::{parse_record, ParseOptions};
 use crate::error::{Error, Result};
@@ -28,7 +29,9 @@ pub enum Recovery {
 /// Reader configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReaderOptions {
+    /// How each record is parsed.
     pub parse: ParseOptions,
+    /// What happens after a bad record.
     pub recovery: Recovery,
 }
 
@@ -53,15 +56,41 @@ impl ReaderOptions {
 pub enum Step {
     /// A framed record: its bytes are the next `len` bytes; number and stream offset given.
     Record {
+        /// The record's length in bytes.
         len: usize,
+        /// The record's number in the stream, from 0.
         number: u64,
+        /// The stream offset of its first byte.
         offset: u64,
     },
     /// Skip this many bytes (resynchronising).
     Skip(usize),
     /// Broken framing: report it; consume nothing (a `Skip` may follow).
     Broken(Error),
+    /// The input so far ends inside a record's length or body: give the framer more bytes.
     NeedMore,
+    /// The stream is over.
+    End,
+}
+
+/// What [`Framer::next_in`] found.
+#[derive(Debug)]
+pub enum Framed {
+    /// A whole record at `range` of the buffer, with its number and stream offset.
+    Record {
+        /// Where the record's bytes are in the buffer.
+        range: Range<usize>,
+        /// The record's 0-based number in the stream.
+        number: u64,
+        /// The stream offset of its first byte.
+        offset: u64,
+    },
+    /// Broken framing at the position reached, reported once; the next call goes on as the
+    /// recovery mode says.
+    Broken(Error),
+    /// The rest of the buffer is an incomplete record (or bytes being resynchronised over).
+    NeedMore,
+    /// The stream is over.
     End,
 }
 
@@ -79,11 +108,14 @@ pub struct Framer {
     /// terminator, so input arriving in small pieces is not searched again and again.
     searched: usize,
     done: bool,
+    /// Broken framing ended the stream (see [`Framer::set_recovery`]).
+    ended_broken: bool,
     /// Read record lengths with Python's `int()`, as pymarc does.
     python_lengths: bool,
 }
 
 impl Framer {
+    /// A framer at the start of a stream.
     pub fn new(recovery: Recovery) -> Self {
         Framer {
             recovery,
@@ -92,7 +124,22 @@ impl Framer {
             resyncing: false,
             searched: 0,
             done: false,
+            ended_broken: false,
             python_lengths: false,
+        }
+    }
+
+    /// Change what happens after the next bad record (a reader whose options are set after
+    /// it was made). A stream that broken framing ended goes on, resynchronising, when
+    /// switched to [`Recovery::Resync`]: the caller has not consumed the broken bytes, so
+    /// the next step resumes from them.
+    pub fn set_recovery(&mut self, recovery: Recovery) {
+        self.recovery = recovery;
+        if recovery == Recovery::Resync && self.ended_broken {
+            self.ended_broken = false;
+            self.done = false;
+            self.resyncing = true;
+            self.searched = 0;
         }
     }
 
@@ -101,6 +148,36 @@ impl Framer {
     pub fn with_python_lengths(mut self) -> Self {
         self.python_lengths = true;
         self
+    }
+
+    /// The next record of `buf[*pos..]`, `*pos` moved past it and past any bytes skipped to
+    /// resynchronise before it: the one loop every reader and the pipeline frame through.
+    pub fn next_in(&mut self, buf: &[u8], pos: &mut usize, at_eof: bool) -> Framed {
+        loop {
+            match self.step(&buf[*pos..], at_eof) {
+                Step::Record {
+                    len,
+                    number,
+                    offset,
+                } => {
+                    let range = *pos..*pos + len;
+                    *pos += len;
+                    self.consume(len);
+                    return Framed::Record {
+                        range,
+                        number,
+                        offset,
+                    };
+                }
+                Step::Skip(n) => {
+                    *pos += n;
+                    self.consume(n);
+                }
+                Step::Broken(e) => return Framed::Broken(e),
+                Step::NeedMore => return Framed::NeedMore,
+                Step::End => return Framed::End,
+            }
+        }
     }
 
     /// Look at the unconsumed bytes `buf`; the caller consumes what the step says.
@@ -154,7 +231,10 @@ impl Framer {
                 self.number += 1;
                 match self.recovery {
                     Recovery::Resync => self.resyncing = true,
-                    Recovery::Stop | Recovery::SkipRecord => self.done = true,
+                    Recovery::Stop | Recovery::SkipRecord => {
+                        self.done = true;
+                        self.ended_broken = true;
+                    }
                 }
                 Step::Broken(e)
             }
@@ -164,12 +244,15 @@ impl Framer {
     /// End the stream (after an I/O error, or when the consumer gives up).
     pub fn finish(&mut self) {
         self.done = true;
+        self.ended_broken = false;
     }
 
+    /// Whether the stream has ended.
     pub fn is_finished(&self) -> bool {
         self.done
     }
 
+    /// Move the stream offset past `n` bytes the caller has taken.
     pub fn consume(&mut self, n: usize) {
         self.offset += n as u64;
     }
@@ -197,14 +280,47 @@ const CHUNK: usize = 64 * 1024;
 
 /// A streaming reader over any `io::Read`. Memory stays constant whatever the file size: one
 /// buffer, at most about one chunk plus one record (a record is at most 99,999 bytes).
+///
+/// Iterate it for owned records, or call [`Reader::read_record`] with one [`Record`] to
+/// parse every record into the same allocations. A bad record is an [`crate::Error`] that
+/// names the record (from 0) and the byte offset of the problem; what comes after it
+/// depends on the [`Recovery`] in the [`ReaderOptions`].
+///
+/// ```
+/// use fastmarc::iso2709::{record_to_bytes, Reader, ReaderOptions};
+/// use fastmarc::{Field, Record, Subfield, Tag};
+///
+/// // Two records, as a file would hold them.
+/// let mut file = Vec::new();
+/// for title in ["Moby-Dick", "Walden"] {
+///     let mut rec = Record::new();
+///     rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', title)]));
+///     file.extend(record_to_bytes(&rec)?);
+/// }
+///
+/// // Reading into one reused record.
+/// let mut reader = Reader::new(file.as_slice());
+/// let mut rec = Record::new();
+/// let mut titles = Vec::new();
+/// while reader.read_record(&mut rec)? {
+///     titles.push(rec.title().unwrap_or_default());
+/// }
+/// assert_eq!(titles, ["Moby-Dick", "Walden"]);
+///
+/// // A damaged record is an error with its position; with `permissive` options the
+/// // reader resynchronises and the good records after it still arrive.
+/// file[0] = b'x';
+/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::permissive()).collect();
+/// let error = results[0].as_ref().unwrap_err();
+/// assert_eq!((error.record, error.offset), (Some(0), Some(0)));
+/// assert_eq!(results[1].as_ref().unwrap().title().as_deref(), Some("Walden"));
+/// # Ok::<(), fastmarc::Error>(())
+/// ```
 pub struct Reader<R> {
     inner: R,
     opts: ReaderOptions,
     framer: Framer,
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
-    eof: bool,
+    buf: ReadBuffer,
 }
 
 impl<R: Read> Reader<R> {
@@ -213,73 +329,40 @@ impl<R: Read> Reader<R> {
         Reader::with_options(inner, ReaderOptions::strict())
     }
 
+    /// A reader with the given parsing and recovery options.
     pub fn with_options(inner: R, opts: ReaderOptions) -> Self {
         Reader {
             inner,
             opts,
             framer: Framer::new(opts.recovery),
-            buf: vec![0; CHUNK],
-            pos: 0,
-            end: 0,
-            eof: false,
+            buf: ReadBuffer::default(),
         }
     }
 
-    /// Read more input into the buffer, keeping unconsumed bytes. Grows the buffer only when
-    /// a record that has actually arrived does not fit.
+    /// Read more input into the buffer, keeping unconsumed bytes.
     fn fill(&mut self) -> Result<()> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            self.buf.resize(self.buf.len() * 2, 0);
-        }
-        loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::from(e).located(self.framer.number, self.framer.offset))
-                }
-            }
-        }
+        self.buf
+            .read_from(&mut self.inner, CHUNK)
+            .map_err(|e| Error::from(e).located(self.framer.number, self.framer.offset))
     }
 
     /// The next framed record's bytes with its number and offset, or a framing error.
     fn next_frame(&mut self) -> Option<Result<(Range<usize>, u64, u64)>> {
         loop {
-            match self.framer.step(&self.buf[self.pos..self.end], self.eof) {
-                Step::Record {
-                    len,
+            match self.buf.frame_next(&mut self.framer) {
+                Framed::Record {
+                    range,
                     number,
                     offset,
-                } => {
-                    let range = self.pos..self.pos + len;
-                    self.pos += len;
-                    self.framer.consume(len);
-                    return Some(Ok((range, number, offset)));
-                }
-                Step::Skip(n) => {
-                    self.pos += n;
-                    self.framer.consume(n);
-                }
-                Step::Broken(e) => return Some(Err(e)),
-                Step::NeedMore => {
+                } => return Some(Ok((range, number, offset))),
+                Framed::Broken(e) => return Some(Err(e)),
+                Framed::NeedMore => {
                     if let Err(e) = self.fill() {
                         self.framer.finish();
                         return Some(Err(e));
                     }
                 }
-                Step::End => return None,
+                Framed::End => return None,
             }
         }
     }
@@ -290,7 +373,8 @@ impl<R: Read> Reader<R> {
             None => Ok(false),
             Some(Err(e)) => Err(e),
             Some(Ok((range, number, offset))) => {
-                let r = parse_framed(&self.buf[range], number, offset, &self.opts.parse, rec);
+                let bytes = &self.buf.bytes()[range];
+                let r = parse_framed(bytes, number, offset, &self.opts.parse, rec);
                 if r.is_err() {
                     self.framer.record_failed();
                 }
@@ -302,7 +386,7 @@ impl<R: Read> Reader<R> {
     /// The next record's raw bytes (framing checked, content not parsed).
     pub fn next_raw(&mut self) -> Option<Result<&[u8]>> {
         match self.next_frame()? {
-            Ok((range, _, _)) => Some(Ok(&self.buf[range])),
+            Ok((range, _, _)) => Some(Ok(&self.buf.bytes()[range])),
             Err(e) => Some(Err(e)),
         }
     }
@@ -312,6 +396,7 @@ impl<R: Read> Reader<R> {
         self.framer.offset
     }
 
+    /// The underlying reader back.
     pub fn into_inner(self) -> R {
         self.inner
     }
@@ -339,10 +424,12 @@ pub struct SliceReader<'a> {
 }
 
 impl<'a> SliceReader<'a> {
+    /// A strict reader over `data`.
     pub fn new(data: &'a [u8]) -> Self {
         SliceReader::with_options(data, ReaderOptions::strict())
     }
 
+    /// A reader over `data` with the given parsing and recovery options.
     pub fn with_options(data: &'a [u8], opts: ReaderOptions) -> Self {
         SliceReader {
             data,
@@ -354,25 +441,14 @@ impl<'a> SliceReader<'a> {
 
     /// The next framed record's bytes with its number and offset.
     pub fn next_frame(&mut self) -> Option<Result<(&'a [u8], u64, u64)>> {
-        loop {
-            match self.framer.step(&self.data[self.pos..], true) {
-                Step::Record {
-                    len,
-                    number,
-                    offset,
-                } => {
-                    let bytes = &self.data[self.pos..self.pos + len];
-                    self.pos += len;
-                    self.framer.consume(len);
-                    return Some(Ok((bytes, number, offset)));
-                }
-                Step::Skip(n) => {
-                    self.pos += n;
-                    self.framer.consume(n);
-                }
-                Step::Broken(e) => return Some(Err(e)),
-                Step::NeedMore | Step::End => return None,
-            }
+        match self.framer.next_in(self.data, &mut self.pos, true) {
+            Framed::Record {
+                range,
+                number,
+                offset,
+            } => Some(Ok((&self.data[range], number, offset))),
+            Framed::Broken(e) => Some(Err(e)),
+            Framed::NeedMore | Framed::End => None,
         }
     }
 
@@ -407,5 +483,61 @@ impl Iterator for SliceReader<'_> {
             Ok(false) => None,
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `len` bytes as far as framing goes: its length, filler, the terminator.
+    fn framed(len: usize) -> Vec<u8> {
+        let mut v = format!("{len:05}").into_bytes();
+        v.resize(len - 1, b'x');
+        v.push(RECORD_TERMINATOR);
+        v
+    }
+
+    fn frames(framer: &mut Framer, buf: &[u8]) -> Vec<Result<Range<usize>>> {
+        let mut pos = 0;
+        std::iter::from_fn(|| match framer.next_in(buf, &mut pos, true) {
+            Framed::Record { range, .. } => Some(Ok(range)),
+            Framed::Broken(e) => Some(Err(e)),
+            Framed::NeedMore | Framed::End => None,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_stream_ended_by_broken_framing_resumes_when_switched_to_resync() {
+        let mut buf = framed(30);
+        let mut lying = framed(40);
+        lying[..5].copy_from_slice(b"00045");
+        buf.extend(&lying);
+        buf.extend(framed(50));
+        let mut framer = Framer::new(Recovery::SkipRecord);
+        let got = frames(&mut framer, &buf);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().unwrap(), &(0..30));
+        assert_eq!(got[1].as_ref().unwrap_err().offset, Some(30));
+        assert!(framer.is_finished());
+        // Nothing was consumed past the broken record: framing resumes from it.
+        framer.set_recovery(Recovery::Resync);
+        let mut pos = 30;
+        match framer.next_in(&buf, &mut pos, true) {
+            Framed::Record { range, number, .. } => {
+                assert_eq!(range, 70..120);
+                assert_eq!(number, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stream_ended_by_the_caller_stays_ended() {
+        let mut framer = Framer::new(Recovery::SkipRecord);
+        framer.finish();
+        framer.set_recovery(Recovery::Resync);
+        assert!(framer.is_finished());
     }
 }

@@ -2,7 +2,7 @@
 
 use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
 use crate::error::{Error, ErrorKind, Result};
-use crate::leader::LEADER_LEN;
+use crate::leader::{Leader, LEADER_LEN};
 use crate::record::{Record, TextEncoding};
 use std::io::Write;
 
@@ -41,15 +41,26 @@ fn push_char(out: &mut Vec<u8>, c: char, encoding: TextEncoding) -> Result<()> {
 /// set to `a`; raw records byte for byte with the leader as it is. On error nothing is
 /// appended.
 pub fn write_record_to_vec(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
+    undo_on_error(out, |out| write_inner(rec, out, None))
+}
+
+/// Append `rec` in ISO 2709 to `out` under the caller's `leader`: every position but the
+/// record length (0-4) and base address (12-16) is written as the caller has it, leader/09
+/// included (pymarc writes the leader its record holds). On error nothing is appended.
+pub fn write_record_with_leader(rec: &Record, leader: &Leader, out: &mut Vec<u8>) -> Result<()> {
+    undo_on_error(out, |out| write_inner(rec, out, Some(leader)))
+}
+
+fn undo_on_error(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
     let begin = out.len();
-    let r = write_inner(rec, out);
+    let r = write(out);
     if r.is_err() {
         out.truncate(begin);
     }
     r
 }
 
-fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
+fn write_inner(rec: &Record, out: &mut Vec<u8>, caller_leader: Option<&Leader>) -> Result<()> {
     let encoding = rec.encoding();
     let begin = out.len();
     let dir_len = rec.len() * 12 + 1;
@@ -83,14 +94,117 @@ fn write_inner(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
             length: total,
         }));
     }
-    let mut leader = *rec.leader();
+    let mut leader = *caller_leader.unwrap_or(rec.leader());
     leader.set_record_length(total);
     leader.set_base_address(base);
-    if encoding == TextEncoding::Unicode {
+    if encoding == TextEncoding::Unicode && caller_leader.is_none() {
         leader.set_character_coding_scheme(b'a');
     }
     out[begin..begin + LEADER_LEN].copy_from_slice(leader.as_bytes());
     Ok(())
+}
+
+/// Fields already in their ISO 2709 form (data, or indicators and subfields, each with its
+/// field terminator), in order, with the tag each is listed under: what a caller that
+/// serialises fields itself (pymarc's `Field.as_marc` overrides, undecoded bytes) hands to
+/// [`write_field_bodies`].
+#[derive(Default, Debug)]
+pub struct FieldBodies {
+    bytes: Vec<u8>,
+    /// Each field's directory tag and where its body ends in `bytes`.
+    ends: Vec<(String, usize)>,
+}
+
+impl FieldBodies {
+    /// No fields yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append one field's body, listed under `tag`.
+    pub fn push(&mut self, tag: &str, body: &[u8]) {
+        self.bytes.extend_from_slice(body);
+        self.ends.push((tag.to_string(), self.bytes.len()));
+    }
+
+    /// How many fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// No fields at all.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// pymarc's directory tag: an all-digit tag as a zero-padded number, any other right-aligned
+/// in three characters (longer tags are written whole, as pymarc writes them).
+fn directory_tag(tag: &str) -> String {
+    if !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_digit()) {
+        match tag.parse::<u64>() {
+            Ok(n) => format!("{n:03}"),
+            Err(_) => tag.to_string(),
+        }
+    } else {
+        format!("{tag:>3}")
+    }
+}
+
+/// Append a record made of `fields` to `out`, as pymarc's `Record.as_marc` lays it out:
+/// the directory from each body's length and offset, then `leader` with its record length
+/// (0-4) and base address (12-16) replaced and everything else (characters 5-11 and from 17
+/// on, however long) kept. Leader and directory text is written in `encoding`. Fields over
+/// 9,999 bytes and records over 99,999 are refused, and on error nothing is appended.
+pub fn write_field_bodies(
+    leader: &str,
+    fields: &FieldBodies,
+    encoding: TextEncoding,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    undo_on_error(out, |out| {
+        let mut directory = Vec::with_capacity(fields.len() * 12 + 1);
+        let mut start = 0;
+        for (tag, end) in &fields.ends {
+            let len = end - start;
+            if len > MAX_FIELD_LEN {
+                return Err(Error::new(ErrorKind::TooLongToWrite {
+                    what: "field",
+                    length: len,
+                }));
+            }
+            push_text(&mut directory, &directory_tag(tag), encoding)?;
+            directory.extend_from_slice(&four_digits(len));
+            directory.extend_from_slice(&five_digits(start));
+            start = *end;
+        }
+        directory.push(FIELD_TERMINATOR);
+        let base = LEADER_LEN + directory.len();
+        let total = base + fields.bytes.len() + 1;
+        if total > MAX_RECORD_LEN {
+            return Err(Error::new(ErrorKind::TooLongToWrite {
+                what: "record",
+                length: total,
+            }));
+        }
+        let chars = |from: usize, to: usize| -> String {
+            leader
+                .chars()
+                .skip(from)
+                .take(to.saturating_sub(from))
+                .collect()
+        };
+        let head = format!(
+            "{total:05}{}{base:05}{}",
+            chars(5, 12),
+            chars(17, usize::MAX)
+        );
+        push_text(out, &head, encoding)?;
+        out.extend_from_slice(&directory);
+        out.extend_from_slice(&fields.bytes);
+        out.push(RECORD_TERMINATOR);
+        Ok(())
+    })
 }
 
 /// The general path: each field's text, its length checked, and its directory entry.
@@ -174,12 +288,32 @@ pub fn record_to_bytes(rec: &Record) -> Result<Vec<u8>> {
 }
 
 /// Writes records to any `io::Write`, one `write` call per record.
+///
+/// ```
+/// use fastmarc::iso2709::{SliceReader, Writer};
+/// use fastmarc::{Field, Record, Subfield, Tag};
+///
+/// let mut rec = Record::new();
+/// rec.push(&Field::control(Tag::new("001")?, "ocm0001"));
+/// rec.push(&Field::data(Tag::new("245")?, '1', '0', vec![Subfield::new('a', "Walden")]));
+///
+/// // A `Vec` here; a `BufWriter<File>` for a file.
+/// let mut writer = Writer::new(Vec::new());
+/// writer.write_record(&rec)?;
+/// let bytes = writer.into_inner();
+///
+/// let back = SliceReader::new(&bytes).next().unwrap()?;
+/// assert_eq!(back.get("001").and_then(|f| f.data()), Some("ocm0001"));
+/// assert_eq!(back.title().as_deref(), Some("Walden"));
+/// # Ok::<(), fastmarc::Error>(())
+/// ```
 pub struct Writer<W: Write> {
     inner: W,
     buf: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
+    /// A writer into `inner` (wrap a file in a `BufWriter`: one write per record).
     pub fn new(inner: W) -> Self {
         Writer {
             inner,
@@ -203,11 +337,13 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
         self.inner.flush()?;
         Ok(())
     }
 
+    /// The underlying writer back (not flushed).
     pub fn into_inner(self) -> W {
         self.inner
     }
@@ -281,6 +417,71 @@ mod tests {
         let rec = parse(&padded, false);
         assert_eq!(rec.data_area, None);
         assert_eq!(record_to_bytes(&rec).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_callers_leader_is_written_but_for_length_and_base_address() {
+        let bytes = sample();
+        let rec = parse(&bytes, false);
+        let mut leader = *rec.leader();
+        leader.set(5, b'c');
+        leader.set(9, b' ');
+        leader.set(17, b'7');
+        let mut out = Vec::new();
+        super::write_record_with_leader(&rec, &leader, &mut out).unwrap();
+        assert_eq!(&out[..5], &bytes[..5]);
+        assert_eq!(&out[12..17], &bytes[12..17]);
+        assert_eq!((out[5], out[9], out[17]), (b'c', b' ', b'7'));
+        assert_eq!(&out[24..], &bytes[24..]);
+    }
+
+    #[test]
+    fn field_bodies_are_laid_out_as_pymarc_does() {
+        use super::{write_field_bodies, FieldBodies};
+        use crate::record::TextEncoding;
+        let bytes = sample();
+        let rec = parse(&bytes, true);
+        // The same fields as bodies give the same record.
+        let mut bodies = FieldBodies::new();
+        let data = &bytes[rec.leader().base_address().unwrap()..bytes.len() - 1];
+        let mut start = 0;
+        for f in rec.fields() {
+            let end = start + data[start..].iter().position(|&b| b == 0x1e).unwrap() + 1;
+            bodies.push(f.tag().as_str(), &data[start..end]);
+            start = end;
+        }
+        let mut out = Vec::new();
+        write_field_bodies(
+            rec.leader().as_str(),
+            &bodies,
+            TextEncoding::Unicode,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, bytes);
+        // pymarc's directory tags and leader slices: numbers zero-padded, others
+        // right-aligned, a short leader's missing characters left out.
+        let mut odd = FieldBodies::new();
+        odd.push("1", b"x\x1e");
+        odd.push("ab", b"y\x1e");
+        out.clear();
+        write_field_bodies("0123456789", &odd, TextEncoding::Raw, &mut out).unwrap();
+        assert_eq!(
+            out,
+            b"000545678900049001000200000 ab000200002\x1ex\x1ey\x1e\x1d"
+        );
+        // Too long: nothing written.
+        let mut long = FieldBodies::new();
+        long.push("245", &vec![b'x'; super::MAX_FIELD_LEN + 1]);
+        out.clear();
+        assert!(write_field_bodies(
+            rec.leader().as_str(),
+            &long,
+            TextEncoding::Unicode,
+            &mut out
+        )
+        .is_err());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -22,21 +22,61 @@ pub fn decode_marc8_into(
     out: &mut String,
     warnings: &mut Vec<Marc8Warning>,
 ) -> Result<(), Marc8Error> {
-    // Printable ASCII in the initial G0 (basic Latin) maps to itself: copy it.
-    if is_printable_ascii(input) {
-        out.push_str(ascii_str(input));
-        return Ok(());
-    }
-    let start = out.len();
-    match translate(input, out, warnings) {
-        Ok(Normalised::Yes) => {}
-        Ok(Normalised::Maybe) => normalize_nfc_from(out, start),
-        Err(e) => {
-            out.truncate(start);
-            return Err(e);
+    Marc8Decoder::default().decode_into(input, out, warnings)
+}
+
+/// A MARC-8 decoder that keeps the character sets in force (G0, G1: the final bytes of
+/// their designations) from one call to the next, as pymarc's `MARC8ToUnicode` object
+/// does: what one string designates applies to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marc8Decoder {
+    /// The final byte of the set designated as G0 (the graphic left half).
+    pub g0: u8,
+    /// The final byte of the set designated as G1 (the graphic right half).
+    pub g1: u8,
+}
+
+impl Default for Marc8Decoder {
+    /// Basic Latin in G0, ANSEL in G1.
+    fn default() -> Self {
+        Marc8Decoder {
+            g0: tables::BASIC_LATIN,
+            g1: tables::ANSEL,
         }
     }
-    Ok(())
+}
+
+impl Marc8Decoder {
+    /// Decode `input` from the sets in force, as [`decode_marc8_into`] does from the
+    /// default ones; afterwards the sets are those `input` left designated.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_marc8_into`]; the sets are then unchanged.
+    pub fn decode_into(
+        &mut self,
+        input: &[u8],
+        out: &mut String,
+        warnings: &mut Vec<Marc8Warning>,
+    ) -> Result<(), Marc8Error> {
+        // Printable ASCII in basic Latin maps to itself: copy it.
+        if self.g0 == tables::BASIC_LATIN && is_printable_ascii(input) {
+            out.push_str(ascii_str(input));
+            return Ok(());
+        }
+        let start = out.len();
+        let mut sets = *self;
+        match translate(input, out, warnings, &mut sets) {
+            Ok(Normalised::Yes) => {}
+            Ok(Normalised::Maybe) => normalize_nfc_from(out, start),
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+        *self = sets;
+        Ok(())
+    }
 }
 
 /// Convenience: decode to a new String, ignoring warnings.
@@ -195,11 +235,12 @@ fn translate(
     input: &[u8],
     out: &mut String,
     warnings: &mut Vec<Marc8Warning>,
+    sets: &mut Marc8Decoder,
 ) -> Result<Normalised, Marc8Error> {
     let n = input.len();
     let mut sink = Sink::new(out);
-    let mut g0 = tables::BASIC_LATIN;
-    let mut g1 = tables::ANSEL;
+    let mut g0 = sets.g0;
+    let mut g1 = sets.g1;
     let mut t0 = tables::single_byte(g0);
     let mut t1 = tables::single_byte(g1);
     let mut pos = 0;
@@ -272,6 +313,11 @@ fn translate(
                 sink.direct(c);
             } else {
                 unmapped(&mut sink, warnings, at, code, g0, g1);
+                if at + 3 > n {
+                    if let Some(w) = warnings.last_mut() {
+                        w.cut_short_input_len = Some(n);
+                    }
+                }
             }
         } else {
             let at = pos;
@@ -305,6 +351,7 @@ fn translate(
             }
         }
     }
+    *sets = Marc8Decoder { g0, g1 };
     Ok(sink.finish())
 }
 
@@ -321,6 +368,7 @@ fn unmapped(
         code_point,
         g0,
         g1,
+        cut_short_input_len: None,
     });
     sink.base(' ');
 }
@@ -448,6 +496,28 @@ fn nfc_by_pieces(src: &str, out: &mut String) {
 mod tests {
     use super::*;
     use unicode_normalization::char::canonical_combining_class;
+
+    #[test]
+    fn a_decoder_keeps_the_sets_a_string_leaves_designated() {
+        let mut d = Marc8Decoder::default();
+        let mut out = String::new();
+        let mut warnings = Vec::new();
+        // ESC ( 2: Hebrew in G0, still in force for the next string.
+        d.decode_into(b"a\x1b(2", &mut out, &mut warnings).unwrap();
+        assert_eq!((d.g0, d.g1), (b'2', tables::ANSEL));
+        let mut hebrew = String::new();
+        d.decode_into(b"`", &mut hebrew, &mut warnings).unwrap();
+        let mut fresh = String::new();
+        decode_marc8_into(b"\x1b(2`", &mut fresh, &mut warnings).unwrap();
+        assert_eq!(hebrew, fresh);
+        assert_ne!(hebrew, "`");
+        // An error leaves the sets as they were.
+        assert!(d.decode_into(b"\x1b)", &mut out, &mut warnings).is_err());
+        assert_eq!((d.g0, d.g1), (b'2', tables::ANSEL));
+        // ESC s: back to basic Latin.
+        d.decode_into(b"\x1bsx", &mut out, &mut warnings).unwrap();
+        assert_eq!(d, Marc8Decoder::default());
+    }
 
     #[test]
     fn below_u0300_is_always_nfc() {

@@ -24,6 +24,7 @@ const ESC: u8 = 0x1B;
 /// A character MARC-8 cannot represent, written as `&#xXXXX;` instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unrepresentable {
+    /// The character.
     pub ch: char,
     /// Its position in the encoded string, counted in characters from 0.
     pub position: usize,
@@ -276,8 +277,11 @@ pub fn unicode_to_marc8(text: &str) -> Vec<u8> {
 /// and the character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnrepresentableIn {
+    /// Where: the tag, or the tag and subfield code (`245$a`).
     pub place: String,
+    /// The character.
     pub ch: char,
+    /// Its position in that value, counted in characters from 0.
     pub position: usize,
 }
 

@@ -30,12 +30,32 @@
 //!
 //! Inputs that make pymarc raise `UnicodeDecodeError` (escape sequences cut short at the
 //! end of the string) give a [`Marc8Error`].
+//!
+//! Readers decode MARC-8 records themselves (see [`crate::iso2709::Decoding`]); the
+//! functions here decode a single string:
+//!
+//! ```
+//! use fastmarc::marc8::{decode_marc8_into, marc8_to_unicode};
+//!
+//! // 0xE2 is ANSEL's combining acute accent, sent before its letter.
+//! assert_eq!(marc8_to_unicode(b"Caf\xE2e")?, "Café");
+//!
+//! // ESC ( N switches G0 to basic Cyrillic (where "MIR" is lower case), ESC ( B back to ASCII.
+//! assert_eq!(marc8_to_unicode(b"\x1B(NMIR\x1B(B 1")?, "мир 1");
+//!
+//! // An unmapped code becomes a space and a warning, as in pymarc.
+//! let (mut text, mut warnings) = (String::new(), Vec::new());
+//! decode_marc8_into(b"a\xA0b", &mut text, &mut warnings)?;
+//! assert_eq!(text, "a b");
+//! assert_eq!(warnings.len(), 1);
+//! # Ok::<(), fastmarc::marc8::Marc8Error>(())
+//! ```
 
 mod decode;
 mod encode;
 pub mod tables;
 
-pub use decode::{decode_marc8_into, marc8_to_unicode};
+pub use decode::{decode_marc8_into, marc8_to_unicode, Marc8Decoder};
 pub use encode::{
     encode_marc8_into, record_to_marc8, unicode_to_marc8, Unrepresentable, UnrepresentableIn,
 };
@@ -53,6 +73,22 @@ pub struct Marc8Warning {
     pub g0: u8,
     /// Final byte of the G1 set in effect.
     pub g1: u8,
+    /// The input's length, when this is an EACC character cut short by the end of the
+    /// input: pymarc then says so first, quiet or not (see [`Marc8Warning::overrun`]).
+    pub cut_short_input_len: Option<usize>,
+}
+
+impl Marc8Warning {
+    /// The line pymarc writes to stderr, even when quiet, before reading an EACC
+    /// character cut short by the end of the input as a space.
+    pub fn overrun(&self) -> Option<String> {
+        self.cut_short_input_len.map(|len| {
+            format!(
+                "Multi-byte position {} exceeds length of marc8 string {len}",
+                self.byte_offset + 3
+            )
+        })
+    }
 }
 
 impl fmt::Display for Marc8Warning {

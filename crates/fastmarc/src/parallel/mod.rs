@@ -12,7 +12,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::iso2709::parse::ParseOptions;
-use crate::iso2709::read::{parse_framed, Framer, ReaderOptions, Recovery, Step};
+use crate::iso2709::read::{parse_framed, Framed, Framer, ReaderOptions, Recovery};
 use crate::record::Record;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -127,27 +127,19 @@ fn frame_into(
         if *pos - start >= budget {
             return Progress::Budget;
         }
-        match framer.step(&buf[*pos..], at_eof) {
-            Step::Record {
-                len,
+        match framer.next_in(buf, pos, at_eof) {
+            Framed::Record {
+                range,
                 number,
                 offset,
-            } => {
-                items.push(Item::Record {
-                    range: *pos..*pos + len,
-                    number,
-                    offset,
-                });
-                *pos += len;
-                framer.consume(len);
-            }
-            Step::Skip(n) => {
-                *pos += n;
-                framer.consume(n);
-            }
-            Step::Broken(e) => items.push(Item::Failed(e)),
-            Step::NeedMore => return Progress::NeedMore,
-            Step::End => return Progress::End,
+            } => items.push(Item::Record {
+                range,
+                number,
+                offset,
+            }),
+            Framed::Broken(e) => items.push(Item::Failed(e)),
+            Framed::NeedMore => return Progress::NeedMore,
+            Framed::End => return Progress::End,
         }
     }
 }

@@ -41,6 +41,7 @@ pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// Configuration of a [`ParallelReader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParallelOptions {
+    /// How records are parsed, and what happens after a bad one.
     pub reader: ReaderOptions,
     /// Parser threads, the consumer included; `None`: `RAYON_NUM_THREADS`, else every core.
     pub threads: Option<usize>,
@@ -62,6 +63,7 @@ impl Default for ParallelOptions {
 }
 
 impl ParallelOptions {
+    /// The default chunking with these reader options and threads.
     pub fn new(reader: ReaderOptions, threads: Option<usize>) -> Self {
         ParallelOptions {
             reader,
@@ -773,6 +775,7 @@ impl ParallelReader {
         ParallelReader::with_options(inner, ParallelOptions::new(opts, threads))
     }
 
+    /// A pipeline over `inner` with every option given.
     pub fn with_options<R: Read + Send + 'static>(
         inner: R,
         opts: ParallelOptions,
@@ -792,6 +795,7 @@ impl ParallelReader {
         ParallelReader::from_shared(Arc::new(data), ParallelOptions::new(opts, threads))
     }
 
+    /// A pipeline over bytes shared without copying, with every option given.
     pub fn from_shared(data: SharedBytes, opts: ParallelOptions) -> Result<ParallelReader> {
         let stage = ParallelReader::stage(&opts);
         Ok(ParallelReader::around(Pipeline::over_bytes(
