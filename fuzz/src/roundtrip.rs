@@ -7,7 +7,10 @@ use fastmarc::iso2709::{
     Recovery, SliceReader, Utf8Errors,
 };
 use fastmarc::json::{write_record_json, JsonLayout};
-use fastmarc::xml::{is_xml_char, record_to_xml_with, XmlReaderOptions, XmlWriteOptions};
+use fastmarc::xml::{
+    is_xml_char, record_to_xml_with, write_record_xml_as, XmlLayout, XmlReaderOptions,
+    XmlWriteOptions,
+};
 use fastmarc::{ErrorKind, Record, Tag, TextEncoding};
 
 const RT: char = '\u{1d}';
@@ -135,8 +138,8 @@ pub fn xml_representable(rec: &Record) -> bool {
         })
 }
 
-/// MARCXML, in each writer layout: read back, the record is equal; whatever the record
-/// holds, no character XML 1.0 cannot carry reaches the document.
+/// MARCXML, in each writer option set: read back, the record is equal; and whatever the
+/// record holds, no character XML 1.0 cannot carry reaches a well-formed layout.
 pub fn check_xml(rec: &Record) {
     let layouts = [
         XmlWriteOptions {
@@ -155,9 +158,11 @@ pub fn check_xml(rec: &Record) {
     let representable = xml_representable(rec);
     for layout in layouts {
         let xml = record_to_xml_with(rec, layout);
+        let mut lines = String::new();
+        write_record_xml_as(rec, layout, XmlLayout::RecordPerLine, &mut lines);
         assert!(
-            xml.chars().all(is_xml_char),
-            "a character XML cannot carry in\n{xml:?}"
+            lines.chars().all(is_xml_char),
+            "a character XML cannot carry in\n{lines:?}"
         );
         let mut readers = vec![XmlReaderOptions::default()];
         if layout.namespace {

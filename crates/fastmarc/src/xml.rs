@@ -831,21 +831,23 @@ pub fn record_to_xml_with(rec: &Record, opts: XmlWriteOptions) -> String {
     out
 }
 
-/// Append one `<record>` element to `out`. Attributes come in pymarc's order (`ind1`,
-/// `ind2`, `tag`), empty elements are written `<x />`, text escapes `&`, `<`, `>` and
-/// attributes also `"`, tab, CR and LF, exactly as ElementTree does. Two differences keep
-/// the output well-formed XML 1.0 whatever the record holds: a carriage return in text is
-/// written `&#13;` (so it reads back as itself, where a raw one would become a line feed),
-/// and a character XML cannot carry at all (see [`is_xml_char`]) is written as
-/// [`XML_REPLACEMENT`]. A raw-encoded record's text is written as the Latin-1 characters it
-/// holds.
+/// Append one `<record>` element to `out`, byte for byte as pymarc writes it. Attributes
+/// come in pymarc's order (`ind1`, `ind2`, `tag`), empty elements are written `<x />`, text
+/// escapes `&`, `<`, `>` and attributes also `"`, tab, CR and LF, exactly as ElementTree
+/// does; like pymarc, it copies into the document a control character XML cannot carry
+/// (use [`write_record_xml_as`] with another layout for output that is well-formed
+/// whatever the record holds). A raw-encoded record's text is written as the Latin-1
+/// characters it holds.
 pub fn write_record_xml(rec: &Record, opts: XmlWriteOptions, out: &mut String) {
     write_record_xml_as(rec, opts, XmlLayout::Pymarc, out);
 }
 
 /// [`write_record_xml`] in `layout` (the record's own lines and indentation, without a
-/// newline after it); returns how many characters were replaced by [`XML_REPLACEMENT`]
-/// ([`find_unwritable_xml`] says which).
+/// newline after it). Every layout but [`XmlLayout::Pymarc`] is well-formed XML 1.0 whatever
+/// the record holds: a carriage return in text is written `&#13;` (so it reads back as
+/// itself, where a raw one would become a line feed), and a character XML cannot carry at
+/// all (see [`is_xml_char`]) is written as [`XML_REPLACEMENT`]. Returns how many characters
+/// were replaced ([`find_unwritable_xml`] says which).
 pub fn write_record_xml_as(
     rec: &Record,
     opts: XmlWriteOptions,
@@ -858,6 +860,7 @@ pub fn write_record_xml_as(
         indent: layout == XmlLayout::Indented,
         // A line feed in text would break a record's line.
         lf_as_reference: layout != XmlLayout::Pymarc,
+        well_formed: layout != XmlLayout::Pymarc,
         replaced: 0,
     };
     w.newline(1);
@@ -920,6 +923,7 @@ struct ElementWriter<'a> {
     ascii: bool,
     indent: bool,
     lf_as_reference: bool,
+    well_formed: bool,
     replaced: usize,
 }
 
@@ -952,27 +956,36 @@ impl ElementWriter<'_> {
     }
 
     fn escaped(&mut self, s: &str, attribute: bool) {
-        self.replaced += push_escaped(self.out, s, attribute, self.lf_as_reference, self.ascii);
+        self.replaced += push_escaped(
+            self.out,
+            s,
+            attribute,
+            self.lf_as_reference,
+            self.well_formed,
+            self.ascii,
+        );
     }
 }
 
-/// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, LF, tab in attributes; CR
-/// everywhere, LF too with `lf_as_reference`; with `ascii`, every non-ASCII character as a
-/// decimal reference. Characters XML cannot carry become [`XML_REPLACEMENT`]; returns how
-/// many did.
+/// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, CR, LF, tab in attributes; LF
+/// in text too with `lf_as_reference`; with `ascii`, every non-ASCII character as a decimal
+/// reference. With `well_formed`, CR in text is a reference too and characters XML cannot
+/// carry become [`XML_REPLACEMENT`]; returns how many did.
 fn push_escaped(
     out: &mut String,
     s: &str,
     attribute: bool,
     lf_as_reference: bool,
+    well_formed: bool,
     ascii: bool,
 ) -> usize {
     // One compare per byte decides the common case: nothing to do.
     let special = |b: u8| match b {
-        b'&' | b'<' | b'>' | b'\r' | 0xEF => true,
+        b'&' | b'<' | b'>' => true,
+        b'\r' => attribute || well_formed,
         b'\n' => attribute || lf_as_reference,
         b'"' | b'\t' => attribute,
-        0..=0x1F => b != b'\n' && b != b'\t',
+        0..=0x1F | 0xEF => well_formed || (ascii && b >= 0x80),
         _ => ascii && b >= 0x80,
     };
     let bytes = s.as_bytes();
@@ -996,7 +1009,7 @@ fn push_escaped(
             '\r' => out.push_str("&#13;"),
             '\n' => out.push_str("&#10;"),
             '\t' => out.push_str("&#09;"),
-            c if !is_xml_char(c) => {
+            c if well_formed && !is_xml_char(c) => {
                 replaced += 1;
                 if ascii {
                     out.push_str("&#65533;");
@@ -1009,7 +1022,8 @@ fn push_escaped(
                 out.push_str(&u32::from(c).to_string());
                 out.push(';');
             }
-            // A 0xEF lead byte of an ordinary character.
+            // A 0xEF lead byte of an ordinary character, or a control character written as
+            // pymarc writes it.
             c => out.push(c),
         }
         i += c.len_utf8();
@@ -1148,14 +1162,24 @@ mod tests {
     #[test]
     fn escaping_matches_element_tree() {
         let mut out = String::new();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, false, true);
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, false, false, true);
         assert_eq!(
             out,
             "a&amp;b&lt;c&gt;&quot;d&#09;e&#13;&#10;f &#233;&#128512;"
         );
         out.clear();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é", false, false, false);
-        assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te&#13;\nf é");
+        push_escaped(
+            &mut out,
+            "a&b<c>\"d\te\r\nf é\u{1f}",
+            false,
+            false,
+            false,
+            false,
+        );
+        assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te\r\nf é\u{1f}");
+        out.clear();
+        push_escaped(&mut out, "a\te\r\nf é\u{1f}", false, false, true, false);
+        assert_eq!(out, "a\te&#13;\nf é\u{fffd}");
     }
 
     #[test]
@@ -1211,10 +1235,10 @@ mod tests {
                 namespace: false,
                 ascii,
             };
-            let replaced = write_record_xml_as(&r, opts, XmlLayout::Pymarc, &mut out);
+            let replaced = write_record_xml_as(&r, opts, XmlLayout::RecordPerLine, &mut out);
             assert_eq!(replaced, 3, "{out}");
             assert!(!out.bytes().any(|b| b < 0x20 && b != b'\n'), "{out:?}");
-            assert!(out.contains("line&#13;\nend"), "{out}");
+            assert!(out.contains("line&#13;&#10;end"), "{out}");
             let back = parse_xml(format!("<collection>{out}</collection>").as_bytes()).unwrap();
             let f = back[0].get("245").unwrap();
             assert_eq!(f.subfield('a'), Some("line\r\nend"), "CR round-trips");
@@ -1237,9 +1261,15 @@ mod tests {
             for r in &records {
                 w.write_record(r).unwrap();
             }
-            assert_eq!(w.replaced(), 6);
+            let expected = if layout == XmlLayout::Pymarc { 0 } else { 6 };
+            assert_eq!(w.replaced(), expected);
             let doc = w.finish().unwrap();
             let text = String::from_utf8(doc.clone()).unwrap();
+            if layout == XmlLayout::Pymarc {
+                // pymarc's bytes: the control characters are in the document.
+                assert!(text.contains("ocm123\u{1f}"));
+                continue;
+            }
             let back = parse_xml(&doc).unwrap();
             assert_eq!(back.len(), 2);
             assert_eq!(
@@ -1247,7 +1277,7 @@ mod tests {
                 Some("line\r\nend")
             );
             match layout {
-                XmlLayout::Pymarc => assert!(!text.contains(">\n")),
+                XmlLayout::Pymarc => unreachable!("checked above"),
                 XmlLayout::RecordPerLine => {
                     assert_eq!(text.lines().count(), 5, "{text}");
                     assert!(text.lines().nth(2).unwrap().starts_with("<record><leader>"));
