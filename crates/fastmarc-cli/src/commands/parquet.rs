@@ -3,14 +3,15 @@
 
 use super::read_settings;
 use crate::args::ConvertArgs;
-use crate::failure::{located, Failure, EXIT_OK};
+use crate::failure::{eprint_message, located, Failure, EXIT_OK};
 use crate::format::{output_format_for_path, OutputFormat};
 use crate::input::{open_iso2709, Source};
-use crate::output::{serialise, Destination, RecordWriter};
+use crate::output::{serialise, Destination, RecordWriter, WriteSettings};
 use crate::progress::Progress;
 use crate::Ctx;
 use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
 use fastmarc::arrow::{ArrowOptions, BatchReader, Nested, Projection};
+use fastmarc::xml::XmlLayout;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -39,7 +40,7 @@ fn columns(fields: &str) -> Result<Vec<(String, String)>, Failure> {
 
 /// ISO 2709 to a Parquet file. A failed conversion leaves no file behind.
 pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
-    let Destination::File(out) = Destination::from_arg(&args.output) else {
+    let Destination::File(out) = Destination::from_arg(&args.output_path()) else {
         unreachable!("only a .parquet file name leads here")
     };
     let out_name = out.display().to_string();
@@ -103,7 +104,7 @@ pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
 /// A Parquet file in the nested schema back to records, in any output format.
 pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     let in_name = args.input.display().to_string();
-    let dest = Destination::from_arg(&args.output);
+    let dest = Destination::from_arg(&args.output_path());
     let format = match (args.to, &dest) {
         (Some(f), _) => f,
         (None, Destination::File(p)) => output_format_for_path(p).unwrap_or(OutputFormat::Iso2709),
@@ -113,16 +114,34 @@ pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         ParquetRecords::open(&args.input).map_err(|e| Failure::data(located(&in_name, &e)))?;
     let mut progress = Progress::new("convert", None, Arc::new(AtomicU64::new(0)));
     let out_name = dest.name();
-    let mut writer = RecordWriter::new(format, dest.create()?);
+    let write = WriteSettings {
+        format,
+        marc8: false,
+        xml_layout: if args.pretty {
+            XmlLayout::Indented
+        } else {
+            XmlLayout::RecordPerLine
+        },
+        strict: !args.permissive.permissive,
+    };
+    let (out, pending) = dest.create()?;
+    let mut writer = RecordWriter::new(&write, out);
     let result = (|| -> Result<(), Failure> {
-        for rec in records {
+        for (number, rec) in records.enumerate() {
             ctx.check_stop()?;
             let mut rec = rec.map_err(|e| Failure::data(located(&in_name, &e)))?;
             rec.leader_mut().set_character_coding_scheme(b'a');
-            let bytes =
-                serialise(format, &rec).map_err(|e| Failure::data(located(&in_name, &e)))?;
+            let record = serialise(&write, &rec).map_err(|why| {
+                Failure::data(format!(
+                    "{in_name}: record {}: cannot be written as {format}: {why}",
+                    number + 1
+                ))
+            })?;
+            for warning in &record.warnings {
+                eprint_message(&format!("{in_name}: record {}: {warning}", number + 1));
+            }
             writer
-                .write_serialised(&bytes)
+                .write_serialised(&record.bytes)
                 .map_err(|e| Failure::write(&out_name, &e))?;
             progress.record_done();
         }
@@ -131,5 +150,6 @@ pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     let finished = writer.finish().map_err(|e| Failure::write(&out_name, &e));
     result?;
     finished?;
+    pending.commit()?;
     Ok(EXIT_OK)
 }
