@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 
 /// The extension's own Rust allocations (records, buffers) use mimalloc. Records are parsed
 /// on pool threads and freed by the Python thread that drops them; glibc's malloc makes
-/// such a free take the allocating thread's arena lock, and measured, that contention made
+/// such a free take the allocating thread's arena lock, and that contention can make
 /// `MARCReader(path, threads=2)` slower than one thread. mimalloc frees across threads
 /// without a lock. Python's own objects still use Python's allocator. (Without the
 /// `mimalloc` feature, for valgrind, the system allocator is used.)
