@@ -18,6 +18,17 @@ SDIST_DIR="$CACHE_DIR/pymarc-$PYMARC_VERSION"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "System tools the tests use: xmllint (libxml2-utils) checks every MARCXML file they write"
+if command -v xmllint >/dev/null 2>&1; then
+    echo "already installed: $(command -v xmllint)"
+else
+    SUDO=""
+    if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
+    $SUDO apt-get install -y --no-install-recommends libxml2-utils >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends libxml2-utils; }
+    echo "installed: $(command -v xmllint)"
+fi
+
 step "Python dev dependencies (requirements-dev.txt) for $("$PYTHON" --version 2>&1) at $(command -v "$PYTHON")"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
 

@@ -7,7 +7,10 @@ use fastmarc::iso2709::{
     Recovery, SliceReader, Utf8Errors,
 };
 use fastmarc::json::{write_record_json, JsonLayout};
-use fastmarc::xml::{record_to_xml_with, XmlReaderOptions, XmlWriteOptions};
+use fastmarc::xml::{
+    is_xml_char, record_to_xml_with, write_record_xml_as, XmlLayout, XmlReaderOptions,
+    XmlWriteOptions,
+};
 use fastmarc::{ErrorKind, Record, Tag, TextEncoding};
 
 const RT: char = '\u{1d}';
@@ -124,13 +127,19 @@ pub fn check_iso(rec: &Record, strict: bool) {
     );
 }
 
-/// MARCXML can hold every character the record's text can hold except a carriage return,
-/// which XML reads as a line end.
+/// MARCXML can hold every character XML 1.0 can (the writer replaces the others, the C0
+/// controls but tab, LF and CR, with U+FFFD), in text, indicators and subfield codes.
 pub fn xml_representable(rec: &Record) -> bool {
-    tags_nameable(rec) && texts(rec).iter().all(|t| !t.contains('\r'))
+    tags_nameable(rec)
+        && texts(rec).iter().all(|t| t.chars().all(is_xml_char))
+        && rec.fields().all(|f| {
+            f.indicators().into_iter().all(is_xml_char)
+                && f.subfields().all(|s| is_xml_char(s.code))
+        })
 }
 
-/// MARCXML, in each writer layout: read back, the record is equal.
+/// MARCXML, in each writer option set: read back, the record is equal; and whatever the
+/// record holds, no character XML 1.0 cannot carry reaches a well-formed layout.
 pub fn check_xml(rec: &Record) {
     let layouts = [
         XmlWriteOptions {
@@ -149,6 +158,12 @@ pub fn check_xml(rec: &Record) {
     let representable = xml_representable(rec);
     for layout in layouts {
         let xml = record_to_xml_with(rec, layout);
+        let mut lines = String::new();
+        write_record_xml_as(rec, layout, XmlLayout::RecordPerLine, &mut lines);
+        assert!(
+            lines.chars().all(is_xml_char),
+            "a character XML cannot carry in\n{lines:?}"
+        );
         let mut readers = vec![XmlReaderOptions::default()];
         if layout.namespace {
             readers.push(XmlReaderOptions {

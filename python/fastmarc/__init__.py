@@ -26,6 +26,7 @@ from xml.sax.handler import ContentHandler, feature_namespaces  # noqa: F401
 
 from fastmarc._pymarc_alias import install_as_pymarc
 
+from fastmarc.arrow import from_arrow, read_parquet, to_arrow, to_parquet
 from fastmarc.constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -54,6 +55,7 @@ from fastmarc.exceptions import (
 from fastmarc.field import Field, Indicators, RawField, Subfield, logger, map_marc8_field
 from fastmarc.leader import Leader
 from fastmarc.marc8 import MARC8ToUnicode, marc8_to_unicode
+from fastmarc.marc8_writing import record_to_marc8, unicode_to_marc8
 from fastmarc.marc8 import _lazy_code_tables
 from fastmarc.marcjson import JSONHandler, parse_json_to_array
 from fastmarc.marcxml import (
@@ -75,6 +77,7 @@ from fastmarc.reader import (
     map_records,
     parse_all,
 )
+from fastmarc.mrk import MRKReader, MRKWriter, record_to_mrk
 from fastmarc.record import Record, isbn_regex, map_marc8_record, normalize_subfield_code
 from fastmarc.writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
@@ -104,6 +107,8 @@ __all__ = [
     "MARCMakerReader",
     "MARCReader",
     "MARCWriter",
+    "MRKReader",
+    "MRKWriter",
     "MissingLinkedFields",
     "NoActiveFile",
     "NoFieldsFound",
@@ -135,8 +140,15 @@ __all__ = [
     "parse_json_to_array",
     "parse_xml",
     "parse_xml_to_array",
+    "unicode_to_marc8",
+    "record_to_marc8",
+    "record_to_mrk",
     "record_to_xml",
     "record_to_xml_node",
+    "from_arrow",
+    "read_parquet",
+    "to_arrow",
+    "to_parquet",
 ]
 
 

@@ -117,8 +117,8 @@ class _TextBufferingExpatParser(ExpatParser):
 
     What the handler collects is the same; the number of small strings is not. Entity
     expansion (up to expat's amplification limit, which stops billion-laughs documents)
-    otherwise keeps one Python string per expanded reference: about 60 MB for a 1 KB
-    document before expat gives up, against 2 MB with the text buffered.
+    otherwise keeps one Python string per expanded reference, many times the memory the
+    buffered text needs before expat gives up.
     """
 
     def reset(self) -> None:

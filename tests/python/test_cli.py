@@ -19,18 +19,23 @@ import pytest
 import fastmarc
 import pymarc
 from test_pymarc_equivalence import ISO2709_FILES as PYMARC_ISO2709_FILES
+from xmllint import assert_xmllint
 
-SUBCOMMANDS = ["count", "stats", "convert", "dump", "validate", "split", "cat"]
+SUBCOMMANDS = ["count", "stats", "convert", "dump", "validate", "split", "cat", "help"]
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """``python -m fastmarc.cli ARGS`` with `stdin` piped in; output kept as bytes."""
-    return subprocess.run(
+    """``python -m fastmarc.cli ARGS`` with `stdin` piped in; output kept as bytes. MARCXML
+    on stdout must satisfy xmllint."""
+    result = subprocess.run(
         [sys.executable, "-m", "fastmarc.cli", *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
         timeout=300,
     )
+    if result.stdout.startswith(b"<?xml"):
+        assert_xmllint(result.stdout)
+    return result
 
 
 def out(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -192,6 +197,7 @@ def test_convert_output_format_follows_the_file_name(sample_path: Path, tmp_path
     for name in ["out.xml", "out.json", "out.txt"]:
         result = run_cli("convert", str(sample_path), str(tmp_path / name))
         assert result.returncode == 0, err(result)
+    assert_xmllint((tmp_path / "out.xml").read_bytes())
     assert [str(r) for r in pymarc.parse_xml_to_array(str(tmp_path / "out.xml"))] == [
         str(r) for r in pymarc_records(sample_path)
     ]

@@ -156,3 +156,25 @@ def test_convert_marc8_to_utf8_rs(pymarc_test_dir: Path, sample_path: Path, tmp_
     base_address_offset = int(bad.read_bytes()[:5]) + 12
     assert f"(record 2, byte offset {base_address_offset})" in result.stderr
     assert "2 records converted from MARC-8, 0 already UTF-8, 7 unreadable" in result.stdout
+
+
+def test_analytics_py_answers_as_a_pymarc_loop_does(sample_path: Path) -> None:
+    result = run_python_example("analytics.py", str(sample_path))
+    assert result.returncode == 0, result.stderr
+    with sample_path.open("rb") as handle:
+        records = list(pymarc.MARCReader(handle))
+    languages: dict[str, int] = {}
+    subjects: dict[str, int] = {}
+    for r in records:
+        lang = r["008"].data[35:38]
+        languages[lang] = languages.get(lang, 0) + 1
+        for f in r.get_fields("650"):
+            for a in f.get_subfields("a"):
+                subjects[a] = subjects.get(a, 0) + 1
+    for lang, count in languages.items():
+        assert f"  {lang}: {count}\n" in result.stdout
+    top = sorted(subjects.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    for heading, count in top:
+        assert f"  {count:3}  {heading}\n" in result.stdout
+    tripled = {lang: 3 * n for lang, n in sorted(languages.items())}
+    assert f"records per language over 3 copies (Dask): {tripled}" in result.stdout

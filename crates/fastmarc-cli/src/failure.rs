@@ -52,7 +52,7 @@ impl Failure {
                 message: None,
             };
         }
-        Failure::data(format!("{name}: {what}: {e}"))
+        Failure::data(format!("{name}: {what}: {}", plain_io(e)))
     }
 
     /// An error from the core library while writing records to `name`.
@@ -63,6 +63,29 @@ impl Failure {
             }
             kind => Failure::data(format!("{name}: write error: {kind}")),
         }
+    }
+}
+
+/// An I/O error in plain words: what happened, without the system's error number.
+pub fn plain_io(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "no such file or directory".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::AlreadyExists => "already exists".into(),
+        K::IsADirectory => "is a directory".into(),
+        K::NotADirectory => "a part of the path is not a directory".into(),
+        K::StorageFull => "no space left on the device".into(),
+        K::ReadOnlyFilesystem => "the file system is read-only".into(),
+        _ => without_error_number(&e.to_string()),
+    }
+}
+
+/// `text` without a trailing ` (os error N)`.
+pub fn without_error_number(text: &str) -> String {
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text.to_string(),
     }
 }
 
@@ -87,7 +110,13 @@ pub fn located(name: &str, e: &fastmarc::Error) -> String {
         s.truncate(s.len() - 2);
         s.push_str(": ");
     }
-    s.push_str(&e.kind.to_string());
+    match &e.kind {
+        fastmarc::ErrorKind::Io(kind, message) => s.push_str(&format!(
+            "read error: {}",
+            plain_io(&io::Error::new(*kind, without_error_number(message)))
+        )),
+        kind => s.push_str(&kind.to_string()),
+    }
     s
 }
 
@@ -105,6 +134,18 @@ mod tests {
         );
         let e = Error::new(ErrorKind::NoFields);
         assert_eq!(located("x.mrc", &e), "x.mrc: record has no fields");
+    }
+
+    #[test]
+    fn io_errors_are_in_plain_words() {
+        let e = io::Error::from_raw_os_error(2);
+        let f = Failure::io("x.mrc", "cannot open", &e);
+        assert_eq!(
+            f.message.unwrap(),
+            "x.mrc: cannot open: no such file or directory"
+        );
+        let e = io::Error::other("Something odd (os error 99)");
+        assert_eq!(plain_io(&e), "Something odd");
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub enum InputFormat {
     Iso2709,
     /// MARCXML
     Xml,
-    /// MARC-in-JSON
+    /// MARC-in-JSON: an array, one record object, or JSON Lines (objects one after another)
     Json,
+    /// MarcEdit's mnemonic text (.mrk)
+    Mrk,
 }
 
 /// Formats records are written in.
@@ -25,8 +27,13 @@ pub enum OutputFormat {
     Iso2709,
     /// MARCXML, UTF-8
     Xml,
-    /// MARC-in-JSON
+    /// MARC-in-JSON, an array of records
     Json,
+    /// MARC-in-JSON Lines, one record object per line
+    #[value(alias = "ndjson")]
+    Jsonl,
+    /// MarcEdit's mnemonic text (.mrk), which MarcMaker and `fastmarc convert` read back
+    Mrk,
     /// MARC text, as pymarc prints a record (`=245  10$aTitle`)
     Text,
 }
@@ -37,6 +44,7 @@ impl fmt::Display for InputFormat {
             InputFormat::Iso2709 => "ISO 2709",
             InputFormat::Xml => "MARCXML",
             InputFormat::Json => "MARC-in-JSON",
+            InputFormat::Mrk => "MARC text (.mrk)",
         })
     }
 }
@@ -47,6 +55,8 @@ impl fmt::Display for OutputFormat {
             OutputFormat::Iso2709 => "ISO 2709",
             OutputFormat::Xml => "MARCXML",
             OutputFormat::Json => "MARC-in-JSON",
+            OutputFormat::Jsonl => "MARC-in-JSON Lines",
+            OutputFormat::Mrk => "MARC text (.mrk)",
             OutputFormat::Text => "MARC text",
         })
     }
@@ -65,8 +75,8 @@ pub enum Sniffed {
 }
 
 /// Recognise a format from the start of an input: ISO 2709 starts with its record length
-/// (digits), MARCXML with `<`, MARC-in-JSON with `[` or `{`; the XML and JSON marks may
-/// follow a UTF-8 byte order mark and whitespace. Empty input counts as ISO 2709 (a file
+/// (digits), MARCXML with `<`, MARC-in-JSON with `[` or `{`, .mrk text with `=` (or a `#`
+/// comment); the marks may follow a UTF-8 byte order mark and whitespace. Empty input counts as ISO 2709 (a file
 /// of no records).
 pub fn sniff(prefix: &[u8]) -> Sniffed {
     if prefix.is_empty() {
@@ -84,6 +94,7 @@ pub fn sniff(prefix: &[u8]) -> Sniffed {
         None => Sniffed::Undecided,
         Some(b'<') => Sniffed::Format(InputFormat::Xml),
         Some(b'[' | b'{') => Sniffed::Format(InputFormat::Json),
+        Some(b'=' | b'#') => Sniffed::Format(InputFormat::Mrk),
         Some(_) => Sniffed::Unknown,
     }
 }
@@ -95,6 +106,8 @@ pub fn output_format_for_path(path: &Path) -> Option<OutputFormat> {
         "mrc" | "dat" | "marc" => Some(OutputFormat::Iso2709),
         "xml" => Some(OutputFormat::Xml),
         "json" => Some(OutputFormat::Json),
+        "jsonl" | "ndjson" => Some(OutputFormat::Jsonl),
+        "mrk" | "mrk8" => Some(OutputFormat::Mrk),
         "txt" => Some(OutputFormat::Text),
         _ => None,
     }
@@ -117,6 +130,8 @@ mod tests {
         assert_eq!(sniff(b""), Sniffed::Undecided);
         assert_eq!(sniff(b"\xEF\xBB"), Sniffed::Undecided);
         assert_eq!(sniff(b" \n\t"), Sniffed::Undecided);
+        assert_eq!(sniff(b"=LDR  "), Sniffed::Format(InputFormat::Mrk));
+        assert_eq!(sniff(b"\n# comment"), Sniffed::Format(InputFormat::Mrk));
         assert_eq!(sniff(b"hello"), Sniffed::Unknown);
         assert_eq!(sniff(b"\xEF\xBB\xBFx"), Sniffed::Unknown);
     }
@@ -130,6 +145,8 @@ mod tests {
         assert_eq!(f("a.xml"), Some(OutputFormat::Xml));
         assert_eq!(f("a.json"), Some(OutputFormat::Json));
         assert_eq!(f("a.txt"), Some(OutputFormat::Text));
+        assert_eq!(f("a.jsonl"), Some(OutputFormat::Jsonl));
+        assert_eq!(f("a.mrk"), Some(OutputFormat::Mrk));
         assert_eq!(f("a.csv"), None);
         assert_eq!(f("noext"), None);
     }

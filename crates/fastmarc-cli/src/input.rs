@@ -160,7 +160,7 @@ fn unknown_format(name: &str, prefix: &[u8]) -> Failure {
         .collect();
     Failure::data(format!(
         "{name}: record 1, byte offset 0: cannot tell the format: the input starts with \
-         \"{shown}\", not ISO 2709 (five digits), MARCXML (<) or MARC-in-JSON ([ or {{); \
+         \"{shown}\", not ISO 2709 (five digits), MARCXML (<), MARC-in-JSON ([ or {{) or .mrk text (=); \
          name it with --from"
     ))
 }

@@ -14,9 +14,11 @@ mod format;
 mod input;
 mod interrupt;
 mod output;
+mod prepare;
 mod progress;
 mod raw_records;
 mod records;
+mod select;
 
 pub use failure::{EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 pub use interrupt::install_interrupt_handler;

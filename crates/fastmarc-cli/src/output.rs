@@ -1,11 +1,17 @@
 //! Where output goes (a file, or stdout for `-`) and writing records to it in any output
-//! format.
+//! format. A file is written under a temporary name in its folder and renamed when the
+//! command succeeds, so an interrupted or failed run never leaves a file that looks
+//! complete: what was written before the failure is kept as `OUT.partial`.
 
-use crate::failure::Failure;
+use crate::failure::{plain_io, Failure};
 use crate::format::OutputFormat;
 use fastmarc::iso2709::{record_to_bytes, Writer as IsoWriter};
-use fastmarc::json::{write_record_json, JsonLayout, JsonWriter};
-use fastmarc::xml::{record_to_xml_with, XmlWriteOptions, XmlWriter};
+use fastmarc::json::{write_record_json, JsonLayout, JsonLinesWriter, JsonWriter};
+use fastmarc::marc8::record_to_marc8;
+use fastmarc::mrk::{write_record_mrk, MrkWriter};
+use fastmarc::xml::{
+    find_unwritable_xml, write_record_xml_as, XmlLayout, XmlWriteOptions, XmlWriter,
+};
 use fastmarc::Record;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -35,16 +41,82 @@ impl Destination {
         }
     }
 
-    /// Create (or truncate) the file, or take stdout; buffered.
-    pub fn create(&self) -> Result<Box<dyn Write>, Failure> {
+    /// Take stdout, or create the file under a temporary name; buffered. The file gets its
+    /// name when [`Pending::commit`] is called.
+    pub fn create(&self) -> Result<(Box<dyn Write>, Pending), Failure> {
         Ok(match self {
-            Destination::Stdout => Box::new(BufWriter::with_capacity(1 << 16, io::stdout())),
-            Destination::File(p) => {
-                let file =
-                    File::create(p).map_err(|e| Failure::io(&self.name(), "cannot create", &e))?;
-                Box::new(BufWriter::with_capacity(1 << 16, file))
+            Destination::Stdout => (
+                Box::new(BufWriter::with_capacity(1 << 16, io::stdout())),
+                Pending { file: None },
+            ),
+            Destination::File(path) => {
+                let temp = temporary_name(path);
+                let file = File::create(&temp)
+                    .map_err(|e| Failure::io(&self.name(), "cannot create", &e))?;
+                (
+                    Box::new(BufWriter::with_capacity(1 << 16, file)),
+                    Pending {
+                        file: Some((temp, path.clone())),
+                    },
+                )
             }
         })
+    }
+}
+
+/// `.NAME.PID.part` beside `path`: hidden, and unmistakably unfinished.
+fn temporary_name(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    path.with_file_name(format!(".{name}.{}.part", std::process::id()))
+}
+
+/// An output file being written under a temporary name.
+#[must_use = "an output file is only named when committed"]
+pub struct Pending {
+    /// (temporary name, final name); `None` for stdout.
+    file: Option<(PathBuf, PathBuf)>,
+}
+
+impl Pending {
+    /// Give the finished file its name (the writer must be flushed and dropped first).
+    pub fn commit(mut self) -> Result<(), Failure> {
+        if let Some((temp, path)) = self.file.take() {
+            std::fs::rename(&temp, &path).map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                Failure::data(format!(
+                    "{}: cannot be given its name: {}",
+                    path.display(),
+                    plain_io(&e)
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Where what was written so far goes if the command fails: `OUT.partial`.
+    pub fn partial_name(&self) -> Option<PathBuf> {
+        self.file.as_ref().map(|(_, path)| {
+            let mut name = path.clone().into_os_string();
+            name.push(".partial");
+            PathBuf::from(name)
+        })
+    }
+}
+
+impl Drop for Pending {
+    /// Not committed: the command failed. Keep what was written as `OUT.partial`.
+    fn drop(&mut self) {
+        if let Some((temp, _)) = &self.file {
+            let kept = self
+                .partial_name()
+                .is_some_and(|partial| std::fs::rename(temp, partial).is_ok());
+            if !kept {
+                let _ = std::fs::remove_file(temp);
+            }
+        }
     }
 }
 
@@ -53,27 +125,87 @@ pub fn stdout_error(e: io::Error) -> Failure {
     Failure::io("<stdout>", "write error", &e)
 }
 
-/// One record in `format`, for [`RecordWriter::write_serialised`]: made on any thread, so
-/// that serialising, most of the work of a conversion, runs on the parser threads. An error
-/// means the record cannot be written in this format (too long for ISO 2709, say).
-pub fn serialise(format: OutputFormat, rec: &Record) -> fastmarc::Result<Vec<u8>> {
-    Ok(match format {
-        OutputFormat::Iso2709 => record_to_bytes(rec)?,
-        OutputFormat::Xml => record_to_xml_with(rec, XmlWriteOptions::default()).into_bytes(),
-        OutputFormat::Json => {
+/// How records are written.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteSettings {
+    pub format: OutputFormat,
+    /// ISO 2709 in MARC-8 (leader/09 blank) rather than UTF-8.
+    pub marc8: bool,
+    pub xml_layout: XmlLayout,
+    /// A character MARCXML cannot carry is an error (else replaced, with a warning).
+    pub strict: bool,
+}
+
+/// One record serialised, and what the user should know about it.
+pub struct Serialised {
+    pub bytes: Vec<u8>,
+    pub warnings: Vec<String>,
+}
+
+/// One record in the output format, for [`RecordWriter::write_serialised`]: made on any
+/// thread, so that serialising, most of the work of a conversion, runs on the parser
+/// threads. An error says why the record cannot be written in this format (too long for
+/// ISO 2709, a character MARCXML cannot carry in strict mode).
+pub fn serialise(settings: &WriteSettings, rec: &Record) -> Result<Serialised, String> {
+    let mut warnings = Vec::new();
+    let bytes = match settings.format {
+        OutputFormat::Iso2709 if settings.marc8 => {
+            let (marc8, missing) = record_to_marc8(rec);
+            if let Some(first) = missing.first() {
+                warnings.push(if missing.len() == 1 {
+                    first.to_string()
+                } else {
+                    format!("{first} (and {} more)", missing.len() - 1)
+                });
+            }
+            record_to_bytes(&marc8).map_err(|e| e.kind.to_string())?
+        }
+        OutputFormat::Iso2709 => record_to_bytes(rec).map_err(|e| e.kind.to_string())?,
+        OutputFormat::Xml => {
+            let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
+            let replaced = write_record_xml_as(
+                rec,
+                XmlWriteOptions::default(),
+                settings.xml_layout,
+                &mut out,
+            );
+            if replaced > 0 {
+                let what = find_unwritable_xml(rec)
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "a character cannot be written in XML".into());
+                if settings.strict {
+                    return Err(what);
+                }
+                warnings.push(format!(
+                    "{what}; {replaced} such character{} written as U+FFFD",
+                    if replaced == 1 { "" } else { "s" }
+                ));
+            }
+            out.into_bytes()
+        }
+        OutputFormat::Json | OutputFormat::Jsonl => {
             let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
             write_record_json(rec, JsonLayout::Compact, &mut out);
             out.into_bytes()
         }
+        OutputFormat::Mrk => {
+            // The writer reserves what the record needs.
+            let mut out = String::new();
+            write_record_mrk(rec, &mut out);
+            out.into_bytes()
+        }
         OutputFormat::Text => rec.to_string().into_bytes(),
-    })
+    };
+    Ok(Serialised { bytes, warnings })
 }
 
-/// Writes records in one output format.
+/// Writes records in one output format. Every text format ends with a newline.
 pub enum RecordWriter {
     Iso(IsoWriter<Box<dyn Write>>),
     Xml(XmlWriter<Box<dyn Write>>),
     Json(JsonWriter<Box<dyn Write>>),
+    Jsonl(JsonLinesWriter<Box<dyn Write>>),
+    Mrk(MrkWriter<Box<dyn Write>>),
     /// MARC text: records separated by a blank line.
     Text {
         out: Box<dyn Write>,
@@ -82,21 +214,29 @@ pub enum RecordWriter {
 }
 
 impl RecordWriter {
-    pub fn new(format: OutputFormat, out: Box<dyn Write>) -> RecordWriter {
-        match format {
+    pub fn new(settings: &WriteSettings, out: Box<dyn Write>) -> RecordWriter {
+        match settings.format {
             OutputFormat::Iso2709 => RecordWriter::Iso(IsoWriter::new(out)),
-            OutputFormat::Xml => RecordWriter::Xml(XmlWriter::new(out)),
+            OutputFormat::Xml => RecordWriter::Xml(XmlWriter::with_layout(
+                out,
+                XmlWriteOptions::default(),
+                settings.xml_layout,
+            )),
             OutputFormat::Json => RecordWriter::Json(JsonWriter::new(out)),
+            OutputFormat::Jsonl => RecordWriter::Jsonl(JsonLinesWriter::new(out)),
+            OutputFormat::Mrk => RecordWriter::Mrk(MrkWriter::new(out)),
             OutputFormat::Text => RecordWriter::Text { out, written: 0 },
         }
     }
 
-    /// Write one record serialised by [`serialise`] in this writer's format.
+    /// Write one record serialised by [`serialise`] with this writer's settings.
     pub fn write_serialised(&mut self, record: &[u8]) -> fastmarc::Result<()> {
         match self {
             RecordWriter::Iso(w) => w.write_serialised(record),
             RecordWriter::Xml(w) => w.write_serialised(record),
             RecordWriter::Json(w) => w.write_serialised(record),
+            RecordWriter::Jsonl(w) => w.write_serialised(record),
+            RecordWriter::Mrk(w) => w.write_serialised(record),
             RecordWriter::Text { out, written } => {
                 if *written > 0 {
                     out.write_all(b"\n")?;
@@ -112,8 +252,21 @@ impl RecordWriter {
     pub fn finish(self) -> fastmarc::Result<()> {
         match self {
             RecordWriter::Iso(w) => w.into_inner().flush()?,
-            RecordWriter::Xml(w) => w.finish()?.flush()?,
-            RecordWriter::Json(w) => w.finish()?.flush()?,
+            RecordWriter::Xml(w) => {
+                let layout = w.layout();
+                let mut out = w.finish()?;
+                if layout == XmlLayout::Pymarc {
+                    out.write_all(b"\n")?;
+                }
+                out.flush()?
+            }
+            RecordWriter::Json(w) => {
+                let mut out = w.finish()?;
+                out.write_all(b"\n")?;
+                out.flush()?
+            }
+            RecordWriter::Jsonl(w) => w.finish()?.flush()?,
+            RecordWriter::Mrk(w) => w.finish()?.flush()?,
             RecordWriter::Text { mut out, .. } => out.flush()?,
         }
         Ok(())

@@ -7,10 +7,12 @@ use crate::contain::contain;
 use crate::failure::{located, Failure};
 use crate::format::InputFormat;
 use crate::input::{open, ByteStream, Opened, Source};
+use crate::prepare::Prepare;
 use crate::progress::Progress;
 use crate::Ctx;
 use fastmarc::iso2709::{Reader, ReaderOptions, Recovery};
 use fastmarc::json::JsonReader;
+use fastmarc::mrk::MrkReader;
 use fastmarc::parallel::{ParallelMap, ParallelOptions, ParallelReader};
 use fastmarc::xml::XmlReader;
 use fastmarc::{ErrorKind, Record};
@@ -25,15 +27,35 @@ pub struct ReadSettings {
     /// Parser threads for ISO 2709 (`None`: every core; 1: parse on this thread).
     pub threads: Option<usize>,
     pub reader: ReaderOptions,
+    pub prepare: Prepare,
+    pub window: Window,
+}
+
+/// Which records a command sees: `limit` records after the first `offset` (counted as
+/// they come, bad ones included).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub offset: u64,
+    pub limit: Option<u64>,
 }
 
 /// What [`Input::open_mapped`]'s function made of a record, or the message of the panic it
 /// met making it.
 pub type Made<T> = Result<T, String>;
 
+/// What was made of a record, and what the user should hear about the record as read.
+pub struct Noted<T> {
+    value: T,
+    note: Option<String>,
+}
+
 /// What an input gives for each record it could read: the record, or what was made of it.
 pub trait Delivered {
     type Value;
+    /// A warning about the record as it was read.
+    fn note(&self) -> Option<&str> {
+        None
+    }
     fn value(self) -> Made<Self::Value>;
 }
 
@@ -44,10 +66,13 @@ impl Delivered for Record {
     }
 }
 
-impl<T> Delivered for Made<T> {
+impl<T> Delivered for Made<Noted<T>> {
     type Value = T;
+    fn note(&self) -> Option<&str> {
+        self.as_ref().ok().and_then(|n| n.note.as_deref())
+    }
     fn value(self) -> Made<T> {
-        self
+        self.map(|n| n.value)
     }
 }
 
@@ -57,29 +82,44 @@ pub struct Input<T = Record> {
     pub name: String,
     pub format: InputFormat,
     records: Box<dyn Iterator<Item = fastmarc::Result<T>>>,
-    /// Whether reading can go on after a bad record (ISO 2709 resynchronises; a MARCXML or
-    /// JSON reader cannot find its way after an error).
+    /// Whether reading can go on after a bad record (ISO 2709 resynchronises, .mrk goes on
+    /// at the next record; a MARCXML or JSON reader cannot find its way after an error).
     pub recoverable: bool,
     pub progress: Progress,
     bytes_read: Arc<AtomicU64>,
+    window: Window,
+    /// Results taken from `records` so far, the window's skipped ones included.
+    seen: u64,
 }
 
 impl Input {
     pub fn open(source: &Source, settings: ReadSettings, label: &str) -> Result<Input, Failure> {
-        let opened = open(source, settings.from)?;
+        Input::from_opened(open(source, settings.from)?, settings, label)
+    }
+
+    /// The records of an input already opened.
+    pub fn from_opened(
+        opened: Opened,
+        settings: ReadSettings,
+        label: &str,
+    ) -> Result<Input, Failure> {
         let (reader, about) = opened.split();
-        let records = match about.format {
+        let prepare = settings.prepare;
+        let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match about.format {
             InputFormat::Iso2709 if settings.threads != Some(1) => Box::new(
                 ParallelReader::new(reader, settings.reader, settings.threads)
-                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?,
+                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?
+                    .map(move |r| r.map(|rec| prepared(prepare, rec))),
             ),
-            _ => read_here(about.format, reader, settings, |rec| rec),
+            _ => read_here(about.format, reader, settings, move |rec| {
+                prepared(prepare, rec)
+            }),
         };
         Ok(Input::over(about, records, settings, label))
     }
 }
 
-impl<T: Send + 'static> Input<Made<T>> {
+impl<T: Send + 'static> Input<Made<Noted<T>>> {
     /// Each record handed to the command as `make` of it. Parsing ISO 2709 on several
     /// threads, `make` runs on the parser threads, so its work scales with them (handing
     /// every record to this thread instead costs it every cache line of the record); else
@@ -89,10 +129,19 @@ impl<T: Send + 'static> Input<Made<T>> {
         settings: ReadSettings,
         label: &str,
         make: impl Fn(&mut Record) -> T + Send + Sync + 'static,
-    ) -> Result<Input<Made<T>>, Failure> {
+    ) -> Result<Input<Made<Noted<T>>>, Failure> {
         let opened = open(source, settings.from)?;
         let (reader, about) = opened.split();
-        let make = move |rec: &mut Record| contain(|| make(rec));
+        let prepare = settings.prepare;
+        let make = move |rec: &mut Record| {
+            contain(|| {
+                let note = prepare.apply(rec);
+                Noted {
+                    value: make(rec),
+                    note,
+                }
+            })
+        };
         let records = match about.format {
             InputFormat::Iso2709 if settings.threads != Some(1) => {
                 let opts = ParallelOptions::new(settings.reader, settings.threads);
@@ -109,6 +158,15 @@ impl<T: Send + 'static> Input<Made<T>> {
     }
 }
 
+/// `rec` prepared; its warning, if any, printed at once (the record is not handed on with
+/// one).
+fn prepared(prepare: Prepare, mut rec: Record) -> Record {
+    if let Some(note) = prepare.apply(&mut rec) {
+        crate::failure::eprint_message(&format!("warning: {note}"));
+    }
+    rec
+}
+
 /// The records of an input read on this thread, each as `make` of it.
 fn read_here<T: 'static>(
     format: InputFormat,
@@ -120,6 +178,7 @@ fn read_here<T: 'static>(
         InputFormat::Iso2709 => Box::new(Reader::with_options(reader, settings.reader)),
         InputFormat::Xml => Box::new(XmlReader::new(BufReader::with_capacity(1 << 16, reader))),
         InputFormat::Json => Box::new(JsonReader::new(BufReader::with_capacity(1 << 16, reader))),
+        InputFormat::Mrk => Box::new(MrkReader::new(BufReader::with_capacity(1 << 16, reader))),
     };
     Box::new(records.map(move |r| r.map(&mut make)))
 }
@@ -166,19 +225,38 @@ impl<T> Input<T> {
         } = about;
         let progress = Progress::new(label, size, bytes_read.clone());
         Input {
-            recoverable: format == InputFormat::Iso2709
-                && settings.reader.recovery == Recovery::Resync,
+            recoverable: match format {
+                InputFormat::Iso2709 => settings.reader.recovery == Recovery::Resync,
+                InputFormat::Mrk => true,
+                InputFormat::Xml | InputFormat::Json => false,
+            },
             name,
             format,
             records,
             progress,
             bytes_read,
+            window: settings.window,
+            seen: 0,
         }
     }
 
-    /// The next record (or what was made of it) or error, `None` at the end.
-    pub fn next_result(&mut self) -> Option<fastmarc::Result<T>> {
-        self.records.next()
+    /// The next record (or what was made of it) or error in the window, with its 0-based
+    /// number in the input; `None` at the end of the input or of the window.
+    pub fn next_result(&mut self) -> Option<(u64, fastmarc::Result<T>)> {
+        loop {
+            if let Some(limit) = self.window.limit {
+                if self.seen >= self.window.offset.saturating_add(limit) {
+                    return None;
+                }
+            }
+            let result = self.records.next()?;
+            let number = self.seen;
+            self.seen += 1;
+            // Errors before the window still count: reading cannot tell what it skipped.
+            if number >= self.window.offset || result.is_err() {
+                return Some((number, result));
+            }
+        }
     }
 
     /// Bytes read from the input so far (all of it once the records are exhausted).
@@ -211,9 +289,11 @@ pub fn for_each_record<T: Delivered>(
     mut each: impl FnMut(&Input<T>, u64, T::Value) -> Result<(), Failure>,
 ) -> Result<Tally, Failure> {
     let mut tally = Tally::default();
-    let mut number = 0u64;
-    while let Some(result) = input.next_result() {
+    while let Some((number, result)) = input.next_result() {
         ctx.check_stop()?;
+        if let Some(note) = result.as_ref().ok().and_then(|got| got.note()) {
+            input.warn(&format!("{}: record {}: {note}", input.name, number + 1));
+        }
         match result {
             Ok(got) => match got.value().and_then(|v| contain(|| each(input, number, v))) {
                 Ok(done) => {
@@ -253,7 +333,6 @@ pub fn for_each_record<T: Delivered>(
                 }
             }
         }
-        number += 1;
     }
     Ok(tally)
 }
@@ -299,6 +378,8 @@ mod tests {
                 let settings = ReadSettings {
                     from: None,
                     threads: Some(threads),
+                    prepare: Prepare::default(),
+                    window: Window::default(),
                     reader: ReaderOptions::strict(),
                 };
                 let mut input = Input::open_mapped(&source, settings, "test", |rec| {

@@ -32,6 +32,22 @@ fn fastmarc_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Outpu
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
+    // What the arguments name before the run, to find the files it writes.
+    let candidates: Vec<PathBuf> = args
+        .iter()
+        .flat_map(|arg| {
+            let path = match dir {
+                Some(d) => d.join(arg),
+                None => PathBuf::from(arg),
+            };
+            [PathBuf::from(format!("{}.partial", path.display())), path]
+        })
+        .collect();
+    let stamp = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let before: Vec<_> = candidates
+        .iter()
+        .map(|p| (stamp(p), std::fs::read(p).ok()))
+        .collect();
     let mut child = cmd.spawn().expect("run fastmarc");
     let mut input = child.stdin.take().unwrap();
     let data = stdin.unwrap_or_default().to_vec();
@@ -41,7 +57,44 @@ fn fastmarc_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Outpu
     });
     let out = child.wait_with_output().expect("wait for fastmarc");
     feeder.join().unwrap();
+    // Every MARCXML document the command writes must be well-formed for other tools.
+    if out.stdout.starts_with(b"<?xml") {
+        assert_xmllint(&out.stdout);
+    }
+    for (path, (stamp_before, bytes_before)) in candidates.iter().zip(before) {
+        let Ok(bytes) = std::fs::read(path) else {
+            continue;
+        };
+        let written = stamp(path) != stamp_before || bytes_before.as_ref() != Some(&bytes);
+        if written && bytes.starts_with(b"<?xml") {
+            assert_xmllint(&bytes);
+        }
+    }
     out
+}
+
+/// `xmllint --noout` accepts the document (libxml2-utils, installed by scripts/install.sh).
+#[track_caller]
+fn assert_xmllint(doc: &[u8]) {
+    let mut child = Command::new("xmllint")
+        .args(["--noout", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xmllint (libxml2-utils) is needed by the tests: run scripts/install.sh");
+    let mut input = child.stdin.take().unwrap();
+    let data = doc.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(
+        out.status.success(),
+        "xmllint rejects the document: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&doc[..doc.len().min(2000)])
+    );
 }
 
 fn stdout(o: &Output) -> String {
@@ -204,12 +257,13 @@ fn usage_errors_exit_2() {
     for args in [
         vec![],
         vec!["frobnicate"],
-        vec!["count"],
         vec!["count", "--from", "marcxml", sample],
         vec!["count", "--threads", "0", sample],
         vec!["count", "--bogus", sample],
-        vec!["convert", sample],
         vec!["convert", sample, "out.mrc", "--to", "pdf"],
+        vec!["convert", sample, "out.mrc", "-o", "other.mrc"],
+        vec!["convert", sample, "out.xml", "--to-encoding", "marc8"],
+        vec!["convert", sample, "out.mrc", "--set-leader", "24=a"],
         vec!["convert", sample, s(&csv)],
         vec!["dump", sample, "--tag", "24"],
         vec!["split", sample],
@@ -493,13 +547,26 @@ fn convert_stops_at_a_bad_record_but_keeps_what_came_before() {
     assert_eq!(
         stderr(&o).lines().next().unwrap(),
         format!(
-            "fastmarc: {}: record 2, byte offset {first_error}: base address (leader/12-16) is not digits",
-            s(&bad)
+            "fastmarc: {}: record 2, byte offset {first_error}: base address (leader/12-16) is \
+             not digits ({} not written; what was converted before is in {}.partial)",
+            s(&bad),
+            s(&out),
+            s(&out)
         )
     );
-    // The document is closed, with the one record before the error.
-    let written = fastmarc::xml::parse_xml(&std::fs::read(&out).unwrap()).unwrap();
+    // No file that looks complete: the closed document, with the one record before the
+    // error, is kept under another name.
+    assert!(!out.exists());
+    assert!(stderr(&o).contains("out.xml.partial"), "{}", stderr(&o));
+    let partial = dir.path().join("out.xml.partial");
+    let written = fastmarc::xml::parse_xml(&std::fs::read(&partial).unwrap()).unwrap();
     assert_eq!(written, vec![read_iso(&iso(&records(1))).remove(0)]);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]
@@ -524,7 +591,14 @@ fn permissive_skips_bad_records_with_warnings_and_keeps_every_good_one() {
         );
         let err = stderr(&o);
         let warnings: Vec<&str> = err.lines().collect();
-        assert_eq!(warnings.len(), 2, "{err}");
+        assert_eq!(warnings.len(), 3, "{err}");
+        assert_eq!(
+            warnings[2],
+            format!(
+                "fastmarc: {}: 5 records read, 3 written, 2 skipped",
+                s(&bad)
+            )
+        );
         assert!(warnings[0].starts_with(&format!(
             "fastmarc: warning: {}: record 2, byte offset {first_error}: ",
             s(&bad)
@@ -647,14 +721,18 @@ fn permissive_reading_never_panics_on_a_span_inside_a_character() {
             "{args:?}: {err}"
         );
         let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {err}");
-        assert!(
-            lines[0].starts_with("fastmarc: warning: <stdin>: record 1"),
+        // The cut character is read as U+FFFD, with a warning, rather than the record
+        // lost; convert adds its summary.
+        assert_eq!(
+            lines[0],
+            "fastmarc: warning: <stdin>: record 1: field 001: text that is not valid UTF-8 \
+             was read as U+FFFD",
             "{args:?}: {err}"
         );
+        let expected = if args[0] == "convert" { 2 } else { 1 };
+        assert_eq!(lines.len(), expected, "{args:?}: {err}");
         // The good record after it is still there, whole.
         assert!(stdout(&o).contains("rec00000"), "{args:?}: {}", stdout(&o));
-        assert!(!stdout(&o).contains("Caf"), "{args:?}: {}", stdout(&o));
     }
 }
 
@@ -1164,7 +1242,9 @@ fn conversions_are_the_same_on_any_number_of_threads() {
         let o = fastmarc(args);
         assert_status(&o, 0);
         let warnings: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
-        assert_eq!(warnings.len(), 2, "{args:?}: {warnings:?}");
+        // Two bad records, and convert's summary.
+        let expected = if args[0] == "convert" { 3 } else { 2 };
+        assert_eq!(warnings.len(), expected, "{args:?}: {warnings:?}");
         (o.stdout, warnings)
     };
     for to in ["iso2709", "xml", "json", "text"] {
@@ -1199,4 +1279,580 @@ fn conversions_are_the_same_on_any_number_of_threads() {
         String::from_utf8(dumps[0].0.clone()).unwrap(),
         std::fs::read_to_string(dir.path().join("out-text-1")).unwrap()
     );
+}
+
+// ---- output other tools accept ------------------------------------------------------------
+
+/// Record 2 of three has a stray 0x1F at the end of its 001 (as 8 of 250,000 Library of
+/// Congress records do) and a carriage return in its 245.
+fn file_with_a_control_character_in_a_001(dir: &Path) -> PathBuf {
+    let mut recs = records(3);
+    let mut odd = Record::with_leader(*recs[1].leader());
+    odd.push(&Field::control(tag("001"), "rec00001\u{1f}"));
+    odd.push(&Field::data(
+        tag("245"),
+        '1',
+        '0',
+        vec![Subfield::new('a', "Two lines\r\nin one")],
+    ));
+    recs[1] = odd;
+    write(dir, "ctl.mrc", &iso(&recs))
+}
+
+#[test]
+fn a_control_character_in_a_001_never_reaches_the_xml_raw() {
+    let dir = TempDir::new().unwrap();
+    let input = file_with_a_control_character_in_a_001(dir.path());
+    let out = dir.path().join("out.xml");
+    // Strict: an error naming the record, the field and the character; no output file.
+    let o = fastmarc(&["convert", s(&input), s(&out)]);
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "fastmarc: {}: record 2: cannot be written as MARCXML: 001: character U+001F at \
+             position 8 cannot be written in XML",
+            s(&input)
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Permissive: replaced by U+FFFD with one warning for the record; xmllint accepts the
+    // file (checked for every XML document these tests write).
+    let o = fastmarc(&["convert", "--permissive", s(&input), s(&out)]);
+    assert_status(&o, 0);
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("record 2: 001: character U+001F"),
+        "{err}"
+    );
+    assert!(warnings[0].contains("written as U+FFFD"), "{err}");
+    let back = fastmarc::xml::parse_xml(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(back[1].get("001").unwrap().data(), Some("rec00001\u{fffd}"));
+    // The carriage return is written &#13; and comes back as itself.
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Two lines&#13;&#10;in one"));
+    assert_eq!(
+        back[1].get("245").unwrap().subfield('a'),
+        Some("Two lines\r\nin one")
+    );
+    let mrc = dir.path().join("back.mrc");
+    assert_status(&fastmarc(&["convert", s(&out), s(&mrc)]), 0);
+    assert_eq!(
+        read_iso(&std::fs::read(&mrc).unwrap())[1]
+            .get("245")
+            .unwrap()
+            .subfield('a'),
+        Some("Two lines\r\nin one")
+    );
+}
+
+#[test]
+fn xml_is_one_record_per_line_or_pretty_and_every_text_output_ends_with_a_newline() {
+    let dir = TempDir::new().unwrap();
+    let input = write(dir.path(), "in.mrc", &iso(&records(3)));
+    let o = fastmarc(&["convert", s(&input), "-", "--to", "xml"]);
+    assert_status(&o, 0);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[2..5]
+        .iter()
+        .all(|l| l.starts_with("<record>") && l.ends_with("</record>")));
+    let o = fastmarc(&["convert", s(&input), "-", "--to", "xml", "--pretty"]);
+    assert_status(&o, 0);
+    assert!(
+        stdout(&o).contains("\n  <record>\n    <leader>"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        fastmarc::xml::parse_xml(&o.stdout).unwrap(),
+        read_iso(&iso(&records(3)))
+    );
+    for to in ["xml", "json", "jsonl", "mrk", "text"] {
+        let o = fastmarc(&["convert", s(&input), "-", "--to", to]);
+        assert_status(&o, 0);
+        assert!(o.stdout.ends_with(b"\n"), "{to}");
+        let empty = fastmarc_in(None, &["convert", "-", "-", "--to", to], Some(b""));
+        assert_status(&empty, 0);
+        assert!(
+            empty.stdout.is_empty() || empty.stdout.ends_with(b"\n"),
+            "{to}"
+        );
+    }
+}
+
+#[test]
+fn json_lines_out_and_in_and_concatenated_objects_in() {
+    let dir = TempDir::new().unwrap();
+    let recs = records(4);
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let jsonl = dir.path().join("out.jsonl");
+    assert_status(&fastmarc(&["convert", s(&input), s(&jsonl)]), 0);
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    assert!(text.lines().all(|l| l.starts_with("{\"leader\"")));
+    let back = dir.path().join("back.mrc");
+    assert_status(&fastmarc(&["convert", s(&jsonl), s(&back)]), 0);
+    assert_eq!(std::fs::read(&back).unwrap(), iso(&recs));
+    // Objects back to back, as yaz-marcdump writes them.
+    let glued: String = text.lines().collect();
+    let o = fastmarc_in(None, &["count", "-"], Some(glued.as_bytes()));
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "4\n");
+}
+
+#[test]
+fn a_failed_conversion_leaves_an_existing_output_untouched() {
+    let dir = TempDir::new().unwrap();
+    let (bad, _, _) = file_with_two_bad_records(dir.path());
+    let out = write(dir.path(), "out.mrc", b"previous contents");
+    let o = fastmarc(&["convert", s(&bad), s(&out)]);
+    assert_status(&o, 1);
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous contents");
+    assert!(dir.path().join("out.mrc.partial").exists());
+    // Success replaces it.
+    let good = write(dir.path(), "good.mrc", &iso(&records(2)));
+    assert_status(&fastmarc(&["convert", s(&good), s(&out)]), 0);
+    assert_eq!(std::fs::read(&out).unwrap(), iso(&records(2)));
+}
+
+// ---- MarcEdit's .mrk ------------------------------------------------------------------------
+
+#[test]
+fn mrk_round_trips_byte_for_byte() {
+    let dir = TempDir::new().unwrap();
+    for (name, bytes) in [("sample", sample_bytes()), ("generated", iso(&records(40)))] {
+        let input = write(dir.path(), &format!("{name}.mrc"), &bytes);
+        let mrk = dir.path().join(format!("{name}.mrk"));
+        let back = dir.path().join(format!("{name}-back.mrc"));
+        assert_status(&fastmarc(&["convert", s(&input), s(&mrk)]), 0);
+        let text = std::fs::read_to_string(&mrk).unwrap();
+        assert!(text.starts_with("=LDR  "), "{text}");
+        assert!(text.ends_with("\n\n"));
+        assert_status(&fastmarc(&["convert", s(&mrk), s(&back)]), 0);
+        assert_eq!(std::fs::read(&back).unwrap(), bytes, "{name}");
+    }
+}
+
+#[test]
+fn a_malformed_mrk_line_is_an_error_with_its_line_number() {
+    let dir = TempDir::new().unwrap();
+    let mrk = write(
+        dir.path(),
+        "bad.mrk",
+        b"=LDR  00000nam\\a2200000\\a\\4500\n=001  one\n\n=LDR  00000nam\\a2200000\\a\\4500\n245  10$aNo equals sign\n\n=LDR  00000nam\\a2200000\\a\\4500\n=001  three\n",
+    );
+    let o = fastmarc(&["convert", s(&mrk), "-", "--to", "text"]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains(
+            "record 2, byte offset 73: MARC text (.mrk): line 5: a line must start with '='"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc(&["count", "--permissive", s(&mrk)]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "2\n");
+}
+
+// ---- character sets --------------------------------------------------------------------------
+
+#[test]
+fn marc8_out_decodes_back_to_the_same_text() {
+    let dir = TempDir::new().unwrap();
+    let mut recs = records(5);
+    recs[2].push(&Field::data(
+        tag("880"),
+        '1',
+        '0',
+        vec![Subfield::new('a', "Война и мир / 中文 / Ἰλιάς 😀")],
+    ));
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let out = dir.path().join("marc8.mrc");
+    let o = fastmarc(&["convert", s(&input), s(&out), "--to-encoding", "marc8"]);
+    assert_status(&o, 0);
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("record 3: 880$a: character U+1F600"), "{err}");
+    let bytes = std::fs::read(&out).unwrap();
+    let back = read_iso(&bytes);
+    assert_eq!(back.len(), 5);
+    for (a, b) in recs.iter().zip(&back) {
+        assert_eq!(b.leader().character_coding_scheme(), b' ');
+        for (fa, fb) in a.fields().zip(b.fields()) {
+            if fa.tag().as_str() == "880" {
+                assert_eq!(
+                    fb.subfield('a'),
+                    Some("Война и мир / 中文 / Ἰλιάς &#x1F600;")
+                );
+            } else {
+                assert_eq!(fa, fb);
+            }
+        }
+    }
+    // The text is MARC-8 on disk: no UTF-8 sequence for 'í'.
+    assert!(!bytes.windows(2).any(|w| w == "í".as_bytes()));
+}
+
+#[test]
+fn utf8_under_a_blank_leader_09_is_read_right_when_asked() {
+    let dir = TempDir::new().unwrap();
+    let mut bytes = iso(&records(1));
+    bytes[9] = b' ';
+    let input = write(dir.path(), "lying.mrc", &bytes);
+    let garbled = fastmarc(&["dump", s(&input)]);
+    assert_status(&garbled, 0);
+    assert!(!stdout(&garbled).contains("Títle"));
+    let right = fastmarc(&["dump", "--from-encoding", "utf8", s(&input)]);
+    assert_status(&right, 0);
+    assert!(
+        stdout(&right).contains("Títle number 0"),
+        "{}",
+        stdout(&right)
+    );
+    let out = dir.path().join("fixed.mrc");
+    assert_status(
+        &fastmarc(&["convert", "--from-encoding", "utf8", s(&input), s(&out)]),
+        0,
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), iso(&records(1)));
+    // validate says what is wrong.
+    let o = fastmarc(&["validate", s(&input)]);
+    assert_status(&o, 1);
+    assert!(
+        stdout(&o).contains("record 1, byte offset 9, field leader: leader/09 is blank (MARC-8) but field 245 holds UTF-8"),
+        "{}",
+        stdout(&o)
+    );
+    // Latin-1 and normalisation.
+    let mut latin = raw_record(&[("245", b"00\x1faCaf\xe9\x1e")]);
+    latin[9] = b' ';
+    let o = fastmarc_in(
+        None,
+        &["dump", "--from-encoding", "latin1", "-"],
+        Some(&latin),
+    );
+    assert_status(&o, 0);
+    assert!(stdout(&o).contains("Café"), "{}", stdout(&o));
+    let o = fastmarc_in(
+        None,
+        &[
+            "dump",
+            "--from-encoding",
+            "latin1",
+            "--normalize",
+            "nfd",
+            "-",
+        ],
+        Some(&latin),
+    );
+    assert!(stdout(&o).contains("Cafe\u{301}"), "{}", stdout(&o));
+}
+
+// ---- validate --------------------------------------------------------------------------------
+
+#[test]
+fn validate_reports_what_breaks_other_systems() {
+    let dir = TempDir::new().unwrap();
+    let input = file_with_a_control_character_in_a_001(dir.path());
+    let mut bytes = std::fs::read(&input).unwrap();
+    // Leader/22 as 0x02, as in real files, in the first record.
+    bytes[22] = 0x02;
+    let input = write(dir.path(), "v.mrc", &bytes);
+    let second = record_to_bytes(&records(1)[0]).unwrap().len();
+    let o = fastmarc(&["validate", s(&input)]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].ends_with("record 1, byte offset 22, field leader: entry map (20-23): byte 0x02 where MARC 21 requires a digit"),
+        "{out}"
+    );
+    // 001 of record 2: leader, 3-entry directory... the 0x1F is the 9th byte of its data.
+    let base = 24 + 2 * 12 + 1;
+    let offset = second + base + 8;
+    assert!(
+        out.contains(&format!(
+            "record 2, byte offset {offset}, field 001: control character byte 0x1F"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("field 245$a: control character byte 0x0D"),
+        "{out}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("{}: 3 records checked, 3 problems", s(&input))
+    );
+    let o = fastmarc(&["validate", "--format", "json", s(&input)]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(
+        out.lines().next().unwrap().starts_with(&format!(
+            "{{\"file\":\"{}\",\"record\":1,\"offset\":22,\"field\":\"leader\",\"problem\":",
+            s(&input)
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().last().unwrap(),
+        format!(
+            "{{\"file\":\"{}\",\"records\":3,\"problems\":3}}",
+            s(&input)
+        )
+    );
+}
+
+// ---- selecting and editing -------------------------------------------------------------------
+
+#[test]
+fn offset_limit_tag_wildcards_and_offsets() {
+    let dir = TempDir::new().unwrap();
+    let recs = records(10);
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let o = fastmarc(&["count", "--offset", "3", "--limit", "4", s(&input)]);
+    assert_eq!(stdout(&o), "4\n");
+    let o = fastmarc(&["count", "--offset", "8", "--limit", "4", s(&input)]);
+    assert_eq!(stdout(&o), "2\n");
+    let o = fastmarc(&["convert", "--offset", "2", "--limit", "3", s(&input), "-"]);
+    assert_status(&o, 0);
+    assert_eq!(o.stdout, iso(&recs[2..5]));
+    let o = fastmarc(&["dump", "--tag", "6XX", "--limit", "3", s(&input)]);
+    let text = stdout(&o);
+    assert_eq!(text.matches("=650  ").count(), 1 + 2, "{text}");
+    assert!(!text.contains("=245"));
+    let o = fastmarc(&[
+        "dump",
+        "--print-offsets",
+        "--offset",
+        "1",
+        "--limit",
+        "2",
+        s(&input),
+    ]);
+    let first = record_to_bytes(&recs[0]).unwrap().len();
+    let second = record_to_bytes(&recs[1]).unwrap().len();
+    let text = stdout(&o);
+    assert!(
+        text.starts_with(&format!("# record 2, byte offset {first}\n=LDR  ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\n\n# record 3, byte offset {}\n", first + second)),
+        "{text}"
+    );
+}
+
+#[test]
+fn leader_edits_and_deleted_tags() {
+    let dir = TempDir::new().unwrap();
+    let mut recs = records(3);
+    for r in &mut recs {
+        r.push(&Field::data(
+            tag("949"),
+            ' ',
+            ' ',
+            vec![Subfield::new('a', "local")],
+        ));
+        r.push(&Field::data(
+            tag("901"),
+            ' ',
+            ' ',
+            vec![Subfield::new('a', "local")],
+        ));
+    }
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let o = fastmarc(&[
+        "convert",
+        s(&input),
+        "-o",
+        "-",
+        "--set-leader",
+        "17=_",
+        "--set-leader",
+        "05-07=cas",
+        "--delete-tag",
+        "9XX",
+    ]);
+    assert_status(&o, 0);
+    let back = read_iso(&o.stdout);
+    for (a, b) in records(3).iter().zip(&back) {
+        assert_eq!(&b.leader().as_bytes()[5..8], b"cas");
+        assert_eq!(b.leader().as_bytes()[17], b' ');
+        assert_eq!(
+            a.fields().collect::<Vec<_>>(),
+            b.fields().collect::<Vec<_>>()
+        );
+    }
+}
+
+// ---- permissive: nothing lost ----------------------------------------------------------------
+
+#[test]
+fn a_lying_record_length_mid_file_loses_only_that_record() {
+    let dir = TempDir::new().unwrap();
+    let mut parts = iso_parts(&records(20));
+    // Record 11 says it is 40 bytes longer than it is.
+    let len = parts[10].len() + 40;
+    parts[10][..5].copy_from_slice(format!("{len:05}").as_bytes());
+    let input = write(dir.path(), "lying.mrc", &parts.concat());
+    let out = dir.path().join("out.mrc");
+    let o = fastmarc(&["convert", "--permissive", s(&input), s(&out)]);
+    assert_status(&o, 0);
+    let kept = read_iso(&std::fs::read(&out).unwrap());
+    let ids: Vec<&str> = kept
+        .iter()
+        .map(|r| r.get("001").unwrap().data().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..20)
+        .filter(|&i| i != 10)
+        .map(|i| format!("rec{i:05}"))
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(
+        stderr(&o).ends_with(&format!(
+            "fastmarc: {}: 20 records read, 19 written, 1 skipped\n",
+            s(&input)
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing readable at all: a failure.
+    let junk = write(
+        dir.path(),
+        "junk.mrc",
+        b"00050nam  this is not a record at all\x1d",
+    );
+    let o = fastmarc(&["convert", "--permissive", s(&junk), "-"]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("no record could be read"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ---- small things ------------------------------------------------------------------------------
+
+#[test]
+fn small_things_a_user_trips_on() {
+    let dir = TempDir::new().unwrap();
+    let o = fastmarc_in(None, &["count"], Some(&sample_bytes()));
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "50\n");
+    let o = fastmarc(&["help", "--help"]);
+    assert_status(&o, 0);
+    assert!(
+        stdout(&o).contains("Usage: fastmarc help"),
+        "{}",
+        stdout(&o)
+    );
+    let o = fastmarc(&["help", "convert"]);
+    assert_status(&o, 0);
+    assert!(stdout(&o).contains("--to-encoding"), "{}", stdout(&o));
+    let missing = dir.path().join("missing.mrc");
+    let o = fastmarc(&["count", s(&missing)]);
+    assert_status(&o, 1);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "fastmarc: {}: cannot open: no such file or directory\n",
+            s(&missing)
+        )
+    );
+    // split does not overwrite its parts unless told to.
+    let input = write(dir.path(), "in.mrc", &iso(&records(4)));
+    let split = |extra: &[&str]| {
+        let mut args = vec!["split", "in.mrc", "--records", "2"];
+        args.extend_from_slice(extra);
+        fastmarc_in(Some(dir.path()), &args, None)
+    };
+    assert_status(&split(&[]), 0);
+    assert!(dir.path().join("in-0002.mrc").exists());
+    let o = split(&[]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("in-0001.mrc: exists already; --force to overwrite it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_status(&split(&["--force"]), 0);
+    let _ = input;
+    // cat and convert take their output the same way.
+    let a = dir.path().join("a.mrc");
+    let b = dir.path().join("b.mrc");
+    assert_status(&fastmarc(&["cat", s(&input), "-o", s(&a)]), 0);
+    assert_status(&fastmarc(&["convert", s(&input), "-o", s(&b)]), 0);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The raw commands take --offset and --limit too.
+    let o = fastmarc(&["cat", s(&input), "--offset", "1", "--limit", "2"]);
+    assert_status(&o, 0);
+    assert_eq!(o.stdout, iso(&records(4)[1..3]));
+}
+
+#[test]
+fn select_keeps_records_by_field_value() {
+    let dir = TempDir::new().unwrap();
+    let mut recs = records(6);
+    for (i, r) in recs.iter_mut().enumerate() {
+        let lang = if i % 2 == 0 { "fre" } else { "eng" };
+        let mut fixed = Record::with_leader(*r.leader());
+        for f in r.fields() {
+            if f.tag().as_str() == "008" {
+                fixed.push(&Field::control(
+                    tag("008"),
+                    format!("240101s2024    xx            000 0 {lang} d"),
+                ));
+            } else {
+                fixed.push(&f.to_field());
+            }
+        }
+        *r = fixed;
+    }
+    let input = write(dir.path(), "in.mrc", &iso(&recs));
+    let o = fastmarc(&["count", "--select", "008/35-37=fre", s(&input)]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "3\n");
+    // Records 1, 2, 4 and 5 have a 650 (i % 3 != 0); both conditions must hold.
+    let o = fastmarc(&[
+        "convert",
+        "--select",
+        "008/35-37=fre",
+        "--select",
+        "650$a~Subject",
+        s(&input),
+        "-",
+    ]);
+    assert_status(&o, 0);
+    let kept: Vec<String> = read_iso(&o.stdout)
+        .iter()
+        .map(|r| r.get("001").unwrap().data().unwrap().to_string())
+        .collect();
+    assert_eq!(kept, ["rec00002", "rec00004"]);
+    let o = fastmarc(&["dump", "--select", "!650", s(&input)]);
+    assert_eq!(stdout(&o).matches("=LDR").count(), 2);
+    let o = fastmarc(&[
+        "convert",
+        "--permissive",
+        "--select",
+        "008/35-37=eng",
+        s(&input),
+        "-",
+    ]);
+    assert_status(&o, 0);
+    assert!(
+        stderr(&o).ends_with("6 records read, 3 written, 0 skipped, 3 not selected\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = fastmarc(&["count", "--select", "65", s(&input)]);
+    assert_status(&o, 2);
+    assert!(stderr(&o).contains("--select \"65\""), "{}", stderr(&o));
 }

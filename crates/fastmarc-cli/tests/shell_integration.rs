@@ -71,7 +71,7 @@ fn bash_completes_subcommands_and_their_options() {
     }
     let mut offered = bash_completes(&["fastmarc", "convert", "--t"]);
     offered.sort();
-    assert_eq!(offered, ["--threads", "--to"]);
+    assert_eq!(offered, ["--threads", "--to", "--to-encoding"]);
 }
 
 #[test]

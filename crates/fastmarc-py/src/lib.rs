@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 
 /// The extension's own Rust allocations (records, buffers) use mimalloc. Records are parsed
 /// on pool threads and freed by the Python thread that drops them; glibc's malloc makes
-/// such a free take the allocating thread's arena lock, and measured, that contention made
+/// such a free take the allocating thread's arena lock, and that contention can make
 /// `MARCReader(path, threads=2)` slower than one thread. mimalloc frees across threads
 /// without a lock. Python's own objects still use Python's allocator. (Without the
 /// `mimalloc` feature, for valgrind, the system allocator is used.)
@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod arrow;
 mod cli;
 mod diagnostics;
 mod errors;
@@ -25,6 +26,8 @@ mod field;
 mod file_writer;
 mod formats;
 mod marc8;
+mod marc8_encode;
+mod mrk;
 mod pyobjects;
 mod reader;
 mod record;
@@ -40,6 +43,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
     m.add_function(wrap_pyfunction!(marc8::marc8_to_unicode, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8_encode::unicode_to_marc8, m)?)?;
+    m.add_function(wrap_pyfunction!(marc8_encode::marc_to_marc8, m)?)?;
+    m.add_function(wrap_pyfunction!(mrk::mrk_to_marc, m)?)?;
+    m.add_function(wrap_pyfunction!(mrk::marc_to_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(marc8::marc8_code_table, m)?)?;
     m.add_function(wrap_pyfunction!(marc8::marc8_odd_map, m)?)?;
     m.add_function(wrap_pyfunction!(marc8::marc8_translate, m)?)?;
@@ -48,5 +55,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_class::<arrow::ArrowRecords>()?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::write_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::parquet_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::find_record_start, m)?)?;
     Ok(())
 }

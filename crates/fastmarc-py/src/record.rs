@@ -506,9 +506,9 @@ pub fn write_core_marc(
 }
 
 /// Work on one record below this many bytes keeps the GIL. Releasing it costs little alone,
-/// but with other threads running Python it hands the GIL over and waits to get it back:
-/// measured, two threads writing one record per release ran at 0.57x one thread, while
-/// serialising a typical record takes about a microsecond. Batches (the readers,
+/// but with other threads running Python it hands the GIL over and waits to get it back,
+/// which takes far longer than serialising a typical record: two threads releasing it once
+/// per record run slower than one. Batches (the readers,
 /// `MARCWriter(path)`) release the GIL once for many records instead.
 const RELEASE_GIL_ABOVE: usize = 64 * 1024;
 

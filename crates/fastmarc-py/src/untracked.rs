@@ -2,8 +2,8 @@
 //!
 //! PyO3 makes every pyclass a garbage-collected type, so each object is linked into the
 //! collector's lists and traversed at every collection. A file's worth of records and their
-//! fields is hundreds of thousands of objects: measured, the collector then took about 40%
-//! of the time spent reading fields. A record or field fresh from the parser holds no Python
+//! fields is hundreds of thousands of objects, and traversing them all at every collection
+//! became a large share of the time spent reading fields. A record or field fresh from the parser holds no Python
 //! object that could be part of a cycle (only strings, `None`, and Rust data), so it starts
 //! untracked, as CPython itself does for tuples and dicts of atomic values. The moment it may
 //! hold a container (a materialised list, an object set by the user), it is tracked again.

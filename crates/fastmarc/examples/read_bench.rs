@@ -25,7 +25,7 @@ use fastmarc::iso2709::{Reader, ReaderOptions};
 
 /// mimalloc, for every mode alike: in the pipeline, records are built on parser threads and
 /// freed by the consumer, and glibc's malloc makes each such free take the other thread's
-/// arena lock (measured: a quarter of the pipeline's extra CPU time). A program running the
+/// arena lock, a large part of the pipeline's extra CPU time. A program running the
 /// pipeline should pick an allocator that frees across threads cheaply; the sequential
 /// reader and the `marc` crate get the same one here, so the comparison stays fair.
 #[global_allocator]

@@ -89,6 +89,8 @@ pub enum ErrorKind {
     Xml(String),
     /// Malformed MARC-in-JSON.
     Json(String),
+    /// Malformed MarcEdit mnemonic text (.mrk); the message names the line.
+    Mrk(String),
     /// An I/O error from the underlying reader or writer.
     Io(std::io::ErrorKind, String),
 }
@@ -213,6 +215,7 @@ impl fmt::Display for ErrorKind {
             InvalidValue(s) => write!(f, "invalid value: {s}"),
             Xml(s) => write!(f, "MARCXML: {s}"),
             Json(s) => write!(f, "MARC-in-JSON: {s}"),
+            Mrk(s) => write!(f, "MARC text (.mrk): {s}"),
             Io(_, s) => write!(f, "I/O error: {s}"),
         }
     }

@@ -8,7 +8,9 @@
 //! Reading builds records straight from the JSON tokens (no intermediate value tree) with
 //! serde_json's slice parser, one record of a top-level array at a time: [`JsonReader`]
 //! gathers one record's bytes from a stream, so a huge array streams in constant memory.
-//! Like pymarc it takes a single record object too, reads only the first entry of a field
+//! Like pymarc it takes a single record object too, and beyond pymarc several record objects
+//! one after another (JSON Lines, or concatenated objects as yaz writes them). It reads only
+//! the first entry of a field
 //! object, and accepts raw control characters inside strings (`json.load(strict=False)`).
 //! The JSON shape decides control versus data field (pymarc drops the data of a field whose
 //! shape does not suit its tag); missing indicators are blanks. serde_json's nesting limit
@@ -731,11 +733,15 @@ enum Stage {
     FirstInArray,
     NextInArray,
     Single,
+    /// After a top-level record object: another one (concatenated objects, JSON Lines) or
+    /// the end.
+    AfterObject,
     Trailing,
     Done,
 }
 
-/// The top level: a single record object, or an array of them.
+/// The top level: a record object, several of them one after another (as JSON Lines or
+/// concatenated objects), or an array of them.
 struct Records<I> {
     input: I,
     stage: Stage,
@@ -837,9 +843,18 @@ impl<I: Input> Records<I> {
                 },
                 Stage::Single => {
                     let rec = self.input.record()?;
-                    self.stage = Stage::Trailing;
+                    self.stage = Stage::AfterObject;
                     return Ok(Some(rec));
                 }
+                Stage::AfterObject => match self.skip_whitespace()? {
+                    Some(b'{') => self.stage = Stage::Single,
+                    Some(_) => {
+                        return Err(
+                            self.fail("trailing characters after a record (expected another record object or the end)")
+                        )
+                    }
+                    None => return Ok(None),
+                },
                 Stage::Trailing => {
                     if self.skip_whitespace()?.is_some() {
                         return Err(self.fail("trailing characters after the JSON value"));
@@ -1152,6 +1167,51 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
+/// Writes JSON Lines: each record a compact object on a line of its own, every line ended
+/// by a newline. [`JsonReader`] reads it back, as it reads concatenated objects.
+pub struct JsonLinesWriter<W: Write> {
+    inner: W,
+    buf: String,
+}
+
+impl<W: Write> JsonLinesWriter<W> {
+    /// A writer of JSON Lines to `inner`.
+    pub fn new(inner: W) -> Self {
+        JsonLinesWriter {
+            inner,
+            buf: String::with_capacity(4096),
+        }
+    }
+
+    /// Write one record as a line.
+    pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        self.buf.clear();
+        write_record_json(rec, JsonLayout::Compact, &mut self.buf);
+        self.buf.push('\n');
+        self.inner.write_all(self.buf.as_bytes())?;
+        Ok(())
+    }
+
+    /// Write one record object already serialised by [`write_record_json`] (compact).
+    pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
+        self.inner.write_all(record_json)?;
+        self.inner.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Flush the underlying writer.
+    pub fn flush(&mut self) -> Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    /// Flush and hand back the output.
+    pub fn finish(mut self) -> Result<W> {
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1195,5 +1255,30 @@ mod tests {
         assert_eq!(input.escapes.original_offset(4), 2);
         assert_eq!(input.escapes.original_offset(7), 3);
         assert_eq!(input.escapes.original_offset(8), 4);
+    }
+
+    #[test]
+    fn json_lines_and_concatenated_objects_are_read() {
+        let mut rec = Record::new();
+        rec.push(&crate::field::Field::control(Tag::new("001").unwrap(), "a"));
+        let mut w = JsonLinesWriter::new(Vec::new());
+        w.write_record(&rec).unwrap();
+        w.write_record(&rec).unwrap();
+        let lines = w.finish().unwrap();
+        assert_eq!(lines.iter().filter(|&&b| b == b'\n').count(), 2);
+        assert!(lines.ends_with(b"}\n"));
+        assert_eq!(parse_json(&lines).unwrap(), vec![rec.clone(), rec.clone()]);
+        let mut reader = JsonReader::new(&lines[..]);
+        assert_eq!(reader.next().unwrap().unwrap(), rec);
+        assert_eq!(reader.next().unwrap().unwrap(), rec);
+        assert!(reader.next().is_none());
+        // As yaz writes them: objects back to back, no separator.
+        let one = record_to_json(&rec);
+        let glued = format!("{one}{one}  {one}");
+        assert_eq!(parse_json(glued.as_bytes()).unwrap().len(), 3);
+        let bad = format!("{one} [");
+        let err = parse_json(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.record, Some(1));
+        assert!(err.to_string().contains("another record object"), "{err}");
     }
 }

@@ -57,8 +57,8 @@ impl Leader {
     }
 
     /// The last `len` decimal digits of `value`, zero-padded, at `from`. Written digit by
-    /// digit: the writer sets two numbers per record, and `format!` cost a sixth of
-    /// `as_marc()`.
+    /// digit: the writer sets two numbers per record, and `format!` is costly next to the
+    /// rest of `as_marc()`.
     fn set_number(&mut self, from: usize, len: usize, mut value: usize) {
         for b in self.0[from..from + len].iter_mut().rev() {
             *b = b'0' + (value % 10) as u8;

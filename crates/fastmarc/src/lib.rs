@@ -5,9 +5,10 @@
 //! - [`iso2709`]: reading (strict, pymarc-like or resynchronising) and writing the
 //!   transmission format.
 //! - [`marc8`]: MARC-8 to Unicode.
-//! - [`xml`], [`json`]: MARCXML and MARC-in-JSON both ways.
+//! - [`xml`], [`json`], [`mrk`]: MARCXML, MARC-in-JSON and MarcEdit's .mrk text both ways.
 //! - [`parallel`]: parsing on a rayon pool, and an ordered pipeline for files.
 //! - [`spec`]: MARCspec paths into records, and conditions to select records by.
+//! - `arrow` (feature `arrow`): Arrow record batches and Parquet files.
 //!
 //! ```
 //! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
@@ -21,6 +22,9 @@
 //! # Ok::<(), fastmarc::Error>(())
 //! ```
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
+pub mod check;
 pub mod diagnostic;
 pub mod error;
 pub mod field;
@@ -28,6 +32,7 @@ pub mod iso2709;
 pub mod json;
 pub mod leader;
 pub mod marc8;
+pub mod mrk;
 pub mod parallel;
 pub mod record;
 pub mod spec;

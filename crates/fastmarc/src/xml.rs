@@ -721,6 +721,97 @@ pub struct XmlWriteOptions {
     pub ascii: bool,
 }
 
+/// How records are laid out in the document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum XmlLayout {
+    /// Everything on one line with no final newline, as pymarc's `XMLWriter` writes it.
+    #[default]
+    Pymarc,
+    /// The declaration, the collection start tag, each record and the end tag on a line of
+    /// their own: one record per line, easy to `grep` and to split.
+    RecordPerLine,
+    /// Every element on its own line, indented by two spaces per level.
+    Indented,
+}
+
+/// The character XML 1.0 cannot carry, as [`write_record_xml`] writes it instead.
+pub const XML_REPLACEMENT: char = char::REPLACEMENT_CHARACTER;
+
+/// Whether XML 1.0 can carry `c` at all (as text or as a character reference): not the C0
+/// controls other than tab, LF and CR, and not U+FFFE or U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// A character of a record that XML 1.0 cannot carry, and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnwritableChar {
+    /// `leader`, a tag (`001`), a tag and subfield code (`245$a`), or the indicators or code
+    /// of a field (`245 indicators`, `245 subfield code`).
+    pub place: String,
+    /// Position of the character in that value, counted in characters from 0.
+    pub position: usize,
+    /// The character.
+    pub ch: char,
+}
+
+impl std::fmt::Display for UnwritableChar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: character U+{:04X} at position {} cannot be written in XML",
+            self.place,
+            u32::from(self.ch),
+            self.position
+        )
+    }
+}
+
+/// The first character of `rec` that XML 1.0 cannot carry, if any. The writers replace such
+/// characters with [`XML_REPLACEMENT`]; this says what and where, for an error or a warning.
+pub fn find_unwritable_xml(rec: &Record) -> Option<UnwritableChar> {
+    fn first_bad(place: impl FnOnce() -> String, s: &str) -> Option<UnwritableChar> {
+        let (position, ch) = s.chars().enumerate().find(|&(_, c)| !is_xml_char(c))?;
+        Some(UnwritableChar {
+            place: place(),
+            position,
+            ch,
+        })
+    }
+    if let Some(bad) = first_bad(|| "leader".into(), rec.leader().as_str()) {
+        return Some(bad);
+    }
+    for field in rec.fields() {
+        let tag = field.tag();
+        if let Some(bad) = first_bad(|| tag.to_string(), tag.as_str()) {
+            return Some(bad);
+        }
+        if let Some(data) = field.data() {
+            if let Some(bad) = first_bad(|| tag.to_string(), data) {
+                return Some(bad);
+            }
+            continue;
+        }
+        let [i1, i2] = field.indicators();
+        if let Some(bad) = first_bad(|| format!("{tag} indicators"), &format!("{i1}{i2}")) {
+            return Some(bad);
+        }
+        for sf in field.subfields() {
+            if !is_xml_char(sf.code) {
+                return Some(UnwritableChar {
+                    place: format!("{tag} subfield code"),
+                    position: 0,
+                    ch: sf.code,
+                });
+            }
+            if let Some(bad) = first_bad(|| format!("{tag}${}", sf.code), sf.value) {
+                return Some(bad);
+            }
+        }
+    }
+    None
+}
+
 /// One record as pymarc's `record_to_xml(record)` gives it: no XML declaration, no
 /// namespace, ASCII only.
 pub fn record_to_xml(rec: &Record) -> String {
@@ -740,78 +831,165 @@ pub fn record_to_xml_with(rec: &Record, opts: XmlWriteOptions) -> String {
     out
 }
 
-/// Append one `<record>` element to `out`. Attributes come in pymarc's order (`ind1`,
-/// `ind2`, `tag`), empty elements are written `<x />`, text escapes `&`, `<`, `>` and
-/// attributes also `"`, tab, CR and LF, exactly as ElementTree does. A raw-encoded record's
-/// text is written as the Latin-1 characters it holds.
+/// Append one `<record>` element to `out`, byte for byte as pymarc writes it. Attributes
+/// come in pymarc's order (`ind1`, `ind2`, `tag`), empty elements are written `<x />`, text
+/// escapes `&`, `<`, `>` and attributes also `"`, tab, CR and LF, exactly as ElementTree
+/// does; like pymarc, it copies into the document a control character XML cannot carry
+/// (use [`write_record_xml_as`] with another layout for output that is well-formed
+/// whatever the record holds). A raw-encoded record's text is written as the Latin-1
+/// characters it holds.
 pub fn write_record_xml(rec: &Record, opts: XmlWriteOptions, out: &mut String) {
-    out.push_str("<record");
+    write_record_xml_as(rec, opts, XmlLayout::Pymarc, out);
+}
+
+/// [`write_record_xml`] in `layout` (the record's own lines and indentation, without a
+/// newline after it). Every layout but [`XmlLayout::Pymarc`] is well-formed XML 1.0 whatever
+/// the record holds: a carriage return in text is written `&#13;` (so it reads back as
+/// itself, where a raw one would become a line feed), and a character XML cannot carry at
+/// all (see [`is_xml_char`]) is written as [`XML_REPLACEMENT`]. Returns how many characters
+/// were replaced ([`find_unwritable_xml`] says which).
+pub fn write_record_xml_as(
+    rec: &Record,
+    opts: XmlWriteOptions,
+    layout: XmlLayout,
+    out: &mut String,
+) -> usize {
+    let mut w = ElementWriter {
+        out,
+        ascii: opts.ascii,
+        indent: layout == XmlLayout::Indented,
+        // A line feed in text would break a record's line.
+        lf_as_reference: layout != XmlLayout::Pymarc,
+        well_formed: layout != XmlLayout::Pymarc,
+        replaced: 0,
+    };
+    w.newline(1);
+    w.out.push_str("<record");
     if opts.namespace {
-        out.push_str(" xmlns=\"");
-        out.push_str(MARCXML_NAMESPACE);
-        out.push_str("\" xmlns:xsi=\"");
-        out.push_str(XSI_NAMESPACE);
-        out.push_str("\" xsi:schemaLocation=\"");
-        out.push_str(MARCXML_SCHEMA_LOCATION);
-        out.push('"');
+        w.out.push_str(" xmlns=\"");
+        w.out.push_str(MARCXML_NAMESPACE);
+        w.out.push_str("\" xmlns:xsi=\"");
+        w.out.push_str(XSI_NAMESPACE);
+        w.out.push_str("\" xsi:schemaLocation=\"");
+        w.out.push_str(MARCXML_SCHEMA_LOCATION);
+        w.out.push('"');
     }
-    out.push_str("><leader>");
-    push_escaped(out, rec.leader().as_str(), false, opts.ascii);
-    out.push_str("</leader>");
+    w.out.push('>');
+    w.newline(2);
+    w.out.push_str("<leader>");
+    w.escaped(rec.leader().as_str(), false);
+    w.out.push_str("</leader>");
     for field in rec.fields() {
+        w.newline(2);
         if let Some(data) = field.data() {
-            out.push_str("<controlfield tag=\"");
-            push_escaped(out, field.tag().as_str(), true, opts.ascii);
-            out.push('"');
-            push_element_text(out, data, "controlfield", opts.ascii);
+            w.out.push_str("<controlfield tag=\"");
+            w.escaped(field.tag().as_str(), true);
+            w.out.push('"');
+            w.element_text(data, "controlfield");
             continue;
         }
         let [ind1, ind2] = field.indicators();
-        out.push_str("<datafield ind1=\"");
-        push_escaped(out, ind1.encode_utf8(&mut [0; 4]), true, opts.ascii);
-        out.push_str("\" ind2=\"");
-        push_escaped(out, ind2.encode_utf8(&mut [0; 4]), true, opts.ascii);
-        out.push_str("\" tag=\"");
-        push_escaped(out, field.tag().as_str(), true, opts.ascii);
-        out.push('"');
+        w.out.push_str("<datafield ind1=\"");
+        w.escaped(ind1.encode_utf8(&mut [0; 4]), true);
+        w.out.push_str("\" ind2=\"");
+        w.escaped(ind2.encode_utf8(&mut [0; 4]), true);
+        w.out.push_str("\" tag=\"");
+        w.escaped(field.tag().as_str(), true);
+        w.out.push('"');
         if field.subfields().len() == 0 {
-            out.push_str(" />");
+            w.out.push_str(" />");
             continue;
         }
-        out.push('>');
+        w.out.push('>');
         for sf in field.subfields() {
-            out.push_str("<subfield code=\"");
-            push_escaped(out, sf.code.encode_utf8(&mut [0; 4]), true, opts.ascii);
-            out.push('"');
-            push_element_text(out, sf.value, "subfield", opts.ascii);
+            w.newline(3);
+            w.out.push_str("<subfield code=\"");
+            w.escaped(sf.code.encode_utf8(&mut [0; 4]), true);
+            w.out.push('"');
+            w.element_text(sf.value, "subfield");
         }
-        out.push_str("</datafield>");
+        w.newline(2);
+        w.out.push_str("</datafield>");
     }
-    out.push_str("</record>");
+    w.newline(1);
+    w.out.push_str("</record>");
+    w.replaced
 }
 
-/// Close a start tag whose attributes are written: text and end tag, or ` />` if empty.
-fn push_element_text(out: &mut String, text: &str, name: &str, ascii: bool) {
-    if text.is_empty() {
-        out.push_str(" />");
-        return;
-    }
-    out.push('>');
-    push_escaped(out, text, false, ascii);
-    out.push_str("</");
-    out.push_str(name);
-    out.push('>');
+/// Writes elements into a string: escaping, replacement of what XML cannot carry, and the
+/// line breaks and indentation of [`XmlLayout::Indented`].
+struct ElementWriter<'a> {
+    out: &'a mut String,
+    ascii: bool,
+    indent: bool,
+    lf_as_reference: bool,
+    well_formed: bool,
+    replaced: usize,
 }
 
-/// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, CR, LF, tab in attributes;
-/// with `ascii`, every non-ASCII character as a decimal reference.
-fn push_escaped(out: &mut String, s: &str, attribute: bool, ascii: bool) {
+impl ElementWriter<'_> {
+    /// Start a line at `depth` (the record itself is at 1, inside a collection), when
+    /// indenting; the record's first line starts where the caller put it.
+    fn newline(&mut self, depth: usize) {
+        if self.indent {
+            let at_start = self.out.is_empty() || self.out.ends_with('\n');
+            if !at_start {
+                self.out.push('\n');
+            }
+            for _ in 0..depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    /// Close a start tag whose attributes are written: text and end tag, or ` />` if empty.
+    fn element_text(&mut self, text: &str, name: &str) {
+        if text.is_empty() {
+            self.out.push_str(" />");
+            return;
+        }
+        self.out.push('>');
+        self.escaped(text, false);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    fn escaped(&mut self, s: &str, attribute: bool) {
+        self.replaced += push_escaped(
+            self.out,
+            s,
+            attribute,
+            self.lf_as_reference,
+            self.well_formed,
+            self.ascii,
+        );
+    }
+}
+
+/// ElementTree's escaping: `&`, `<`, `>` in text; also `"`, CR, LF, tab in attributes; LF
+/// in text too with `lf_as_reference`; with `ascii`, every non-ASCII character as a decimal
+/// reference. With `well_formed`, CR in text is a reference too and characters XML cannot
+/// carry become [`XML_REPLACEMENT`]; returns how many did.
+fn push_escaped(
+    out: &mut String,
+    s: &str,
+    attribute: bool,
+    lf_as_reference: bool,
+    well_formed: bool,
+    ascii: bool,
+) -> usize {
+    // One compare per byte decides the common case: nothing to do.
     let special = |b: u8| match b {
         b'&' | b'<' | b'>' => true,
-        b'"' | b'\r' | b'\n' | b'\t' => attribute,
+        b'\r' => attribute || well_formed,
+        b'\n' => attribute || lf_as_reference,
+        b'"' | b'\t' => attribute,
+        0..=0x1F | 0xEF => well_formed || (ascii && b >= 0x80),
         _ => ascii && b >= 0x80,
     };
     let bytes = s.as_bytes();
+    let mut replaced = 0;
     let mut done = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -821,59 +999,51 @@ fn push_escaped(out: &mut String, s: &str, attribute: bool, ascii: bool) {
             continue;
         }
         out.push_str(&s[done..i]);
-        let width = match b {
-            b'&' => {
-                out.push_str("&amp;");
-                1
+        // `i` is on a char boundary: every byte before it was consumed whole.
+        let c = s[i..].chars().next().unwrap_or(XML_REPLACEMENT);
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#09;"),
+            c if well_formed && !is_xml_char(c) => {
+                replaced += 1;
+                if ascii {
+                    out.push_str("&#65533;");
+                } else {
+                    out.push(XML_REPLACEMENT);
+                }
             }
-            b'<' => {
-                out.push_str("&lt;");
-                1
-            }
-            b'>' => {
-                out.push_str("&gt;");
-                1
-            }
-            b'"' => {
-                out.push_str("&quot;");
-                1
-            }
-            b'\r' => {
-                out.push_str("&#13;");
-                1
-            }
-            b'\n' => {
-                out.push_str("&#10;");
-                1
-            }
-            b'\t' => {
-                out.push_str("&#09;");
-                1
-            }
-            _ => {
-                // Non-ASCII in ASCII mode; `i` is on a char boundary since every byte
-                // before it was consumed whole.
-                let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+            c if ascii && !c.is_ascii() => {
                 out.push_str("&#");
                 out.push_str(&u32::from(c).to_string());
                 out.push(';');
-                c.len_utf8()
             }
-        };
-        i += width;
+            // A 0xEF lead byte of an ordinary character, or a control character written as
+            // pymarc writes it.
+            c => out.push(c),
+        }
+        i += c.len_utf8();
         done = i;
     }
     out.push_str(&s[done..]);
+    replaced
 }
 
 /// Writes a MARCXML `<collection>` as pymarc's `XMLWriter` does: an XML declaration, the
 /// collection start tag, one `<record>` per call with no whitespace between, and the end tag
-/// on [`XmlWriter::finish`] (without it the document is incomplete).
+/// on [`XmlWriter::finish`] (without it the document is incomplete). Another
+/// [`XmlLayout`] puts each record on a line of its own, or indents every element.
 pub struct XmlWriter<W: Write> {
     inner: W,
     opts: XmlWriteOptions,
+    layout: XmlLayout,
     buf: String,
     started: bool,
+    replaced: usize,
 }
 
 impl<W: Write> XmlWriter<W> {
@@ -884,21 +1054,38 @@ impl<W: Write> XmlWriter<W> {
 
     /// A writer with the given options.
     pub fn with_options(inner: W, opts: XmlWriteOptions) -> Self {
+        XmlWriter::with_layout(inner, opts, XmlLayout::Pymarc)
+    }
+
+    /// A writer with the given options and layout.
+    pub fn with_layout(inner: W, opts: XmlWriteOptions, layout: XmlLayout) -> Self {
         XmlWriter {
             inner,
             opts,
+            layout,
             buf: String::with_capacity(4096),
             started: false,
+            replaced: 0,
+        }
+    }
+
+    fn line_end(&self) -> &'static [u8] {
+        match self.layout {
+            XmlLayout::Pymarc => b"",
+            XmlLayout::RecordPerLine | XmlLayout::Indented => b"\n",
         }
     }
 
     fn start(&mut self) -> Result<()> {
         if !self.started {
+            let nl = self.line_end();
             self.inner
                 .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+            self.inner.write_all(nl)?;
             self.inner.write_all(b"<collection xmlns=\"")?;
             self.inner.write_all(MARCXML_NAMESPACE.as_bytes())?;
             self.inner.write_all(b"\">")?;
+            self.inner.write_all(nl)?;
             self.started = true;
         }
         Ok(())
@@ -908,23 +1095,34 @@ impl<W: Write> XmlWriter<W> {
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        write_record_xml(rec, self.opts, &mut buf);
+        self.replaced += write_record_xml_as(rec, self.opts, self.layout, &mut buf);
         let written = self.write_serialised(buf.as_bytes());
         self.buf = buf;
         written
     }
 
-    /// Write one `<record>` already serialised by [`write_record_xml`] with this writer's
-    /// options (on another thread, say).
+    /// Write one `<record>` already serialised by [`write_record_xml_as`] with this writer's
+    /// options and layout (on another thread, say).
     pub fn write_serialised(&mut self, record_xml: &[u8]) -> Result<()> {
         self.start()?;
         self.inner.write_all(record_xml)?;
+        self.inner.write_all(self.line_end())?;
         Ok(())
     }
 
     /// The options records are written with.
     pub fn options(&self) -> XmlWriteOptions {
         self.opts
+    }
+
+    /// The layout records are written in.
+    pub fn layout(&self) -> XmlLayout {
+        self.layout
+    }
+
+    /// Characters [`XmlWriter::write_record`] has replaced by [`XML_REPLACEMENT`] so far.
+    pub fn replaced(&self) -> usize {
+        self.replaced
     }
 
     /// Flush the underlying writer (the collection stays open).
@@ -937,6 +1135,8 @@ impl<W: Write> XmlWriter<W> {
     pub fn finish(mut self) -> Result<W> {
         self.start()?;
         self.inner.write_all(b"</collection>")?;
+        let nl = self.line_end();
+        self.inner.write_all(nl)?;
         self.inner.flush()?;
         Ok(self.inner)
     }
@@ -962,14 +1162,24 @@ mod tests {
     #[test]
     fn escaping_matches_element_tree() {
         let mut out = String::new();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, true);
+        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é😀", true, false, false, true);
         assert_eq!(
             out,
             "a&amp;b&lt;c&gt;&quot;d&#09;e&#13;&#10;f &#233;&#128512;"
         );
         out.clear();
-        push_escaped(&mut out, "a&b<c>\"d\te\r\nf é", false, false);
-        assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te\r\nf é");
+        push_escaped(
+            &mut out,
+            "a&b<c>\"d\te\r\nf é\u{1f}",
+            false,
+            false,
+            false,
+            false,
+        );
+        assert_eq!(out, "a&amp;b&lt;c&gt;\"d\te\r\nf é\u{1f}");
+        out.clear();
+        push_escaped(&mut out, "a\te\r\nf é\u{1f}", false, false, true, false);
+        assert_eq!(out, "a\te&#13;\nf é\u{fffd}");
     }
 
     #[test]
@@ -990,5 +1200,95 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<subfield code=\"b\" /></datafield>"), "{xml}");
+    }
+
+    fn awkward_record() -> Record {
+        let mut r = Record::new();
+        r.push(&Field::control(Tag::new("001").unwrap(), "ocm123\u{1f}"));
+        r.push(&Field::data(
+            Tag::new("245").unwrap(),
+            '1',
+            '0',
+            vec![
+                Subfield::new('a', "line\r\nend"),
+                Subfield::new('b', "esc \u{1b}(B and \u{fffe}"),
+            ],
+        ));
+        r
+    }
+
+    #[test]
+    fn what_xml_cannot_carry_is_replaced_and_found() {
+        let r = awkward_record();
+        let bad = find_unwritable_xml(&r).unwrap();
+        assert_eq!(
+            (bad.place.as_str(), bad.position, bad.ch),
+            ("001", 6, '\u{1f}')
+        );
+        assert_eq!(
+            bad.to_string(),
+            "001: character U+001F at position 6 cannot be written in XML"
+        );
+        for ascii in [false, true] {
+            let mut out = String::new();
+            let opts = XmlWriteOptions {
+                namespace: false,
+                ascii,
+            };
+            let replaced = write_record_xml_as(&r, opts, XmlLayout::RecordPerLine, &mut out);
+            assert_eq!(replaced, 3, "{out}");
+            assert!(!out.bytes().any(|b| b < 0x20 && b != b'\n'), "{out:?}");
+            assert!(out.contains("line&#13;&#10;end"), "{out}");
+            let back = parse_xml(format!("<collection>{out}</collection>").as_bytes()).unwrap();
+            let f = back[0].get("245").unwrap();
+            assert_eq!(f.subfield('a'), Some("line\r\nend"), "CR round-trips");
+            assert_eq!(back[0].get("001").unwrap().data(), Some("ocm123\u{fffd}"));
+        }
+        let mut clean = Record::new();
+        clean.push(&Field::control(Tag::new("001").unwrap(), "tab\tok"));
+        assert_eq!(find_unwritable_xml(&clean), None);
+    }
+
+    #[test]
+    fn every_layout_reads_back_the_same_records() {
+        let records = vec![awkward_record(), awkward_record()];
+        for layout in [
+            XmlLayout::Pymarc,
+            XmlLayout::RecordPerLine,
+            XmlLayout::Indented,
+        ] {
+            let mut w = XmlWriter::with_layout(Vec::new(), XmlWriteOptions::default(), layout);
+            for r in &records {
+                w.write_record(r).unwrap();
+            }
+            let expected = if layout == XmlLayout::Pymarc { 0 } else { 6 };
+            assert_eq!(w.replaced(), expected);
+            let doc = w.finish().unwrap();
+            let text = String::from_utf8(doc.clone()).unwrap();
+            if layout == XmlLayout::Pymarc {
+                // pymarc's bytes: the control characters are in the document.
+                assert!(text.contains("ocm123\u{1f}"));
+                continue;
+            }
+            let back = parse_xml(&doc).unwrap();
+            assert_eq!(back.len(), 2);
+            assert_eq!(
+                back[0].get("245").unwrap().subfield('a'),
+                Some("line\r\nend")
+            );
+            match layout {
+                XmlLayout::Pymarc => unreachable!("checked above"),
+                XmlLayout::RecordPerLine => {
+                    assert_eq!(text.lines().count(), 5, "{text}");
+                    assert!(text.lines().nth(2).unwrap().starts_with("<record><leader>"));
+                    assert!(text.ends_with("</collection>\n"));
+                }
+                XmlLayout::Indented => {
+                    assert!(text.contains("\n  <record>\n    <leader>"), "{text}");
+                    assert!(text.contains("\n      <subfield code=\"a\">"), "{text}");
+                    assert!(text.ends_with("  </record>\n</collection>\n"), "{text}");
+                }
+            }
+        }
     }
 }

@@ -25,11 +25,12 @@ pub fn run(ctx: &Ctx, args: CatArgs) -> Result<i32, Failure> {
         }
     }
     let out_name = dest.name();
-    let mut out = dest.create()?;
+    let window = super::window(args.window);
+    let (mut out, pending) = dest.create()?;
     let mut result = Ok(0);
     for source in &sources {
         result = RawInput::open(source, args.permissive.permissive, "cat").and_then(|mut input| {
-            input.for_each(ctx, |bytes| {
+            input.for_each(ctx, window, |bytes| {
                 out.write_all(bytes)
                     .map_err(|e| Failure::io(&out_name, "write error", &e))
             })
@@ -41,7 +42,9 @@ pub fn run(ctx: &Ctx, args: CatArgs) -> Result<i32, Failure> {
     let flushed = out
         .flush()
         .map_err(|e| Failure::io(&out_name, "write error", &e));
+    drop(out);
     result?;
     flushed?;
+    pending.commit()?;
     Ok(EXIT_OK)
 }

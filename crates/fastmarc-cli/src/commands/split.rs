@@ -1,14 +1,22 @@
-//! `fastmarc split FILE --records N [--prefix P]`: `P0001.mrc`, `P0002.mrc`, … of N records
-//! each, every record's bytes copied unchanged.
+//! `fastmarc split FILE --records N [--prefix P] [--force]`: `P0001.mrc`, `P0002.mrc`, … of
+//! N records each, every record's bytes copied unchanged. Existing parts are not
+//! overwritten without --force.
 
 use crate::args::SplitArgs;
 use crate::failure::{Failure, EXIT_OK};
 use crate::input::Source;
-use crate::output::Destination;
+use crate::output::{Destination, Pending};
 use crate::raw_records::RawInput;
 use crate::Ctx;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// A part being written.
+struct Part {
+    dest: Destination,
+    out: Box<dyn Write>,
+    pending: Pending,
+}
 
 pub fn run(ctx: &Ctx, args: SplitArgs) -> Result<i32, Failure> {
     let source = Source::from_arg(&args.file);
@@ -17,20 +25,27 @@ pub fn run(ctx: &Ctx, args: SplitArgs) -> Result<i32, Failure> {
         .clone()
         .unwrap_or_else(|| default_prefix(&source));
     let per_file = args.records.get();
+    let part_path = |n: u64| PathBuf::from(format!("{prefix}{n:04}.mrc"));
+    // Refuse before reading anything when the first part is there already.
+    check_free(&part_path(1), args.force)?;
     let mut input = RawInput::open(&source, args.permissive.permissive, "split")?;
-    let mut part: Option<(Destination, Box<dyn Write>)> = None;
+    let window = super::window(args.window);
+    let mut part: Option<Part> = None;
     let mut in_part = 0usize;
     let mut parts = 0u64;
-    let result = input.for_each(ctx, |bytes| {
+    let result = input.for_each(ctx, window, |bytes| {
         if part.is_none() {
             parts += 1;
-            let dest = Destination::File(PathBuf::from(format!("{prefix}{parts:04}.mrc")));
-            let out = dest.create()?;
-            part = Some((dest, out));
+            let path = part_path(parts);
+            check_free(&path, args.force)?;
+            let dest = Destination::File(path);
+            let (out, pending) = dest.create()?;
+            part = Some(Part { dest, out, pending });
         }
-        if let Some((dest, out)) = &mut part {
-            out.write_all(bytes)
-                .map_err(|e| Failure::io(&dest.name(), "write error", &e))?;
+        if let Some(p) = &mut part {
+            p.out
+                .write_all(bytes)
+                .map_err(|e| Failure::io(&p.dest.name(), "write error", &e))?;
         }
         in_part += 1;
         if in_part == per_file {
@@ -39,17 +54,38 @@ pub fn run(ctx: &Ctx, args: SplitArgs) -> Result<i32, Failure> {
         }
         Ok(())
     });
+    if result.is_err() {
+        // The part being written when reading failed is kept as PART.partial.
+        drop(part.take());
+    }
     let closed = close(part.take());
     result?;
     closed?;
     Ok(EXIT_OK)
 }
 
-fn close(part: Option<(Destination, Box<dyn Write>)>) -> Result<(), Failure> {
+fn check_free(path: &Path, force: bool) -> Result<(), Failure> {
+    if !force && path.exists() {
+        return Err(Failure::data(format!(
+            "{}: exists already; --force to overwrite it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn close(part: Option<Part>) -> Result<(), Failure> {
     match part {
-        Some((dest, mut out)) => out
-            .flush()
-            .map_err(|e| Failure::io(&dest.name(), "write error", &e)),
+        Some(Part {
+            dest,
+            mut out,
+            pending,
+        }) => {
+            out.flush()
+                .map_err(|e| Failure::io(&dest.name(), "write error", &e))?;
+            drop(out);
+            pending.commit()
+        }
         None => Ok(()),
     }
 }

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: StatsArgs) -> Result<i32, Failure> {
     let source = Source::from_arg(&args.file);
     let mut input = Input::open(&source, settings, "stats")?;
     let mut stats = Stats::default();
-    while let Some(result) = input.next_result() {
+    while let Some((_, result)) = input.next_result() {
         ctx.check_stop()?;
         match result {
             Ok(rec) => {
@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, args: StatsArgs) -> Result<i32, Failure> {
     }
     stats.bytes = input.bytes_read();
     let report = render(&input.name, input.format, &stats);
-    let mut out = Destination::Stdout.create()?;
+    let (mut out, _stdout) = Destination::Stdout.create()?;
     out.write_all(report.as_bytes())
         .and_then(|_| out.flush())
         .map_err(stdout_error)?;

@@ -130,6 +130,62 @@ fn plausible_leader(rec: &[u8]) -> bool {
     }
 }
 
+/// What [`find_record_start`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStart {
+    /// A record starts at this index of the buffer.
+    At(usize),
+    /// The buffer ends before the answer is known: look again with more bytes after it.
+    NeedMore,
+    /// No record starts at or after `from` (the buffer holds the rest of the input).
+    None,
+}
+
+/// The first record that starts at index `from` of `buf` or later, for splitting a file
+/// into byte ranges that are read independently (a range starts at the first record at or
+/// after its first byte and owns every record that starts before its end). A start is a
+/// record terminator's next byte where a record lies whose five-digit length ends it at
+/// another terminator and whose leader and directory have the shape every record has; a
+/// terminator inside damaged data is almost never followed by all of that. The byte before
+/// `from` is looked at (a record at `from` follows a terminator there), so `from` must be at
+/// least 1: the start of a file is a record start by definition. `at_eof`: no bytes follow
+/// `buf`.
+pub fn find_record_start(buf: &[u8], from: usize, at_eof: bool) -> RecordStart {
+    let from = from.max(1);
+    let Some(search) = buf.get(from - 1..) else {
+        return if at_eof {
+            RecordStart::None
+        } else {
+            RecordStart::NeedMore
+        };
+    };
+    for i in memchr::memchr_iter(RECORD_TERMINATOR, search) {
+        let q = from + i;
+        let Some(head) = buf.get(q..q + 5) else {
+            break;
+        };
+        let Some(len) =
+            parse_digits(head).filter(|n| (MIN_RECORD_LEN..=MAX_RECORD_LEN).contains(n))
+        else {
+            continue;
+        };
+        match buf.get(q..q + len) {
+            Some(rec) if rec[len - 1] == RECORD_TERMINATOR && plausible_leader(rec) => {
+                return RecordStart::At(q)
+            }
+            Some(_) => {}
+            // A record might end beyond the buffer: only more bytes can tell.
+            None if !at_eof => return RecordStart::NeedMore,
+            None => {}
+        }
+    }
+    if at_eof {
+        RecordStart::None
+    } else {
+        RecordStart::NeedMore
+    }
+}
+
 /// The records found in a buffer by [`scan_record_boundaries`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Boundaries {
@@ -216,6 +272,60 @@ mod tests {
             frame_record(&r, true),
             Frame::Broken(ErrorKind::EndOfRecordNotFound)
         );
+    }
+
+    /// A file of records of `sizes`, whose directories have the shape a real record's has.
+    fn shaped_file(sizes: &[usize]) -> (Vec<u8>, Vec<usize>) {
+        let mut out = Vec::new();
+        let mut starts = Vec::new();
+        for &n in sizes {
+            starts.push(out.len());
+            // Leader, one directory entry, field terminator, data, record terminator.
+            let data_len = n - 24 - 12 - 1 - 1;
+            let base = 24 + 12 + 1;
+            out.extend_from_slice(format!("{n:05}nam a22{base:05}   4500").as_bytes());
+            out.extend_from_slice(format!("245{:04}{:05}", data_len, 0).as_bytes());
+            out.push(FIELD_TERMINATOR);
+            out.extend(std::iter::repeat_n(b'x', data_len));
+            out.push(RECORD_TERMINATOR);
+        }
+        (out, starts)
+    }
+
+    #[test]
+    fn record_starts_split_a_file_into_owned_ranges() {
+        let (file, starts) = shaped_file(&[60, 200, 45, 120, 300]);
+        for from in 1..=file.len() {
+            let expected = starts.iter().copied().find(|&s| s >= from);
+            let found = match find_record_start(&file, from, true) {
+                RecordStart::At(q) => Some(q),
+                RecordStart::None => None,
+                RecordStart::NeedMore => panic!("at eof"),
+            };
+            assert_eq!(found, expected, "from {from}");
+            // Cut short, the answer is the same or asks for more bytes.
+            for cut in [from, from + 3, from + 50] {
+                let cut = cut.min(file.len());
+                match find_record_start(&file[..cut], from, false) {
+                    RecordStart::At(q) => assert_eq!(Some(q), expected),
+                    RecordStart::NeedMore => {}
+                    RecordStart::None => assert_eq!(expected, None, "from {from} cut {cut}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_bytes_are_not_taken_for_a_start() {
+        let (good, starts) = shaped_file(&[80, 90]);
+        let mut file = good[..starts[1]].to_vec();
+        // A terminator followed by digits that announce a length ending at a terminator,
+        // but no leader shape after them.
+        file.extend_from_slice(b"00030xxxxxxxxxxxxxxxxxxxxxxxx\x1d");
+        file.push(RECORD_TERMINATOR);
+        let second = file.len();
+        file.extend_from_slice(&good[starts[1]..]);
+        assert_eq!(find_record_start(&file, 1, true), RecordStart::At(second));
     }
 
     #[test]

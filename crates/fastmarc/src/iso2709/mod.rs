@@ -8,7 +8,7 @@ pub mod read;
 pub mod write;
 
 pub use buffer::ReadBuffer;
-pub use frame::{scan_record_boundaries, Boundaries};
+pub use frame::{find_record_start, scan_record_boundaries, Boundaries, RecordStart};
 pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
 pub use read::{parse_framed, Framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};
 pub use write::{

@@ -251,8 +251,8 @@ fn write_fields(rec: &Record, out: &mut Vec<u8>, begin: usize, data_start: usize
 }
 
 /// "00" to "99": directory numbers are written two digits per division, as a record has two
-/// dozen entries of nine digits each and a division per digit was a quarter of the writer's
-/// instructions.
+/// dozen entries of nine digits each, and a division per digit would dominate the
+/// writer's own work.
 const DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut t = [[0u8; 2]; 100];
     let mut i = 0;

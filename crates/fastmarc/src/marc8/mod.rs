@@ -1,4 +1,5 @@
-//! MARC-8 to Unicode, with exactly the results of pymarc 5.4.0's `marc8_to_unicode`.
+//! MARC-8 to Unicode, with exactly the results of pymarc 5.4.0's `marc8_to_unicode`, and
+//! Unicode to MARC-8 ([`encode_marc8_into`], [`record_to_marc8`]).
 //!
 //! MARC-8 is the pre-Unicode character encoding of MARC 21 records (leader position 09
 //! blank). Escape sequences switch the working sets G0 (bytes 0x21..=0x7E) and G1 (bytes
@@ -51,9 +52,13 @@
 //! ```
 
 mod decode;
+mod encode;
 pub mod tables;
 
 pub use decode::{decode_marc8_into, marc8_to_unicode, Marc8Decoder};
+pub use encode::{
+    encode_marc8_into, record_to_marc8, unicode_to_marc8, Unrepresentable, UnrepresentableIn,
+};
 
 use std::fmt;
 

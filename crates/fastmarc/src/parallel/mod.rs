@@ -5,6 +5,8 @@
 //! - [`ParallelReader`]: an ordered pipeline for a file, any `Read`, or bytes in memory.
 //! - [`ParallelMap`]: the same pipeline with a function of each record run on the parser
 //!   threads, for work that should scale with them.
+//! - [`ParallelChunks`]: a function of each chunk's records, for work that gathers records
+//!   (Arrow batches).
 //!
 //! Every path gives exactly what the sequential readers give with the same
 //! [`ReaderOptions`]: the same records, the same errors with the same record numbers and
@@ -19,10 +21,12 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex};
 
+mod chunks;
 mod map;
 mod pipeline;
 mod reader;
 mod source;
+pub use chunks::{ChunkItem, ChunkRecords, ParallelChunks};
 pub use map::ParallelMap;
 pub use pipeline::{ParallelOptions, Parser, Recycler};
 pub use reader::{Located, ParallelReader, Polled, RawBytes};

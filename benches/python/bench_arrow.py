@@ -1,0 +1,202 @@
+"""Arrow, Parquet and Dask against plain parsing, pymarc loops and this machine's 2-core
+ceiling, measured side by side in one run (alternating rounds, medians).
+
+    python benches/python/bench_arrow.py [--records 20000] [--rounds 5] [--skip-dask]
+
+- parse: a zero-column projection, the same framing and parsing as every figure below with
+  no column built: the plain sequential parse rate.
+- nested, 1 thread: to_arrow's full nested schema, as a share of the parse rate.
+- nested, 2 threads: the speed-up over 1 thread, as a share of the 2-core ceiling: two
+  processes, each running the 1-thread job on one half of the file, started together, each
+  timing itself (ceiling = whole-file time / the slower half's time).
+- 5 columns, 1 thread: a projection of five MARCspecs, as a share of the parse rate.
+- analysis: records per 008/35-37 language plus the 20 most frequent 650 $a, by to_arrow +
+  polars, by a pymarc loop and by the same loop on fastmarc.
+- Parquet: the nested file's size (zstd) against the ISO 2709 file's.
+- Dask: read_marc on a 2-process LocalCluster against the 2-process ceiling of the same
+  per-partition job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import fastmarc
+from fixture import fixture, machine, median_seconds, paired
+
+FIVE = {"id": "001", "title": "245[0]$a[0]", "lang": "008[0]/35-37", "subjects": "650$a", "isbn": "020$a"}
+ANALYSIS = {"lang": "008[0]/35-37", "subjects": "650$a"}
+
+
+def job(name: str, path: str) -> None:
+    """One measured job on `path` (the children of the ceiling run the same jobs)."""
+    if name == "parse":
+        fastmarc.to_arrow(path, fields={}, threads=1)
+    elif name == "nested1":
+        fastmarc.to_arrow(path, threads=1)
+    elif name == "nested2":
+        fastmarc.to_arrow(path, threads=2)
+    elif name == "five":
+        fastmarc.to_arrow(path, fields=FIVE, threads=1)
+    elif name == "partition":
+        import pandas as pd
+        import pyarrow as pa
+
+        pa.table(fastmarc.to_arrow(Path(path).read_bytes(), threads=1)).to_pandas(types_mapper=pd.ArrowDtype)
+    else:
+        raise ValueError(name)
+
+
+def timed(name: str, path: str) -> float:
+    start = time.perf_counter()
+    job(name, path)
+    return time.perf_counter() - start
+
+
+def halves(path: Path, workdir: Path) -> tuple[Path, Path]:
+    """The file cut in two at the record boundary nearest its middle."""
+    data = path.read_bytes()
+    cut = 0
+    while cut < len(data) // 2:
+        cut += int(data[cut : cut + 5])
+    a, b = workdir / "half-a.mrc", workdir / "half-b.mrc"
+    a.write_bytes(data[:cut])
+    b.write_bytes(data[cut:])
+    return a, b
+
+
+def two_processes(name: str, a: Path, b: Path) -> float:
+    """Run the job on both halves in two processes at once; the slower one's own time.
+    Each child runs the job once untimed first (a fresh process faults in every page it
+    allocates; the parent's repeated runs reuse theirs), then both start together."""
+    cmd = [sys.executable, __file__, "--child", name]
+    procs = [subprocess.Popen([*cmd, str(p)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for p in (a, b)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    times = [float(p.communicate()[0]) for p in procs]
+    return max(times)
+
+
+def pymarc_analysis(module, path: Path) -> tuple[Counter, list]:
+    langs: Counter = Counter()
+    subjects: Counter = Counter()
+    with path.open("rb") as f:
+        for r in module.MARCReader(f):
+            langs[r["008"].data[35:38]] += 1
+            for field in r.get_fields("650"):
+                for a in field.get_subfields("a"):
+                    subjects[a] += 1
+    return langs, subjects.most_common(20)
+
+
+def polars_analysis(path: Path):
+    import polars as pl
+
+    df = pl.DataFrame(fastmarc.to_arrow(path, fields=ANALYSIS))
+    langs = df.group_by("lang").len()
+    top = df.select(pl.col("subjects").explode()).drop_nulls().group_by("subjects").len().sort("len", descending=True).head(20)
+    return langs, top
+
+
+def share(label: str, value: float, target: float) -> None:
+    mark = "ok" if value >= target else "MISSED"
+    print(f"{label:<58} {value:6.2f}  (target >= {target:g}: {mark})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        job(*args.child)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        print(timed(*args.child))
+        return
+    path = fixture(args.records)
+    print(f"{machine()}; {args.records} records, {path.stat().st_size / 1e6:.1f} MB; medians of {args.rounds} rounds")
+    p = str(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        a, b = halves(path, workdir)
+        job("parse", p)  # warm the page cache and the code
+
+        _, _, r = paired(lambda: timed("parse", p), lambda: timed("nested1", p), args.rounds)
+        share("nested, 1 thread: share of the parse rate", r, 0.5)
+        _, _, r = paired(lambda: timed("parse", p), lambda: timed("five", p), args.rounds)
+        share("5-column projection, 1 thread: share of the parse rate", r, 0.7)
+
+        speedups, ceilings = [], []
+        for _ in range(args.rounds):
+            one = timed("nested1", p)
+            two = timed("nested2", p)
+            ceiling = two_processes("nested1", a, b)
+            speedups.append(one / two)
+            ceilings.append(one / ceiling)
+        print(f"nested, 2 threads: speed-up {statistics.median(speedups):.2f}x, ceiling {statistics.median(ceilings):.2f}x")
+        share("nested, 2 threads: share of the 2-core ceiling", statistics.median(s / c for s, c in zip(speedups, ceilings)), 0.9)
+
+        import pymarc
+
+        t_arrow = median_seconds(lambda: polars_analysis(path), args.rounds)
+        t_fast = median_seconds(lambda: pymarc_analysis(fastmarc, path), max(1, args.rounds // 2))
+        t_pymarc = median_seconds(lambda: pymarc_analysis(pymarc, path), 1)
+        print(f"analysis: to_arrow+polars {t_arrow:.3f}s, fastmarc loop {t_fast:.3f}s, pymarc loop {t_pymarc:.3f}s")
+        share("analysis: to_arrow+polars speed-up over a pymarc loop", t_pymarc / t_arrow, 100)
+        share("analysis: to_arrow+polars speed-up over fastmarc's loop", t_fast / t_arrow, 5)
+
+        parquet = workdir / "nested.parquet"
+        fastmarc.to_parquet(path, parquet)
+        size = parquet.stat().st_size / path.stat().st_size
+        print(f"{'Parquet (zstd, nested) / ISO 2709 size':<58} {size:6.2f}  (target <= 0.5: {'ok' if size <= 0.5 else 'MISSED'})")
+        back = b"".join(r.as_marc() for r in fastmarc.read_parquet(parquet))
+        print(f"ISO 2709 -> Parquet -> ISO 2709 byte-identical: {back == path.read_bytes()}")
+
+        if not args.skip_dask:
+            dask_vs_ceiling(path, a, b, args.rounds)
+
+
+def dask_vs_ceiling(path: Path, a: Path, b: Path, rounds: int) -> None:
+    from distributed import Client, LocalCluster
+
+    import fastmarc.dask
+
+    blocksize = path.stat().st_size // 8 + 1
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        ddf = fastmarc.dask.read_marc(str(path), blocksize=blocksize)
+        counted = ddf.map_partitions(len).compute()  # start the workers' imports
+        assert sum(counted) == args_records(path)
+        ratios = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            ddf.map_partitions(len).compute()
+            t_dask = time.perf_counter() - start
+            t_ceiling = two_processes("partition", a, b)
+            ratios.append(t_ceiling / t_dask)
+        client.close()
+    share("Dask read_marc, 2 workers: share of the 2-process ceiling", statistics.median(ratios), 0.9)
+
+
+def args_records(path: Path) -> int:
+    return sum(1 for _ in fastmarc.MARCReader(str(path)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

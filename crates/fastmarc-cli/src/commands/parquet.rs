@@ -1,0 +1,155 @@
+//! `fastmarc convert` to and from Parquet: ISO 2709 into the nested schema (or into the
+//! columns `--fields` names by MARCspec), and a nested-schema file back into records.
+
+use super::read_settings;
+use crate::args::ConvertArgs;
+use crate::failure::{eprint_message, located, Failure, EXIT_OK};
+use crate::format::{output_format_for_path, OutputFormat};
+use crate::input::{open_iso2709, Source};
+use crate::output::{serialise, Destination, RecordWriter, WriteSettings};
+use crate::progress::Progress;
+use crate::Ctx;
+use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
+use fastmarc::arrow::{ArrowOptions, BatchReader, Nested, Projection};
+use fastmarc::xml::XmlLayout;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// `id=001,title=245$a[0]` as (name, spec) pairs.
+fn columns(fields: &str) -> Result<Vec<(String, String)>, Failure> {
+    fields
+        .split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, spec)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_string(), spec.trim().to_string()))
+            }
+            _ => Err(Failure::usage(format!(
+                "--fields: {pair:?} is not NAME=MARCSPEC (e.g. id=001,title=245$a[0])"
+            ))),
+        })
+        .collect()
+}
+
+/// ISO 2709 to a Parquet file. A failed conversion leaves no file behind.
+pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
+    let Destination::File(out) = Destination::from_arg(&args.output_path()) else {
+        unreachable!("only a .parquet file name leads here")
+    };
+    let out_name = out.display().to_string();
+    let projection = match &args.fields {
+        Some(f) => Some(
+            Projection::new(&columns(f)?)
+                .map_err(|e| Failure::usage(format!("--fields: {}", e.kind)))?,
+        ),
+        None => None,
+    };
+    let permissive = args.permissive.permissive;
+    let settings = read_settings(args.read, permissive);
+    let opened = open_iso2709(&Source::from_arg(&args.input))?;
+    let name = opened.name.clone();
+    let opts = ArrowOptions {
+        reader: settings.reader,
+        threads: settings.threads,
+        ..ArrowOptions::default()
+    };
+    let started = match projection {
+        Some(p) => BatchReader::new(opened.reader, opts, p),
+        None => BatchReader::new(opened.reader, opts, Nested),
+    };
+    let mut batches = started.map_err(|e| Failure::data(located(&name, &e)))?;
+    let mut progress = Progress::new("convert", opened.size, opened.bytes_read.clone());
+    let file = std::fs::File::create(&out)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| Failure::io(&out_name, "cannot create", &e))?;
+    let written = (|| -> Result<(), Failure> {
+        let codec = compression("zstd").map_err(|e| Failure::data(e.to_string()))?;
+        let mut sink = ParquetSink::new(file, batches.schema(), codec)
+            .map_err(|e| Failure::write(&out_name, &e))?;
+        let mut reported = 0;
+        while let Some(batch) = batches.next() {
+            ctx.check_stop()?;
+            let batch = batch.map_err(|e| Failure::data(located(&name, &e)))?;
+            for e in &batches.skipped()[reported..] {
+                progress.eprint_message(&format!("{} (record skipped)", located(&name, e)));
+            }
+            reported = batches.skipped().len();
+            sink.write(&batch)
+                .map_err(|e| Failure::write(&out_name, &e))?;
+            for _ in 0..batch.num_rows() {
+                progress.record_done();
+            }
+        }
+        for e in &batches.skipped()[reported..] {
+            progress.eprint_message(&format!("{} (record skipped)", located(&name, e)));
+        }
+        let mut file = sink.finish().map_err(|e| Failure::write(&out_name, &e))?;
+        file.flush()
+            .map_err(|e| Failure::io(&out_name, "write error", &e))
+    })();
+    if written.is_err() {
+        // A Parquet file without its footer is unreadable: better none at all.
+        let _ = std::fs::remove_file(&out);
+    }
+    written.map(|()| EXIT_OK)
+}
+
+/// A Parquet file in the nested schema back to records, in any output format.
+pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
+    let in_name = args.input.display().to_string();
+    let dest = Destination::from_arg(&args.output_path());
+    let format = match (args.to, &dest) {
+        (Some(f), _) => f,
+        (None, Destination::File(p)) => output_format_for_path(p).unwrap_or(OutputFormat::Iso2709),
+        (None, Destination::Stdout) => OutputFormat::Iso2709,
+    };
+    let records =
+        ParquetRecords::open(&args.input).map_err(|e| Failure::data(located(&in_name, &e)))?;
+    let mut progress = Progress::new("convert", None, Arc::new(AtomicU64::new(0)));
+    let out_name = dest.name();
+    let write = WriteSettings {
+        format,
+        marc8: false,
+        xml_layout: if args.pretty {
+            XmlLayout::Indented
+        } else {
+            XmlLayout::RecordPerLine
+        },
+        strict: !args.permissive.permissive,
+    };
+    let (out, pending) = dest.create()?;
+    let mut writer = RecordWriter::new(&write, out);
+    let result = (|| -> Result<(), Failure> {
+        for (number, rec) in records.enumerate() {
+            ctx.check_stop()?;
+            let mut rec = rec.map_err(|e| Failure::data(located(&in_name, &e)))?;
+            rec.leader_mut().set_character_coding_scheme(b'a');
+            let record = serialise(&write, &rec).map_err(|why| {
+                Failure::data(format!(
+                    "{in_name}: record {}: cannot be written as {format}: {why}",
+                    number + 1
+                ))
+            })?;
+            for warning in &record.warnings {
+                eprint_message(&format!("{in_name}: record {}: {warning}", number + 1));
+            }
+            writer
+                .write_serialised(&record.bytes)
+                .map_err(|e| Failure::write(&out_name, &e))?;
+            progress.record_done();
+        }
+        Ok(())
+    })();
+    let finished = writer.finish().map_err(|e| Failure::write(&out_name, &e));
+    result?;
+    finished?;
+    pending.commit()?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,289 @@
+//! `fastmarc.to_arrow`, `to_parquet`, `from_arrow`: the core's Arrow batches handed to
+//! Python through the Arrow PyCapsule interface (pyo3-arrow), so pyarrow, polars and DuckDB
+//! take them without copying and without fastmarc depending on any of them; and the record
+//! boundaries `fastmarc.dask` splits files at.
+
+use crate::errors::value_error;
+use crate::record::{DecodeSettings, Record};
+use crate::spare_records;
+use fastmarc::arrow::parquet::{compression, read_batches, ParquetSink};
+use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
+use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
+use fastmarc::parallel::SharedBytes;
+use fastmarc::Error as CoreError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3_arrow::input::AnyRecordBatch;
+use pyo3_arrow::{PyRecordBatchReader, PyTable};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Where records come from, as for `MARCReader`.
+enum Source {
+    Path(PathBuf),
+    Bytes(SharedBytes),
+}
+
+fn source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Source> {
+    if let Ok(b) = target.cast::<PyBytes>() {
+        return Ok(Source::Bytes(Arc::new(PyBackedBytes::from(b.clone()))));
+    }
+    if let Ok(b) = target.cast::<PyByteArray>() {
+        return Ok(Source::Bytes(Arc::new(PyBackedBytes::from(b.clone()))));
+    }
+    let os = py.import("os")?;
+    if target.is_instance_of::<PyString>() || target.is_instance(&os.getattr("PathLike")?)? {
+        let path: PathBuf = os.call_method1("fspath", (target,))?.extract()?;
+        return Ok(Source::Path(path));
+    }
+    if target.hasattr("read")? {
+        // A Python file is read with the GIL held: once, whole, then parsed without it.
+        let data = target.call_method0("read")?;
+        let data = data.cast_into::<PyBytes>().map_err(|_| {
+            PyTypeError::new_err(
+                "the file object's read() must return bytes (open it in binary mode)",
+            )
+        })?;
+        return Ok(Source::Bytes(Arc::new(PyBackedBytes::from(data))));
+    }
+    if target.hasattr("tobytes")? {
+        let copy = target.call_method0("tobytes")?.cast_into::<PyBytes>()?;
+        return Ok(Source::Bytes(Arc::new(PyBackedBytes::from(copy))));
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot read MARC from {}: pass a path, bytes, or a binary file object",
+        target.get_type().name()?
+    )))
+}
+
+fn open_error(path: &std::path::Path, e: &std::io::Error) -> PyErr {
+    pyo3::exceptions::PyOSError::new_err((
+        e.raw_os_error().unwrap_or(0),
+        e.to_string(),
+        path.display().to_string(),
+    ))
+}
+
+/// Column name and MARCspec of each projected column.
+type Columns = Option<Vec<(String, String)>>;
+
+fn start<L: Layout>(source: Source, opts: ArrowOptions, layout: L) -> PyResult<BatchReader> {
+    let started = match source {
+        Source::Path(path) => {
+            let file = std::fs::File::open(&path).map_err(|e| open_error(&path, &e))?;
+            BatchReader::new(file, opts, layout)
+        }
+        Source::Bytes(data) => BatchReader::from_shared(data, opts, layout),
+    };
+    started.map_err(|e| value_error(&e))
+}
+
+fn reader(
+    py: Python<'_>,
+    target: &Bound<'_, PyAny>,
+    fields: Columns,
+    threads: Option<usize>,
+    permissive: bool,
+) -> PyResult<BatchReader> {
+    // Records are parsed as MARCReader parses them (pymarc's leniency); permissive mode
+    // skips a bad record and, after broken framing, resynchronises on the next record.
+    let opts = ArrowOptions {
+        reader: ReaderOptions {
+            parse: ParseOptions {
+                strict: false,
+                ..ParseOptions::default()
+            },
+            recovery: if permissive {
+                Recovery::Resync
+            } else {
+                Recovery::Stop
+            },
+        },
+        threads,
+        ..ArrowOptions::default()
+    };
+    // Specs are checked before any input is touched.
+    let projection = match fields {
+        Some(columns) => Some(Projection::new(&columns).map_err(|e| value_error(&e))?),
+        None => None,
+    };
+    let source = source(py, target)?;
+    match projection {
+        Some(p) => start(source, opts, p),
+        None => start(source, opts, Nested),
+    }
+}
+
+/// Bad records left out in permissive mode: (record number counting from 1, byte offset,
+/// what was wrong).
+type Skipped = Vec<(Option<u64>, Option<u64>, String)>;
+
+fn skipped(reader: &BatchReader) -> Skipped {
+    reader
+        .skipped()
+        .iter()
+        .map(|e| (e.record.map(|n| n + 1), e.offset, e.kind.to_string()))
+        .collect()
+}
+
+/// Read every batch with the GIL released.
+fn collect(
+    py: Python<'_>,
+    mut reader: BatchReader,
+) -> PyResult<(Vec<arrow_array::RecordBatch>, BatchReader)> {
+    let batches = py.detach(|| reader.by_ref().collect::<Result<Vec<_>, CoreError>>());
+    match batches {
+        Ok(b) => Ok((b, reader)),
+        Err(e) => Err(value_error(&e)),
+    }
+}
+
+/// The records of `source` as an Arrow table, and the bad records left out.
+#[pyfunction]
+#[pyo3(signature = (source, fields = None, threads = None, permissive = false))]
+pub fn arrow_table(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    fields: Columns,
+    threads: Option<usize>,
+    permissive: bool,
+) -> PyResult<(PyTable, Skipped)> {
+    let reader = reader(py, source, fields, threads, permissive)?;
+    let schema = reader.schema();
+    let (batches, reader) = collect(py, reader)?;
+    Ok((PyTable::try_new(batches, schema)?, skipped(&reader)))
+}
+
+/// Write the records of `source` to a Parquet file at `dest`; the number of records
+/// written, and the bad records left out.
+#[pyfunction]
+#[pyo3(signature = (source, dest, fields = None, compression_name = "zstd", threads = None, permissive = false))]
+#[allow(clippy::too_many_arguments)]
+pub fn write_parquet(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    dest: PathBuf,
+    fields: Columns,
+    compression_name: &str,
+    threads: Option<usize>,
+    permissive: bool,
+) -> PyResult<(u64, Skipped)> {
+    let codec =
+        compression(compression_name).map_err(|e| PyValueError::new_err(e.kind.to_string()))?;
+    let mut reader = reader(py, source, fields, threads, permissive)?;
+    let file = std::fs::File::create(&dest).map_err(|e| open_error(&dest, &e))?;
+    let written = py.detach(|| -> Result<u64, CoreError> {
+        let mut sink = ParquetSink::new(std::io::BufWriter::new(file), reader.schema(), codec)?;
+        let mut rows = 0;
+        for batch in reader.by_ref() {
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            sink.write(&batch)?;
+        }
+        sink.finish()?;
+        Ok(rows)
+    });
+    match written {
+        Ok(n) => Ok((n, skipped(&reader))),
+        Err(e) => {
+            // No footer was written: remove the file rather than leave one that looks whole.
+            let _ = std::fs::remove_file(&dest);
+            Err(value_error(&e))
+        }
+    }
+}
+
+/// The record batches of a Parquet file, as an Arrow stream.
+#[pyfunction]
+pub fn parquet_stream(path: PathBuf) -> PyResult<PyRecordBatchReader> {
+    let batches = read_batches(&path).map_err(|e| value_error(&e))?;
+    Ok(PyRecordBatchReader::new(Box::new(batches)))
+}
+
+/// Records rebuilt from an Arrow stream in the nested schema.
+#[pyclass(module = "fastmarc._native")]
+pub struct ArrowRecords {
+    state: Mutex<Batches>,
+}
+
+struct Batches {
+    stream: Box<dyn arrow_array::RecordBatchReader + Send>,
+    batch: Option<arrow_array::RecordBatch>,
+    row: usize,
+}
+
+impl Batches {
+    fn next_record(&mut self) -> Result<Option<fastmarc::Record>, CoreError> {
+        loop {
+            if let Some(batch) = &self.batch {
+                if self.row < batch.num_rows() {
+                    self.row += 1;
+                    return BatchRecords::new(batch)?.record(self.row - 1).map(Some);
+                }
+            }
+            match self.stream.next() {
+                None => return Ok(None),
+                Some(Ok(b)) => {
+                    self.batch = Some(b);
+                    self.row = 0;
+                }
+                Some(Err(e)) => {
+                    return Err(CoreError::new(fastmarc::ErrorKind::InvalidValue(format!(
+                        "reading Arrow data: {e}"
+                    ))))
+                }
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl ArrowRecords {
+    #[new]
+    fn new(data: AnyRecordBatch) -> PyResult<Self> {
+        Ok(ArrowRecords {
+            state: Mutex::new(Batches {
+                stream: data.into_reader()?,
+                batch: None,
+                row: 0,
+            }),
+        })
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let next = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.next_record()
+        };
+        match next.map_err(|e| value_error(&e))? {
+            None => Ok(None),
+            Some(rec) => Record::from_core(
+                py,
+                Arc::new(rec),
+                spare_records::NO_HOME,
+                &DecodeSettings::default(),
+            )?
+            .into_object(py)
+            .map(Some),
+        }
+    }
+}
+
+/// Where the first record at or after index `from_` of `data` starts (the core's
+/// `find_record_start`): its index, -1 when more bytes after `data` are needed to tell, or
+/// None when no record starts there.
+#[pyfunction]
+#[pyo3(signature = (data, from_, at_eof))]
+pub fn find_record_start(data: &[u8], from_: usize, at_eof: bool) -> Option<i64> {
+    match fastmarc::iso2709::find_record_start(data, from_, at_eof) {
+        RecordStart::At(q) => Some(q as i64),
+        RecordStart::NeedMore => Some(-1),
+        RecordStart::None => None,
+    }
+}

@@ -1,0 +1,155 @@
+//! Column buffers filled one record at a time and turned into Arrow arrays at the end.
+//!
+//! Plain `Vec`s rather than arrow-rs builders: a string column is one byte buffer and one
+//! offsets buffer, which is what a `StringArray` is made of, so finishing moves them in
+//! without copying and pushing a value is one `extend_from_slice`.
+
+use arrow_array::{ArrayRef, ListArray, StringArray, StructArray, UInt64Array};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, FieldRef, Fields};
+use std::sync::Arc;
+
+/// A string column: all values' UTF-8 bytes, and where each value ends.
+#[derive(Debug)]
+pub(crate) struct StrCol {
+    bytes: Vec<u8>,
+    offsets: Vec<i32>,
+}
+
+impl Default for StrCol {
+    fn default() -> Self {
+        StrCol {
+            bytes: Vec::new(),
+            offsets: vec![0],
+        }
+    }
+}
+
+/// Arrow's `Utf8` offsets are `i32`; batches are cut long before their text reaches
+/// 2 GiB (see [`super::stream`]), so this cannot wrap.
+fn offset(n: usize) -> i32 {
+    i32::try_from(n).expect("a batch column holds less than 2 GiB of text")
+}
+
+impl StrCol {
+    pub(crate) fn with_capacity(values: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(values + 1);
+        offsets.push(0);
+        StrCol {
+            bytes: Vec::with_capacity(bytes),
+            offsets,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets.push(offset(self.bytes.len()));
+    }
+
+    #[inline]
+    pub(crate) fn push_char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.push(c.encode_utf8(&mut buf));
+    }
+
+    pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        let array = StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)?;
+        Ok(Arc::new(array))
+    }
+}
+
+/// A nullable string column.
+#[derive(Debug, Default)]
+pub(crate) struct OptStrCol {
+    values: StrCol,
+    valid: Vec<bool>,
+}
+
+impl OptStrCol {
+    pub(crate) fn push(&mut self, s: Option<&str>) {
+        self.values.push(s.unwrap_or(""));
+        self.valid.push(s.is_some());
+    }
+
+    pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.values.offsets));
+        let nulls = Some(self.valid.into());
+        let array = StringArray::try_new(offsets, Buffer::from_vec(self.values.bytes), nulls)?;
+        Ok(Arc::new(array))
+    }
+}
+
+/// Where each list of a list column ends in its child column.
+#[derive(Debug)]
+pub(crate) struct ListEnds(Vec<i32>);
+
+impl Default for ListEnds {
+    fn default() -> Self {
+        ListEnds(vec![0])
+    }
+}
+
+impl ListEnds {
+    pub(crate) fn with_capacity(lists: usize) -> Self {
+        let mut ends = Vec::with_capacity(lists + 1);
+        ends.push(0);
+        ListEnds(ends)
+    }
+
+    /// End the current list at `child_len` items of the child column.
+    #[inline]
+    pub(crate) fn close(&mut self, child_len: usize) {
+        self.0.push(offset(child_len));
+    }
+
+    pub(crate) fn finish(self, item: &FieldRef, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.0));
+        Ok(Arc::new(ListArray::try_new(
+            item.clone(),
+            offsets,
+            values,
+            None,
+        )?))
+    }
+}
+
+/// A `list<string>` column.
+#[derive(Debug, Default)]
+pub(crate) struct StrListCol {
+    ends: ListEnds,
+    values: StrCol,
+    count: usize,
+}
+
+impl StrListCol {
+    #[inline]
+    pub(crate) fn push_value(&mut self, s: &str) {
+        self.values.push(s);
+        self.count += 1;
+    }
+
+    /// End this row's list.
+    pub(crate) fn close(&mut self) {
+        self.ends.close(self.count);
+    }
+
+    pub(crate) fn finish(self, item: &FieldRef) -> Result<ArrayRef, ArrowError> {
+        let values = self.values.finish()?;
+        self.ends.finish(item, values)
+    }
+}
+
+pub(crate) fn u64_column(values: Vec<u64>) -> ArrayRef {
+    Arc::new(UInt64Array::from(values))
+}
+
+/// A struct array of `columns` under `fields` (the item type of a list column).
+pub(crate) fn struct_of(item: &FieldRef, columns: Vec<ArrayRef>) -> Result<ArrayRef, ArrowError> {
+    let DataType::Struct(fields) = item.data_type() else {
+        unreachable!("list items of the nested schema are structs")
+    };
+    let fields: Fields = fields.clone();
+    Ok(Arc::new(StructArray::try_new(fields, columns, None)?))
+}

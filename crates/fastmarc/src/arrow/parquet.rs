@@ -1,0 +1,112 @@
+//! Parquet files of record batches (zstd by default), and records read back from them.
+
+use super::records::{check_nested, BatchRecords};
+use crate::error::{Error, ErrorKind, Result};
+use crate::record::Record;
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::SchemaRef;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+fn failed(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::InvalidValue(format!("{what}: {e}")))
+}
+
+/// Compression of a Parquet file's pages.
+pub fn compression(name: &str) -> Result<Compression> {
+    match name.to_ascii_lowercase().as_str() {
+        "zstd" => Ok(Compression::ZSTD(ZstdLevel::default())),
+        "none" | "uncompressed" => Ok(Compression::UNCOMPRESSED),
+        other => Err(failed(
+            "compression",
+            format!("{other:?} is not available (zstd or none)"),
+        )),
+    }
+}
+
+/// Writes record batches into a Parquet file. [`ParquetSink::finish`] writes the footer;
+/// a file whose sink was dropped without it has none, so no reader takes it for complete.
+pub struct ParquetSink<W: Write + Send> {
+    writer: ArrowWriter<W>,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    /// A Parquet file of `schema` on `dest`, its pages compressed with `compression`.
+    pub fn new(dest: W, schema: SchemaRef, compression: Compression) -> Result<Self> {
+        let props = WriterProperties::builder()
+            .set_compression(compression)
+            .build();
+        let writer = ArrowWriter::try_new(dest, schema, Some(props))
+            .map_err(|e| failed("starting a Parquet file", e))?;
+        Ok(ParquetSink { writer })
+    }
+
+    /// Appends one batch (it must have the sink's schema).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(|e| failed("writing a Parquet file", e))
+    }
+
+    /// Write the footer; the destination is complete once this returns.
+    pub fn finish(self) -> Result<W> {
+        self.writer
+            .into_inner()
+            .map_err(|e| failed("finishing a Parquet file", e))
+    }
+}
+
+/// The record batches of a Parquet file.
+pub fn read_batches(path: &Path) -> Result<ParquetRecordBatchReader> {
+    let file = File::open(path).map_err(Error::from)?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| failed(&format!("reading {}", path.display()), e))
+}
+
+/// The records of a Parquet file in the nested schema, in order.
+pub struct ParquetRecords {
+    batches: ParquetRecordBatchReader,
+    batch: Option<RecordBatch>,
+    row: usize,
+}
+
+impl ParquetRecords {
+    /// Open a file; one not in the nested schema is an error here, before any record.
+    pub fn open(path: &Path) -> Result<ParquetRecords> {
+        let batches = read_batches(path)?;
+        check_nested(&batches.schema())?;
+        Ok(ParquetRecords {
+            batches,
+            batch: None,
+            row: 0,
+        })
+    }
+}
+
+impl Iterator for ParquetRecords {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            if let Some(batch) = &self.batch {
+                if self.row < batch.num_rows() {
+                    self.row += 1;
+                    return Some(BatchRecords::new(batch).and_then(|b| b.record(self.row - 1)));
+                }
+            }
+            match self.batches.next()? {
+                Ok(batch) => {
+                    self.batch = Some(batch);
+                    self.row = 0;
+                }
+                Err(e) => return Some(Err(failed("reading a Parquet file", e))),
+            }
+        }
+    }
+}

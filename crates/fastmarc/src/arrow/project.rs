@@ -1,0 +1,137 @@
+//! Projections: one column per MARCspec, filled straight from each parsed record without
+//! building the nested row.
+
+use super::columns::{OptStrCol, StrListCol};
+use super::stream::{Layout, Rows};
+use crate::error::{Error, ErrorKind, Result};
+use crate::record::Record;
+use crate::spec::Spec;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
+use std::sync::Arc;
+
+/// Columns named by the caller, each the values of a MARCspec: a nullable `string` when
+/// the spec matches at most once per record ([`Spec::is_single`]: `LDR/06`, `245[0]$a[0]`),
+/// else a `list<string>` of every match in record order (`650$a`, `001`).
+#[derive(Debug, Clone)]
+pub struct Projection {
+    specs: Arc<[Spec]>,
+    item: FieldRef,
+    schema: SchemaRef,
+}
+
+impl Projection {
+    /// A projection of `(column name, MARCspec)` pairs, in column order. A spec that does
+    /// not parse is an error naming the column and the offending character.
+    pub fn new<N: AsRef<str>, S: AsRef<str>>(columns: &[(N, S)]) -> Result<Projection> {
+        let item: FieldRef = Arc::new(Field::new("item", DataType::Utf8, false));
+        let mut specs = Vec::with_capacity(columns.len());
+        let mut fields = Vec::with_capacity(columns.len());
+        for (i, (name, text)) in columns.iter().enumerate() {
+            let (name, text) = (name.as_ref(), text.as_ref());
+            if columns[..i].iter().any(|(n, _)| n.as_ref() == name) {
+                let what = format!("column {name:?} is named twice");
+                return Err(Error::new(ErrorKind::InvalidValue(what)));
+            }
+            let spec = Spec::parse(text).map_err(|e| {
+                Error::new(ErrorKind::InvalidValue(format!("column {name:?}: {e}")))
+            })?;
+            fields.push(if spec.is_single() {
+                Field::new(name, DataType::Utf8, true)
+            } else {
+                Field::new(name, DataType::List(item.clone()), false)
+            });
+            specs.push(spec);
+        }
+        Ok(Projection {
+            specs: specs.into(),
+            item,
+            schema: Arc::new(Schema::new(fields)),
+        })
+    }
+}
+
+impl Layout for Projection {
+    type Rows = ProjectedRows;
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn rows(&self, _records: usize, _bytes: usize) -> ProjectedRows {
+        let columns = self
+            .specs
+            .iter()
+            .map(|s| {
+                if s.is_single() {
+                    Column::Single(OptStrCol::default())
+                } else {
+                    Column::Many(StrListCol::default())
+                }
+            })
+            .collect();
+        ProjectedRows {
+            layout: self.clone(),
+            columns,
+            rows: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Column {
+    Single(OptStrCol),
+    Many(StrListCol),
+}
+
+/// Column buffers of a [`Projection`].
+#[derive(Debug)]
+pub struct ProjectedRows {
+    layout: Projection,
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+impl Rows for ProjectedRows {
+    fn push(&mut self, _number: u64, _offset: u64, rec: &Record) {
+        for (spec, column) in self.layout.specs.iter().zip(&mut self.columns) {
+            match column {
+                Column::Single(col) => {
+                    let mut found = false;
+                    spec.for_each(rec, |v| {
+                        if !found {
+                            col.push(Some(v));
+                            found = true;
+                        }
+                    });
+                    if !found {
+                        col.push(None);
+                    }
+                }
+                Column::Many(col) => {
+                    spec.for_each(rec, |v| col.push_value(v));
+                    col.close();
+                }
+            }
+        }
+        self.rows += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.rows
+    }
+
+    fn finish(self) -> std::result::Result<RecordBatch, ArrowError> {
+        let item = &self.layout.item;
+        let arrays = self
+            .columns
+            .into_iter()
+            .map(|c| match c {
+                Column::Single(c) => c.finish(),
+                Column::Many(c) => c.finish(item),
+            })
+            .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(self.rows));
+        RecordBatch::try_new_with_options(self.layout.schema.clone(), arrays, &options)
+    }
+}

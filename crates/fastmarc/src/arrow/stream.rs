@@ -1,0 +1,195 @@
+//! Record batches from ISO 2709, one per chunk of the input, built on the parser threads.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::iso2709::ReaderOptions;
+use crate::parallel::{ChunkItem, ChunkRecords, ParallelChunks, ParallelOptions, SharedBytes};
+use crate::record::Record;
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, SchemaRef};
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::Arc;
+
+/// Column buffers for one batch, filled a record at a time on a parser thread.
+pub trait Rows: Send + 'static {
+    /// Add `rec`, record `number` (0-based) found at byte `offset` of its source.
+    fn push(&mut self, number: u64, offset: u64, rec: &Record);
+    /// Rows pushed so far.
+    fn len(&self) -> usize;
+    /// Whether no row has been pushed.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The batch of every row pushed.
+    fn finish(self) -> std::result::Result<RecordBatch, ArrowError>;
+}
+
+/// What a batch holds: the nested schema ([`super::Nested`]) or a projection
+/// ([`super::Projection`]).
+pub trait Layout: Send + Sync + 'static {
+    /// The builder of one batch in this layout.
+    type Rows: Rows;
+    /// The schema every batch of this layout has.
+    fn schema(&self) -> SchemaRef;
+    /// Empty buffers for a batch of about `records` records holding `bytes` bytes of
+    /// ISO 2709: sized up front, so filling them never copies or faults in pages twice.
+    fn rows(&self, records: usize, bytes: usize) -> Self::Rows;
+}
+
+/// How to read ISO 2709 into batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrowOptions {
+    /// Strict (the first error ends the stream, after the batch of the records before it)
+    /// or permissive (bad records are skipped and listed in [`BatchReader::skipped`]).
+    pub reader: ReaderOptions,
+    /// Parser threads, the consumer included; `None`: every core.
+    pub threads: Option<usize>,
+    /// Input bytes per batch (about 1,000 records of 1 KB by default).
+    pub batch_bytes: usize,
+}
+
+impl Default for ArrowOptions {
+    fn default() -> Self {
+        ArrowOptions {
+            reader: ReaderOptions::strict(),
+            threads: None,
+            batch_bytes: 1 << 20,
+        }
+    }
+}
+
+impl ArrowOptions {
+    fn parallel(&self) -> ParallelOptions {
+        ParallelOptions {
+            chunk_size: self.batch_bytes.max(1),
+            ..ParallelOptions::new(self.reader, self.threads)
+        }
+    }
+}
+
+/// What a parser thread made of one chunk.
+struct ChunkOut {
+    batch: Option<std::result::Result<RecordBatch, ArrowError>>,
+    errors: Vec<Error>,
+}
+
+fn build_chunk<L: Layout>(layout: &L, chunk: &mut ChunkRecords<'_>) -> ChunkOut {
+    let (records, bytes) = chunk.size_hint();
+    let mut rows = layout.rows(records, bytes);
+    let mut errors = Vec::new();
+    while let Some(item) = chunk.next() {
+        match item {
+            ChunkItem::Record {
+                number,
+                offset,
+                record,
+                ..
+            } => rows.push(number, offset, record),
+            ChunkItem::Failed(e) => errors.push(e),
+        }
+    }
+    let batch = (!rows.is_empty()).then(|| rows.finish());
+    ChunkOut { batch, errors }
+}
+
+fn arrow_failure(e: ArrowError) -> Error {
+    Error::new(ErrorKind::InvalidValue(format!(
+        "building an Arrow batch: {e}"
+    )))
+}
+
+/// Record batches of a stream of ISO 2709 records, in file order. In strict mode the
+/// first bad record ends the stream with its error (after a batch of the records before
+/// it); in permissive mode bad records are left out, and each one is listed in
+/// [`BatchReader::skipped`] with its record number and byte offset.
+pub struct BatchReader {
+    chunks: ParallelChunks<ChunkOut>,
+    schema: SchemaRef,
+    ready: VecDeque<Result<RecordBatch>>,
+    skipped: Vec<Error>,
+    strict: bool,
+}
+
+impl BatchReader {
+    /// Batches of `layout` from any `Read`.
+    pub fn new<R, L>(inner: R, opts: ArrowOptions, layout: L) -> Result<BatchReader>
+    where
+        R: Read + Send + 'static,
+        L: Layout,
+    {
+        let schema = layout.schema();
+        let layout = Arc::new(layout);
+        let chunks =
+            ParallelChunks::new(inner, opts.parallel(), move |c| build_chunk(&*layout, c))?;
+        Ok(BatchReader::around(chunks, schema, &opts))
+    }
+
+    /// Batches of `layout` from bytes in memory.
+    pub fn from_shared<L: Layout>(
+        data: SharedBytes,
+        opts: ArrowOptions,
+        layout: L,
+    ) -> Result<BatchReader> {
+        let schema = layout.schema();
+        let layout = Arc::new(layout);
+        let chunks =
+            ParallelChunks::from_shared(data, opts.parallel(), move |c| build_chunk(&*layout, c))?;
+        Ok(BatchReader::around(chunks, schema, &opts))
+    }
+
+    fn around(chunks: ParallelChunks<ChunkOut>, schema: SchemaRef, opts: &ArrowOptions) -> Self {
+        BatchReader {
+            chunks,
+            schema,
+            ready: VecDeque::new(),
+            skipped: Vec::new(),
+            strict: opts.reader.recovery == crate::iso2709::Recovery::Stop,
+        }
+    }
+
+    /// The schema of every batch.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The bad records left out so far (permissive mode), in file order.
+    pub fn skipped(&self) -> &[Error] {
+        &self.skipped
+    }
+
+    /// Stop reading and wait for the parser threads to end. Called on drop.
+    pub fn close(&mut self) {
+        self.ready.clear();
+        self.chunks.close();
+    }
+}
+
+impl Iterator for BatchReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.ready.pop_front() {
+                return Some(r);
+            }
+            let out = self.chunks.next()?;
+            if let Some(batch) = out.batch {
+                self.ready.push_back(batch.map_err(arrow_failure));
+            }
+            if self.strict {
+                self.ready.extend(out.errors.into_iter().map(Err));
+            } else {
+                self.skipped.extend(out.errors);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for BatchReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchReader")
+            .field("chunks", &self.chunks)
+            .field("skipped", &self.skipped.len())
+            .finish()
+    }
+}

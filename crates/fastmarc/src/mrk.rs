@@ -1,0 +1,731 @@
+//! MarcEdit's mnemonic text format (`.mrk`, MarcBreaker/MarcMaker) both ways.
+//!
+//! ```text
+//! =LDR  00714cam\a2200205\a\4500
+//! =001  ocm0001\
+//! =245  10$aA title /$cby someone{dollar}5.
+//!
+//! ```
+//!
+//! One field a line: `=`, the tag, two spaces, the field. A record starts with its `=LDR`
+//! line and ends at a blank line (or the next `=LDR` line, or the end of the input); lines
+//! starting with `#` are comments. In the leader, in control fields (001-009) and in indicators `\` stands for a
+//! blank. In a data field, the two indicators come first, then each subfield as `$`, its
+//! code and its value.
+//!
+//! Characters that would be ambiguous are written as brace mnemonics, and read back:
+//!
+//! | mnemonic | character |
+//! |---|---|
+//! | `{dollar}` | `$` |
+//! | `{bsol}` | `\` |
+//! | `{lcub}` `{rcub}` | `{` `}` |
+//! | `{esc}` | escape (0x1B) |
+//! | `{U+XXXX}` | any character by its hexadecimal code (written for other control characters, line ends included) |
+//!
+//! An unknown `{...}` is read as the text it is. Everything else is written as it is, as
+//! UTF-8, so the writer is unambiguous and reading its output gives the same record back.
+//! pymarc's `str(record)` looks alike but is not unambiguous (see [`crate::text`]).
+//!
+//! A malformed line (no `=`, a bad tag, a leader that is not 24 characters, a data field
+//! without indicators or with text before its first subfield) is an error that names the
+//! line.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::Tag;
+use crate::leader::Leader;
+use crate::record::Record;
+use std::io::{BufRead, Write};
+
+// ---- writing ---------------------------------------------------------------------------
+
+/// What a value is, for the characters that need escaping in it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// Leader, control field, indicator: a blank is written `\`.
+    Fixed,
+    /// Subfield value or code: blanks are blanks.
+    Subfield,
+}
+
+/// Append one record in .mrk form to `out`: its lines, then the blank line that ends it.
+pub fn write_record_mrk(rec: &Record, out: &mut String) {
+    // Text plus, per field, `=TAG  ` and a few mnemonics: one allocation, no regrowth.
+    out.reserve(rec.text_len() + 40 + rec.len() * 16);
+    out.push_str("=LDR  ");
+    push_value(out, rec.leader().as_str(), Context::Fixed);
+    out.push('\n');
+    for field in rec.fields() {
+        out.push('=');
+        let tag = field.tag();
+        if tag.as_bytes().is_ascii() {
+            tag.as_bytes().iter().for_each(|&b| out.push(char::from(b)));
+        } else {
+            out.push_str(tag.as_str());
+        }
+        out.push_str("  ");
+        if let Some(data) = field.data() {
+            push_value(out, data, Context::Fixed);
+        } else {
+            for ind in field.indicators() {
+                match ind {
+                    ' ' => out.push('\\'),
+                    c if c.is_ascii_alphanumeric() => out.push(c),
+                    c => push_value(out, c.encode_utf8(&mut [0; 4]), Context::Fixed),
+                }
+            }
+            for sf in field.subfields() {
+                out.push('$');
+                if sf.code.is_ascii_alphanumeric() {
+                    out.push(sf.code);
+                } else {
+                    push_value(out, sf.code.encode_utf8(&mut [0; 4]), Context::Subfield);
+                }
+                push_value(out, sf.value, Context::Subfield);
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// One record in .mrk form, with the blank line that ends it.
+pub fn record_to_mrk(rec: &Record) -> String {
+    let mut out = String::new();
+    write_record_mrk(rec, &mut out);
+    out
+}
+
+fn push_value(out: &mut String, s: &str, context: Context) {
+    match context {
+        Context::Fixed => push_escaped::<true>(out, s),
+        Context::Subfield => push_escaped::<false>(out, s),
+    }
+}
+
+/// Bytes written as something else: `\\`, `$`, braces, control characters, and in fixed
+/// fields (`FIXED[b]`) the blank too.
+const fn special_table(fixed: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[0x7F] = true;
+    t[b'\\' as usize] = true;
+    t[b'$' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b' ' as usize] = fixed;
+    t
+}
+
+static SPECIAL_FIXED: [bool; 256] = special_table(true);
+static SPECIAL_SUBFIELD: [bool; 256] = special_table(false);
+
+/// `s` with its special bytes escaped: one table load a byte, runs of plain text copied
+/// whole (most values are short, so there is little for vector compares to win).
+fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
+    let table = if FIXED {
+        &SPECIAL_FIXED
+    } else {
+        &SPECIAL_SUBFIELD
+    };
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !table[usize::from(b)] {
+            continue;
+        }
+        // Every special byte is ASCII, so `i` and `i + 1` are char boundaries.
+        out.push_str(&s[done..i]);
+        match b {
+            b' ' => out.push('\\'),
+            b'\\' => out.push_str("{bsol}"),
+            b'$' => out.push_str("{dollar}"),
+            b'{' => out.push_str("{lcub}"),
+            b'}' => out.push_str("{rcub}"),
+            0x1B => out.push_str("{esc}"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push_str("{U+00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+                out.push('}');
+            }
+        }
+        done = i + 1;
+    }
+    out.push_str(&s[done..]);
+}
+
+/// Writes records in .mrk form, each ended by a blank line.
+pub struct MrkWriter<W: Write> {
+    inner: W,
+    buf: String,
+}
+
+impl<W: Write> MrkWriter<W> {
+    /// A writer of .mrk text to `inner`.
+    pub fn new(inner: W) -> Self {
+        MrkWriter {
+            inner,
+            buf: String::with_capacity(4096),
+        }
+    }
+
+    /// Write one record and the blank line that ends it.
+    pub fn write_record(&mut self, rec: &Record) -> Result<()> {
+        self.buf.clear();
+        write_record_mrk(rec, &mut self.buf);
+        self.inner.write_all(self.buf.as_bytes())?;
+        Ok(())
+    }
+
+    /// Write one record already serialised by [`write_record_mrk`] (on another thread, say).
+    pub fn write_serialised(&mut self, record_mrk: &[u8]) -> Result<()> {
+        self.inner.write_all(record_mrk)?;
+        Ok(())
+    }
+
+    /// Flush the underlying writer.
+    pub fn flush(&mut self) -> Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    /// Flush and hand back the output.
+    pub fn finish(mut self) -> Result<W> {
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+// ---- reading ---------------------------------------------------------------------------
+
+/// Where a line of the current record lies in [`MrkReader`]'s block.
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+    /// Its number in the input, from 1.
+    number: u64,
+    /// Byte offset of its first byte in the input.
+    offset: u64,
+}
+
+/// Streams records from .mrk text on any `BufRead`. A record's lines are gathered first
+/// (up to the blank line that ends it, or the next `=LDR` line), checked as UTF-8 at once,
+/// then parsed. Errors name the record and the line; after one the reader goes on at the
+/// next record.
+pub struct MrkReader<R> {
+    inner: R,
+    /// The current record's lines, without their line ends.
+    block: Vec<u8>,
+    lines: Vec<Line>,
+    /// An `=LDR` line that ended the previous record without a blank line.
+    carried: Option<Line>,
+    /// Lines read so far.
+    line_number: u64,
+    /// Bytes read so far.
+    offset: u64,
+    records: u64,
+    scratch: String,
+    /// The bytes of `carried`.
+    block_carry: Vec<u8>,
+    /// The record the iterator parses into.
+    spare: Record,
+    /// An I/O error ended the input.
+    done: bool,
+}
+
+impl<R: BufRead> MrkReader<R> {
+    /// A reader of .mrk text from `inner`.
+    pub fn new(inner: R) -> Self {
+        MrkReader {
+            inner,
+            block: Vec::with_capacity(4096),
+            lines: Vec::with_capacity(64),
+            carried: None,
+            line_number: 0,
+            offset: 0,
+            records: 0,
+            scratch: String::new(),
+            block_carry: Vec::new(),
+            spare: Record::new(),
+            done: false,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Append the next line to the block, without its line end; `None` at the end.
+    fn next_line(&mut self) -> Result<Option<Line>> {
+        let start = self.block.len();
+        let line_offset = self.offset;
+        let mut read = 0usize;
+        loop {
+            let buf = match self.inner.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) => {
+                    self.block.extend_from_slice(&buf[..i]);
+                    self.inner.consume(i + 1);
+                    read += i + 1;
+                    break;
+                }
+                None => {
+                    let n = buf.len();
+                    self.block.extend_from_slice(buf);
+                    self.inner.consume(n);
+                    read += n;
+                }
+            }
+        }
+        if read == 0 {
+            return Ok(None);
+        }
+        if self.line_number == 0 && self.block[start..].starts_with(b"\xEF\xBB\xBF") {
+            self.block.drain(start..start + 3);
+        }
+        if self.block.last() == Some(&b'\r') && self.block.len() > start {
+            self.block.pop();
+        }
+        self.offset += read as u64;
+        self.line_number += 1;
+        Ok(Some(Line {
+            start,
+            end: self.block.len(),
+            number: self.line_number,
+            offset: line_offset,
+        }))
+    }
+
+    fn fail(&self, line: &Line, what: impl Into<String>) -> Error {
+        Error::at(
+            ErrorKind::Mrk(format!("line {}: {}", line.number, what.into())),
+            self.records,
+            line.offset,
+        )
+    }
+
+    /// Gather the next record's lines; false at the end of the input.
+    fn gather(&mut self) -> Result<bool> {
+        self.block.clear();
+        self.lines.clear();
+        if let Some(line) = self.carried.take() {
+            // Its bytes were left at the end of the old block: move them to the front.
+            let bytes = self.block_carry.split_off(0);
+            self.block.extend_from_slice(&bytes);
+            self.lines.push(Line {
+                start: 0,
+                end: bytes.len(),
+                ..line
+            });
+        }
+        while let Some(line) = self.next_line()? {
+            let bytes = &self.block[line.start..line.end];
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                self.block.truncate(line.start);
+                if self.lines.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            if bytes[0] == b'#' {
+                self.block.truncate(line.start);
+                continue;
+            }
+            if !self.lines.is_empty() && bytes.starts_with(b"=LDR") {
+                // The next record starts here without a blank line before it.
+                self.block_carry.clear();
+                self.block_carry.extend_from_slice(bytes);
+                self.block.truncate(line.start);
+                self.carried = Some(line);
+                break;
+            }
+            self.lines.push(line);
+        }
+        Ok(!self.lines.is_empty())
+    }
+
+    /// Read the next record into `rec` (cleared first); false at the end of the input.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool> {
+        rec.clear();
+        if !self.gather()? {
+            return Ok(false);
+        }
+        let result = self.parse(rec);
+        self.records += 1;
+        if result.is_err() {
+            rec.clear();
+        }
+        result.map(|()| true)
+    }
+
+    fn parse(&mut self, rec: &mut Record) -> Result<()> {
+        let block = std::mem::take(&mut self.block);
+        let mut text = std::mem::take(&mut self.scratch);
+        let result = self.parse_block(&block, rec, &mut text);
+        self.block = block;
+        self.scratch = text;
+        result
+    }
+
+    fn parse_block(&self, block: &[u8], rec: &mut Record, text: &mut String) -> Result<()> {
+        // One UTF-8 check for the record; on failure, find the line to name.
+        let Ok(all) = simdutf8::basic::from_utf8(block) else {
+            let bad = self
+                .lines
+                .iter()
+                .find(|l| std::str::from_utf8(&block[l.start..l.end]).is_err())
+                .unwrap_or(&self.lines[0]);
+            return Err(self.fail(bad, "not valid UTF-8"));
+        };
+        for (k, line) in self.lines.iter().enumerate() {
+            let s = &all[line.start..line.end];
+            let parsed = if k == 0 {
+                leader_line(s, rec, text)
+            } else {
+                field_line(s, rec, text)
+            };
+            parsed.map_err(|what| self.fail(line, what))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `=LDR` line that starts a record.
+fn leader_line(line: &str, rec: &mut Record, text: &mut String) -> std::result::Result<(), String> {
+    let Some(value) = line.strip_prefix("=LDR  ") else {
+        return Err(if line.starts_with('=') {
+            "a record must start with its =LDR line".into()
+        } else {
+            "a line must start with '=' and a tag".into()
+        });
+    };
+    text.clear();
+    unescape(value, Context::Fixed, text);
+    let leader = Leader::from_bytes(text.as_bytes()).map_err(|_| {
+        format!(
+            "the leader is {} characters, not 24 ASCII characters",
+            text.chars().count()
+        )
+    })?;
+    rec.set_leader(leader);
+    Ok(())
+}
+
+/// A field line.
+fn field_line(line: &str, rec: &mut Record, text: &mut String) -> std::result::Result<(), String> {
+    let bytes = line.as_bytes();
+    let tag = (bytes[0] == b'=')
+        .then(|| bytes.get(1..4))
+        .flatten()
+        .and_then(|t| Tag::from_bytes(t).ok())
+        .ok_or("a line must start with '=' and a tag")?;
+    let Some(body) = line[4..].strip_prefix("  ") else {
+        return Err(format!("two spaces must follow the tag {tag}"));
+    };
+    push_field(rec, tag, body, text)
+}
+
+/// Add the field a line's body (after the tag and its two spaces) describes.
+fn push_field(
+    rec: &mut Record,
+    tag: Tag,
+    body: &str,
+    text: &mut String,
+) -> std::result::Result<(), String> {
+    if tag.is_control() {
+        if memchr::memchr2(b'{', b'\\', body.as_bytes()).is_none() {
+            rec.push_control(tag, body);
+        } else {
+            text.clear();
+            unescape(body, Context::Fixed, text);
+            rec.push_control(tag, text);
+        }
+        return Ok(());
+    }
+    let (ind1, ind2, rest) = match body.as_bytes() {
+        // The common case: two plain ASCII indicators.
+        [a, b, ..] if plain_indicator(*a) && plain_indicator(*b) => {
+            (fixed_char(*a), fixed_char(*b), &body[2..])
+        }
+        _ => {
+            let (ind1, rest) = first_char(body, Context::Fixed)
+                .ok_or_else(|| format!("field {tag} has no indicators"))?;
+            let (ind2, rest) = first_char(rest, Context::Fixed)
+                .ok_or_else(|| format!("field {tag} has only one indicator"))?;
+            (ind1, ind2, rest)
+        }
+    };
+    rec.start_data_field(tag, ind1, ind2);
+    if rest.is_empty() {
+        return Ok(());
+    }
+    let Some(subfields) = rest.strip_prefix('$') else {
+        return Err(format!(
+            "field {tag}: text after the indicators must start with '$' and a subfield code"
+        ));
+    };
+    // One pass over the line for the delimiters, one for mnemonics.
+    let braces = memchr::memchr(b'{', subfields.as_bytes()).is_some();
+    let mut ends = memchr::memchr_iter(b'$', subfields.as_bytes());
+    let mut start = 0;
+    loop {
+        let end = ends.next().unwrap_or(subfields.len());
+        // `$` is ASCII: both ends are char boundaries.
+        let sf = &subfields[start..end];
+        let (code, value) = match sf.as_bytes().first() {
+            Some(&c) if c.is_ascii_alphanumeric() => (char::from(c), &sf[1..]),
+            _ => first_char(sf, Context::Subfield)
+                .ok_or_else(|| format!("field {tag}: a '$' without a subfield code"))?,
+        };
+        if braces && memchr::memchr(b'{', value.as_bytes()).is_some() {
+            text.clear();
+            unescape(value, Context::Subfield, text);
+            rec.push_subfield(code, text);
+        } else {
+            rec.push_subfield(code, value);
+        }
+        if end == subfields.len() {
+            break;
+        }
+        start = end + 1;
+    }
+    Ok(())
+}
+
+/// An indicator byte that stands for itself (or `\\` for a blank): ASCII, not a mnemonic.
+fn plain_indicator(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'{'
+}
+
+fn fixed_char(b: u8) -> char {
+    if b == b'\\' {
+        ' '
+    } else {
+        char::from(b)
+    }
+}
+
+/// The first character of `s` (a mnemonic counts as one) and the rest.
+fn first_char(s: &str, context: Context) -> Option<(char, &str)> {
+    let c = s.chars().next()?;
+    if c == '{' {
+        if let Some((m, len)) = mnemonic(s) {
+            return Some((m, &s[len..]));
+        }
+    }
+    let c = if c == '\\' && context == Context::Fixed {
+        ' '
+    } else {
+        c
+    };
+    Some((c, &s[c.len_utf8().max(1)..]))
+}
+
+/// The character a mnemonic at the start of `s` stands for, and the mnemonic's length.
+fn mnemonic(s: &str) -> Option<(char, usize)> {
+    let end = s.as_bytes().iter().take(12).position(|&b| b == b'}')?;
+    let name = &s[1..end];
+    let c = match name {
+        "dollar" => '$',
+        "bsol" => '\\',
+        "lcub" => '{',
+        "rcub" => '}',
+        "esc" => '\u{1B}',
+        _ => {
+            let hex = name
+                .strip_prefix("U+")
+                .or_else(|| name.strip_prefix("u+"))?;
+            if hex.is_empty() || hex.len() > 6 {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+        }
+    };
+    Some((c, end + 1))
+}
+
+/// `s` with its mnemonics replaced (and in fixed fields `\\` as a blank), appended to `out`.
+/// One pass over the bytes: fixed fields hold many blanks, each a `\\`.
+fn unescape(s: &str, context: Context, out: &mut String) {
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if context == Context::Fixed => {
+                out.push_str(&s[done..i]);
+                out.push(' ');
+                i += 1;
+                done = i;
+            }
+            b'{' => match mnemonic(&s[i..]) {
+                Some((c, len)) => {
+                    out.push_str(&s[done..i]);
+                    out.push(c);
+                    i += len;
+                    done = i;
+                }
+                None => i += 1,
+            },
+            _ => i += 1,
+        }
+    }
+    out.push_str(&s[done..]);
+}
+
+impl<R: BufRead> Iterator for MrkReader<R> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        if self.done {
+            return None;
+        }
+        // Parse into a reused record and hand out a copy: one allocation per table, where
+        // a fresh record would grow each of them several times.
+        let mut rec = std::mem::take(&mut self.spare);
+        let result = match self.read_record(&mut rec) {
+            Ok(true) => Some(Ok(rec.clone())),
+            Ok(false) => None,
+            Err(e) => {
+                // An I/O error ends the input; a malformed line only its record.
+                self.done = matches!(e.kind, ErrorKind::Io(..));
+                Some(Err(e))
+            }
+        };
+        self.spare = rec;
+        result
+    }
+}
+
+/// Every record of .mrk text in memory; the first error ends it.
+pub fn parse_mrk(data: &[u8]) -> Result<Vec<Record>> {
+    MrkReader::new(data).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Field, Subfield};
+
+    fn tag(s: &str) -> Tag {
+        Tag::new(s).unwrap()
+    }
+
+    fn sample() -> Record {
+        let mut rec = Record::new();
+        rec.push(&Field::control(tag("001"), "ocm 01\\{x}"));
+        rec.push(&Field::control(tag("008"), "830803s1846    pau"));
+        rec.push(&Field::data(
+            tag("245"),
+            '1',
+            ' ',
+            vec![
+                Subfield::new('a', "Costs $5 {sic} \\ back"),
+                Subfield::new('c', "line\nbreak\r and \u{1b}(B esc \u{1f} and ü"),
+                Subfield::new('$', "odd code"),
+            ],
+        ));
+        rec.push(&Field::data(tag("500"), '\\', '$', vec![]));
+        rec.push(&Field::data(
+            tag("650"),
+            ' ',
+            '0',
+            vec![Subfield::new('a', ""), Subfield::new('x', " lead")],
+        ));
+        rec
+    }
+
+    #[test]
+    fn writes_the_mnemonic_form() {
+        let text = record_to_mrk(&sample());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r"=LDR  00000\\\\\2200000\\\4500");
+        assert_eq!(lines[1], "=001  ocm\\01{bsol}{lcub}x{rcub}");
+        assert_eq!(lines[2], "=008  830803s1846\\\\\\\\pau");
+        assert_eq!(
+            lines[3],
+            "=245  1\\$aCosts {dollar}5 {lcub}sic{rcub} {bsol} back\
+             $cline{U+000A}break{U+000D} and {esc}(B esc {U+001F} and ü${dollar}odd code"
+        );
+        assert_eq!(lines[4], "=500  {bsol}{dollar}");
+        assert_eq!(lines[5], "=650  \\0$a$x lead");
+        assert_eq!(lines[6], "");
+        assert!(text.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn reading_the_output_gives_the_record_back() {
+        let rec = sample();
+        let mut text = record_to_mrk(&rec);
+        text.push_str("# a comment\n");
+        text.push_str(&record_to_mrk(&rec).replace('\n', "\r\n"));
+        let back = parse_mrk(text.as_bytes()).unwrap();
+        assert_eq!(back, vec![rec.clone(), rec]);
+    }
+
+    #[test]
+    fn a_leader_line_starts_a_record_even_without_a_blank_line() {
+        let text = "=LDR  00000nam\\a2200000\\a\\4500\n=001  one\n=LDR  00000nam\\a2200000\\a\\4500\n=001  two";
+        let recs = parse_mrk(text.as_bytes()).unwrap();
+        let ids: Vec<_> = recs
+            .iter()
+            .map(|r| r.get("001").unwrap().data().unwrap())
+            .collect();
+        assert_eq!(ids, ["one", "two"]);
+    }
+
+    #[test]
+    fn unknown_mnemonics_and_hand_written_text_are_kept() {
+        let text = "=LDR  00000nam\\a2200000\\a\\4500\n=245  00$a{sic} {U+00e9}t{U+zz}\n";
+        let recs = parse_mrk(text.as_bytes()).unwrap();
+        let f = recs[0].get("245").unwrap();
+        assert_eq!(f.subfield('a'), Some("{sic} ét{U+zz}"));
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_with_their_line_number() {
+        let good = "=LDR  00000nam\\a2200000\\a\\4500\n=001  x\n\n";
+        for (bad, line, what) in [
+            ("245  10$ax\n", 4, "must start with '='"),
+            ("=LDR  short\n", 4, "not 24"),
+            ("=24\n", 5, "tag"),
+            ("=24", 5, "tag"),
+            ("=245 10$ax\n", 5, "two spaces"),
+            ("=245  1\n", 5, "only one indicator"),
+            ("=245  10abc\n", 5, "must start with '$'"),
+            ("=245  10$\n", 5, "without a subfield code"),
+        ] {
+            let needs_leader = !bad.starts_with("=LDR") && !bad.starts_with("245");
+            let text = if needs_leader {
+                format!("{good}=LDR  00000nam\\a2200000\\a\\4500\n{bad}\n{good}")
+            } else {
+                format!("{good}{bad}\n{good}")
+            };
+            let results: Vec<Result<Record>> = MrkReader::new(text.as_bytes()).collect();
+            assert_eq!(results.len(), 3, "{bad:?}: {results:?}");
+            assert!(results[0].is_ok() && results[2].is_ok(), "{bad:?}");
+            let e = results[1].as_ref().unwrap_err();
+            let message = e.to_string();
+            assert!(
+                message.contains(&format!("line {line}: ")) && message.contains(what),
+                "{bad:?}: {message}"
+            );
+            assert_eq!(e.record, Some(1), "{bad:?}");
+        }
+    }
+}

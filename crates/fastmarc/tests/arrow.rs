@@ -1,0 +1,291 @@
+//! Arrow batches: the nested schema keeps every record exactly, in file order, with the
+//! reader's errors; projections; Parquet files.
+#![cfg(feature = "parquet")]
+
+mod common;
+
+use common::{pymarc_marc_files, read_slice, sample_file};
+use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Nested};
+use fastmarc::iso2709::{record_to_bytes, ReaderOptions, SliceReader};
+use fastmarc::{Error, Record};
+use std::io::Cursor;
+use std::sync::Arc;
+
+fn batches(
+    data: &[u8],
+    opts: ArrowOptions,
+) -> (Vec<arrow_array::RecordBatch>, Vec<Error>, Vec<Error>) {
+    let mut reader = BatchReader::new(Cursor::new(data.to_vec()), opts, Nested).unwrap();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for b in reader.by_ref() {
+        match b {
+            Ok(b) => out.push(b),
+            Err(e) => errors.push(e),
+        }
+    }
+    let skipped = reader.skipped().to_vec();
+    (out, errors, skipped)
+}
+
+fn rebuilt(batches: &[arrow_array::RecordBatch]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for b in batches {
+        out.extend(BatchRecords::new(b).unwrap().iter().map(Result::unwrap));
+    }
+    out
+}
+
+fn opts(reader: ReaderOptions, threads: usize, batch_bytes: usize) -> ArrowOptions {
+    ArrowOptions {
+        reader,
+        threads: Some(threads),
+        batch_bytes,
+    }
+}
+
+/// What the nested schema promises for a record the reader delivers: the same record,
+/// written as UTF-8.
+fn as_utf8(rec: &Record) -> Vec<u8> {
+    record_to_bytes(rec).unwrap()
+}
+
+#[test]
+fn every_record_of_pymarcs_files_comes_back_the_same() {
+    for (name, data) in pymarc_marc_files() {
+        for (threads, batch) in [(1, 1 << 20), (2, 700), (2, 1)] {
+            let o = opts(ReaderOptions::permissive(), threads, batch);
+            let expected = read_slice(&data, o.reader);
+            let (bs, fatal, skipped) = batches(&data, o);
+            assert!(fatal.is_empty(), "{name}: {fatal:?}");
+            let good: Vec<&Record> = expected.iter().filter_map(|r| r.as_ref().ok()).collect();
+            let back = rebuilt(&bs);
+            assert_eq!(back.len(), good.len(), "{name}");
+            for (a, b) in back.iter().zip(&good) {
+                assert_eq!(as_utf8(a), as_utf8(b), "{name}");
+            }
+            let expected_errors: Vec<_> = expected
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .map(|e| (e.record, e.offset))
+                .collect();
+            let got: Vec<_> = skipped.iter().map(|e| (e.record, e.offset)).collect();
+            assert_eq!(got, expected_errors, "{name}: skipped records are listed");
+        }
+    }
+}
+
+#[test]
+fn utf8_records_come_back_byte_for_byte() {
+    let mut checked = 0;
+    let mut files = pymarc_marc_files();
+    files.push(("generated".into(), sample_file(100).0));
+    for (name, data) in files {
+        let o = ReaderOptions::permissive();
+        let mut reader = SliceReader::with_options(&data, o);
+        let mut frames = Vec::new();
+        while let Some(f) = reader.next_frame() {
+            if let Ok((bytes, _, _)) = f {
+                let mut rec = Record::new();
+                if fastmarc::iso2709::parse_record(bytes, &o.parse, &mut rec).is_ok() {
+                    frames.push((bytes.to_vec(), rec));
+                }
+            }
+        }
+        let (bs, _, _) = batches(&data, opts(o, 2, 4096));
+        let back = rebuilt(&bs);
+        assert_eq!(back.len(), frames.len(), "{name}");
+        for (rec, (original, parsed)) in back.iter().zip(&frames) {
+            // Well-formed UTF-8: the leader says so and the writer gives the same bytes.
+            if original[9] == b'a' && as_utf8(parsed) == *original {
+                assert_eq!(as_utf8(rec), *original, "{name}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} UTF-8 records checked");
+}
+
+#[test]
+fn numbers_and_offsets_are_the_readers() {
+    let (data, ranges) = sample_file(300);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 2000));
+    assert!(bs.len() > 10, "one batch per chunk");
+    let mut numbers = Vec::new();
+    let mut offsets = Vec::new();
+    for b in &bs {
+        let n = b.column_by_name("record_number").unwrap();
+        let o = b.column_by_name("offset").unwrap();
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::UInt64Type;
+        numbers.extend(n.as_primitive::<UInt64Type>().values().iter().copied());
+        offsets.extend(o.as_primitive::<UInt64Type>().values().iter().copied());
+    }
+    assert_eq!(numbers, (1..=300).collect::<Vec<u64>>());
+    assert_eq!(
+        offsets,
+        ranges.iter().map(|r| r.start as u64).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn strict_mode_ends_with_the_error_after_the_records_before_it() {
+    let (mut data, ranges) = sample_file(50);
+    // Record 21 gets a broken directory entry: a parse error, not a framing one.
+    let r = ranges[20].clone();
+    data[r.start + 24] = b'x';
+    let o = opts(ReaderOptions::strict(), 2, 3000);
+    let expected = read_slice(&data, o.reader);
+    let (bs, fatal, skipped) = batches(&data, o);
+    assert!(skipped.is_empty());
+    assert_eq!(rebuilt(&bs).len(), 20);
+    assert_eq!(fatal.len(), 1);
+    let e = expected.last().unwrap().as_ref().unwrap_err();
+    assert_eq!((fatal[0].record, fatal[0].offset), (e.record, e.offset));
+}
+
+#[test]
+fn batches_from_memory_match_batches_from_a_reader() {
+    let (data, _) = sample_file(120);
+    let (a, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 5000));
+    let shared: fastmarc::parallel::SharedBytes = Arc::new(data.clone());
+    let b: Vec<_> =
+        BatchReader::from_shared(shared, opts(ReaderOptions::strict(), 2, 5000), Nested)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    // Chunks may be cut differently; the rows are the same.
+    assert_eq!(rows_of(&a), rows_of(&b));
+}
+
+/// Every row of `bs` as (number, offset, ISO 2709 bytes).
+fn rows_of(bs: &[arrow_array::RecordBatch]) -> Vec<(u64, u64, Vec<u8>)> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::UInt64Type;
+    let mut out = Vec::new();
+    for b in bs {
+        let n = b
+            .column_by_name("record_number")
+            .unwrap()
+            .as_primitive::<UInt64Type>()
+            .clone();
+        let o = b
+            .column_by_name("offset")
+            .unwrap()
+            .as_primitive::<UInt64Type>()
+            .clone();
+        for (i, rec) in BatchRecords::new(b).unwrap().iter().enumerate() {
+            out.push((n.value(i), o.value(i), as_utf8(&rec.unwrap())));
+        }
+    }
+    out
+}
+
+#[test]
+fn marc8_records_are_decoded_and_marked_unicode() {
+    let data = common::pymarc_file("marc8.dat");
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::permissive(), 1, 1 << 20));
+    let leaders = bs[0].column_by_name("leader").unwrap();
+    use arrow_array::cast::AsArray;
+    for l in leaders.as_string::<i32>().iter() {
+        assert_eq!(l.unwrap().as_bytes()[9], b'a');
+    }
+}
+
+#[test]
+fn parquet_files_give_the_records_back() {
+    use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
+    let (data, _) = sample_file(200);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 8000));
+    let dir = tempfile_dir();
+    let path = dir.join("out.parquet");
+    let mut sink = ParquetSink::new(
+        std::fs::File::create(&path).unwrap(),
+        fastmarc::arrow::nested_schema(),
+        compression("zstd").unwrap(),
+    )
+    .unwrap();
+    for b in &bs {
+        sink.write(b).unwrap();
+    }
+    sink.finish().unwrap();
+    let back: Vec<Vec<u8>> = ParquetRecords::open(&path)
+        .unwrap()
+        .map(|r| as_utf8(&r.unwrap()))
+        .collect();
+    let original: Vec<Vec<u8>> = SliceReader::new(&data)
+        .map(|r| as_utf8(&r.unwrap()))
+        .collect();
+    assert_eq!(back, original);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fastmarc-arrow-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn projections_give_one_column_per_spec() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    use fastmarc::arrow::Projection;
+    let (data, _) = sample_file(40);
+    let columns = [
+        ("id", "001"),
+        ("title", "245[0]$a[0]"),
+        ("lang", "008/35-37"),
+        ("subjects", "6XX$a$v"),
+        ("missing", "020[0]$a[0]"),
+    ];
+    let p = Projection::new(&columns).unwrap();
+    let o = opts(ReaderOptions::strict(), 2, 900);
+    let bs: Vec<_> = BatchReader::new(Cursor::new(data), o, p)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(bs.len() > 1);
+    let mut row = 0;
+    for b in &bs {
+        let names: Vec<_> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["id", "title", "lang", "subjects", "missing"]);
+        let id = b.column(0).as_list::<i32>();
+        let title = b.column(1).as_string::<i32>();
+        let lang = b.column(2).as_list::<i32>();
+        let subjects = b.column(3).as_list::<i32>();
+        let missing = b.column(4).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let strings = |a: arrow_array::ArrayRef| -> Vec<String> {
+                a.as_string::<i32>()
+                    .iter()
+                    .map(|s| s.unwrap().to_string())
+                    .collect()
+            };
+            assert_eq!(strings(id.value(i)), [format!("id{row:04}")]);
+            assert!(title.value(i).starts_with(&format!("Title number {row} ")));
+            assert_eq!(strings(lang.value(i)), ["eng"]);
+            assert_eq!(strings(subjects.value(i)), ["Governesses", "Fiction."]);
+            assert!(missing.is_null(i));
+            row += 1;
+        }
+    }
+    assert_eq!(row, 40);
+}
+
+#[test]
+fn a_bad_spec_names_its_column_and_character() {
+    let e = fastmarc::arrow::Projection::new(&[("ok", "245$a"), ("bad", "24$a")]).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("\"bad\"") && text.contains("character"),
+        "{text}"
+    );
+    let e = fastmarc::arrow::Projection::new(&[("x", "245$a"), ("x", "001")]).unwrap_err();
+    assert!(e.to_string().contains("named twice"));
+}

@@ -1,0 +1,214 @@
+"""Arrow tables and Parquet files: the nested schema keeps every record, projections give the
+values pymarc finds, and pyarrow, polars and DuckDB take the tables as they are."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pymarc
+import pytest
+
+import fastmarc
+
+
+def pymarc_records(path: Path, **kwargs: object) -> list[pymarc.Record]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with path.open("rb") as f:
+            return [r for r in pymarc.MARCReader(f, **kwargs) if r is not None]
+
+
+def frames(data: bytes) -> list[bytes]:
+    """The records of a well-framed file, as their bytes."""
+    out = []
+    while data:
+        n = int(data[:5])
+        out.append(data[:n])
+        data = data[n:]
+    return out
+
+
+def test_the_nested_table_gives_every_record_back_byte_for_byte(sample_path: Path) -> None:
+    table = pa.table(fastmarc.to_arrow(sample_path))
+    assert table.num_rows == 50
+    assert table.column_names == ["record_number", "offset", "leader", "control_fields", "data_fields"]
+    assert table.column("record_number").to_pylist() == list(range(1, 51))
+    originals = frames(sample_path.read_bytes())
+    offsets = [0]
+    for f in originals[:-1]:
+        offsets.append(offsets[-1] + len(f))
+    assert table.column("offset").to_pylist() == offsets
+    back = [r.as_marc() for r in fastmarc.from_arrow(table)]
+    assert back == originals
+
+
+def test_sources_and_thread_counts_give_the_same_table(sample_path: Path) -> None:
+    data = sample_path.read_bytes()
+    expected = pa.table(fastmarc.to_arrow(sample_path, threads=1))
+    sources = (lambda: str(sample_path), lambda: data, lambda: bytearray(data), lambda: io.BytesIO(data))
+    for source in sources:
+        for threads in (1, 2):
+            assert pa.table(fastmarc.to_arrow(source(), threads=threads)).equals(expected)
+
+
+def test_the_records_are_pymarcs(sample_path: Path) -> None:
+    ours = list(fastmarc.from_arrow(fastmarc.to_arrow(sample_path)))
+    theirs = pymarc_records(sample_path)
+    assert [str(r) for r in ours] == [str(r) for r in theirs]
+    assert all(isinstance(r, pymarc.Record) or hasattr(r, "get_fields") for r in ours)
+
+
+def test_marc8_is_decoded_as_pymarc_decodes_it(pymarc_test_dir: Path) -> None:
+    path = pymarc_test_dir / "marc8.dat"
+    table = pa.table(fastmarc.to_arrow(path))
+    assert {leader[9] for leader in table.column("leader").to_pylist()} == {"a"}
+    ours = list(fastmarc.from_arrow(table))
+    theirs = pymarc_records(path, to_unicode=True)
+    assert [[str(f) for f in r.fields] for r in ours] == [[str(f) for f in r.fields] for r in theirs]
+
+
+def test_polars_and_duckdb_take_the_table(sample_path: Path) -> None:
+    table = fastmarc.to_arrow(sample_path, fields={"lang": "008/35-37", "subjects": "650$a"})
+    df = pl.DataFrame(table)
+    assert df.height == 50
+    per_language = df.explode("lang").group_by("lang").len()
+    expected: dict[str, int] = {}
+    for r in pymarc_records(sample_path):
+        lang = r["008"].data[35:38]
+        expected[lang] = expected.get(lang, 0) + 1
+    assert dict(per_language.iter_rows()) == expected
+    projected = table
+    subjects = duckdb.sql("SELECT s, count(*) FROM (SELECT unnest(subjects) AS s FROM projected) GROUP BY s").fetchall()
+    counted: dict[str, int] = {}
+    for r in pymarc_records(sample_path):
+        for f in r.get_fields("650"):
+            for a in f.get_subfields("a"):
+                counted[a] = counted.get(a, 0) + 1
+    assert dict(subjects) == counted
+
+
+def test_projected_columns_hold_what_pymarc_finds(sample_path: Path) -> None:
+    fields = {
+        "id": "001",
+        "title": "245[0]$a[0]",
+        "type": "LDR/06",
+        "isbn": "020$a",
+        "first_isbn": "020[0]$a[0]",
+    }
+    table = pa.table(fastmarc.to_arrow(sample_path, fields=fields))
+    assert table.column_names == list(fields)
+    assert pa.types.is_list(table.schema.field("id").type)
+    assert pa.types.is_string(table.schema.field("title").type)
+    rows = table.to_pylist()
+    for row, r in zip(rows, pymarc_records(sample_path), strict=True):
+        assert row["id"] == [f.data for f in r.get_fields("001")]
+        assert row["title"] == r["245"]["a"]
+        assert row["type"] == str(r.leader)[6]
+        isbns = [a for f in r.get_fields("020") for a in f.get_subfields("a")]
+        assert row["isbn"] == isbns
+        assert row["first_isbn"] == (isbns[0] if r.get_fields("020") and r.get_fields("020")[0].get_subfields("a") else None)
+
+
+def test_a_bad_spec_says_which_column_and_character(sample_path: Path) -> None:
+    with pytest.raises(ValueError, match=r'column "title": invalid MARCspec "24\$a" at character 3'):
+        fastmarc.to_arrow(sample_path, fields={"id": "001", "title": "24$a"})
+
+
+def test_strict_mode_raises_and_permissive_mode_reports_every_skipped_record(pymarc_test_dir: Path) -> None:
+    path = pymarc_test_dir / "bad_records.mrc"
+    with pytest.raises(ValueError, match="record 2"):
+        fastmarc.to_arrow(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = pa.table(fastmarc.to_arrow(path, permissive=True))
+    skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
+    reader = fastmarc.MARCReader(path.read_bytes(), permissive=True)
+    results = list(reader)
+    good = [r for r in results if r is not None]
+    assert table.num_rows == len(good)
+    assert len(skipped) == len(results) - len(good) > 0
+    assert [r.as_marc() for r in fastmarc.from_arrow(table)] == [r.as_marc() for r in good]
+
+
+def test_parquet_round_trip_is_byte_identical_and_small(sample_path: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "sample.parquet"
+    assert fastmarc.to_parquet(sample_path, dest) == 50
+    assert dest.stat().st_size <= 0.5 * sample_path.stat().st_size
+    assert pq.read_table(dest).equals(pa.table(fastmarc.to_arrow(sample_path)))
+    back = b"".join(r.as_marc() for r in fastmarc.read_parquet(dest))
+    assert back == sample_path.read_bytes()
+
+
+UTF8_FILES = ["alphatag.dat", "diacritic.dat", "marc8-to-unicode.dat", "multi_isbn.dat", "one.dat", "utf8_errors.dat", "utf8_with_leader_flag.dat"]
+
+
+def controls_first(record: fastmarc.Record) -> bytes:
+    """The record as the nested schema gives it back: control fields in front of data
+    fields (a record that interleaves them is the one thing the two lists reorder)."""
+    copy = fastmarc.Record(leader=str(record.leader))
+    copy.add_field(*[f for f in record.fields if f.control_field])
+    copy.add_field(*[f for f in record.fields if not f.control_field])
+    return copy.as_marc()
+
+
+def test_every_test_file_survives_parquet(pymarc_test_dir: Path, tmp_path: Path) -> None:
+    identical = []
+    for path in sorted(pymarc_test_dir.glob("*.dat")) + sorted(pymarc_test_dir.glob("*.mrc")):
+        dest = tmp_path / (path.name + ".parquet")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fastmarc.to_parquet(path, dest, permissive=True)
+            table = list(fastmarc.from_arrow(fastmarc.to_arrow(path, permissive=True)))
+            # MARCReader ends at broken framing where to_arrow resynchronises: its records
+            # are a subsequence of to_arrow's.
+            read = [controls_first(r) for r in fastmarc.MARCReader(path.read_bytes(), permissive=True) if r is not None]
+        back = list(fastmarc.read_parquet(dest))
+        assert [r.as_marc() for r in back] == [r.as_marc() for r in table], path.name
+        remaining = iter(r.as_marc() for r in back)
+        assert all(any(b == a for a in remaining) for b in read), path.name
+        if b"".join(r.as_marc() for r in back) == path.read_bytes():
+            identical.append(path.name)
+    # The files of well-formed UTF-8 records come back byte for byte.
+    assert set(UTF8_FILES) <= set(identical), sorted(set(UTF8_FILES) - set(identical))
+
+
+def test_a_failed_parquet_conversion_leaves_no_file(pymarc_test_dir: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "bad.parquet"
+    with pytest.raises(ValueError):
+        fastmarc.to_parquet(pymarc_test_dir / "bad_records.mrc", dest)
+    assert not dest.exists()
+
+
+def test_projected_parquet_keeps_the_columns(sample_path: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "p.parquet"
+    fastmarc.to_parquet(sample_path, dest, fields={"id": "001", "title": "245[0]$a[0]"})
+    assert pq.read_table(dest).equals(pa.table(fastmarc.to_arrow(sample_path, fields={"id": "001", "title": "245[0]$a[0]"})))
+    with pytest.raises(ValueError, match="nested schema"):
+        next(fastmarc.read_parquet(dest))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "fastmarc.cli", *args], capture_output=True, timeout=120)
+
+
+def test_the_command_converts_to_parquet_and_back(sample_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    back = tmp_path / "back.mrc"
+    assert run_cli("convert", str(sample_path), str(out)).returncode == 0
+    assert run_cli("convert", str(out), str(back)).returncode == 0
+    assert back.read_bytes() == sample_path.read_bytes()
+    cols = tmp_path / "cols.parquet"
+    done = run_cli("convert", str(sample_path), str(cols), "--fields", "id=001,title=245$a[0]")
+    assert done.returncode == 0, done.stderr
+    assert pq.read_table(cols).column_names == ["id", "title"]
+    bad = run_cli("convert", str(sample_path), str(tmp_path / "x.parquet"), "--fields", "id=0011")
+    assert bad.returncode == 2 and b"character" in bad.stderr
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,141 @@
+"""fastmarc.dask on a real distributed.LocalCluster (two worker processes on 127.0.0.1):
+partitions are record-aligned byte ranges whose union is exactly a sequential read, for any
+blocksize, across damaged records, and when a worker dies mid-computation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore:fastmarc.*skipped:RuntimeWarning")
+from distributed import Client, LocalCluster
+
+import fastmarc
+import fastmarc.dask as fdask
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+    ) as cluster, Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, sample_path: Path) -> list[Path]:
+    """Three files: the sample, the sample again with damage between and inside records,
+    and an empty file."""
+    root = tmp_path_factory.mktemp("corpus")
+    data = sample_path.read_bytes()
+    plain = root / "a.mrc"
+    plain.write_bytes(data)
+    records = []
+    rest = data
+    while rest:
+        n = int(rest[:5])
+        records.append(rest[:n])
+        rest = rest[n:]
+    damaged = bytearray()
+    for i, rec in enumerate(records):
+        if i == 5:
+            damaged += b"garbage\x1d\x1d\n"  # stray bytes between records
+        if i == 9:
+            damaged += rec[:300]  # a record cut short
+            continue
+        if i == 20:
+            rec = rec[:24] + b"x" + rec[25:]  # a broken directory
+        damaged += rec
+    (root / "b.mrc").write_bytes(bytes(damaged))
+    (root / "c.mrc").write_bytes(b"")
+    return [plain, root / "b.mrc", root / "c.mrc"]
+
+
+def sequential(paths: list[Path]) -> list[bytes]:
+    """Each file read whole, in one piece, by to_arrow with the same (permissive) rules."""
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in paths:
+            out.extend(r.as_marc() for r in fastmarc.from_arrow(fastmarc.to_arrow(path, threads=1, permissive=True)))
+    return out
+
+
+def rows(df: pd.DataFrame) -> list[bytes]:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    return [r.as_marc() for r in fastmarc.from_arrow(table)]
+
+
+@pytest.mark.parametrize("blocksize", [100, 1500, 9000, "128MiB"])
+def test_partitions_add_up_to_a_sequential_read(client: Client, corpus: list[Path], blocksize: int | str) -> None:
+    ddf = fdask.read_marc([str(p) for p in corpus], blocksize=blocksize, permissive=True)
+    df = ddf.compute()
+    assert rows(df) == sequential(corpus)
+    if blocksize == 100:
+        assert ddf.npartitions > 800
+
+
+def test_offsets_are_the_files(client: Client, corpus: list[Path]) -> None:
+    df = fdask.read_marc(str(corpus[0]), blocksize=3000).compute()
+    data = corpus[0].read_bytes()
+    for offset, leader in zip(df["offset"], df["leader"], strict=True):
+        assert data[offset : offset + 5].decode() == leader[:5]
+
+
+def test_projected_columns(client: Client, corpus: list[Path]) -> None:
+    df = fdask.read_marc(str(corpus[0]), blocksize=5000, fields={"title": "245[0]$a[0]"}).compute()
+    expected = [r["245"]["a"] for r in fastmarc.MARCReader(str(corpus[0]))]
+    assert list(df["title"]) == expected
+
+
+def test_records_bag(client: Client, corpus: list[Path]) -> None:
+    bag = fdask.read_records([str(p) for p in corpus], blocksize=2000, permissive=True)
+    assert [r.as_marc() for r in bag.compute()] == sequential(corpus)
+
+
+def test_a_glob_finds_the_files(client: Client, corpus: list[Path]) -> None:
+    df = fdask.read_marc(str(corpus[0].parent / "*.mrc"), blocksize=4000, permissive=True).compute()
+    assert rows(df) == sequential(sorted(corpus))
+
+
+def die_once(df: pd.DataFrame, marker: str) -> pd.DataFrame:
+    """Kill this worker process the first time any partition gets here."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return df
+
+
+def test_a_killed_worker_still_gives_the_whole_result(client: Client, corpus: list[Path], tmp_path: Path) -> None:
+    marker = str(tmp_path / "killed")
+    ddf = fdask.read_marc([str(p) for p in corpus], blocksize=2500, permissive=True)
+    df = ddf.map_partitions(die_once, marker, meta=ddf._meta).compute()
+    assert os.path.exists(marker), "no worker was killed"
+    assert rows(df) == sequential(corpus)
+
+
+def test_an_unreadable_file_is_named(client: Client, corpus: list[Path], tmp_path: Path) -> None:
+    doomed = tmp_path / "doomed.mrc"
+    doomed.write_bytes(corpus[0].read_bytes())
+    ddf = fdask.read_marc([str(corpus[0]), str(doomed)], blocksize=20000)
+    doomed.unlink()
+    with pytest.raises(OSError, match="doomed.mrc"):
+        ddf.compute()
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        fdask.read_marc(str(tmp_path / "nothing-here*.mrc"))
+
+
+def test_a_bad_record_in_strict_mode_names_the_file(client: Client, corpus: list[Path]) -> None:
+    with pytest.raises(ValueError, match="b.mrc"):
+        fdask.read_marc(str(corpus[1]), blocksize=1_000_000).compute()
