@@ -45,7 +45,8 @@ pub struct ParallelOptions {
     pub reader: ReaderOptions,
     /// Parser threads, the consumer included; `None`: `RAYON_NUM_THREADS`, else every core.
     pub threads: Option<usize>,
-    /// Bytes per chunk (at least 1). A chunk is also one batch of [`ParallelReader::next_batch`].
+    /// Bytes per chunk (at least 1). A chunk is also one batch of
+    /// [`ParallelReader::next_batch`](super::ParallelReader::next_batch).
     pub chunk_size: usize,
     /// Chunks read ahead of the consumer; `None`: threads + 2.
     pub chunks_in_flight: Option<usize>,
