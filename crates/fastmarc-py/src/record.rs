@@ -1328,18 +1328,9 @@ impl Record {
         };
         if had_fields {
             let mine = self.fields_obj(py)?;
-            let mut tmp = Record {
-                core: wrapped.core.take(),
-                home: NO_HOME,
-                fields: wrapped.fields.take(),
-                leader: LeaderSlot::Py(py.None()),
-                pos: 0,
-                force_utf8: false,
-                to_unicode: true,
-                iter_pos: 0,
-                gc: Untracked::default(),
-                handed: Vec::new(),
-            };
+            let mut tmp = Record::blank(LeaderSlot::Py(py.None()));
+            tmp.core = wrapped.core.take();
+            tmp.fields = wrapped.fields.take();
             let theirs = tmp.fields_obj(py)?;
             mine.call_method1(intern!(py, "extend"), (theirs,))?;
         } else {
