@@ -17,6 +17,9 @@ minutes, which one-after-the-other timing would read as a speed-up or a slow-dow
    plain reader on the same file, and fastmarc.parse_all(bytes, threads=N).
 3. The same file through the core's Rust pipeline (`read_bench --threads N`), to give the
    efficiency of parse_all against pure Rust.
+For 2 threads, each figure is also given as a share of this machine's ceiling for the same
+work, measured in the same run: the work done by two processes at once (for 1., each on
+its own copy; for 2., each on one half of the file) against one process.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import time
 from pathlib import Path
 
 import fastmarc
-from fixture import REPO, fixture, machine, median_seconds, paired, paired_seconds, real_fixture
+from fixture import (REPO, at_once, fixture, machine, median_seconds, paired, paired_seconds, real_fixture,
+                     split_records)
 
 
 def run_threads(n: int, work) -> None:
@@ -69,6 +73,56 @@ def read_titles(source) -> int:
     return n
 
 
+WRITERS = ("path", "file object", "file object, 1 MiB buffer", "bytes alone, no MARC (the file system's limit)")
+
+
+def write_work(kind: str, records: list, data: bytes, out: Path) -> None:
+    """Write `records` to `out` as the `kind` row of the writer table does."""
+    if kind == "path":
+        writer = fastmarc.MARCWriter(str(out))
+        for r in records:
+            writer.write(r)
+        writer.close()
+    elif kind.startswith("file object"):
+        # A file object's write() releases the GIL each time its buffer goes to the OS
+        # (every 8 KiB by default, some 7 records): each time the GIL may pass to the
+        # other thread and must be waited for to come back. A 1 MiB buffer makes that
+        # 128 times rarer.
+        with open(out, "wb", buffering=1 << 20 if "1 MiB" in kind else -1) as handle:
+            writer = fastmarc.MARCWriter(handle)
+            for r in records:
+                writer.write(r)
+            writer.close(close_fh=False)
+    else:
+        # What the writers' output costs the OS alone: no writer can scale past it.
+        view = memoryview(data)
+        with open(out, "wb", buffering=0) as handle:
+            for start in range(0, len(view), 1 << 16):
+                handle.write(view[start:start + (1 << 16)])
+
+
+def worker_command(row: str, file: Path, out: Path) -> list[str]:
+    """The command of one ceiling process: a table row's work, alone in its own process."""
+    return [sys.executable, __file__, "--worker", row, str(file), str(out)]
+
+
+def worker(row: str, file: str, out: str) -> None:
+    """One ceiling process (see `fixture.at_once`): prepare, wait for the go, time the work."""
+    data = Path(file).read_bytes()
+    label, kind = row.split(" ", 1)
+    if label == "read":
+        source = {"path": lambda: file, "bytes": lambda: data, "file object": lambda: io.BytesIO(data)}[kind]
+        work = lambda: read_titles(source())  # noqa: E731
+    else:
+        records = list(fastmarc.MARCReader(data))
+        work = lambda: write_work(kind, records, data, Path(out))  # noqa: E731
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.perf_counter()
+    work()
+    print(time.perf_counter() - start, flush=True)
+
+
 def rust_pipeline_seconds(path: Path, threads: int) -> float:
     """One run of the core's read_bench (0 threads: its sequential reader), as it times itself."""
     # Built (or brought up to date) by cargo once per process, so the figure is today's code.
@@ -83,6 +137,9 @@ def rust_pipeline_seconds(path: Path, threads: int) -> float:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--worker"]:
+        worker(*sys.argv[2:5])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--threads", default="1,2,4,8")
@@ -124,10 +181,17 @@ def main() -> int:
                 "file object": lambda i: io.BytesIO(data),
             }
             table = []
+            ceilings: dict[tuple[str, str], float] = {}
 
             def scaling(label, kind, work):
-                """One thread against n, in alternating rounds: (n, seconds with n, speed-up)."""
+                """One thread against n, in alternating rounds: (n, seconds with n, speed-up),
+                and for 2 threads the same work in two processes at once (the ceiling)."""
                 curve = []
+                if 2 in counts:
+                    one = [worker_command(f"{label} {kind}", copies[0], tmp / "ceiling-0.mrc")]
+                    two = [worker_command(f"{label} {kind}", copies[i], tmp / f"ceiling-{i}.mrc") for i in (0, 1)]
+                    _, _, ratio = paired(lambda: at_once(one), lambda: at_once(two), args.repeat)
+                    ceilings[(label, kind)] = 2 * ratio
                 for n in counts:
                     if n == 1:
                         t, speedup = median_seconds(lambda: run_threads(1, work), args.repeat), 1.0
@@ -142,49 +206,35 @@ def main() -> int:
             for kind, make in sources.items():
                 scaling("read", kind, lambda i, make=make: read_titles(make(i)))
 
-            def write_file_object(i, buffering=-1):
-                with open(tmp / f"out-{i}.mrc", "wb", buffering=buffering) as handle:
-                    writer = fastmarc.MARCWriter(handle)
-                    for r in own_records[i]:
-                        writer.write(r)
-                    writer.close(close_fh=False)
-
-            def write_path(i):
-                writer = fastmarc.MARCWriter(str(tmp / f"out-{i}.mrc"))
-                for r in own_records[i]:
-                    writer.write(r)
-                writer.close()
-
-            def write_bytes_alone(i):
-                # What the writers' output costs the OS alone: no writer can scale past it.
-                view = memoryview(data)
-                with open(tmp / f"out-{i}.mrc", "wb", buffering=0) as handle:
-                    for start in range(0, len(view), 1 << 16):
-                        handle.write(view[start:start + (1 << 16)])
-
-            # A file object's write() releases the GIL each time its buffer goes to the OS
-            # (every 8 KiB by default, some 7 records): each time the GIL may pass to the
-            # other thread and must be waited for to come back. A 1 MiB buffer makes that
-            # 128 times rarer.
-            writers = (("path", write_path), ("file object", write_file_object),
-                       ("file object, 1 MiB buffer", lambda i: write_file_object(i, 1 << 20)),
-                       ("bytes alone, no MARC (the file system's limit)", write_bytes_alone))
+            writers = [(kind, lambda i, kind=kind: write_work(kind, own_records[i], data, tmp / f"out-{i}.mrc"))
+                       for kind in WRITERS]
             for kind, write_all in writers:
                 scaling("write", kind, write_all)
                 assert (tmp / "out-0.mrc").read_bytes() == data
 
-            lines += ["| work | source | threads | seconds | speed-up |", "|---|---|---:|---:|---:|"]
-            lines += [f"| {w} | {k} | {n} | {t:.3f} | {s:.2f}× |" for w, k, n, t, s in table]
+            lines += ["| work | source | threads | seconds | speed-up | 2 processes (the ceiling) | share |",
+                      "|---|---|---:|---:|---:|---:|---:|"]
+            for w, k, n, t, s in table:
+                c = ceilings.get((w, k)) if n == 2 else None
+                extra = f"{c:.2f}× | {s / c:.2f}" if c else " | "
+                lines.append(f"| {w} | {k} | {n} | {t:.3f} | {s:.2f}× | {extra} |")
 
         if args.only != "threads":
             # The parallel reader with one consumer, and parse_all, against pure Rust.
             # Each ratio from its own alternating rounds.
             plain = median_seconds(lambda: read_titles(str(path)), args.repeat)
             rust_seq = statistics.median(rust_pipeline_seconds(path, 0) for _ in range(args.repeat))
+            # The ceiling: the plain reader in one process on the whole file, against two
+            # processes at once, each on one half.
+            whole = [worker_command("read path", path, tmp / "unused")]
+            halves = [worker_command("read path", part, tmp / "unused") for part in split_records(path, 2)]
+            _, _, ceiling = paired(lambda: at_once(whole), lambda: at_once(halves), args.repeat)
             lines += ["", f"Plain MARCReader(path), one thread: {plain:.4f} s. "
-                          f"Rust sequential reader (read_bench): {rust_seq:.4f} s.", "",
-                      "| parser threads | MARCReader(path, threads=N) | vs plain | parse_all(bytes, threads=N) | Rust pipeline | parse_all / Rust |",
-                      "|---:|---:|---:|---:|---:|---:|"]
+                          f"Rust sequential reader (read_bench): {rust_seq:.4f} s. "
+                          f"The ceiling, two processes each reading one half: {ceiling:.2f}×.", "",
+                      "| parser threads | MARCReader(path, threads=N) | vs plain | share of the ceiling "
+                      "| parse_all(bytes, threads=N) | Rust pipeline | parse_all / Rust |",
+                      "|---:|---:|---:|---:|---:|---:|---:|"]
             for n in counts:
                 _, par, vs_plain = paired_seconds(lambda: read_titles(str(path)),
                                                   lambda n=n: read_titles(fastmarc.MARCReader(str(path), threads=n)),
@@ -192,7 +242,9 @@ def main() -> int:
                 rust, bulk, efficiency = paired(lambda n=n: rust_pipeline_seconds(path, n),
                                                 lambda n=n: median_seconds(lambda: fastmarc.parse_all(data, threads=n), 1),
                                                 args.repeat)
-                lines.append(f"| {n} | {par:.4f} s | {vs_plain:.2f}× | {bulk:.4f} s | {rust:.4f} s | {efficiency:.0%} |")
+                share = f"{vs_plain / ceiling:.2f}" if n == 2 else ""
+                lines.append(f"| {n} | {par:.4f} s | {vs_plain:.2f}× | {share} | {bulk:.4f} s | {rust:.4f} s "
+                             f"| {efficiency:.0%} |")
 
             def free_seconds():
                 records = fastmarc.parse_all(data)

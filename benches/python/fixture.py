@@ -30,6 +30,43 @@ def fixture(records: int, marc8: bool = False) -> Path:
     return path
 
 
+def split_records(path: Path, parts: int) -> list[Path]:
+    """`path` cut into `parts` files of about equal size at record boundaries (cached beside
+    it): the inputs of the ceiling runs, one process per part."""
+    data = path.read_bytes()
+    cuts, pos = [0], 0
+    while pos < len(data) and len(cuts) < parts:
+        pos += int(data[pos : pos + 5])
+        if pos >= len(data) * len(cuts) / parts:
+            cuts.append(pos)
+    cuts.append(len(data))
+    out = []
+    for i in range(parts):
+        part = path.with_name(f"{path.stem}.part{i + 1}of{parts}.mrc")
+        if not part.is_file() or part.stat().st_size != cuts[i + 1] - cuts[i]:
+            part.write_bytes(data[cuts[i] : cuts[i + 1]])
+        out.append(part)
+    return out
+
+
+def at_once(commands: list[list[str]]) -> float:
+    """Start every command at once and return the slowest one's own time.
+
+    Each command prepares (imports, reads its input), prints a line, waits for a line on
+    stdin, does its work and prints the seconds it took; all are told to start together
+    once all are ready, so that start-up time is left out."""
+    procs = [subprocess.Popen(c, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for c in commands]
+    for proc in procs:
+        proc.stdout.readline()
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outs = [proc.communicate()[0] for proc in procs]
+    if any(proc.returncode for proc in procs):
+        raise RuntimeError(f"a ceiling process failed: {commands[0]}")
+    return max(float(out.split()[-1]) for out in outs)
+
+
 def median_seconds(work: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:
     """Median wall time of `work()` over `repeat` runs; `setup()` runs untimed before each.
 

@@ -37,7 +37,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fixture import REPO, fixture, machine
+from fixture import REPO, fixture, machine, split_records
 
 
 def build() -> str:
@@ -49,24 +49,6 @@ def build() -> str:
 def seconds(exe: str, path: str, args: list[str]) -> float:
     out = subprocess.run([exe, path, *args], check=True, capture_output=True, text=True).stdout
     return float(out.split("seconds=")[1])
-
-
-def split(path: Path, parts: int) -> list[str]:
-    """`path` cut into `parts` files of about equal size at record boundaries (cached)."""
-    data = path.read_bytes()
-    cuts, pos = [0], 0
-    while pos < len(data) and len(cuts) < parts:
-        pos += int(data[pos : pos + 5])
-        if pos >= len(data) * len(cuts) / parts:
-            cuts.append(pos)
-    cuts.append(len(data))
-    out = []
-    for i in range(parts):
-        part = path.with_name(f"{path.stem}.part{i + 1}of{parts}.mrc")
-        if not part.is_file() or part.stat().st_size != cuts[i + 1] - cuts[i]:
-            part.write_bytes(data[cuts[i] : cuts[i + 1]])
-        out.append(str(part))
-    return out
 
 
 def slowest_of(exe: str, paths: list[str]) -> float:
@@ -89,7 +71,7 @@ def main() -> int:
     n = a.threads
     path = a.file or fixture(a.records)
     exe = build()
-    halves = split(path, n)
+    halves = [str(p) for p in split_records(path, n)]
     modes = {
         "sequential": (exe, [], 1),
         "marc crate": (exe, ["--marc-crate"], 1),
