@@ -4,7 +4,8 @@
 //! finds exactly what scanning at once does.
 #![no_main]
 
-use fastmarc::iso2709::{scan_record_boundaries, Boundaries, ReaderOptions, SliceReader};
+use fastmarc::internal::{scan_record_boundaries, Boundaries};
+use fastmarc::iso2709::{ReaderOptions, SliceReader};
 use fastmarc::ErrorKind;
 use fastmarc_fuzz::pieces::seed_of;
 use libfuzzer_sys::fuzz_target;

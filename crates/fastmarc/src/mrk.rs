@@ -25,7 +25,7 @@
 //!
 //! An unknown `{...}` is read as the text it is. Everything else is written as it is, as
 //! UTF-8, so the writer is unambiguous and reading its output gives the same record back.
-//! pymarc's `str(record)` looks alike but is not unambiguous (see [`crate::text`]).
+//! pymarc's `str(record)` looks alike but is not unambiguous (see [`crate::Record`]'s `Display`).
 //!
 //! A malformed line (no `=`, a bad tag, a leader that is not 24 characters, a data field
 //! without indicators or with text before its first subfield) is an error that names the

@@ -5,10 +5,8 @@
 #[path = "../examples/common/fixture.rs"]
 mod fixture;
 
-use fastmarc::iso2709::{
-    parse_record, scan_record_boundaries, ParseOptions, Reader, ReaderOptions, Recovery,
-    SliceReader,
-};
+use fastmarc::internal::scan_record_boundaries;
+use fastmarc::iso2709::{parse_record, ParseOptions, Reader, ReaderOptions, Recovery, SliceReader};
 use fastmarc::parallel::{
     parse_all, parse_batch, Located, ParallelMap, ParallelOptions, ParallelReader, ParsePool,
     Polled, DEFAULT_CHUNK_SIZE,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use fastmarc::iso2709::frame::resync_point;
+use fastmarc::internal::resync_point;
 use fastmarc::iso2709::{
     parse_record, record_to_bytes, Decoding, ParseOptions, ReaderOptions, Recovery, Writer,
 };

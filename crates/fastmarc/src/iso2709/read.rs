@@ -21,8 +21,7 @@ pub enum Recovery {
     SkipRecord,
     /// Report a bad record and go on; after broken framing, resynchronise on the next record
     /// terminator: at the start of the record it ends if one begins after the broken byte,
-    /// else just past it (see [`super::frame::resync_point`]). Every good record before and
-    /// after a bad one is delivered.
+    /// else just past it. Every good record before and after a bad one is delivered.
     Resync,
 }
 

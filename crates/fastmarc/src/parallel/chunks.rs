@@ -188,6 +188,7 @@ impl<T: Send + 'static> ParallelChunks<T> {
         self.pipe.threads()
     }
 
+    #[doc(hidden)]
     /// This map's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.pipe.live_threads()

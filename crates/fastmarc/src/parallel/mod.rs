@@ -41,6 +41,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 /// Small chunks of a batch are not worth a task of their own.
 const MIN_RECORDS_PER_TASK: usize = 16;
 
+#[doc(hidden)]
 /// The number of parser threads to use: `requested` if given (and not 0), else the
 /// environment variable `RAYON_NUM_THREADS`, else every core.
 pub fn thread_count(requested: Option<usize>) -> usize {
@@ -67,6 +68,7 @@ struct Counts {
 
 /// How many of a pool's or pipeline's threads are still running. Closing waits for this
 /// to reach zero; tests and bindings can check it.
+#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct LiveThreads(Arc<(Mutex<Counts>, Condvar)>);
 
@@ -220,6 +222,7 @@ impl ParsePool {
         self.threads
     }
 
+    #[doc(hidden)]
     /// Threads of this pool still running.
     pub fn live_threads(&self) -> LiveThreads {
         self.live.clone()
@@ -232,6 +235,7 @@ impl ParsePool {
         }
     }
 
+    #[doc(hidden)]
     /// Run `job` on the pool without waiting for it (for callers that pipeline their own
     /// batches; inside the job, rayon's parallel iterators use this pool).
     pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
@@ -254,6 +258,7 @@ impl ParsePool {
         })
     }
 
+    #[doc(hidden)]
     /// Parse the records at `ranges` of `buf` in parallel, in order. Error positions: the
     /// range's index, and the byte offset within `buf`.
     pub fn parse_ranges(

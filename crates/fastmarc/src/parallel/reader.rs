@@ -22,8 +22,8 @@ pub struct RawBytes {
 }
 
 impl RawBytes {
-    /// The record's bytes (for a record whose framing was broken: as many as its length
-    /// claims, see [`crate::iso2709::frame::broken_span`]).
+    /// The record's bytes (for a record whose framing was broken: as many as its first five
+    /// bytes claim, and at least those five).
     pub fn bytes(&self) -> &[u8] {
         &(*self.chunk).as_ref()[self.range.clone()]
     }
@@ -294,6 +294,7 @@ impl ParallelReader {
         self.pipe.threads()
     }
 
+    #[doc(hidden)]
     /// This pipeline's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.pipe.live_threads()
