@@ -21,7 +21,7 @@ fn found(b: &Boundaries, shift: usize) -> Found {
         .chain(
             b.broken
                 .iter()
-                .map(|(e, r)| (r.start + shift, r.end + shift, Some(e.kind.clone()))),
+                .map(|(e, r)| (r.start + shift, r.end + shift, Some(e.kind().clone()))),
         )
         .collect();
     v.sort_by_key(|x| x.0);
@@ -61,7 +61,7 @@ fn check_shape(data: &[u8], b: &Boundaries) {
         pos = end;
     }
     for (e, r) in &b.broken {
-        assert_eq!(e.offset, Some(r.start as u64), "broken offset");
+        assert_eq!(e.offset(), Some(r.start as u64), "broken offset");
     }
     assert_eq!(
         pos,
@@ -86,7 +86,11 @@ fuzz_target!(|data: &[u8]| {
                 framed.push((start, start + bytes.len(), None));
             }
             // Where the reader goes next is where the skip ends.
-            Err(e) => framed.push((e.offset.unwrap() as usize, usize::MAX, Some(e.kind))),
+            Err(e) => framed.push((
+                e.offset().unwrap() as usize,
+                usize::MAX,
+                Some(e.into_kind()),
+            )),
         }
         assert!(framed.len() <= data.len() + 1, "reader does not end");
     }

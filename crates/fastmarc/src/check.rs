@@ -354,7 +354,7 @@ pub fn check_record(rec: &Record) -> Vec<Problem> {
         }
     }
     if let Err(e) = crate::iso2709::record_to_bytes(rec) {
-        out.push(problem(None, "record", e.kind.to_string()));
+        out.push(problem(None, "record", e.kind().to_string()));
     }
     out
 }

@@ -486,9 +486,10 @@ fn parse_record_slice(bytes: &[u8]) -> std::result::Result<(Record, usize), serd
 /// bytes that `escapes` maps back to the original input.
 fn json_error(e: &serde_json::Error, bytes: &[u8], start: usize, escapes: &Escapes) -> Error {
     let at = index_of_position(bytes, e.line(), e.column());
-    let mut err = Error::new(ErrorKind::Json(e.to_string()));
-    err.offset = Some(escapes.original_offset(start + at));
-    err
+    Error::at_offset(
+        ErrorKind::Json(e.to_string()),
+        escapes.original_offset(start + at),
+    )
 }
 
 /// Whether `bytes` have a raw control character inside a string (what gets escaped).
@@ -601,9 +602,7 @@ impl<R: BufRead> ReadInput<R> {
     }
 
     fn io_error(&self, e: io::Error) -> Error {
-        let mut err = Error::from(e);
-        err.offset = Some(self.offset);
-        err
+        Error::from(e).with_offset(self.offset)
     }
 
     /// Move the value starting here into `buf`: up to its matching close bracket, or for a
@@ -762,10 +761,9 @@ impl<I: Input> Records<I> {
         match r {
             Ok(Some(_)) => self.count += 1,
             Ok(None) => self.stage = Stage::Done,
-            Err(mut e) => {
+            Err(e) => {
                 self.stage = Stage::Done;
-                e.record.get_or_insert(self.count);
-                return Err(e);
+                return Err(e.in_record(self.count));
             }
         }
         r
@@ -1278,7 +1276,7 @@ mod tests {
         assert_eq!(parse_json(glued.as_bytes()).unwrap().len(), 3);
         let bad = format!("{one} [");
         let err = parse_json(bad.as_bytes()).unwrap_err();
-        assert_eq!(err.record, Some(1));
+        assert_eq!(err.record(), Some(1));
         assert!(err.to_string().contains("another record object"), "{err}");
     }
 }

@@ -603,7 +603,7 @@ impl<R: BufRead> Iterator for MrkReader<R> {
             Ok(false) => None,
             Err(e) => {
                 // An I/O error ends the input; a malformed line only its record.
-                self.done = matches!(e.kind, ErrorKind::Io(..));
+                self.done = matches!(e.kind(), ErrorKind::Io(..));
                 Some(Err(e))
             }
         };
@@ -725,7 +725,7 @@ mod tests {
                 message.contains(&format!("line {line}: ")) && message.contains(what),
                 "{bad:?}: {message}"
             );
-            assert_eq!(e.record, Some(1), "{bad:?}");
+            assert_eq!(e.record(), Some(1), "{bad:?}");
         }
     }
 }

@@ -67,9 +67,9 @@ fn every_record_of_pymarcs_files_comes_back_the_same() {
             let expected_errors: Vec<_> = expected
                 .iter()
                 .filter_map(|r| r.as_ref().err())
-                .map(|e| (e.record, e.offset))
+                .map(|e| (e.record(), e.offset()))
                 .collect();
-            let got: Vec<_> = skipped.iter().map(|e| (e.record, e.offset)).collect();
+            let got: Vec<_> = skipped.iter().map(|e| (e.record(), e.offset())).collect();
             assert_eq!(got, expected_errors, "{name}: skipped records are listed");
         }
     }
@@ -141,7 +141,10 @@ fn strict_mode_ends_with_the_error_after_the_records_before_it() {
     assert_eq!(rebuilt(&bs).len(), 20);
     assert_eq!(fatal.len(), 1);
     let e = expected.last().unwrap().as_ref().unwrap_err();
-    assert_eq!((fatal[0].record, fatal[0].offset), (e.record, e.offset));
+    assert_eq!(
+        (fatal[0].record(), fatal[0].offset()),
+        (e.record(), e.offset())
+    );
 }
 
 #[test]

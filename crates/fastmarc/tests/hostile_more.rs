@@ -118,7 +118,7 @@ fn lenient_spans_ending_inside_a_utf8_character() {
                 "{tag} {digits:?}: read as {} bytes of text",
                 touch_everything(&rec)
             ),
-            Err(e) => assert_eq!(e.kind, ErrorKind::InvalidUtf8 { tag: tag.into() }),
+            Err(e) => assert_eq!(*e.kind(), ErrorKind::InvalidUtf8 { tag: tag.into() }),
         }
         let rec = parse(&b, lenient(Utf8Errors::Replace)).expect("replaced");
         touch_everything(&rec);
@@ -151,9 +151,9 @@ fn bad_marc8_escapes_are_located_errors_between_good_records() {
         assert_eq!(items.len(), 3, "{value:?}: {:?}", errors(&items));
         assert!(items[0].is_ok() && items[2].is_ok());
         let e = items[1].clone().unwrap_err();
-        assert_eq!(e.kind, ErrorKind::InvalidMarc8 { tag: "245".into() });
-        assert_eq!(e.record, Some(1));
-        let offset = e.offset.unwrap() as usize;
+        assert_eq!(*e.kind(), ErrorKind::InvalidMarc8 { tag: "245".into() });
+        assert_eq!(e.record(), Some(1));
+        let offset = e.offset().unwrap() as usize;
         let base: usize = std::str::from_utf8(&bad[12..17]).unwrap().parse().unwrap();
         assert!(
             (good.len() + base..good.len() + bad.len()).contains(&offset),

@@ -321,7 +321,7 @@ fn lenient_indicators() {
     // Non-ASCII indicators cannot be decoded (pymarc raises UnicodeDecodeError).
     let b = raw_record(UTF8_LEADER, &[("245", "\u{e9}0\x1faX".as_bytes())]);
     assert_eq!(
-        parse(&b, lenient()).unwrap_err().kind,
+        parse(&b, lenient()).unwrap_err().into_kind(),
         ErrorKind::IndicatorsInvalid { tag: "245".into() }
     );
 }
@@ -354,8 +354,8 @@ fn lenient_subfield_codes() {
     // No ASCII at all: pymarc fails with IndexError; here it is a bad subfield code.
     let b = raw_record(UTF8_LEADER, &[("245", "10\x1f\u{20ac}".as_bytes())]);
     let e = parse(&b, lenient()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::BadSubfieldCode { tag: "245".into() });
-    assert_eq!(e.offset, Some(37 + 3));
+    assert_eq!(*e.kind(), ErrorKind::BadSubfieldCode { tag: "245".into() });
+    assert_eq!(e.offset(), Some(37 + 3));
 }
 
 /// 001 "abc" and 245 "10\x1faX" with the 245's directory entry (length and offset, nine
@@ -376,7 +376,7 @@ fn lenient_field_data_is_the_entry_less_its_last_byte() {
     assert_eq!(
         parse(&with_245_entry(b"000500004"), ParseOptions::default())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::FieldTerminatorMissing { tag: "245".into() }
     );
     // A zero length gives an empty field.
@@ -403,7 +403,7 @@ fn lenient_directory_entries_out_of_bounds_are_clamped() {
         assert_eq!(
             parse(&with_245_entry(entry), ParseOptions::default())
                 .unwrap_err()
-                .kind,
+                .into_kind(),
             ErrorKind::DirectoryEntryOutOfBounds { entry: 1 }
         );
     }
@@ -417,14 +417,14 @@ fn lenient_numbers_may_be_padded_with_blanks() {
     assert_eq!(
         parse(&with_245_entry(b" 006    4"), ParseOptions::default())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::DirectoryEntryNotDigits { entry: 1 }
     );
     // Blanks inside a number are not accepted by int() either.
     assert_eq!(
         parse(&with_245_entry(b"0 0600004"), lenient())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::DirectoryEntryNotDigits { entry: 1 }
     );
 }
@@ -439,7 +439,7 @@ fn lenient_parsing_does_not_need_terminators() {
     assert_eq!(rec.get("001").unwrap().data(), Some("abc"));
     assert_eq!(rec.get("245").unwrap().subfield('a'), Some("X"));
     assert_eq!(
-        parse(&b, ParseOptions::default()).unwrap_err().kind,
+        parse(&b, ParseOptions::default()).unwrap_err().into_kind(),
         ErrorKind::DirectoryTerminatorMissing
     );
 }
@@ -447,11 +447,14 @@ fn lenient_parsing_does_not_need_terminators() {
 #[test]
 fn lenient_parsing_still_needs_fields_and_a_base_address() {
     let b = raw_record(UTF8_LEADER, &[]);
-    assert_eq!(parse(&b, lenient()).unwrap_err().kind, ErrorKind::NoFields);
+    assert_eq!(
+        parse(&b, lenient()).unwrap_err().into_kind(),
+        ErrorKind::NoFields
+    );
     let mut b = small_raw_record("x");
     b[12..17].copy_from_slice(b"00000");
     assert_eq!(
-        parse(&b, lenient()).unwrap_err().kind,
+        parse(&b, lenient()).unwrap_err().into_kind(),
         ErrorKind::BaseAddressNotFound
     );
 }
@@ -597,7 +600,7 @@ fn bad_records_mrc_fails_where_pymarc_fails() {
         let items = read_both(&bytes, with_recovery(Recovery::SkipRecord, parse));
         let kinds: Vec<Option<ErrorKind>> = items
             .iter()
-            .map(|r| r.as_ref().err().map(|e| e.kind.clone()))
+            .map(|r| r.as_ref().err().map(|e| e.kind().clone()))
             .collect();
         assert_eq!(
             kinds,

@@ -86,7 +86,7 @@ fn dump_with_offsets(
                 render(&rec, tags, &mut text);
                 out.write_all(text.as_bytes()).map_err(stdout_error)
             }
-            Err(e) if permissive && !matches!(e.kind, ErrorKind::Io(..)) => {
+            Err(e) if permissive && !matches!(e.kind(), ErrorKind::Io(..)) => {
                 eprint_message(&format!("warning: {} (record skipped)", located(&name, &e)));
                 Ok(())
             }

@@ -105,7 +105,7 @@ impl Report<'_> {
         recoverable: bool,
         format: InputFormat,
     ) -> Result<(), Failure> {
-        let mut what = e.kind.to_string();
+        let mut what = e.kind().to_string();
         if !recoverable {
             what.push_str(&format!(
                 " (a {format} document cannot be checked past this point)"
@@ -122,7 +122,7 @@ impl Report<'_> {
             self.problems += 1;
             return writeln!(self.out, "{line}").map_err(stdout_error);
         }
-        self.problem(e.record.unwrap_or(number), e.offset, None, &what)
+        self.problem(e.record().unwrap_or(number), e.offset(), None, &what)
     }
 
     fn problems_of(

@@ -99,9 +99,9 @@ pub enum Framed {
 pub struct Framer {
     recovery: Recovery,
     /// Number of the next record (bad ones count too).
-    pub number: u64,
+    pub(crate) number: u64,
     /// Stream offset of the first unconsumed byte.
-    pub offset: u64,
+    pub(crate) offset: u64,
     resyncing: bool,
     /// While resynchronising: leading bytes of the unconsumed input known to hold no record
     /// terminator, so input arriving in small pieces is not searched again and again.
@@ -311,7 +311,7 @@ const CHUNK: usize = 64 * 1024;
 /// file[0] = b'x';
 /// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::permissive()).collect();
 /// let error = results[0].as_ref().unwrap_err();
-/// assert_eq!((error.record, error.offset), (Some(0), Some(0)));
+/// assert_eq!((error.record(), error.offset()), (Some(0), Some(0)));
 /// assert_eq!(results[1].as_ref().unwrap().title().as_deref(), Some("Walden"));
 /// # Ok::<(), fastmarc::Error>(())
 /// ```
@@ -518,7 +518,7 @@ mod tests {
         let got = frames(&mut framer, &buf);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].as_ref().unwrap(), &(0..30));
-        assert_eq!(got[1].as_ref().unwrap_err().offset, Some(30));
+        assert_eq!(got[1].as_ref().unwrap_err().offset(), Some(30));
         assert!(framer.is_finished());
         // Nothing was consumed past the broken record: framing resumes from it.
         framer.set_recovery(Recovery::Resync);

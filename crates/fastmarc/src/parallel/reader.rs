@@ -80,8 +80,8 @@ impl Located {
 
     fn failed(error: crate::Error, parser: Parser) -> Located {
         Located {
-            number: error.record.unwrap_or(0),
-            offset: error.offset.unwrap_or(0),
+            number: error.record().unwrap_or(0),
+            offset: error.offset().unwrap_or(0),
             result: Err(error),
             parser,
             parsed_with: ParseOptions::default(),

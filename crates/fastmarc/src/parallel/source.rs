@@ -316,7 +316,7 @@ mod tests {
         let Item::Failed(e, _) = &chunk.items[2] else {
             panic!("no error")
         };
-        assert_eq!(e.record, Some(2));
+        assert_eq!(e.record(), Some(2));
         assert!(matches!(input.next_chunk(&cancel), Pulled::End));
     }
 
