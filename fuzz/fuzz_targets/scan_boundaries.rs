@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The resynchronising reader frames the same, up to the partial tail.
     let tail = all.partial_tail.unwrap_or(data.len());
-    let mut reader = SliceReader::with_options(data, ReaderOptions::permissive());
+    let mut reader = SliceReader::with_options(data, ReaderOptions::resyncing());
     let mut framed: Found = Vec::new();
     while let Some(item) = reader.next_frame() {
         match item {

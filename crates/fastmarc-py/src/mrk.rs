@@ -46,7 +46,7 @@ pub fn marc_to_mrk(py: Python<'_>, marc: &[u8]) -> PyResult<String> {
             strict: false,
             ..ParseOptions::default()
         },
-        ..ReaderOptions::permissive()
+        ..ReaderOptions::resyncing()
     };
     let result = py.detach(|| {
         let mut rec = SliceReader::with_options(marc, opts)

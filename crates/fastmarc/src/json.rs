@@ -379,7 +379,7 @@ impl<'de> Visitor<'de> for SubfieldSeed<'_> {
 // ---- reading: the top-level array, from a slice or a stream ---------------------------
 
 /// Bytes the record parser reads from, and where it is.
-trait Input {
+trait JsonInput {
     /// The next byte without consuming it; `None` at the end.
     fn peek(&mut self) -> Result<Option<u8>>;
     fn bump(&mut self);
@@ -546,7 +546,7 @@ impl<'a> SliceInput<'a> {
     }
 }
 
-impl Input for SliceInput<'_> {
+impl JsonInput for SliceInput<'_> {
     fn peek(&mut self) -> Result<Option<u8>> {
         Ok(self.data.get(self.pos).copied())
     }
@@ -666,7 +666,7 @@ impl<R: BufRead> ReadInput<R> {
     }
 }
 
-impl<R: BufRead> Input for ReadInput<R> {
+impl<R: BufRead> JsonInput for ReadInput<R> {
     fn peek(&mut self) -> Result<Option<u8>> {
         loop {
             match self.inner.fill_buf() {
@@ -727,7 +727,7 @@ impl<R: BufRead> Input for ReadInput<R> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
+enum TopLevel {
     Start,
     FirstInArray,
     NextInArray,
@@ -743,15 +743,15 @@ enum Stage {
 /// concatenated objects), or an array of them.
 struct Records<I> {
     input: I,
-    stage: Stage,
+    top_level: TopLevel,
     count: u64,
 }
 
-impl<I: Input> Records<I> {
+impl<I: JsonInput> Records<I> {
     fn new(input: I) -> Self {
         Records {
             input,
-            stage: Stage::Start,
+            top_level: TopLevel::Start,
             count: 0,
         }
     }
@@ -760,9 +760,9 @@ impl<I: Input> Records<I> {
         let r = self.step();
         match r {
             Ok(Some(_)) => self.count += 1,
-            Ok(None) => self.stage = Stage::Done,
+            Ok(None) => self.top_level = TopLevel::Done,
             Err(e) => {
-                self.stage = Stage::Done;
+                self.top_level = TopLevel::Done;
                 return Err(e.in_record(self.count));
             }
         }
@@ -799,32 +799,32 @@ impl<I: Input> Records<I> {
 
     fn step(&mut self) -> Result<Option<Record>> {
         loop {
-            match self.stage {
-                Stage::Start => {
+            match self.top_level {
+                TopLevel::Start => {
                     self.input.skip_bom()?;
                     match self.skip_whitespace()? {
                         Some(b'[') => {
                             self.input.bump();
-                            self.stage = Stage::FirstInArray;
+                            self.top_level = TopLevel::FirstInArray;
                         }
-                        Some(b'{') => self.stage = Stage::Single,
+                        Some(b'{') => self.top_level = TopLevel::Single,
                         Some(_) => return Err(self.fail(NOT_A_RECORD_OR_ARRAY)),
                         None => return Err(self.fail("no JSON value: the input is empty")),
                     }
                 }
-                Stage::FirstInArray => match self.skip_whitespace()? {
+                TopLevel::FirstInArray => match self.skip_whitespace()? {
                     Some(b']') => {
                         self.input.bump();
-                        self.stage = Stage::Trailing;
+                        self.top_level = TopLevel::Trailing;
                     }
                     None => return Err(self.fail("input ends inside the array")),
                     Some(_) => {
                         let rec = self.array_element()?;
-                        self.stage = Stage::NextInArray;
+                        self.top_level = TopLevel::NextInArray;
                         return Ok(Some(rec));
                     }
                 },
-                Stage::NextInArray => match self.skip_whitespace()? {
+                TopLevel::NextInArray => match self.skip_whitespace()? {
                     Some(b',') => {
                         self.input.bump();
                         if self.skip_whitespace()? == Some(b']') {
@@ -834,18 +834,18 @@ impl<I: Input> Records<I> {
                     }
                     Some(b']') => {
                         self.input.bump();
-                        self.stage = Stage::Trailing;
+                        self.top_level = TopLevel::Trailing;
                     }
                     Some(_) => return Err(self.fail("expected ',' or ']' after a record")),
                     None => return Err(self.fail("input ends inside the array")),
                 },
-                Stage::Single => {
+                TopLevel::Single => {
                     let rec = self.input.record()?;
-                    self.stage = Stage::AfterObject;
+                    self.top_level = TopLevel::AfterObject;
                     return Ok(Some(rec));
                 }
-                Stage::AfterObject => match self.skip_whitespace()? {
-                    Some(b'{') => self.stage = Stage::Single,
+                TopLevel::AfterObject => match self.skip_whitespace()? {
+                    Some(b'{') => self.top_level = TopLevel::Single,
                     Some(_) => {
                         return Err(
                             self.fail("trailing characters after a record (expected another record object or the end)")
@@ -853,13 +853,13 @@ impl<I: Input> Records<I> {
                     }
                     None => return Ok(None),
                 },
-                Stage::Trailing => {
+                TopLevel::Trailing => {
                     if self.skip_whitespace()?.is_some() {
                         return Err(self.fail("trailing characters after the JSON value"));
                     }
                     return Ok(None);
                 }
-                Stage::Done => return Ok(None),
+                TopLevel::Done => return Ok(None),
             }
         }
     }
@@ -928,7 +928,7 @@ impl Iterator for JsonSliceReader<'_> {
     }
 }
 
-fn read_into<I: Input>(records: &mut Records<I>, rec: &mut Record) -> Result<bool> {
+fn read_into<I: JsonInput>(records: &mut Records<I>, rec: &mut Record) -> Result<bool> {
     match records.next_record()? {
         Some(r) => {
             *rec = r;

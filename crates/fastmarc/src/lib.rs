@@ -23,6 +23,18 @@
 //! fuzz targets use sits in the hidden `internal` module or is marked `#[doc(hidden)]`,
 //! with no promise of stability.
 //!
+//! # Bad input: the words
+//!
+//! - *Strict* or *lenient* says how one record is parsed
+//!   ([`iso2709::ParseOptions::strict`]): strict checks everything ISO 2709 requires, lenient
+//!   takes what pymarc takes and notes what it read past as [`Diagnostic`]s.
+//! - *Recovery* says what a reader does after a bad record ([`iso2709::Recovery`]): stop,
+//!   skip the record, or skip it and resynchronise after broken framing.
+//!   [`iso2709::ReaderOptions::strict`] and [`iso2709::ReaderOptions::resyncing`] are the
+//!   two presets.
+//! - *Permissive* is not a word of this crate: it is the name of pymarc's reader option and
+//!   of the `fastmarc` command's flag, which each map to a parse mode and a recovery.
+//!
 //! ```
 //! use fastmarc::{iso2709::SliceReader, Field, Record, Subfield, Tag};
 //!

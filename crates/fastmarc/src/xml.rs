@@ -112,7 +112,7 @@ enum OpenField {
 }
 
 /// Where the reader is in the document, and the text gathered for the element at hand.
-struct State {
+struct Walk {
     depth: usize,
     seen_root: bool,
     in_record: bool,
@@ -278,7 +278,7 @@ pub struct XmlReader<R> {
     xml: Tokens<WithoutBom<R>>,
     opts: XmlReaderOptions,
     buf: Vec<u8>,
-    state: State,
+    state: Walk,
     /// Records delivered so far; the number of the record being read.
     count: u64,
     done: bool,
@@ -309,7 +309,7 @@ impl<R: BufRead> XmlReader<R> {
             xml,
             opts,
             buf: Vec::with_capacity(1024),
-            state: State {
+            state: Walk {
                 depth: 0,
                 seen_root: false,
                 in_record: false,
@@ -465,7 +465,7 @@ pub fn parse_xml(data: &[u8]) -> Result<Vec<Record>> {
 }
 
 fn start_element(
-    st: &mut State,
+    st: &mut Walk,
     local: &[u8],
     e: &BytesStart<'_>,
     rec: &mut Record,
@@ -513,7 +513,7 @@ fn start_element(
 
 /// Handle a counted end tag; `true` when it closes a record.
 fn end_element(
-    st: &mut State,
+    st: &mut Walk,
     local: &[u8],
     form: Option<UnicodeForm>,
     rec: &mut Record,
@@ -562,7 +562,7 @@ fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
 }
 
 /// Character data: kept while a record is open; outside the root only whitespace may appear.
-fn take_text(st: &mut State, text: &str) -> std::result::Result<(), String> {
+fn take_text(st: &mut Walk, text: &str) -> std::result::Result<(), String> {
     if st.depth == 0 {
         if text
             .bytes()

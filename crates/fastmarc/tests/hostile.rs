@@ -515,7 +515,7 @@ fn an_io_error_is_reported_with_its_position_and_ends_the_stream() {
         pos: 0,
         fail_after,
     };
-    let items: Vec<_> = Reader::with_options(source, ReaderOptions::permissive())
+    let items: Vec<_> = Reader::with_options(source, ReaderOptions::resyncing())
         .take(10)
         .collect();
     assert_eq!(items.len(), 2, "{items:?}");
@@ -600,13 +600,13 @@ fn resync_finds_the_largest_record_after_a_long_gap() {
             parse(&good(), ParseOptions::default()),
         ];
         assert_eq!(
-            read_both(&file, ReaderOptions::permissive()),
+            read_both(&file, ReaderOptions::resyncing()),
             expected,
             "gap {gap}"
         );
         for max_piece in [1_000, 65_536, 150_000] {
             let source = ChoppyReader::with_max_piece(&file, gap as u64, max_piece);
-            let items: Vec<_> = Reader::with_options(source, ReaderOptions::permissive()).collect();
+            let items: Vec<_> = Reader::with_options(source, ReaderOptions::resyncing()).collect();
             assert_eq!(items, expected, "gap {gap}, pieces up to {max_piece}");
         }
     }
@@ -641,7 +641,7 @@ fn ten_thousand_fields_cannot_be_framed() {
     let g = good();
     let mut file = huge.clone();
     file.extend_from_slice(&g);
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(items.len(), 2, "{:?}", errors(&items));
     assert_eq!(
         items[0],
@@ -760,7 +760,7 @@ fn garbage_stream_terminates_in_every_mode() {
         }
     }
     check_any_input(&data);
-    let items = read_both(&data, ReaderOptions::permissive());
+    let items = read_both(&data, ReaderOptions::resyncing());
     assert!(items.len() > 200);
     assert!(items.iter().all(|r| r.is_err()));
     assert_eq!(SliceReader::new(&data).count(), 1);

@@ -121,7 +121,7 @@ fn skip_record_goes_past_bad_records_but_not_broken_framing() {
 #[test]
 fn resync_delivers_every_good_record() {
     let (file, at) = damaged_stream();
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -148,7 +148,7 @@ fn resync_delivers_every_good_record() {
             )),
         ]
     );
-    assert_eq!(ReaderOptions::permissive().recovery, Recovery::Resync);
+    assert_eq!(ReaderOptions::resyncing().recovery, Recovery::Resync);
 }
 
 /// Stray bytes without a record terminator (a line end between records, a record cut off
@@ -164,7 +164,7 @@ fn resync_finds_the_record_after_stray_bytes() {
     file.extend_from_slice(&small_raw_record("cut")[..70]);
     file.extend_from_slice(&small_raw_record("c"));
     file.extend_from_slice(b"\n");
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -192,7 +192,7 @@ fn resync_skips_stray_bytes_through_their_terminator() {
     let junk = file.len();
     file.extend_from_slice(b"00030 not a record \x1d");
     file.extend_from_slice(&small_raw_record("b"));
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -211,7 +211,7 @@ fn resync_over_a_long_stretch_without_terminators() {
     let junk = file.len();
     file.extend(std::iter::repeat_n(b'z', 3_000_000));
     file.extend_from_slice(&small_raw_record("b"));
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -248,7 +248,7 @@ fn readers_agree_however_the_input_is_split() {
 #[test]
 fn read_record_reuses_one_record_and_matches_the_iterator() {
     let (file, _) = damaged_stream();
-    let opts = ReaderOptions::permissive();
+    let opts = ReaderOptions::resyncing();
     let expected = read_slice(&file, opts);
     let mut slice = SliceReader::with_options(&file, opts);
     let mut stream = Reader::with_options(ChoppyReader::new(&file, 3), opts);

@@ -313,7 +313,7 @@ fn the_writer_writes_nothing_of_a_record_it_refuses() {
 
 /// Every well-framed record of a file, as its bytes.
 fn framed_records(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut reader = SliceReader::with_options(bytes, ReaderOptions::permissive());
+    let mut reader = SliceReader::with_options(bytes, ReaderOptions::resyncing());
     let mut out = Vec::new();
     while let Some(frame) = reader.next_frame() {
         if let Ok((rec, _, _)) = frame {

@@ -40,9 +40,9 @@ impl ReaderOptions {
         ReaderOptions::default()
     }
 
-    /// Full validation; bad records are reported and skipped, reading resynchronises on the
-    /// next record terminator.
-    pub fn permissive() -> Self {
+    /// Full validation; bad records are reported and skipped, and after broken framing
+    /// reading resynchronises on the next record terminator ([`Recovery::Resync`]).
+    pub fn resyncing() -> Self {
         ReaderOptions {
             parse: ParseOptions::default(),
             recovery: Recovery::Resync,
@@ -306,10 +306,10 @@ const CHUNK: usize = 64 * 1024;
 /// }
 /// assert_eq!(titles, ["Moby-Dick", "Walden"]);
 ///
-/// // A damaged record is an error with its position; with `permissive` options the
+/// // A damaged record is an error with its position; with `resyncing` options the
 /// // reader resynchronises and the good records after it still arrive.
 /// file[0] = b'x';
-/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::permissive()).collect();
+/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::resyncing()).collect();
 /// let error = results[0].as_ref().unwrap_err();
 /// assert_eq!((error.record(), error.offset()), (Some(0), Some(0)));
 /// assert_eq!(results[1].as_ref().unwrap().title().as_deref(), Some("Walden"));

@@ -100,7 +100,7 @@ impl LiveThreads {
 
 /// One element of the output stream, framed but not yet parsed.
 #[derive(Debug)]
-enum Item {
+enum Unparsed {
     Record {
         range: Range<usize>,
         number: u64,
@@ -131,7 +131,7 @@ fn frame_into(
     pos: &mut usize,
     at_eof: bool,
     budget: usize,
-    items: &mut Vec<Item>,
+    items: &mut Vec<Unparsed>,
 ) -> Progress {
     let start = *pos;
     loop {
@@ -143,12 +143,12 @@ fn frame_into(
                 range,
                 number,
                 offset,
-            } => items.push(Item::Record {
+            } => items.push(Unparsed::Record {
                 range,
                 number,
                 offset,
             }),
-            Framed::Broken(e) => items.push(Item::Failed(e, broken_span(buf, *pos))),
+            Framed::Broken(e) => items.push(Unparsed::Failed(e, broken_span(buf, *pos))),
             Framed::NeedMore => return Progress::NeedMore,
             Framed::End => return Progress::End,
         }
@@ -300,12 +300,12 @@ impl ParsePool {
                 .into_par_iter()
                 .with_min_len(MIN_RECORDS_PER_TASK)
                 .map(|item| match item {
-                    Item::Record {
+                    Unparsed::Record {
                         range,
                         number,
                         offset,
                     } => parse_one(&bytes[range], number, offset, &parse),
-                    Item::Failed(e, _) => Err(e),
+                    Unparsed::Failed(e, _) => Err(e),
                 })
                 .collect()
         });

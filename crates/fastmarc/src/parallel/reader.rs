@@ -3,7 +3,7 @@
 
 use super::pipeline::{Next, Parsed, Parser, Pipeline, Recycler, Stage, Work, CONSUMER};
 use super::source::SharedBytes;
-use super::{internal_error, Item, LiveThreads, ParallelOptions};
+use super::{internal_error, LiveThreads, ParallelOptions, Unparsed};
 use crate::error::Result;
 use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{parse_framed, ReaderOptions, Recovery};
@@ -150,7 +150,7 @@ impl Stage for ReaderStage {
                 break;
             }
             let located = match item {
-                Item::Record {
+                Unparsed::Record {
                     range,
                     number,
                     offset,
@@ -171,7 +171,7 @@ impl Stage for ReaderStage {
                         raw: raw(&range),
                     }
                 }
-                Item::Failed(e, range) => Located {
+                Unparsed::Failed(e, range) => Located {
                     raw: raw(&range),
                     parsed_with: opts,
                     ..Located::failed(e, parser)
