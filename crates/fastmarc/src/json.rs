@@ -43,6 +43,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
+use crate::sink::Sink;
 use crate::xml::{abbreviate, indicator, parse_tag, subfield_code};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -1093,9 +1094,8 @@ fn push_u_escape(out: &mut String, unit: u16) {
 /// Writes a JSON array of records as pymarc's `JSONWriter` does: `[`, records separated by
 /// commas, `]` on [`JsonWriter::finish`] (without it the output is incomplete).
 pub struct JsonWriter<W: Write> {
-    inner: W,
+    sink: Sink<W, String>,
     layout: JsonLayout,
-    buf: String,
     count: u64,
 }
 
@@ -1108,19 +1108,20 @@ impl<W: Write> JsonWriter<W> {
     /// A writer with the given separators.
     pub fn with_layout(inner: W, layout: JsonLayout) -> Self {
         JsonWriter {
-            inner,
+            sink: Sink::new(inner),
             layout,
-            buf: String::with_capacity(4096),
             count: 0,
         }
     }
 
     /// Serialise and write one record (the array opens before the first).
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        self.buf.push_str(self.separator());
-        write_record_json(rec, self.layout, &mut self.buf);
-        self.inner.write_all(self.buf.as_bytes())?;
+        let (separator, layout) = (self.separator(), self.layout);
+        self.sink.write_with(|buf| {
+            buf.push_str(separator);
+            write_record_json(rec, layout, buf);
+            Ok(())
+        })?;
         self.count += 1;
         Ok(())
     }
@@ -1128,8 +1129,8 @@ impl<W: Write> JsonWriter<W> {
     /// Write one record object already serialised by [`write_record_json`] with this
     /// writer's layout (on another thread, say).
     pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
-        self.inner.write_all(self.separator().as_bytes())?;
-        self.inner.write_all(record_json)?;
+        self.sink
+            .write_parts(&[self.separator().as_bytes(), record_json])?;
         self.count += 1;
         Ok(())
     }
@@ -1150,63 +1151,52 @@ impl<W: Write> JsonWriter<W> {
 
     /// Flush the underlying writer (the array stays open).
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Close the array, flush, and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        if self.count == 0 {
-            self.inner.write_all(b"[")?;
-        }
-        self.inner.write_all(b"]")?;
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        let open: &[u8] = if self.count == 0 { b"[" } else { b"" };
+        self.sink.finish(&[open, b"]"])
     }
 }
 
 /// Writes JSON Lines: each record a compact object on a line of its own, every line ended
 /// by a newline. [`JsonReader`] reads it back, as it reads concatenated objects.
 pub struct JsonLinesWriter<W: Write> {
-    inner: W,
-    buf: String,
+    sink: Sink<W, String>,
 }
 
 impl<W: Write> JsonLinesWriter<W> {
     /// A writer of JSON Lines to `inner`.
     pub fn new(inner: W) -> Self {
         JsonLinesWriter {
-            inner,
-            buf: String::with_capacity(4096),
+            sink: Sink::new(inner),
         }
     }
 
     /// Write one record as a line.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        write_record_json(rec, JsonLayout::Compact, &mut self.buf);
-        self.buf.push('\n');
-        self.inner.write_all(self.buf.as_bytes())?;
-        Ok(())
+        self.sink.write_with(|buf| {
+            write_record_json(rec, JsonLayout::Compact, buf);
+            buf.push('\n');
+            Ok(())
+        })
     }
 
     /// Write one record object already serialised by [`write_record_json`] (compact).
     pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
-        self.inner.write_all(record_json)?;
-        self.inner.write_all(b"\n")?;
-        Ok(())
+        self.sink.write_parts(&[record_json, b"\n"])
     }
 
     /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Flush and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        self.sink.finish(&[])
     }
 }
 

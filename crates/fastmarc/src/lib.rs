@@ -62,6 +62,7 @@ mod error;
 mod field;
 mod leader;
 mod record;
+mod sink;
 mod spec;
 mod text;
 

@@ -35,6 +35,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
+use crate::sink::Sink;
 use std::io::{BufRead, Write};
 
 // ---- writing ---------------------------------------------------------------------------
@@ -162,43 +163,38 @@ fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
 
 /// Writes records in .mrk form, each ended by a blank line.
 pub struct MrkWriter<W: Write> {
-    inner: W,
-    buf: String,
+    sink: Sink<W, String>,
 }
 
 impl<W: Write> MrkWriter<W> {
     /// A writer of .mrk text to `inner`.
     pub fn new(inner: W) -> Self {
         MrkWriter {
-            inner,
-            buf: String::with_capacity(4096),
+            sink: Sink::new(inner),
         }
     }
 
     /// Write one record and the blank line that ends it.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        write_record_mrk(rec, &mut self.buf);
-        self.inner.write_all(self.buf.as_bytes())?;
-        Ok(())
+        self.sink.write_with(|buf| {
+            write_record_mrk(rec, buf);
+            Ok(())
+        })
     }
 
     /// Write one record already serialised by [`write_record_mrk`] (on another thread, say).
     pub fn write_serialised(&mut self, record_mrk: &[u8]) -> Result<()> {
-        self.inner.write_all(record_mrk)?;
-        Ok(())
+        self.sink.write_parts(&[record_mrk])
     }
 
     /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Flush and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        self.sink.finish(&[])
     }
 }
 

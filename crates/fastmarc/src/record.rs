@@ -554,6 +554,12 @@ impl fmt::Display for Record {
     }
 }
 
+/// One step of a reader's iterator: `read` fills a new record, handed out if there was one.
+pub(crate) fn read_owned(read: impl FnOnce(&mut Record) -> Result<bool>) -> Option<Result<Record>> {
+    let mut rec = Record::new();
+    read(&mut rec).map(|more| more.then_some(rec)).transpose()
+}
+
 /// A borrowed view of one field of a record.
 #[derive(Clone, Copy)]
 pub struct FieldRef<'a> {

@@ -405,12 +405,7 @@ impl<R: Read> Iterator for Reader<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        let mut rec = Record::new();
-        match self.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        crate::record::read_owned(|rec| self.read_record(rec))
     }
 }
 
@@ -476,12 +471,7 @@ impl Iterator for SliceReader<'_> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        let mut rec = Record::new();
-        match self.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        crate::record::read_owned(|rec| self.read_record(rec))
     }
 }
 
