@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         },
         recovery: Recovery::SkipRecord,
     };
-    for opts in [ReaderOptions::strict(), ReaderOptions::permissive(), pymarc] {
+    for opts in [ReaderOptions::strict(), ReaderOptions::resyncing(), pymarc] {
         let sequential = iso_slice(data, opts);
         assert_eq!(
             pool.parse_all(data, &opts),

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     // The named configurations are the default parse options with Stop and Resync, the
     // first set below.
     debug_assert_eq!(ReaderOptions::strict().recovery, Recovery::Stop);
-    debug_assert_eq!(ReaderOptions::permissive().recovery, Recovery::Resync);
+    debug_assert_eq!(ReaderOptions::resyncing().recovery, Recovery::Resync);
     for parse in parse_option_sets() {
         let mut by_recovery = Vec::with_capacity(3);
         for recovery in RECOVERIES {

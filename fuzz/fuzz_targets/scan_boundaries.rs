@@ -4,7 +4,8 @@
 //! finds exactly what scanning at once does.
 #![no_main]
 
-use fastmarc::iso2709::{scan_record_boundaries, Boundaries, ReaderOptions, SliceReader};
+use fastmarc::internal::{scan_record_boundaries, Boundaries};
+use fastmarc::iso2709::{ReaderOptions, SliceReader};
 use fastmarc::ErrorKind;
 use fastmarc_fuzz::pieces::seed_of;
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +21,7 @@ fn found(b: &Boundaries, shift: usize) -> Found {
         .chain(
             b.broken
                 .iter()
-                .map(|(e, r)| (r.start + shift, r.end + shift, Some(e.kind.clone()))),
+                .map(|(e, r)| (r.start + shift, r.end + shift, Some(e.kind().clone()))),
         )
         .collect();
     v.sort_by_key(|x| x.0);
@@ -60,7 +61,7 @@ fn check_shape(data: &[u8], b: &Boundaries) {
         pos = end;
     }
     for (e, r) in &b.broken {
-        assert_eq!(e.offset, Some(r.start as u64), "broken offset");
+        assert_eq!(e.offset(), Some(r.start as u64), "broken offset");
     }
     assert_eq!(
         pos,
@@ -76,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The resynchronising reader frames the same, up to the partial tail.
     let tail = all.partial_tail.unwrap_or(data.len());
-    let mut reader = SliceReader::with_options(data, ReaderOptions::permissive());
+    let mut reader = SliceReader::with_options(data, ReaderOptions::resyncing());
     let mut framed: Found = Vec::new();
     while let Some(item) = reader.next_frame() {
         match item {
@@ -85,7 +86,11 @@ fuzz_target!(|data: &[u8]| {
                 framed.push((start, start + bytes.len(), None));
             }
             // Where the reader goes next is where the skip ends.
-            Err(e) => framed.push((e.offset.unwrap() as usize, usize::MAX, Some(e.kind))),
+            Err(e) => framed.push((
+                e.offset().unwrap() as usize,
+                usize::MAX,
+                Some(e.into_kind()),
+            )),
         }
         assert!(framed.len() <= data.len() + 1, "reader does not end");
     }

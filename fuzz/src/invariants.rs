@@ -15,7 +15,7 @@ pub fn check_iso_items(data: &[u8], opts: &ReaderOptions, items: &Items) {
         match item {
             Ok(rec) => check_parsed_record(rec, &opts.parse),
             Err(e) => {
-                let (Some(number), Some(offset)) = (e.record, e.offset) else {
+                let (Some(number), Some(offset)) = (e.record(), e.offset()) else {
                     panic!("error without its position: {e:?}");
                 };
                 assert!(

@@ -65,7 +65,7 @@ pub fn check_iso(rec: &Record, strict: bool) {
         Ok(b) => b,
         Err(e) => {
             assert!(
-                matches!(e.kind, ErrorKind::TooLongToWrite { .. }),
+                matches!(e.kind(), ErrorKind::TooLongToWrite { .. }),
                 "writing a record failed with {e:?}"
             );
             return;

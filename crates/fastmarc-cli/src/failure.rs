@@ -57,7 +57,7 @@ impl Failure {
 
     /// An error from the core library while writing records to `name`.
     pub fn write(name: &str, e: &fastmarc::Error) -> Self {
-        match &e.kind {
+        match e.kind() {
             fastmarc::ErrorKind::Io(kind, message) => {
                 Failure::io(name, "write error", &io::Error::new(*kind, message.clone()))
             }
@@ -100,17 +100,17 @@ pub fn eprint_message(message: &str) {
 /// number is 0-based; people count from 1).
 pub fn located(name: &str, e: &fastmarc::Error) -> String {
     let mut s = format!("{name}: ");
-    if let Some(r) = e.record {
+    if let Some(r) = e.record() {
         s.push_str(&format!("record {}, ", r + 1));
     }
-    if let Some(o) = e.offset {
+    if let Some(o) = e.offset() {
         s.push_str(&format!("byte offset {o}, "));
     }
     if s.ends_with(", ") {
         s.truncate(s.len() - 2);
         s.push_str(": ");
     }
-    match &e.kind {
+    match e.kind() {
         fastmarc::ErrorKind::Io(kind, message) => s.push_str(&format!(
             "read error: {}",
             plain_io(&io::Error::new(*kind, without_error_number(message)))

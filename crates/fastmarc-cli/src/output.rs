@@ -158,9 +158,9 @@ pub fn serialise(settings: &WriteSettings, rec: &Record) -> Result<Serialised, S
                     format!("{first} (and {} more)", missing.len() - 1)
                 });
             }
-            record_to_bytes(&marc8).map_err(|e| e.kind.to_string())?
+            record_to_bytes(&marc8).map_err(|e| e.kind().to_string())?
         }
-        OutputFormat::Iso2709 => record_to_bytes(rec).map_err(|e| e.kind.to_string())?,
+        OutputFormat::Iso2709 => record_to_bytes(rec).map_err(|e| e.kind().to_string())?,
         OutputFormat::Xml => {
             let mut out = String::with_capacity(rec.text_len() + 64 + rec.len() * 48);
             let replaced = write_record_xml_as(

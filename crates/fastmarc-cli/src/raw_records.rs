@@ -106,7 +106,7 @@ impl RawInput {
                     records += 1;
                     self.progress.record_done();
                 }
-                Err(e) if self.permissive && !matches!(e.kind, ErrorKind::Io(..)) => {
+                Err(e) if self.permissive && !matches!(e.kind(), ErrorKind::Io(..)) => {
                     let message = located(&self.name, &e);
                     self.progress.eprint_message(&format!(
                         "warning: {message} (skipped to the next record terminator)"

@@ -317,7 +317,7 @@ pub fn for_each_record<T: Delivered>(
                 }
             },
             Err(e) => {
-                let io = matches!(e.kind, ErrorKind::Io(..));
+                let io = matches!(e.kind(), ErrorKind::Io(..));
                 if permissive && input.recoverable && !io {
                     input.warn(&format!("{} (record skipped)", located(&input.name, &e)));
                     tally.skipped += 1;

@@ -1,10 +1,10 @@
 //! `--select EXPR`: keep only the records for which every condition holds. A condition is
 //! a MARCspec path, alone (the path exists), or with `=`, `!=`, `~` (contains) or `!~` and
 //! a value: `008/35-37=fre`, `650$a~Fiction`, `!856`. The parser is the core's
-//! (`fastmarc::spec`), the one Arrow projections use.
+//! (`fastmarc::Spec`), the one Arrow projections use.
 
 use crate::failure::Failure;
-use fastmarc::spec::Condition;
+use fastmarc::Condition;
 use fastmarc::Record;
 
 /// The conditions a record must meet.

@@ -763,7 +763,7 @@ fn dump_selects_tags_and_always_shows_the_leader() {
             let mut t = format!("=LDR  {}\n", r.leader());
             for f in r.fields() {
                 if ["001", "245", "650"].contains(&f.tag().as_str()) {
-                    t.push_str(&fastmarc::text::field_to_text(&f));
+                    t.push_str(&f.to_string());
                     t.push('\n');
                 }
             }

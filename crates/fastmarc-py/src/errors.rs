@@ -43,7 +43,9 @@ pub fn int_error(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
 /// The bytes the error is about, as the core parser found them (a field's data, a
 /// subfield's value, a data field's indicator bytes): what pymarc decodes at that point.
 fn text_of<'a>(err: &Error, chunk: &'a [u8], rel: usize) -> &'a [u8] {
-    let end = rel.saturating_add(err.len.unwrap_or(0)).min(chunk.len());
+    let end = rel
+        .saturating_add(err.span_len().unwrap_or(0))
+        .min(chunk.len());
     chunk.get(rel..end).unwrap_or(&[])
 }
 
@@ -53,9 +55,9 @@ fn text_of<'a>(err: &Error, chunk: &'a [u8], rel: usize) -> &'a [u8] {
 pub fn to_pymarc_error(py: Python<'_>, err: &Error, chunk: &[u8], record_offset: u64) -> PyErr {
     use ErrorKind::*;
     let rel = err
-        .offset
+        .offset()
         .map_or(0, |o| o.saturating_sub(record_offset) as usize);
-    match &err.kind {
+    match err.kind() {
         RecordLengthNotDigits => pymarc_exception(py, "RecordLengthInvalid"),
         // pymarc reads a too-short length's bytes and then finds no terminator (or too few).
         RecordLengthInvalid(n) if chunk.len() < *n => pymarc_exception(py, "TruncatedRecord"),

@@ -326,7 +326,7 @@ impl Field {
                     out.push(' ');
                 }
                 match v.cast::<PyString>() {
-                    Ok(s) => out.push_str(fastmarc::text::py_strip(s.to_str()?)),
+                    Ok(s) => out.push_str(fastmarc::internal::py_strip(s.to_str()?)),
                     Err(_) => {
                         let stripped = v.call_method0(intern!(py, "strip"))?;
                         return Err(pyo3::exceptions::PyTypeError::new_err(format!(
@@ -379,7 +379,7 @@ impl Field {
                 push(c.str()?.to_str()?, v.str()?.to_str()?);
             }
         }
-        Ok(fastmarc::text::py_strip(&out).to_string())
+        Ok(fastmarc::internal::py_strip(&out).to_string())
     }
 
     /// The field's bytes in ISO 2709 (without directory), UTF-8 text.
@@ -681,7 +681,7 @@ impl Field {
             let mut subs = f.subfields();
             if subs.len() == 1 {
                 let only = subs.next().map_or("", |s| s.value);
-                return Ok(PyString::new(py, fastmarc::text::py_strip(only))
+                return Ok(PyString::new(py, fastmarc::internal::py_strip(only))
                     .into_any()
                     .unbind());
             }

@@ -23,7 +23,7 @@ const BATCH_RECORDS: usize = 512;
 /// Bytes of already-serialised records pending before a batch is written.
 const BATCH_BYTES: usize = 1 << 20;
 
-struct State {
+struct Output {
     file: Option<BufWriter<File>>,
     pending: Vec<MarcSource>,
     pending_bytes: usize,
@@ -31,7 +31,7 @@ struct State {
     written: u64,
 }
 
-impl State {
+impl Output {
     /// Serialise and write the pending records (pure Rust, run with the GIL released).
     /// Stops at the first failure, naming the record.
     fn write_pending(&mut self) -> Result<(), WriteError> {
@@ -79,11 +79,11 @@ impl WriteError {
 
 #[pyclass(frozen, module = "fastmarc._native", name = "RecordFileWriter")]
 pub struct RecordFileWriter {
-    state: Mutex<State>,
+    state: Mutex<Output>,
 }
 
 impl RecordFileWriter {
-    fn state(&self, py: Python<'_>) -> std::sync::MutexGuard<'_, State> {
+    fn state(&self, py: Python<'_>) -> std::sync::MutexGuard<'_, Output> {
         self.state
             .lock_py_attached(py)
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -115,7 +115,7 @@ impl RecordFileWriter {
             ))
         })?;
         Ok(RecordFileWriter {
-            state: Mutex::new(State {
+            state: Mutex::new(Output {
                 file: Some(BufWriter::with_capacity(BATCH_BYTES, file)),
                 pending: Vec::new(),
                 pending_bytes: 0,
@@ -187,7 +187,7 @@ impl RecordFileWriter {
     }
 }
 
-impl Drop for State {
+impl Drop for Output {
     fn drop(&mut self) {
         // Dropped without close(): write what is pending, as a Python file flushes when it
         // is collected. Nothing can be reported from here.

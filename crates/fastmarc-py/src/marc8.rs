@@ -39,7 +39,7 @@ fn decode(
 /// pymarc's `marc8_mapping.CHARSET_xx`: `{code: (unicode code point, is_combining)}`.
 #[pyfunction]
 pub fn marc8_code_table(py: Python<'_>, final_byte: u8) -> PyResult<Bound<'_, PyDict>> {
-    use fastmarc::marc8::tables::{self, CHAR_MASK, COMBINING, UNMAPPED};
+    use fastmarc::internal::marc8_tables::{self as tables, CHAR_MASK, COMBINING, UNMAPPED};
     let table = PyDict::new(py);
     let add = |code: u32, entry: u32| {
         let combining = u8::from(entry & COMBINING != 0);
@@ -65,7 +65,9 @@ pub fn marc8_code_table(py: Python<'_>, final_byte: u8) -> PyResult<Bound<'_, Py
 pub fn marc8_odd_map(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let found: Vec<(u32, u32)> = py.detach(|| {
         (0..=0xFF_FFFFu32)
-            .filter_map(|code| fastmarc::marc8::tables::odd(code).map(|c| (code, c as u32)))
+            .filter_map(|code| {
+                fastmarc::internal::marc8_tables::odd(code).map(|c| (code, c as u32))
+            })
             .collect()
     });
     let map = PyDict::new(py);

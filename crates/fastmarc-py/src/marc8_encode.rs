@@ -24,7 +24,7 @@ pub fn marc_to_marc8<'py>(
             strict: false,
             ..ParseOptions::default()
         },
-        ..ReaderOptions::permissive()
+        ..ReaderOptions::resyncing()
     };
     let result = py.detach(|| {
         let rec = SliceReader::with_options(marc, opts)

@@ -17,10 +17,10 @@ pub fn mrk_to_marc<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyL
             .map(|r| {
                 r.and_then(|rec| record_to_bytes(&rec)).map_err(|e| {
                     let mut message = String::new();
-                    if let Some(n) = e.record {
+                    if let Some(n) = e.record() {
                         message.push_str(&format!("record {}: ", n + 1));
                     }
-                    message.push_str(&e.kind.to_string());
+                    message.push_str(&e.kind().to_string());
                     message
                 })
             })
@@ -46,7 +46,7 @@ pub fn marc_to_mrk(py: Python<'_>, marc: &[u8]) -> PyResult<String> {
             strict: false,
             ..ParseOptions::default()
         },
-        ..ReaderOptions::permissive()
+        ..ReaderOptions::resyncing()
     };
     let result = py.detach(|| {
         let mut rec = SliceReader::with_options(marc, opts)

@@ -12,11 +12,9 @@ use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::spare_records::{self, Home, NO_HOME};
 use crate::subclass;
 use crate::untracked::Untracked;
-use fastmarc::iso2709::{
-    write_field_bodies, write_record_with_leader, Decoding, FieldBodies, ParseOptions, Utf8Errors,
-};
-use fastmarc::record::TextEncoding;
-use fastmarc::{Leader as CoreLeader, Record as CoreRecord};
+use fastmarc::internal::{write_field_bodies, FieldBodies};
+use fastmarc::iso2709::{write_record_with_leader, Decoding, ParseOptions, Utf8Errors};
+use fastmarc::{Leader as CoreLeader, Record as CoreRecord, TextEncoding};
 use pyo3::exceptions::{PyKeyError, PyStopIteration, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -830,7 +828,7 @@ impl Record {
         let mut out = format!("=LDR  {}\n", self.leader_string(py)?);
         if let Some(core) = self.lazy(py) {
             for f in core.fields() {
-                out.push_str(&fastmarc::text::field_to_text(&f));
+                out.push_str(&f.to_string());
                 out.push('\n');
             }
             return Ok(out);
@@ -1138,7 +1136,7 @@ impl Record {
         };
         match Self::field_get(&f, "a")? {
             Some(a) if a.is_truthy()? => match a.cast::<PyString>() {
-                Ok(s) => Ok(fastmarc::record::extract_isbn(s.to_str()?)),
+                Ok(s) => Ok(fastmarc::internal::extract_isbn(s.to_str()?)),
                 Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(
                     "cannot use a string pattern on a bytes-like object",
                 )),

@@ -15,7 +15,15 @@ const ESC: u8 = 0x1B;
 const SUBFIELD_DELIMITER: u8 = 0x1F;
 const FIELD_TERMINATOR: u8 = 0x1E;
 
-/// One problem found in a record.
+/// Checks for what breaks other systems in records that parse: control characters in
+/// data, leader values MARC 21 does not allow, MARC-8 that does not decode, UTF-8 under a
+/// leader that says MARC-8, fields and records too long for ISO 2709, indicators and
+/// subfield codes outside MARC 21's.
+///
+/// [`check_iso2709`] looks at a record's bytes (so every problem has its byte offset);
+/// [`check_record`] at a record read from another format.
+///
+/// A `Problem` is one of them, found in a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Byte offset from the start of the record, when the record's bytes were checked.
@@ -346,7 +354,7 @@ pub fn check_record(rec: &Record) -> Vec<Problem> {
         }
     }
     if let Err(e) = crate::iso2709::record_to_bytes(rec) {
-        out.push(problem(None, "record", e.kind.to_string()));
+        out.push(problem(None, "record", e.kind().to_string()));
     }
     out
 }

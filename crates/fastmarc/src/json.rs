@@ -43,6 +43,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
+use crate::sink::Sink;
 use crate::xml::{abbreviate, indicator, parse_tag, subfield_code};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -379,7 +380,7 @@ impl<'de> Visitor<'de> for SubfieldSeed<'_> {
 // ---- reading: the top-level array, from a slice or a stream ---------------------------
 
 /// Bytes the record parser reads from, and where it is.
-trait Input {
+trait JsonInput {
     /// The next byte without consuming it; `None` at the end.
     fn peek(&mut self) -> Result<Option<u8>>;
     fn bump(&mut self);
@@ -486,9 +487,10 @@ fn parse_record_slice(bytes: &[u8]) -> std::result::Result<(Record, usize), serd
 /// bytes that `escapes` maps back to the original input.
 fn json_error(e: &serde_json::Error, bytes: &[u8], start: usize, escapes: &Escapes) -> Error {
     let at = index_of_position(bytes, e.line(), e.column());
-    let mut err = Error::new(ErrorKind::Json(e.to_string()));
-    err.offset = Some(escapes.original_offset(start + at));
-    err
+    Error::at_offset(
+        ErrorKind::Json(e.to_string()),
+        escapes.original_offset(start + at),
+    )
 }
 
 /// Whether `bytes` have a raw control character inside a string (what gets escaped).
@@ -545,7 +547,7 @@ impl<'a> SliceInput<'a> {
     }
 }
 
-impl Input for SliceInput<'_> {
+impl JsonInput for SliceInput<'_> {
     fn peek(&mut self) -> Result<Option<u8>> {
         Ok(self.data.get(self.pos).copied())
     }
@@ -601,9 +603,7 @@ impl<R: BufRead> ReadInput<R> {
     }
 
     fn io_error(&self, e: io::Error) -> Error {
-        let mut err = Error::from(e);
-        err.offset = Some(self.offset);
-        err
+        Error::from(e).with_offset(self.offset)
     }
 
     /// Move the value starting here into `buf`: up to its matching close bracket, or for a
@@ -667,7 +667,7 @@ impl<R: BufRead> ReadInput<R> {
     }
 }
 
-impl<R: BufRead> Input for ReadInput<R> {
+impl<R: BufRead> JsonInput for ReadInput<R> {
     fn peek(&mut self) -> Result<Option<u8>> {
         loop {
             match self.inner.fill_buf() {
@@ -728,7 +728,7 @@ impl<R: BufRead> Input for ReadInput<R> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
+enum TopLevel {
     Start,
     FirstInArray,
     NextInArray,
@@ -744,15 +744,15 @@ enum Stage {
 /// concatenated objects), or an array of them.
 struct Records<I> {
     input: I,
-    stage: Stage,
+    top_level: TopLevel,
     count: u64,
 }
 
-impl<I: Input> Records<I> {
+impl<I: JsonInput> Records<I> {
     fn new(input: I) -> Self {
         Records {
             input,
-            stage: Stage::Start,
+            top_level: TopLevel::Start,
             count: 0,
         }
     }
@@ -761,11 +761,10 @@ impl<I: Input> Records<I> {
         let r = self.step();
         match r {
             Ok(Some(_)) => self.count += 1,
-            Ok(None) => self.stage = Stage::Done,
-            Err(mut e) => {
-                self.stage = Stage::Done;
-                e.record.get_or_insert(self.count);
-                return Err(e);
+            Ok(None) => self.top_level = TopLevel::Done,
+            Err(e) => {
+                self.top_level = TopLevel::Done;
+                return Err(e.in_record(self.count));
             }
         }
         r
@@ -801,32 +800,32 @@ impl<I: Input> Records<I> {
 
     fn step(&mut self) -> Result<Option<Record>> {
         loop {
-            match self.stage {
-                Stage::Start => {
+            match self.top_level {
+                TopLevel::Start => {
                     self.input.skip_bom()?;
                     match self.skip_whitespace()? {
                         Some(b'[') => {
                             self.input.bump();
-                            self.stage = Stage::FirstInArray;
+                            self.top_level = TopLevel::FirstInArray;
                         }
-                        Some(b'{') => self.stage = Stage::Single,
+                        Some(b'{') => self.top_level = TopLevel::Single,
                         Some(_) => return Err(self.fail(NOT_A_RECORD_OR_ARRAY)),
                         None => return Err(self.fail("no JSON value: the input is empty")),
                     }
                 }
-                Stage::FirstInArray => match self.skip_whitespace()? {
+                TopLevel::FirstInArray => match self.skip_whitespace()? {
                     Some(b']') => {
                         self.input.bump();
-                        self.stage = Stage::Trailing;
+                        self.top_level = TopLevel::Trailing;
                     }
                     None => return Err(self.fail("input ends inside the array")),
                     Some(_) => {
                         let rec = self.array_element()?;
-                        self.stage = Stage::NextInArray;
+                        self.top_level = TopLevel::NextInArray;
                         return Ok(Some(rec));
                     }
                 },
-                Stage::NextInArray => match self.skip_whitespace()? {
+                TopLevel::NextInArray => match self.skip_whitespace()? {
                     Some(b',') => {
                         self.input.bump();
                         if self.skip_whitespace()? == Some(b']') {
@@ -836,18 +835,18 @@ impl<I: Input> Records<I> {
                     }
                     Some(b']') => {
                         self.input.bump();
-                        self.stage = Stage::Trailing;
+                        self.top_level = TopLevel::Trailing;
                     }
                     Some(_) => return Err(self.fail("expected ',' or ']' after a record")),
                     None => return Err(self.fail("input ends inside the array")),
                 },
-                Stage::Single => {
+                TopLevel::Single => {
                     let rec = self.input.record()?;
-                    self.stage = Stage::AfterObject;
+                    self.top_level = TopLevel::AfterObject;
                     return Ok(Some(rec));
                 }
-                Stage::AfterObject => match self.skip_whitespace()? {
-                    Some(b'{') => self.stage = Stage::Single,
+                TopLevel::AfterObject => match self.skip_whitespace()? {
+                    Some(b'{') => self.top_level = TopLevel::Single,
                     Some(_) => {
                         return Err(
                             self.fail("trailing characters after a record (expected another record object or the end)")
@@ -855,13 +854,13 @@ impl<I: Input> Records<I> {
                     }
                     None => return Ok(None),
                 },
-                Stage::Trailing => {
+                TopLevel::Trailing => {
                     if self.skip_whitespace()?.is_some() {
                         return Err(self.fail("trailing characters after the JSON value"));
                     }
                     return Ok(None);
                 }
-                Stage::Done => return Ok(None),
+                TopLevel::Done => return Ok(None),
             }
         }
     }
@@ -930,7 +929,7 @@ impl Iterator for JsonSliceReader<'_> {
     }
 }
 
-fn read_into<I: Input>(records: &mut Records<I>, rec: &mut Record) -> Result<bool> {
+fn read_into<I: JsonInput>(records: &mut Records<I>, rec: &mut Record) -> Result<bool> {
     match records.next_record()? {
         Some(r) => {
             *rec = r;
@@ -1095,9 +1094,8 @@ fn push_u_escape(out: &mut String, unit: u16) {
 /// Writes a JSON array of records as pymarc's `JSONWriter` does: `[`, records separated by
 /// commas, `]` on [`JsonWriter::finish`] (without it the output is incomplete).
 pub struct JsonWriter<W: Write> {
-    inner: W,
+    sink: Sink<W, String>,
     layout: JsonLayout,
-    buf: String,
     count: u64,
 }
 
@@ -1110,19 +1108,20 @@ impl<W: Write> JsonWriter<W> {
     /// A writer with the given separators.
     pub fn with_layout(inner: W, layout: JsonLayout) -> Self {
         JsonWriter {
-            inner,
+            sink: Sink::new(inner),
             layout,
-            buf: String::with_capacity(4096),
             count: 0,
         }
     }
 
     /// Serialise and write one record (the array opens before the first).
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        self.buf.push_str(self.separator());
-        write_record_json(rec, self.layout, &mut self.buf);
-        self.inner.write_all(self.buf.as_bytes())?;
+        let (separator, layout) = (self.separator(), self.layout);
+        self.sink.write_with(|buf| {
+            buf.push_str(separator);
+            write_record_json(rec, layout, buf);
+            Ok(())
+        })?;
         self.count += 1;
         Ok(())
     }
@@ -1130,8 +1129,8 @@ impl<W: Write> JsonWriter<W> {
     /// Write one record object already serialised by [`write_record_json`] with this
     /// writer's layout (on another thread, say).
     pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
-        self.inner.write_all(self.separator().as_bytes())?;
-        self.inner.write_all(record_json)?;
+        self.sink
+            .write_parts(&[self.separator().as_bytes(), record_json])?;
         self.count += 1;
         Ok(())
     }
@@ -1152,63 +1151,52 @@ impl<W: Write> JsonWriter<W> {
 
     /// Flush the underlying writer (the array stays open).
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Close the array, flush, and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        if self.count == 0 {
-            self.inner.write_all(b"[")?;
-        }
-        self.inner.write_all(b"]")?;
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        let open: &[u8] = if self.count == 0 { b"[" } else { b"" };
+        self.sink.finish(&[open, b"]"])
     }
 }
 
 /// Writes JSON Lines: each record a compact object on a line of its own, every line ended
 /// by a newline. [`JsonReader`] reads it back, as it reads concatenated objects.
 pub struct JsonLinesWriter<W: Write> {
-    inner: W,
-    buf: String,
+    sink: Sink<W, String>,
 }
 
 impl<W: Write> JsonLinesWriter<W> {
     /// A writer of JSON Lines to `inner`.
     pub fn new(inner: W) -> Self {
         JsonLinesWriter {
-            inner,
-            buf: String::with_capacity(4096),
+            sink: Sink::new(inner),
         }
     }
 
     /// Write one record as a line.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        write_record_json(rec, JsonLayout::Compact, &mut self.buf);
-        self.buf.push('\n');
-        self.inner.write_all(self.buf.as_bytes())?;
-        Ok(())
+        self.sink.write_with(|buf| {
+            write_record_json(rec, JsonLayout::Compact, buf);
+            buf.push('\n');
+            Ok(())
+        })
     }
 
     /// Write one record object already serialised by [`write_record_json`] (compact).
     pub fn write_serialised(&mut self, record_json: &[u8]) -> Result<()> {
-        self.inner.write_all(record_json)?;
-        self.inner.write_all(b"\n")?;
-        Ok(())
+        self.sink.write_parts(&[record_json, b"\n"])
     }
 
     /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Flush and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        self.sink.finish(&[])
     }
 }
 
@@ -1278,7 +1266,7 @@ mod tests {
         assert_eq!(parse_json(glued.as_bytes()).unwrap().len(), 3);
         let bad = format!("{one} [");
         let err = parse_json(bad.as_bytes()).unwrap_err();
-        assert_eq!(err.record, Some(1));
+        assert_eq!(err.record(), Some(1));
         assert!(err.to_string().contains("another record object"), "{err}");
     }
 }

@@ -25,7 +25,7 @@
 //!
 //! An unknown `{...}` is read as the text it is. Everything else is written as it is, as
 //! UTF-8, so the writer is unambiguous and reading its output gives the same record back.
-//! pymarc's `str(record)` looks alike but is not unambiguous (see [`crate::text`]).
+//! pymarc's `str(record)` looks alike but is not unambiguous (see [`crate::Record`]'s `Display`).
 //!
 //! A malformed line (no `=`, a bad tag, a leader that is not 24 characters, a data field
 //! without indicators or with text before its first subfield) is an error that names the
@@ -35,6 +35,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
+use crate::sink::Sink;
 use std::io::{BufRead, Write};
 
 // ---- writing ---------------------------------------------------------------------------
@@ -162,43 +163,38 @@ fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
 
 /// Writes records in .mrk form, each ended by a blank line.
 pub struct MrkWriter<W: Write> {
-    inner: W,
-    buf: String,
+    sink: Sink<W, String>,
 }
 
 impl<W: Write> MrkWriter<W> {
     /// A writer of .mrk text to `inner`.
     pub fn new(inner: W) -> Self {
         MrkWriter {
-            inner,
-            buf: String::with_capacity(4096),
+            sink: Sink::new(inner),
         }
     }
 
     /// Write one record and the blank line that ends it.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        write_record_mrk(rec, &mut self.buf);
-        self.inner.write_all(self.buf.as_bytes())?;
-        Ok(())
+        self.sink.write_with(|buf| {
+            write_record_mrk(rec, buf);
+            Ok(())
+        })
     }
 
     /// Write one record already serialised by [`write_record_mrk`] (on another thread, say).
     pub fn write_serialised(&mut self, record_mrk: &[u8]) -> Result<()> {
-        self.inner.write_all(record_mrk)?;
-        Ok(())
+        self.sink.write_parts(&[record_mrk])
     }
 
     /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Flush and hand back the output.
-    pub fn finish(mut self) -> Result<W> {
-        self.inner.flush()?;
-        Ok(self.inner)
+    pub fn finish(self) -> Result<W> {
+        self.sink.finish(&[])
     }
 }
 
@@ -603,7 +599,7 @@ impl<R: BufRead> Iterator for MrkReader<R> {
             Ok(false) => None,
             Err(e) => {
                 // An I/O error ends the input; a malformed line only its record.
-                self.done = matches!(e.kind, ErrorKind::Io(..));
+                self.done = matches!(e.kind(), ErrorKind::Io(..));
                 Some(Err(e))
             }
         };
@@ -725,7 +721,7 @@ mod tests {
                 message.contains(&format!("line {line}: ")) && message.contains(what),
                 "{bad:?}: {message}"
             );
-            assert_eq!(e.record, Some(1), "{bad:?}");
+            assert_eq!(e.record(), Some(1), "{bad:?}");
         }
     }
 }

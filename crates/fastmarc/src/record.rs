@@ -43,7 +43,13 @@ pub enum TextEncoding {
     Raw,
 }
 
-/// A MARC record.
+/// A MARC record: its leader, one text buffer, and spans into it.
+///
+/// Like the csv crate's `ByteRecord`, a parsed record is not a `String` per subfield but a
+/// single `String` holding all field text plus two small tables of spans. Parsing fills the
+/// tables without allocating per field, and a reader can reuse one `Record` (see
+/// [`Record::clear`]). Edits append to the buffer and repoint spans, so they never move
+/// other fields' text; serialisation writes only what the spans reach.
 #[derive(Default)]
 pub struct Record {
     leader: Leader,
@@ -147,6 +153,7 @@ impl Record {
         &self.diagnostics
     }
 
+    #[doc(hidden)]
     /// Bytes of heap memory the record holds (its buffers' capacities), whatever it holds
     /// now: what keeping it for reuse keeps allocated.
     pub fn allocated_bytes(&self) -> usize {
@@ -155,6 +162,7 @@ impl Record {
             + self.subfields.capacity() * std::mem::size_of::<SubfieldEntry>()
     }
 
+    #[doc(hidden)]
     /// Ask the CPU to start loading this record's field and subfield tables into this
     /// core's cache. For a consumer about to read a record that another thread parsed:
     /// called a record ahead, the loads from the other core overlap the work on the
@@ -546,6 +554,12 @@ impl fmt::Display for Record {
     }
 }
 
+/// One step of a reader's iterator: `read` fills a new record, handed out if there was one.
+pub(crate) fn read_owned(read: impl FnOnce(&mut Record) -> Result<bool>) -> Option<Result<Record>> {
+    let mut rec = Record::new();
+    read(&mut rec).map(|more| more.then_some(rec)).transpose()
+}
+
 /// A borrowed view of one field of a record.
 #[derive(Clone, Copy)]
 pub struct FieldRef<'a> {
@@ -685,6 +699,13 @@ impl PartialEq for FieldRef<'_> {
 }
 
 impl fmt::Debug for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::write_field(self, f)
+    }
+}
+
+impl fmt::Display for FieldRef<'_> {
+    /// MARC text ("mnemonic") form, as pymarc's `str(field)`: `=245  10$aTitle`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         crate::text::write_field(self, f)
     }

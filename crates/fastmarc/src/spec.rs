@@ -1,35 +1,4 @@
-//! MARCspec paths: the community syntax for pointing into MARC data (`245$a`, `6XX$a`,
-//! `008/35-37`, `LDR/06`, `245[0]$a[0]`, `650{^2=\0}$a`), and conditions built on them
-//! (`008/35-37=fre`, `650$a~Fiction`) for selecting records.
-//!
-//! One parser serves every place that takes a path: Arrow projections, the command's
-//! `--select`, and anything else that points into records.
-//!
-//! # The subset
-//!
-//! | form | meaning |
-//! |---|---|
-//! | `245`, `LDR` | a field by tag; `LDR` is the leader |
-//! | `6XX`, `6..` | `X`, `x` or `.` match any character of a tag |
-//! | `245[0]`, `650[1-3]`, `650[#]`, `650[1-#]` | fields by index among those the tag matches (0-based, `#` is the last) |
-//! | `008/35-37`, `LDR/06`, `008/#`, `245/0-#` | character positions of a field's value (0-based, inclusive) |
-//! | `245$a`, `245$a$c`, `245$ab`, `600$a-d` | subfields by code: one, several, or a range of codes |
-//! | `245$a[0]`, `650$a[#]` | subfields by index among those the `$` part matches in one field |
-//! | `245$a/0-3` | character positions of each subfield's value |
-//! | `245^1`, `245^2` | an indicator |
-//! | `650{^2=\0}$a`, `245$a{$b~\Fiction}` | subspecs: keep only the fields (or subfields) for which the condition holds |
-//!
-//! A subspec is `{LEFT OP RIGHT}`, `{LEFT}` (LEFT exists) or `{!LEFT}` (LEFT does not exist).
-//! Several conditions in one pair of braces separated by `|` are alternatives; several pairs
-//! of braces must all hold. OP is `=` (some value of LEFT equals some value of RIGHT), `!=`
-//! (none does), `~` (some value of LEFT contains some value of RIGHT) or `!~` (none does).
-//! LEFT and RIGHT are specs; a spec that starts with `$`, `^` or `/` is relative to the field
-//! (or subfield) being tested. A RIGHT that starts with `\` is a literal string: `\` escapes
-//! the next character, and `\s` is a space.
-//!
-//! A data field referred to as a whole (`650`) gives its `value()`: the subfield values
-//! joined by spaces. Values come in record order: field by field, and within a field in the
-//! order its subfields stand.
+//! MARCspec paths and the conditions built on them: [`Spec`], [`Condition`].
 
 use std::fmt;
 
@@ -176,7 +145,40 @@ impl SubfieldSel {
     }
 }
 
-/// A parsed MARCspec path (see the module docs for the subset).
+/// MARCspec paths: the community syntax for pointing into MARC data (`245$a`, `6XX$a`,
+/// `008/35-37`, `LDR/06`, `245[0]$a[0]`, `650{^2=\0}$a`), and conditions built on them
+/// (`008/35-37=fre`, `650$a~Fiction`) for selecting records.
+///
+/// One parser serves every place that takes a path: Arrow projections, the command's
+/// `--select`, and anything else that points into records.
+///
+/// # The subset
+///
+/// | form | meaning |
+/// |---|---|
+/// | `245`, `LDR` | a field by tag; `LDR` is the leader |
+/// | `6XX`, `6..` | `X`, `x` or `.` match any character of a tag |
+/// | `245[0]`, `650[1-3]`, `650[#]`, `650[1-#]` | fields by index among those the tag matches (0-based, `#` is the last) |
+/// | `008/35-37`, `LDR/06`, `008/#`, `245/0-#` | character positions of a field's value (0-based, inclusive) |
+/// | `245$a`, `245$a$c`, `245$ab`, `600$a-d` | subfields by code: one, several, or a range of codes |
+/// | `245$a[0]`, `650$a[#]` | subfields by index among those the `$` part matches in one field |
+/// | `245$a/0-3` | character positions of each subfield's value |
+/// | `245^1`, `245^2` | an indicator |
+/// | `650{^2=\0}$a`, `245$a{$b~\Fiction}` | subspecs: keep only the fields (or subfields) for which the condition holds |
+///
+/// A subspec is `{LEFT OP RIGHT}`, `{LEFT}` (LEFT exists) or `{!LEFT}` (LEFT does not exist).
+/// Several conditions in one pair of braces separated by `|` are alternatives; several pairs
+/// of braces must all hold. OP is `=` (some value of LEFT equals some value of RIGHT), `!=`
+/// (none does), `~` (some value of LEFT contains some value of RIGHT) or `!~` (none does).
+/// LEFT and RIGHT are specs; a spec that starts with `$`, `^` or `/` is relative to the field
+/// (or subfield) being tested. A RIGHT that starts with `\` is a literal string: `\` escapes
+/// the next character, and `\s` is a space.
+///
+/// A data field referred to as a whole (`650`) gives its `value()`: the subfield values
+/// joined by spaces. Values come in record order: field by field, and within a field in the
+/// order its subfields stand.
+///
+/// A parsed path is one `Spec`; [`Condition`] selects whole records with the same syntax.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spec {
     /// `None` for a relative spec (inside a subspec: `$b`, `^1`, `/0-3`).

@@ -32,13 +32,6 @@ pub(crate) fn write_record(r: &Record, out: &mut impl Write) -> fmt::Result {
     Ok(())
 }
 
-/// One field in MARC text form.
-pub fn field_to_text(f: &FieldRef<'_>) -> String {
-    let mut s = String::new();
-    let _ = write_field(f, &mut s);
-    s
-}
-
 /// Python's `str.isspace()`: Unicode White_Space plus the information separators 0x1C-0x1F,
 /// which Python counts as whitespace. pymarc strips with it, so we must too.
 pub fn is_py_space(c: char) -> bool {

@@ -39,6 +39,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
+use crate::sink::Sink;
 use quick_xml::escape::{resolve_xml_entity, unescape_with};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{QName, ResolveResult};
@@ -112,7 +113,7 @@ enum OpenField {
 }
 
 /// Where the reader is in the document, and the text gathered for the element at hand.
-struct State {
+struct Walk {
     depth: usize,
     seen_root: bool,
     in_record: bool,
@@ -278,7 +279,7 @@ pub struct XmlReader<R> {
     xml: Tokens<WithoutBom<R>>,
     opts: XmlReaderOptions,
     buf: Vec<u8>,
-    state: State,
+    state: Walk,
     /// Records delivered so far; the number of the record being read.
     count: u64,
     done: bool,
@@ -309,7 +310,7 @@ impl<R: BufRead> XmlReader<R> {
             xml,
             opts,
             buf: Vec::with_capacity(1024),
-            state: State {
+            state: Walk {
                 depth: 0,
                 seen_root: false,
                 in_record: false,
@@ -450,12 +451,7 @@ impl<R: BufRead> Iterator for XmlReader<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        let mut rec = Record::new();
-        match self.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        crate::record::read_owned(|rec| self.read_record(rec))
     }
 }
 
@@ -465,7 +461,7 @@ pub fn parse_xml(data: &[u8]) -> Result<Vec<Record>> {
 }
 
 fn start_element(
-    st: &mut State,
+    st: &mut Walk,
     local: &[u8],
     e: &BytesStart<'_>,
     rec: &mut Record,
@@ -513,7 +509,7 @@ fn start_element(
 
 /// Handle a counted end tag; `true` when it closes a record.
 fn end_element(
-    st: &mut State,
+    st: &mut Walk,
     local: &[u8],
     form: Option<UnicodeForm>,
     rec: &mut Record,
@@ -562,7 +558,7 @@ fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
 }
 
 /// Character data: kept while a record is open; outside the root only whitespace may appear.
-fn take_text(st: &mut State, text: &str) -> std::result::Result<(), String> {
+fn take_text(st: &mut Walk, text: &str) -> std::result::Result<(), String> {
     if st.depth == 0 {
         if text
             .bytes()
@@ -1038,10 +1034,9 @@ fn push_escaped(
 /// on [`XmlWriter::finish`] (without it the document is incomplete). Another
 /// [`XmlLayout`] puts each record on a line of its own, or indents every element.
 pub struct XmlWriter<W: Write> {
-    inner: W,
+    sink: Sink<W, String>,
     opts: XmlWriteOptions,
     layout: XmlLayout,
-    buf: String,
     started: bool,
     replaced: usize,
 }
@@ -1060,32 +1055,32 @@ impl<W: Write> XmlWriter<W> {
     /// A writer with the given options and layout.
     pub fn with_layout(inner: W, opts: XmlWriteOptions, layout: XmlLayout) -> Self {
         XmlWriter {
-            inner,
+            sink: Sink::new(inner),
             opts,
             layout,
-            buf: String::with_capacity(4096),
             started: false,
             replaced: 0,
         }
     }
 
-    fn line_end(&self) -> &'static [u8] {
+    fn line_end(&self) -> &'static str {
         match self.layout {
-            XmlLayout::Pymarc => b"",
-            XmlLayout::RecordPerLine | XmlLayout::Indented => b"\n",
+            XmlLayout::Pymarc => "",
+            XmlLayout::RecordPerLine | XmlLayout::Indented => "\n",
         }
     }
 
     fn start(&mut self) -> Result<()> {
         if !self.started {
-            let nl = self.line_end();
-            self.inner
-                .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-            self.inner.write_all(nl)?;
-            self.inner.write_all(b"<collection xmlns=\"")?;
-            self.inner.write_all(MARCXML_NAMESPACE.as_bytes())?;
-            self.inner.write_all(b"\">")?;
-            self.inner.write_all(nl)?;
+            let nl = self.line_end().as_bytes();
+            self.sink.write_parts(&[
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                nl,
+                b"<collection xmlns=\"",
+                MARCXML_NAMESPACE.as_bytes(),
+                b"\">",
+                nl,
+            ])?;
             self.started = true;
         }
         Ok(())
@@ -1093,21 +1088,22 @@ impl<W: Write> XmlWriter<W> {
 
     /// Serialise and write one `<record>` (the collection opens before the first).
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        self.replaced += write_record_xml_as(rec, self.opts, self.layout, &mut buf);
-        let written = self.write_serialised(buf.as_bytes());
-        self.buf = buf;
-        written
+        self.start()?;
+        let (opts, layout, nl) = (self.opts, self.layout, self.line_end());
+        self.replaced += self.sink.write_with(|buf| {
+            let replaced = write_record_xml_as(rec, opts, layout, buf);
+            buf.push_str(nl);
+            Ok(replaced)
+        })?;
+        Ok(())
     }
 
     /// Write one `<record>` already serialised by [`write_record_xml_as`] with this writer's
     /// options and layout (on another thread, say).
     pub fn write_serialised(&mut self, record_xml: &[u8]) -> Result<()> {
         self.start()?;
-        self.inner.write_all(record_xml)?;
-        self.inner.write_all(self.line_end())?;
-        Ok(())
+        self.sink
+            .write_parts(&[record_xml, self.line_end().as_bytes()])
     }
 
     /// The options records are written with.
@@ -1127,18 +1123,14 @@ impl<W: Write> XmlWriter<W> {
 
     /// Flush the underlying writer (the collection stays open).
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// Close the collection, flush, and hand back the output.
     pub fn finish(mut self) -> Result<W> {
         self.start()?;
-        self.inner.write_all(b"</collection>")?;
-        let nl = self.line_end();
-        self.inner.write_all(nl)?;
-        self.inner.flush()?;
-        Ok(self.inner)
+        let nl = self.line_end().as_bytes();
+        self.sink.finish(&[b"</collection>", nl])
     }
 }
 

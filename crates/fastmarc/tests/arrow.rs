@@ -54,7 +54,7 @@ fn as_utf8(rec: &Record) -> Vec<u8> {
 fn every_record_of_pymarcs_files_comes_back_the_same() {
     for (name, data) in pymarc_marc_files() {
         for (threads, batch) in [(1, 1 << 20), (2, 700), (2, 1)] {
-            let o = opts(ReaderOptions::permissive(), threads, batch);
+            let o = opts(ReaderOptions::resyncing(), threads, batch);
             let expected = read_slice(&data, o.reader);
             let (bs, fatal, skipped) = batches(&data, o);
             assert!(fatal.is_empty(), "{name}: {fatal:?}");
@@ -67,9 +67,9 @@ fn every_record_of_pymarcs_files_comes_back_the_same() {
             let expected_errors: Vec<_> = expected
                 .iter()
                 .filter_map(|r| r.as_ref().err())
-                .map(|e| (e.record, e.offset))
+                .map(|e| (e.record(), e.offset()))
                 .collect();
-            let got: Vec<_> = skipped.iter().map(|e| (e.record, e.offset)).collect();
+            let got: Vec<_> = skipped.iter().map(|e| (e.record(), e.offset())).collect();
             assert_eq!(got, expected_errors, "{name}: skipped records are listed");
         }
     }
@@ -81,7 +81,7 @@ fn utf8_records_come_back_byte_for_byte() {
     let mut files = pymarc_marc_files();
     files.push(("generated".into(), sample_file(100).0));
     for (name, data) in files {
-        let o = ReaderOptions::permissive();
+        let o = ReaderOptions::resyncing();
         let mut reader = SliceReader::with_options(&data, o);
         let mut frames = Vec::new();
         while let Some(f) = reader.next_frame() {
@@ -141,7 +141,10 @@ fn strict_mode_ends_with_the_error_after_the_records_before_it() {
     assert_eq!(rebuilt(&bs).len(), 20);
     assert_eq!(fatal.len(), 1);
     let e = expected.last().unwrap().as_ref().unwrap_err();
-    assert_eq!((fatal[0].record, fatal[0].offset), (e.record, e.offset));
+    assert_eq!(
+        (fatal[0].record(), fatal[0].offset()),
+        (e.record(), e.offset())
+    );
 }
 
 #[test]
@@ -184,7 +187,7 @@ fn rows_of(bs: &[arrow_array::RecordBatch]) -> Vec<(u64, u64, Vec<u8>)> {
 #[test]
 fn marc8_records_are_decoded_and_marked_unicode() {
     let data = common::pymarc_file("marc8.dat");
-    let (bs, _, _) = batches(&data, opts(ReaderOptions::permissive(), 1, 1 << 20));
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::resyncing(), 1, 1 << 20));
     let leaders = bs[0].column_by_name("leader").unwrap();
     use arrow_array::cast::AsArray;
     for l in leaders.as_string::<i32>().iter() {

@@ -58,7 +58,7 @@ fn xml_partial_byte_order_mark_is_the_same_error_both_ways() {
 fn json_error_offset_after_escaped_control_character() {
     let (slice, stream) = json_both(b"{\"\n");
     let err = slice[0].as_ref().expect_err("cut-off string");
-    assert_eq!(err.offset, Some(3), "{err:?}");
+    assert_eq!(err.offset(), Some(3), "{err:?}");
     assert_eq!(stream, slice);
 
     // Further in, after a record: offsets still count original bytes (serde_json points just
@@ -66,7 +66,7 @@ fn json_error_offset_after_escaped_control_character() {
     let doc = format!("[{{\"leader\": \"{LEADER}\", \"fields\": []}}, {{\"le\nader\": 1 2");
     let (slice, stream) = json_both(doc.as_bytes());
     let err = slice[1].as_ref().expect_err("bad second record");
-    assert_eq!(err.offset, Some(doc.len() as u64), "{err:?}");
+    assert_eq!(err.offset(), Some(doc.len() as u64), "{err:?}");
     assert_eq!(stream, slice);
 }
 
@@ -81,7 +81,7 @@ fn json_byte_order_mark_split_across_reads() {
 
     let (slice, stream) = json_both(b"\xEF\xBB[]");
     let err = slice[0].as_ref().expect_err("not a BOM");
-    assert_eq!(err.offset, Some(0));
+    assert_eq!(err.offset(), Some(0));
     assert_eq!(stream, slice);
 }
 
@@ -100,7 +100,7 @@ fn json_array_element_that_is_not_an_object_is_the_same_error_both_ways() {
         let (slice, stream) = json_both(doc);
         let text = String::from_utf8_lossy(doc);
         let err = slice[0].as_ref().expect_err(&text);
-        assert_eq!(err.offset, Some(at), "{text}: {err:?}");
+        assert_eq!(err.offset(), Some(at), "{text}: {err:?}");
         assert_eq!(stream, slice, "{text}");
     }
 
@@ -108,7 +108,11 @@ fn json_array_element_that_is_not_an_object_is_the_same_error_both_ways() {
     let (slice, stream) = json_both(doc.as_bytes());
     assert!(slice[0].is_ok());
     let err = slice[1].as_ref().expect_err("second element");
-    assert_eq!(err.offset, Some(doc.rfind('5').unwrap() as u64), "{err:?}");
+    assert_eq!(
+        err.offset(),
+        Some(doc.rfind('5').unwrap() as u64),
+        "{err:?}"
+    );
     assert_eq!(stream, slice);
 }
 
@@ -121,7 +125,7 @@ fn xml_with_two_byte_order_marks_is_the_same_error_from_slice_and_stream() {
     let input: &[u8] = b"\xef\xbb\xbf\xef\xbb\xbf<collection/>";
     let read = |r: &mut dyn FnMut(&mut fastmarc::Record) -> fastmarc::Result<bool>| {
         let mut rec = fastmarc::Record::new();
-        r(&mut rec).map(|_| ()).map_err(|e| e.kind)
+        r(&mut rec).map(|_| ()).map_err(|e| e.into_kind())
     };
     let mut slice = XmlReader::new(input);
     let from_slice = read(&mut |rec| slice.read_record(rec));

@@ -44,21 +44,21 @@ fn strict_error(bad: &[u8]) -> Error {
         "expected one record then one error: {items:?}"
     );
     assert!(items[0].is_ok(), "{:?}", items[0]);
-    let mut e = items[1].clone().unwrap_err();
-    assert_eq!(e.record, Some(1), "record number of {e}");
-    let offset = e.offset.expect("error has an offset");
+    let e = items[1].clone().unwrap_err();
+    assert_eq!(e.record(), Some(1), "record number of {e}");
+    let offset = e.offset().expect("error has an offset");
     assert!(
         offset >= g.len() as u64,
         "offset {offset} before the bad record"
     );
-    e.offset = Some(offset - g.len() as u64);
-    e
+    // The same error at its offset within the bad record.
+    Error::at(e.kind().clone(), 1, offset - g.len() as u64)
 }
 
 fn assert_strict_error(bad: &[u8], kind: ErrorKind, offset: usize) {
     let e = strict_error(bad);
-    assert_eq!(e.kind, kind);
-    assert_eq!(e.offset, Some(offset as u64), "offset of {:?}", e.kind);
+    assert_eq!(*e.kind(), kind);
+    assert_eq!(e.offset(), Some(offset as u64), "offset of {:?}", e.kind());
 }
 
 fn set(bytes: &mut [u8], at: usize, value: &[u8]) {
@@ -171,7 +171,7 @@ fn missing_record_terminator() {
     // ... and the record parser, given the bytes directly, where the terminator should be.
     let e = parse(&b, ParseOptions::default()).unwrap_err();
     assert_eq!(
-        (e.kind, e.offset),
+        (e.kind().clone(), e.offset()),
         (ErrorKind::EndOfRecordNotFound, Some(last as u64))
     );
 }
@@ -180,9 +180,12 @@ fn missing_record_terminator() {
 fn parse_record_checks_the_length_against_the_bytes() {
     let b = bad_base();
     let e = parse(&b[..b.len() - 1], ParseOptions::default()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::RecordLengthInvalid(b.len()));
+    assert_eq!(*e.kind(), ErrorKind::RecordLengthInvalid(b.len()));
     let e = parse(&b[..20], ParseOptions::default()).unwrap_err();
-    assert_eq!((e.kind, e.offset), (ErrorKind::LeaderInvalid, Some(0)));
+    assert_eq!(
+        (e.kind().clone(), e.offset()),
+        (ErrorKind::LeaderInvalid, Some(0))
+    );
 }
 
 #[test]
@@ -192,7 +195,7 @@ fn leader_not_ascii() {
     assert_strict_error(&b, ErrorKind::LeaderInvalid, 0);
     // Lenient parsing cannot use a non-ASCII leader either (pymarc fails to decode it).
     let e = parse(&b, lenient()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::LeaderInvalid);
+    assert_eq!(*e.kind(), ErrorKind::LeaderInvalid);
 }
 
 #[test]
@@ -263,11 +266,11 @@ fn directory_entry_outside_the_data() {
         set(&mut b, 24 + 24 + 3, value.as_bytes());
         let e = strict_error(&b);
         assert_eq!(
-            e.kind,
+            *e.kind(),
             ErrorKind::DirectoryEntryOutOfBounds { entry: 2 },
             "{what}"
         );
-        assert_eq!(e.offset, Some(48), "{what}");
+        assert_eq!(e.offset(), Some(48), "{what}");
     }
 }
 
@@ -512,18 +515,25 @@ fn an_io_error_is_reported_with_its_position_and_ends_the_stream() {
         pos: 0,
         fail_after,
     };
-    let items: Vec<_> = Reader::with_options(source, ReaderOptions::permissive())
+    let items: Vec<_> = Reader::with_options(source, ReaderOptions::resyncing())
         .take(10)
         .collect();
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     let e = items[1].clone().unwrap_err();
     assert!(matches!(
-        e.kind,
+        e.kind(),
         ErrorKind::Io(std::io::ErrorKind::BrokenPipe, _)
     ));
-    assert_eq!(e.record, Some(1));
-    assert_eq!(e.offset, Some(ranges[1].start as u64));
+    assert_eq!(e.record(), Some(1));
+    assert_eq!(e.offset(), Some(ranges[1].start as u64));
+    // The reader's own io::Error is kept, for callers that look at its errno or kind.
+    let source = std::error::Error::source(&e).expect("the I/O error is the source");
+    let io = source
+        .downcast_ref::<std::io::Error>()
+        .expect("an io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(io.to_string(), "gone");
 }
 
 /// Data fields of the given value lengths (each field is its value plus five bytes:
@@ -590,13 +600,13 @@ fn resync_finds_the_largest_record_after_a_long_gap() {
             parse(&good(), ParseOptions::default()),
         ];
         assert_eq!(
-            read_both(&file, ReaderOptions::permissive()),
+            read_both(&file, ReaderOptions::resyncing()),
             expected,
             "gap {gap}"
         );
         for max_piece in [1_000, 65_536, 150_000] {
             let source = ChoppyReader::with_max_piece(&file, gap as u64, max_piece);
-            let items: Vec<_> = Reader::with_options(source, ReaderOptions::permissive()).collect();
+            let items: Vec<_> = Reader::with_options(source, ReaderOptions::resyncing()).collect();
             assert_eq!(items, expected, "gap {gap}, pieces up to {max_piece}");
         }
     }
@@ -631,7 +641,7 @@ fn ten_thousand_fields_cannot_be_framed() {
     let g = good();
     let mut file = huge.clone();
     file.extend_from_slice(&g);
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(items.len(), 2, "{:?}", errors(&items));
     assert_eq!(
         items[0],
@@ -750,7 +760,7 @@ fn garbage_stream_terminates_in_every_mode() {
         }
     }
     check_any_input(&data);
-    let items = read_both(&data, ReaderOptions::permissive());
+    let items = read_both(&data, ReaderOptions::resyncing());
     assert!(items.len() > 200);
     assert!(items.iter().all(|r| r.is_err()));
     assert_eq!(SliceReader::new(&data).count(), 1);
@@ -764,8 +774,8 @@ fn lenient_parsing_refuses_input_too_long_for_a_record() {
     let end = b.len() - 1;
     b.splice(end..end, std::iter::repeat_n(b'x', 1 << 26));
     let e = parse(&b, lenient()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::RecordLengthInvalid(b.len()));
-    assert_eq!(e.offset, Some(0));
+    assert_eq!(*e.kind(), ErrorKind::RecordLengthInvalid(b.len()));
+    assert_eq!(e.offset(), Some(0));
     // Just under the limit it parses.
     b.truncate((1 << 26) - 1);
     b.push(RT);

@@ -118,7 +118,7 @@ fn lenient_spans_ending_inside_a_utf8_character() {
                 "{tag} {digits:?}: read as {} bytes of text",
                 touch_everything(&rec)
             ),
-            Err(e) => assert_eq!(e.kind, ErrorKind::InvalidUtf8 { tag: tag.into() }),
+            Err(e) => assert_eq!(*e.kind(), ErrorKind::InvalidUtf8 { tag: tag.into() }),
         }
         let rec = parse(&b, lenient(Utf8Errors::Replace)).expect("replaced");
         touch_everything(&rec);
@@ -147,13 +147,13 @@ fn bad_marc8_escapes_are_located_errors_between_good_records() {
         let mut file = good.clone();
         file.extend_from_slice(&bad);
         file.extend_from_slice(&good);
-        let items = read_both(&file, ReaderOptions::permissive());
+        let items = read_both(&file, ReaderOptions::resyncing());
         assert_eq!(items.len(), 3, "{value:?}: {:?}", errors(&items));
         assert!(items[0].is_ok() && items[2].is_ok());
         let e = items[1].clone().unwrap_err();
-        assert_eq!(e.kind, ErrorKind::InvalidMarc8 { tag: "245".into() });
-        assert_eq!(e.record, Some(1));
-        let offset = e.offset.unwrap() as usize;
+        assert_eq!(*e.kind(), ErrorKind::InvalidMarc8 { tag: "245".into() });
+        assert_eq!(e.record(), Some(1));
+        let offset = e.offset().unwrap() as usize;
         let base: usize = std::str::from_utf8(&bad[12..17]).unwrap().parse().unwrap();
         assert!(
             (good.len() + base..good.len() + bad.len()).contains(&offset),
@@ -223,7 +223,7 @@ fn permissive_reading_delivers_every_good_record_around_a_bad_one() {
             file.extend_from_slice(&good);
         }
         check_any_input(&file);
-        let items = read_both(&file, ReaderOptions::permissive());
+        let items = read_both(&file, ReaderOptions::resyncing());
         let ok: Vec<_> = items.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(ok.len(), 4, "{what}: {:?}", errors(&items));
         assert!(ok.iter().all(|r| **r == good_record), "{what}");
@@ -252,7 +252,7 @@ fn a_record_cut_at_every_byte_then_good_records_resynchronises() {
         file.extend_from_slice(&bad[..cut]);
         file.extend_from_slice(&good);
         file.extend_from_slice(&good);
-        let items = read_both(&file, ReaderOptions::permissive());
+        let items = read_both(&file, ReaderOptions::resyncing());
         // The good record before, one error for the cut one (none if nothing is left of
         // it), then both good records after: resynchronising finds the first of them even
         // when the cut record's announced length reaches into it.
@@ -302,7 +302,7 @@ fn hostile_inputs() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn reading_hostile_input_takes_memory_bounded_by_the_input() {
     for (what, input) in hostile_inputs() {
-        for opts in [ReaderOptions::permissive(), ReaderOptions::strict()] {
+        for opts in [ReaderOptions::resyncing(), ReaderOptions::strict()] {
             let slice = peak_heap_of(|| {
                 for item in SliceReader::with_options(&input, opts) {
                     drop(item);

@@ -121,7 +121,7 @@ fn skip_record_goes_past_bad_records_but_not_broken_framing() {
 #[test]
 fn resync_delivers_every_good_record() {
     let (file, at) = damaged_stream();
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -148,7 +148,7 @@ fn resync_delivers_every_good_record() {
             )),
         ]
     );
-    assert_eq!(ReaderOptions::permissive().recovery, Recovery::Resync);
+    assert_eq!(ReaderOptions::resyncing().recovery, Recovery::Resync);
 }
 
 /// Stray bytes without a record terminator (a line end between records, a record cut off
@@ -164,7 +164,7 @@ fn resync_finds_the_record_after_stray_bytes() {
     file.extend_from_slice(&small_raw_record("cut")[..70]);
     file.extend_from_slice(&small_raw_record("c"));
     file.extend_from_slice(b"\n");
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -192,7 +192,7 @@ fn resync_skips_stray_bytes_through_their_terminator() {
     let junk = file.len();
     file.extend_from_slice(b"00030 not a record \x1d");
     file.extend_from_slice(&small_raw_record("b"));
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -211,7 +211,7 @@ fn resync_over_a_long_stretch_without_terminators() {
     let junk = file.len();
     file.extend(std::iter::repeat_n(b'z', 3_000_000));
     file.extend_from_slice(&small_raw_record("b"));
-    let items = read_both(&file, ReaderOptions::permissive());
+    let items = read_both(&file, ReaderOptions::resyncing());
     assert_eq!(
         items,
         vec![
@@ -248,7 +248,7 @@ fn readers_agree_however_the_input_is_split() {
 #[test]
 fn read_record_reuses_one_record_and_matches_the_iterator() {
     let (file, _) = damaged_stream();
-    let opts = ReaderOptions::permissive();
+    let opts = ReaderOptions::resyncing();
     let expected = read_slice(&file, opts);
     let mut slice = SliceReader::with_options(&file, opts);
     let mut stream = Reader::with_options(ChoppyReader::new(&file, 3), opts);
@@ -321,7 +321,7 @@ fn lenient_indicators() {
     // Non-ASCII indicators cannot be decoded (pymarc raises UnicodeDecodeError).
     let b = raw_record(UTF8_LEADER, &[("245", "\u{e9}0\x1faX".as_bytes())]);
     assert_eq!(
-        parse(&b, lenient()).unwrap_err().kind,
+        parse(&b, lenient()).unwrap_err().into_kind(),
         ErrorKind::IndicatorsInvalid { tag: "245".into() }
     );
 }
@@ -354,8 +354,8 @@ fn lenient_subfield_codes() {
     // No ASCII at all: pymarc fails with IndexError; here it is a bad subfield code.
     let b = raw_record(UTF8_LEADER, &[("245", "10\x1f\u{20ac}".as_bytes())]);
     let e = parse(&b, lenient()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::BadSubfieldCode { tag: "245".into() });
-    assert_eq!(e.offset, Some(37 + 3));
+    assert_eq!(*e.kind(), ErrorKind::BadSubfieldCode { tag: "245".into() });
+    assert_eq!(e.offset(), Some(37 + 3));
 }
 
 /// 001 "abc" and 245 "10\x1faX" with the 245's directory entry (length and offset, nine
@@ -376,7 +376,7 @@ fn lenient_field_data_is_the_entry_less_its_last_byte() {
     assert_eq!(
         parse(&with_245_entry(b"000500004"), ParseOptions::default())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::FieldTerminatorMissing { tag: "245".into() }
     );
     // A zero length gives an empty field.
@@ -403,7 +403,7 @@ fn lenient_directory_entries_out_of_bounds_are_clamped() {
         assert_eq!(
             parse(&with_245_entry(entry), ParseOptions::default())
                 .unwrap_err()
-                .kind,
+                .into_kind(),
             ErrorKind::DirectoryEntryOutOfBounds { entry: 1 }
         );
     }
@@ -417,14 +417,14 @@ fn lenient_numbers_may_be_padded_with_blanks() {
     assert_eq!(
         parse(&with_245_entry(b" 006    4"), ParseOptions::default())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::DirectoryEntryNotDigits { entry: 1 }
     );
     // Blanks inside a number are not accepted by int() either.
     assert_eq!(
         parse(&with_245_entry(b"0 0600004"), lenient())
             .unwrap_err()
-            .kind,
+            .into_kind(),
         ErrorKind::DirectoryEntryNotDigits { entry: 1 }
     );
 }
@@ -439,7 +439,7 @@ fn lenient_parsing_does_not_need_terminators() {
     assert_eq!(rec.get("001").unwrap().data(), Some("abc"));
     assert_eq!(rec.get("245").unwrap().subfield('a'), Some("X"));
     assert_eq!(
-        parse(&b, ParseOptions::default()).unwrap_err().kind,
+        parse(&b, ParseOptions::default()).unwrap_err().into_kind(),
         ErrorKind::DirectoryTerminatorMissing
     );
 }
@@ -447,11 +447,14 @@ fn lenient_parsing_does_not_need_terminators() {
 #[test]
 fn lenient_parsing_still_needs_fields_and_a_base_address() {
     let b = raw_record(UTF8_LEADER, &[]);
-    assert_eq!(parse(&b, lenient()).unwrap_err().kind, ErrorKind::NoFields);
+    assert_eq!(
+        parse(&b, lenient()).unwrap_err().into_kind(),
+        ErrorKind::NoFields
+    );
     let mut b = small_raw_record("x");
     b[12..17].copy_from_slice(b"00000");
     assert_eq!(
-        parse(&b, lenient()).unwrap_err().kind,
+        parse(&b, lenient()).unwrap_err().into_kind(),
         ErrorKind::BaseAddressNotFound
     );
 }
@@ -597,7 +600,7 @@ fn bad_records_mrc_fails_where_pymarc_fails() {
         let items = read_both(&bytes, with_recovery(Recovery::SkipRecord, parse));
         let kinds: Vec<Option<ErrorKind>> = items
             .iter()
-            .map(|r| r.as_ref().err().map(|e| e.kind.clone()))
+            .map(|r| r.as_ref().err().map(|e| e.kind().clone()))
             .collect();
         assert_eq!(
             kinds,

@@ -66,7 +66,7 @@ fn marc8_record_files_survive_writing_back_to_marc8() {
             strict: false,
             ..ParseOptions::default()
         },
-        ..ReaderOptions::permissive()
+        ..ReaderOptions::resyncing()
     };
     let mut records = 0;
     for name in [

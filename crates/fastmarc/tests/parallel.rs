@@ -5,10 +5,8 @@
 #[path = "../examples/common/fixture.rs"]
 mod fixture;
 
-use fastmarc::iso2709::{
-    parse_record, scan_record_boundaries, ParseOptions, Reader, ReaderOptions, Recovery,
-    SliceReader,
-};
+use fastmarc::internal::scan_record_boundaries;
+use fastmarc::iso2709::{parse_record, ParseOptions, Reader, ReaderOptions, Recovery, SliceReader};
 use fastmarc::parallel::{
     parse_all, parse_batch, Located, ParallelMap, ParallelOptions, ParallelReader, ParsePool,
     Polled, DEFAULT_CHUNK_SIZE,
@@ -292,7 +290,7 @@ fn errors(results: &[Result<Record>]) -> Vec<(ErrorKind, Option<u64>, Option<u64
     results
         .iter()
         .filter_map(|r| r.as_ref().err())
-        .map(|e| (e.kind.clone(), e.record, e.offset))
+        .map(|e| (e.kind().clone(), e.record(), e.offset()))
         .collect()
 }
 
@@ -461,14 +459,16 @@ fn parse_batch_matches_parsing_each_record() {
     let by_range = pool.parse_ranges(&bytes, &recs, &opts);
     let e = by_range[50].as_ref().unwrap_err();
     assert_eq!(
-        (e.record, e.offset),
+        (e.record(), e.offset()),
         (Some(50), Some(recs[50].start as u64 + 24))
     );
     assert_eq!(by_range.iter().filter(|r| r.is_ok()).count(), 199);
     let past_the_end = vec![recs[0].clone(), 0..bytes.len() + 1];
     let outside = pool.parse_ranges(&bytes, &past_the_end, &opts);
     assert!(outside[0].is_ok());
-    assert!(matches!(outside[1], Err(ref e) if matches!(e.kind, ErrorKind::InvalidValue(_))));
+    assert!(
+        matches!(outside[1], Err(ref e) if matches!(e.kind().clone(), ErrorKind::InvalidValue(_)))
+    );
 }
 
 /// Delivers `data` up to `fail_at`, then fails.
@@ -507,11 +507,11 @@ fn io_error_midway_surfaces_where_it_happens() {
             assert_eq!(expected.len(), record + 1);
             let e = expected[record].as_ref().unwrap_err();
             assert!(matches!(
-                e.kind,
+                e.kind(),
                 ErrorKind::Io(std::io::ErrorKind::Other, _)
             ));
-            assert_eq!(e.record, Some(record as u64));
-            assert_eq!(e.offset, Some(recs[record].start as u64));
+            assert_eq!(e.record(), Some(record as u64));
+            assert_eq!(e.offset(), Some(recs[record].start as u64));
             for threads in [1, 2, 4] {
                 for chunk in [7, 4096, DEFAULT_CHUNK_SIZE] {
                     let got: Vec<_> = ParallelReader::with_options(
@@ -701,7 +701,7 @@ fn a_panicking_input_is_an_error_not_a_silent_end() {
     let live = reader.live_threads();
     let results: Vec<_> = reader.by_ref().collect();
     let last = results.last().unwrap().as_ref().unwrap_err();
-    assert!(matches!(last.kind, ErrorKind::Io(..)), "{last}");
+    assert!(matches!(last.kind().clone(), ErrorKind::Io(..)), "{last}");
     assert!(results[..results.len() - 1].iter().all(|r| r.is_ok()));
     assert!(results.len() <= 61, "no record after the failure point");
     assert_eq!(live.get(), 0);

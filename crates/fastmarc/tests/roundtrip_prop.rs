@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use fastmarc::iso2709::frame::resync_point;
+use fastmarc::internal::resync_point;
 use fastmarc::iso2709::{
     parse_record, record_to_bytes, Decoding, ParseOptions, ReaderOptions, Recovery, Writer,
 };
@@ -221,7 +221,7 @@ proptest! {
             Ok(back) => prop_assert!(back.fields().eq(rec.fields())),
             Err(e) => {
                 prop_assert!(rec.is_empty());
-                prop_assert_eq!(e.kind, ErrorKind::NoFields);
+                prop_assert_eq!(e.into_kind(), ErrorKind::NoFields);
             }
         }
     }
@@ -331,8 +331,8 @@ proptest! {
                 );
             } else if touched[i] {
                 if let Err(e) = item {
-                    prop_assert_eq!(e.record, Some(i as u64));
-                    let off = e.offset.unwrap() as usize;
+                    prop_assert_eq!(e.record(), Some(i as u64));
+                    let off = e.offset().unwrap() as usize;
                     prop_assert!(r.contains(&off), "{} outside {:?}", e, r);
                     prop_assert!(!e.is_framing());
                 }

@@ -140,10 +140,10 @@ fn pymarc_bad_tag_xml_is_an_error_for_its_short_leader() {
     assert_eq!(results.len(), 1);
     let err = results[0].as_ref().unwrap_err();
     assert!(
-        matches!(&err.kind, ErrorKind::Xml(m) if m.contains("leader")),
+        matches!(&err.kind(), ErrorKind::Xml(m) if m.contains("leader")),
         "{err}"
     );
-    assert_eq!(err.record, Some(0));
+    assert_eq!(err.record(), Some(0));
 }
 
 #[test]
@@ -759,12 +759,12 @@ fn xml_errors_say_what_and_where() {
         "<collection><record><leader>{L}</leader></record>\n<record><leader>short</leader></record></collection>"
     );
     let e = xml_error(&bad_leader);
-    assert_eq!(e.record, Some(1));
-    let at = e.offset.unwrap() as usize;
+    assert_eq!(e.record(), Some(1));
+    let at = e.offset().unwrap() as usize;
     let second = bad_leader.find("\n<record>").unwrap();
     assert!(at > second && at < bad_leader.len(), "offset {at}");
     assert!(
-        matches!(&e.kind, ErrorKind::Xml(m) if m.contains("leader \"short\"")),
+        matches!(&e.kind(), ErrorKind::Xml(m) if m.contains("leader \"short\"")),
         "{e}"
     );
 
@@ -785,11 +785,11 @@ fn xml_errors_say_what_and_where() {
     ] {
         let e = xml_error(xml);
         assert!(
-            matches!(&e.kind, ErrorKind::Xml(m) if m.contains(needle)),
+            matches!(&e.kind(), ErrorKind::Xml(m) if m.contains(needle)),
             "{xml}: {e}"
         );
-        assert_eq!(e.record, Some(record), "{xml}");
-        assert!(e.offset.is_some());
+        assert_eq!(e.record(), Some(record), "{xml}");
+        assert!(e.offset().is_some());
     }
     // Not UTF-8.
     let e = XmlReader::new(&b"<record><leader>\xff</leader></record>"[..])
@@ -797,7 +797,7 @@ fn xml_errors_say_what_and_where() {
         .unwrap()
         .unwrap_err();
     assert!(
-        matches!(&e.kind, ErrorKind::Xml(m) if m.contains("UTF-8")),
+        matches!(&e.kind(), ErrorKind::Xml(m) if m.contains("UTF-8")),
         "{e}"
     );
 }
@@ -822,7 +822,7 @@ fn json_error(json: &[u8]) -> fastmarc::Error {
         );
     };
     assert_eq!(from_slice.len(), streamed.len());
-    assert_eq!(e.record, s.record);
+    assert_eq!(e.record(), s.record());
     e.clone()
 }
 
@@ -873,8 +873,8 @@ fn json_errors_say_what_and_where() {
         "[{{\"leader\": \"{L}\", \"fields\": []}},\n {{\"leader\": \"short\", \"fields\": []}}]"
     );
     let e = json_error(second_bad.as_bytes());
-    assert_eq!(e.record, Some(1));
-    let at = e.offset.unwrap() as usize;
+    assert_eq!(e.record(), Some(1));
+    let at = e.offset().unwrap() as usize;
     let start = second_bad.find("\n {").unwrap();
     let leader_end = second_bad.find("short\"").unwrap() + 6;
     assert!(
@@ -882,7 +882,7 @@ fn json_errors_say_what_and_where() {
         "offset {at} not in {start}..={leader_end}"
     );
     assert!(
-        matches!(&e.kind, ErrorKind::Json(m) if m.contains("leader \"short\"")),
+        matches!(&e.kind(), ErrorKind::Json(m) if m.contains("leader \"short\"")),
         "{e}"
     );
 
@@ -901,7 +901,7 @@ fn json_errors_say_what_and_where() {
     // serde_json reports the position just after the offending token.
     let five = after_raw.find(": 5}").unwrap() + 2;
     for err in [e, s] {
-        let at = err.offset.unwrap() as usize;
+        let at = err.offset().unwrap() as usize;
         assert!(
             (five..=five + 2).contains(&at),
             "{err}: expected about {five}"
@@ -927,11 +927,11 @@ fn json_errors_say_what_and_where() {
     ] {
         let e = json_error(json.as_bytes());
         assert!(
-            matches!(&e.kind, ErrorKind::Json(m) if m.contains(needle)),
+            matches!(&e.kind(), ErrorKind::Json(m) if m.contains(needle)),
             "{json}: {e}"
         );
-        assert_eq!(e.record, Some(record), "{json}");
-        assert!(e.offset.is_some());
+        assert_eq!(e.record(), Some(record), "{json}");
+        assert!(e.offset().is_some());
     }
 }
 
@@ -955,16 +955,16 @@ fn billion_laughs_is_an_error_without_expansion() {
     xml.push_str("]>\n<collection><record><leader>&lol9;</leader></record></collection>");
     let e = xml_error(&xml);
     assert!(
-        matches!(&e.kind, ErrorKind::Xml(m) if m.contains("&lol9;") && m.contains("not expanded")),
+        matches!(&e.kind(), ErrorKind::Xml(m) if m.contains("&lol9;") && m.contains("not expanded")),
         "{e}"
     );
 
     // Also in an attribute, and for an external entity.
     let in_attr = "<!DOCTYPE r [<!ENTITY t \"245\">]><record><datafield tag=\"&t;\"/></record>";
-    assert!(matches!(&xml_error(in_attr).kind, ErrorKind::Xml(m) if m.contains("not expanded")));
+    assert!(matches!(&xml_error(in_attr).kind(), ErrorKind::Xml(m) if m.contains("not expanded")));
     let external = "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\
         <record><controlfield tag=\"001\">&x;</controlfield></record>";
-    assert!(matches!(&xml_error(external).kind, ErrorKind::Xml(m) if m.contains("&x;")));
+    assert!(matches!(&xml_error(external).kind(), ErrorKind::Xml(m) if m.contains("&x;")));
 
     // A DOCTYPE whose entities are not used is harmless.
     let unused = format!("<!DOCTYPE r [<!ENTITY t \"x\">]><record><leader>{L}</leader></record>");
@@ -977,7 +977,7 @@ fn deep_xml_nesting_is_an_error() {
     let xml = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
     let e = xml_error(&xml);
     assert!(
-        matches!(&e.kind, ErrorKind::Xml(m) if m.contains("nested deeper")),
+        matches!(&e.kind(), ErrorKind::Xml(m) if m.contains("nested deeper")),
         "{e}"
     );
     // The limit is adjustable, and MARCXML inside a few wrappers is well within the default.
@@ -997,7 +997,7 @@ fn deep_json_nesting_is_an_error() {
     let depth = 100_000;
     let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let e = json_error(arrays.as_bytes());
-    assert!(matches!(e.kind, ErrorKind::Json(_)), "{e}");
+    assert!(matches!(e.kind().clone(), ErrorKind::Json(_)), "{e}");
 
     // Deep nesting inside a value that is otherwise skipped hits serde_json's limit.
     let hidden = format!(
@@ -1007,12 +1007,12 @@ fn deep_json_nesting_is_an_error() {
     );
     let e = json_error(hidden.as_bytes());
     assert!(
-        matches!(&e.kind, ErrorKind::Json(m) if m.contains("recursion limit")),
+        matches!(&e.kind(), ErrorKind::Json(m) if m.contains("recursion limit")),
         "{e}"
     );
     let objects = format!("{}{}", "{\"a\":".repeat(depth), "}".repeat(depth));
     assert!(matches!(
-        json_error(objects.as_bytes()).kind,
+        json_error(objects.as_bytes()).kind(),
         ErrorKind::Json(_)
     ));
 }

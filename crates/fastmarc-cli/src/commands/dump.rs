@@ -13,7 +13,6 @@ use crate::records::{for_each_record, Input, ReadSettings};
 use crate::select::Select;
 use crate::Ctx;
 use fastmarc::iso2709::parse_record;
-use fastmarc::text::field_to_text;
 use fastmarc::{ErrorKind, Record};
 use std::io::Write;
 
@@ -87,7 +86,7 @@ fn dump_with_offsets(
                 render(&rec, tags, &mut text);
                 out.write_all(text.as_bytes()).map_err(stdout_error)
             }
-            Err(e) if permissive && !matches!(e.kind, ErrorKind::Io(..)) => {
+            Err(e) if permissive && !matches!(e.kind(), ErrorKind::Io(..)) => {
                 eprint_message(&format!("warning: {} (record skipped)", located(&name, &e)));
                 Ok(())
             }
@@ -111,7 +110,7 @@ fn render(rec: &Record, tags: &[TagPattern], out: &mut String) {
     out.push('\n');
     for f in rec.fields() {
         if tags.iter().any(|t| t.matches(f.tag().as_bytes())) {
-            out.push_str(&field_to_text(&f));
+            out.push_str(&f.to_string());
             out.push('\n');
         }
     }

@@ -47,7 +47,7 @@ pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     let projection = match &args.fields {
         Some(f) => Some(
             Projection::new(&columns(f)?)
-                .map_err(|e| Failure::usage(format!("--fields: {}", e.kind)))?,
+                .map_err(|e| Failure::usage(format!("--fields: {}", e.kind())))?,
         ),
         None => None,
     };

@@ -1,7 +1,7 @@
 //! `fastmarc validate FILE… [--format json]`: every problem, one line each with record
 //! number, byte offset and field, then a summary line per file; exit status 1 if any
 //! problem was found. Records are parsed strictly, and records that parse are checked for
-//! what breaks other systems (see `fastmarc::check`). ISO 2709 reading resynchronises after
+//! what breaks other systems (see `fastmarc::check_record`). ISO 2709 reading resynchronises after
 //! a problem, so the records after it are checked too.
 
 use super::checking_settings;
@@ -13,9 +13,8 @@ use crate::output::{stdout_error, Destination};
 use crate::raw_records::RawInput;
 use crate::records::{Input, ReadSettings};
 use crate::Ctx;
-use fastmarc::check::{check_iso2709, check_record, Problem};
 use fastmarc::iso2709::{parse_record, Decoding};
-use fastmarc::{Error, Record};
+use fastmarc::{check_iso2709, check_record, Error, Problem, Record};
 use std::io::Write;
 
 pub fn run(ctx: &Ctx, args: ValidateArgs) -> Result<i32, Failure> {
@@ -106,7 +105,7 @@ impl Report<'_> {
         recoverable: bool,
         format: InputFormat,
     ) -> Result<(), Failure> {
-        let mut what = e.kind.to_string();
+        let mut what = e.kind().to_string();
         if !recoverable {
             what.push_str(&format!(
                 " (a {format} document cannot be checked past this point)"
@@ -123,7 +122,7 @@ impl Report<'_> {
             self.problems += 1;
             return writeln!(self.out, "{line}").map_err(stdout_error);
         }
-        self.problem(e.record.unwrap_or(number), e.offset, None, &what)
+        self.problem(e.record().unwrap_or(number), e.offset(), None, &what)
     }
 
     fn problems_of(

@@ -180,7 +180,7 @@ impl<'a> BatchRecords<'a> {
     /// Rebuild row `row` into `rec` (cleared first). Errors name the row.
     pub fn record_into(&self, row: usize, rec: &mut Record) -> Result<()> {
         self.fill(row, rec)
-            .map_err(|e| bad(format!("row {row}: {}", e.kind)))
+            .map_err(|e| bad(format!("row {row}: {}", e.kind())))
     }
 
     /// Row `row` as a record.

@@ -217,8 +217,7 @@ pub fn scan_record_boundaries(buf: &[u8]) -> Boundaries {
             }
             Frame::Broken(kind) => match resync_point(&buf[pos..]) {
                 Some(skip) => {
-                    let mut e = Error::new(kind);
-                    e.offset = Some(pos as u64);
+                    let e = Error::at_offset(kind, pos as u64);
                     out.broken.push((e, pos..pos + skip));
                     pos += skip;
                 }
@@ -341,7 +340,7 @@ mod tests {
         assert_eq!(s.records[0], 0..a.len());
         assert_eq!(&buf[s.records[1].clone()], &b[..]);
         assert_eq!(s.broken.len(), 1);
-        assert_eq!(s.broken[0].0.offset, Some(a.len() as u64));
+        assert_eq!(s.broken[0].0.offset(), Some(a.len() as u64));
         assert_eq!(s.partial_tail, Some(buf.len() - 12));
     }
 }

@@ -1,17 +1,25 @@
 //! ISO 2709, the MARC transmission format: framing, parsing, reading and writing.
 
-mod buffer;
-pub mod frame;
-pub mod parse;
+pub(crate) mod buffer;
+pub(crate) mod frame;
+pub(crate) mod parse;
 mod positions;
-pub mod read;
-pub mod write;
+pub(crate) mod read;
+pub(crate) mod write;
 
-pub use buffer::ReadBuffer;
-pub use frame::{find_record_start, scan_record_boundaries, Boundaries, RecordStart};
-pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
-pub use read::{parse_framed, Framed, Framer, Reader, ReaderOptions, Recovery, SliceReader, Step};
-pub use write::{
-    record_to_bytes, write_field_bodies, write_record_to_vec, write_record_with_leader,
-    FieldBodies, Writer, MAX_FIELD_LEN, MAX_RECORD_LEN,
+pub use frame::{
+    find_record_start, RecordStart, FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER,
 };
+pub use parse::{parse_record, Decoding, ParseOptions, Utf8Errors};
+pub use read::{Reader, ReaderOptions, Recovery, SliceReader};
+pub use write::{
+    record_to_bytes, write_record_to_vec, write_record_with_leader, Writer, MAX_FIELD_LEN,
+    MAX_RECORD_LEN,
+};
+
+// The Python reader still imports these from here; their home is `crate::internal`. Remove
+// once that reader runs on the parallel pipeline.
+#[doc(hidden)]
+pub use buffer::ReadBuffer;
+#[doc(hidden)]
+pub use read::{parse_framed, Framed, Framer};

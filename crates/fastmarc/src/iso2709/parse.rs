@@ -65,9 +65,7 @@ impl Default for ParseOptions {
 const MAX_PARSE_LEN: usize = 1 << 26;
 
 fn err(kind: ErrorKind, offset: usize) -> Error {
-    let mut e = Error::new(kind);
-    e.offset = Some(offset as u64);
-    e
+    Error::at_offset(kind, offset as u64)
 }
 
 /// Parse one whole record (leader through record terminator) into `rec`, reusing its
@@ -82,7 +80,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
     if bytes.len() > MAX_PARSE_LEN {
         return Err(err(ErrorKind::RecordLengthInvalid(bytes.len()), 0));
     }
-    let leader = Leader::from_bytes(&bytes[..LEADER_LEN]).map_err(|e| err(e.kind, 0))?;
+    let leader = Leader::from_bytes(&bytes[..LEADER_LEN]).map_err(|e| err(e.into_kind(), 0))?;
     if opts.strict {
         match leader.record_length() {
             Some(n) if n == bytes.len() => {}

@@ -21,8 +21,7 @@ pub enum Recovery {
     SkipRecord,
     /// Report a bad record and go on; after broken framing, resynchronise on the next record
     /// terminator: at the start of the record it ends if one begins after the broken byte,
-    /// else just past it (see [`super::frame::resync_point`]). Every good record before and
-    /// after a bad one is delivered.
+    /// else just past it. Every good record before and after a bad one is delivered.
     Resync,
 }
 
@@ -41,9 +40,9 @@ impl ReaderOptions {
         ReaderOptions::default()
     }
 
-    /// Full validation; bad records are reported and skipped, reading resynchronises on the
-    /// next record terminator.
-    pub fn permissive() -> Self {
+    /// Full validation; bad records are reported and skipped, and after broken framing
+    /// reading resynchronises on the next record terminator ([`Recovery::Resync`]).
+    pub fn resyncing() -> Self {
         ReaderOptions {
             parse: ParseOptions::default(),
             recovery: Recovery::Resync,
@@ -100,9 +99,9 @@ pub enum Framed {
 pub struct Framer {
     recovery: Recovery,
     /// Number of the next record (bad ones count too).
-    pub number: u64,
+    pub(crate) number: u64,
     /// Stream offset of the first unconsumed byte.
-    pub offset: u64,
+    pub(crate) offset: u64,
     resyncing: bool,
     /// While resynchronising: leading bytes of the unconsumed input known to hold no record
     /// terminator, so input arriving in small pieces is not searched again and again.
@@ -307,12 +306,12 @@ const CHUNK: usize = 64 * 1024;
 /// }
 /// assert_eq!(titles, ["Moby-Dick", "Walden"]);
 ///
-/// // A damaged record is an error with its position; with `permissive` options the
+/// // A damaged record is an error with its position; with `resyncing` options the
 /// // reader resynchronises and the good records after it still arrive.
 /// file[0] = b'x';
-/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::permissive()).collect();
+/// let results: Vec<_> = Reader::with_options(file.as_slice(), ReaderOptions::resyncing()).collect();
 /// let error = results[0].as_ref().unwrap_err();
-/// assert_eq!((error.record, error.offset), (Some(0), Some(0)));
+/// assert_eq!((error.record(), error.offset()), (Some(0), Some(0)));
 /// assert_eq!(results[1].as_ref().unwrap().title().as_deref(), Some("Walden"));
 /// # Ok::<(), fastmarc::Error>(())
 /// ```
@@ -406,12 +405,7 @@ impl<R: Read> Iterator for Reader<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        let mut rec = Record::new();
-        match self.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        crate::record::read_owned(|rec| self.read_record(rec))
     }
 }
 
@@ -477,12 +471,7 @@ impl Iterator for SliceReader<'_> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        let mut rec = Record::new();
-        match self.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        crate::record::read_owned(|rec| self.read_record(rec))
     }
 }
 
@@ -519,7 +508,7 @@ mod tests {
         let got = frames(&mut framer, &buf);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].as_ref().unwrap(), &(0..30));
-        assert_eq!(got[1].as_ref().unwrap_err().offset, Some(30));
+        assert_eq!(got[1].as_ref().unwrap_err().offset(), Some(30));
         assert!(framer.is_finished());
         // Nothing was consumed past the broken record: framing resumes from it.
         framer.set_recovery(Recovery::Resync);

@@ -4,6 +4,7 @@ use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::leader::{Leader, LEADER_LEN};
 use crate::record::{Record, TextEncoding};
+use crate::sink::Sink;
 use std::io::Write;
 
 /// Largest record ISO 2709 can describe (five-digit record length).
@@ -308,44 +309,37 @@ pub fn record_to_bytes(rec: &Record) -> Result<Vec<u8>> {
 /// # Ok::<(), fastmarc::Error>(())
 /// ```
 pub struct Writer<W: Write> {
-    inner: W,
-    buf: Vec<u8>,
+    sink: Sink<W, Vec<u8>>,
 }
 
 impl<W: Write> Writer<W> {
     /// A writer into `inner` (wrap a file in a `BufWriter`: one write per record).
     pub fn new(inner: W) -> Self {
         Writer {
-            inner,
-            buf: Vec::with_capacity(4096),
+            sink: Sink::new(inner),
         }
     }
 
     /// Serialise and write one record. A record that cannot be written is an error and
     /// nothing of it reaches the output.
     pub fn write_record(&mut self, rec: &Record) -> Result<()> {
-        self.buf.clear();
-        write_record_to_vec(rec, &mut self.buf)?;
-        self.inner.write_all(&self.buf)?;
-        Ok(())
+        self.sink.write_with(|buf| write_record_to_vec(rec, buf))
     }
 
     /// Write one record already serialised by [`write_record_to_vec`] or
     /// [`record_to_bytes`] (on another thread, say).
     pub fn write_serialised(&mut self, record: &[u8]) -> Result<()> {
-        self.inner.write_all(record)?;
-        Ok(())
+        self.sink.write_parts(&[record])
     }
 
     /// Flush the underlying writer.
     pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()?;
-        Ok(())
+        self.sink.flush()
     }
 
     /// The underlying writer back (not flushed).
     pub fn into_inner(self) -> W {
-        self.inner
+        self.sink.into_inner()
     }
 }
 

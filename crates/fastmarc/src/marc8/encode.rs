@@ -92,14 +92,14 @@ fn codes() -> &'static HashMap<char, Vec<Code>> {
 }
 
 /// The working sets while encoding one string.
-struct State {
+struct WorkingSets {
     g0: u8,
     g1: u8,
 }
 
-impl State {
+impl WorkingSets {
     fn new() -> Self {
-        State {
+        WorkingSets {
             g0: tables::BASIC_LATIN,
             g1: tables::ANSEL,
         }
@@ -176,7 +176,7 @@ fn is_two_byte_set(set: u8) -> bool {
 }
 
 /// The code to write `c` with: one the designated sets hold, else the most preferred.
-fn choose<'a>(state: &State, codes: &'a [Code]) -> &'a Code {
+fn choose<'a>(state: &WorkingSets, codes: &'a [Code]) -> &'a Code {
     codes.iter().find(|c| state.holds(c)).unwrap_or(&codes[0])
 }
 
@@ -197,7 +197,7 @@ pub fn encode_marc8_into(
         return;
     }
     let map = codes();
-    let mut state = State::new();
+    let mut state = WorkingSets::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     // A base character, then the marks on it: the marks are written first.
@@ -257,7 +257,7 @@ pub fn encode_marc8_into(
 fn reference(
     c: char,
     position: usize,
-    state: &mut State,
+    state: &mut WorkingSets,
     out: &mut Vec<u8>,
     unrepresentable: &mut Vec<Unrepresentable>,
 ) {

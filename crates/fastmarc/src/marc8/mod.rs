@@ -53,7 +53,7 @@
 
 mod decode;
 mod encode;
-pub mod tables;
+pub(crate) mod tables;
 
 pub use decode::{decode_marc8_into, marc8_to_unicode, Marc8Decoder};
 pub use encode::{

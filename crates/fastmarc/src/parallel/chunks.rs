@@ -8,7 +8,7 @@
 //! crosses to the consumer.
 
 use super::pipeline::{Next, Panic, Parsed, Pipeline, Stage, Work};
-use super::{Item, LiveThreads};
+use super::{LiveThreads, Unparsed};
 use crate::error::{Error, Result};
 use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{parse_framed, Recovery};
@@ -39,7 +39,7 @@ pub enum ChunkItem<'r> {
 /// The records of one chunk, parsed one at a time into one reused record.
 pub struct ChunkRecords<'a> {
     bytes: &'a [u8],
-    items: std::vec::IntoIter<Item>,
+    items: std::vec::IntoIter<Unparsed>,
     parse: &'a ParseOptions,
     stop_on_error: bool,
     cancel: &'a AtomicBool,
@@ -56,8 +56,8 @@ impl ChunkRecords<'_> {
         let bytes = items
             .iter()
             .map(|i| match i {
-                Item::Record { range, .. } => range.len(),
-                Item::Failed(..) => 0,
+                Unparsed::Record { range, .. } => range.len(),
+                Unparsed::Failed(..) => 0,
             })
             .sum();
         (items.len(), bytes)
@@ -71,7 +71,7 @@ impl ChunkRecords<'_> {
             return None;
         }
         let item = match self.items.next()? {
-            Item::Record {
+            Unparsed::Record {
                 range,
                 number,
                 offset,
@@ -87,7 +87,7 @@ impl ChunkRecords<'_> {
                     Err(e) => ChunkItem::Failed(e),
                 }
             }
-            Item::Failed(e, _) => ChunkItem::Failed(e),
+            Unparsed::Failed(e, _) => ChunkItem::Failed(e),
         };
         if matches!(item, ChunkItem::Failed(_)) && self.stop_on_error {
             self.ended = true;
@@ -188,6 +188,7 @@ impl<T: Send + 'static> ParallelChunks<T> {
         self.pipe.threads()
     }
 
+    #[doc(hidden)]
     /// This map's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.pipe.live_threads()
@@ -281,7 +282,7 @@ mod tests {
     #[test]
     fn chunks_see_what_a_reader_delivers() {
         let data = damaged_file(12);
-        for reader in [ReaderOptions::strict(), ReaderOptions::permissive()] {
+        for reader in [ReaderOptions::strict(), ReaderOptions::resyncing()] {
             let expected: Vec<String> = SliceReader::with_options(&data, reader)
                 .map(|r| match r {
                     Ok(rec) => rec.fields().next().unwrap().data().unwrap().to_string(),

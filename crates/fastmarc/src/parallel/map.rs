@@ -10,7 +10,7 @@
 //! and only the results cross.
 
 use super::pipeline::{Next, Panic, Parsed, Pipeline, Stage, Work};
-use super::{Item, LiveThreads};
+use super::{LiveThreads, Unparsed};
 use crate::error::Result;
 use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{parse_framed, Recovery};
@@ -53,12 +53,12 @@ impl<T: Send + 'static> Stage for MapStage<T> {
                 break;
             }
             let parsed = match item {
-                Item::Record {
+                Unparsed::Record {
                     range,
                     number,
                     offset,
                 } => parse_framed(&bytes[range], number, offset, &self.parse, &mut rec),
-                Item::Failed(e, _) => Err(e),
+                Unparsed::Failed(e, _) => Err(e),
             };
             let failed = parsed.is_err();
             out.push((self.f)(parsed.map(|()| &mut rec)));
@@ -151,6 +151,7 @@ impl<T: Send + 'static> ParallelMap<T> {
         self.pipe.threads()
     }
 
+    #[doc(hidden)]
     /// This map's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.pipe.live_threads()

@@ -41,6 +41,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 /// Small chunks of a batch are not worth a task of their own.
 const MIN_RECORDS_PER_TASK: usize = 16;
 
+#[doc(hidden)]
 /// The number of parser threads to use: `requested` if given (and not 0), else the
 /// environment variable `RAYON_NUM_THREADS`, else every core.
 pub fn thread_count(requested: Option<usize>) -> usize {
@@ -67,6 +68,7 @@ struct Counts {
 
 /// How many of a pool's or pipeline's threads are still running. Closing waits for this
 /// to reach zero; tests and bindings can check it.
+#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct LiveThreads(Arc<(Mutex<Counts>, Condvar)>);
 
@@ -98,7 +100,7 @@ impl LiveThreads {
 
 /// One element of the output stream, framed but not yet parsed.
 #[derive(Debug)]
-enum Item {
+enum Unparsed {
     Record {
         range: Range<usize>,
         number: u64,
@@ -129,7 +131,7 @@ fn frame_into(
     pos: &mut usize,
     at_eof: bool,
     budget: usize,
-    items: &mut Vec<Item>,
+    items: &mut Vec<Unparsed>,
 ) -> Progress {
     let start = *pos;
     loop {
@@ -141,12 +143,12 @@ fn frame_into(
                 range,
                 number,
                 offset,
-            } => items.push(Item::Record {
+            } => items.push(Unparsed::Record {
                 range,
                 number,
                 offset,
             }),
-            Framed::Broken(e) => items.push(Item::Failed(e, broken_span(buf, *pos))),
+            Framed::Broken(e) => items.push(Unparsed::Failed(e, broken_span(buf, *pos))),
             Framed::NeedMore => return Progress::NeedMore,
             Framed::End => return Progress::End,
         }
@@ -220,6 +222,7 @@ impl ParsePool {
         self.threads
     }
 
+    #[doc(hidden)]
     /// Threads of this pool still running.
     pub fn live_threads(&self) -> LiveThreads {
         self.live.clone()
@@ -232,6 +235,7 @@ impl ParsePool {
         }
     }
 
+    #[doc(hidden)]
     /// Run `job` on the pool without waiting for it (for callers that pipeline their own
     /// batches; inside the job, rayon's parallel iterators use this pool).
     pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
@@ -254,6 +258,7 @@ impl ParsePool {
         })
     }
 
+    #[doc(hidden)]
     /// Parse the records at `ranges` of `buf` in parallel, in order. Error positions: the
     /// range's index, and the byte offset within `buf`.
     pub fn parse_ranges(
@@ -295,12 +300,12 @@ impl ParsePool {
                 .into_par_iter()
                 .with_min_len(MIN_RECORDS_PER_TASK)
                 .map(|item| match item {
-                    Item::Record {
+                    Unparsed::Record {
                         range,
                         number,
                         offset,
                     } => parse_one(&bytes[range], number, offset, &parse),
-                    Item::Failed(e, _) => Err(e),
+                    Unparsed::Failed(e, _) => Err(e),
                 })
                 .collect()
         });

@@ -27,7 +27,7 @@
 use super::source::{
     ChunkBytes, MemorySource, NoSource, Pulled, PushSource, ReadSource, SharedBytes, Source,
 };
-use super::{thread_count, Item, LiveThreads, ParsePool, DEFAULT_CHUNK_SIZE};
+use super::{thread_count, LiveThreads, ParsePool, Unparsed, DEFAULT_CHUNK_SIZE};
 use crate::error::Result;
 use crate::iso2709::read::{Framer, ReaderOptions, Recovery};
 use crate::iso2709::ReadBuffer;
@@ -107,17 +107,17 @@ pub(super) trait Stage: Send + Sync + 'static {
     /// Turn a chunk's items into results, in order, parsing into `spare` records where it
     /// can; what it leaves in `spare` is kept for the parser's next chunk. `scratch` is
     /// given on pool threads only: a record that never leaves the thread (see
-    /// [`Local::scratch`]).
+    /// [`ParserReuse::scratch`]).
     fn run(&self, chunk: Work<'_>, spare: &mut Vec<Record>) -> Parsed<Self::Out>;
 }
 
 /// A chunk as a [`Stage`] gets it.
 pub(super) struct Work<'a> {
     pub(super) bytes: &'a mut ChunkBytes,
-    pub(super) items: Vec<Item>,
+    pub(super) items: Vec<Unparsed>,
     pub(super) parser: Parser,
     pub(super) cancel: &'a AtomicBool,
-    /// On pool threads only: a record that never leaves the thread (see [`Local::scratch`]).
+    /// On pool threads only: a record that never leaves the thread (see [`ParserReuse::scratch`]).
     pub(super) scratch: Option<&'a mut Record>,
 }
 
@@ -207,7 +207,7 @@ struct Shared<S: Stage> {
     cancel: AtomicBool,
     depth: usize,
     stage: S,
-    local: Arc<Locals>,
+    reuse: Arc<Reuse>,
 }
 
 /// What a parser thread reuses from one chunk to the next: the records it built that the
@@ -215,7 +215,7 @@ struct Shared<S: Stage> {
 /// wrote before, still in its core's cache, rather than into memory another core wrote last
 /// (every cache line of that has to come over from that core first).
 #[derive(Default)]
-struct Local {
+struct ParserReuse {
     records: Vec<Record>,
     /// A pool thread's record to parse into first, then copy out. A recycled record's
     /// tables were last read by the consumer's core, and parsing straight into them stalls
@@ -229,26 +229,26 @@ struct Local {
     handed_back: usize,
 }
 
-/// Each parser thread's [`Local`], and whether the pipeline still runs.
+/// Each parser thread's [`ParserReuse`], and whether the pipeline still runs.
 #[derive(Default)]
-struct Locals {
-    per_parser: Vec<Mutex<Local>>,
+struct Reuse {
+    per_parser: Vec<Mutex<ParserReuse>>,
     closed: AtomicBool,
 }
 
-impl Locals {
-    fn get(&self, parser: Parser) -> Option<MutexGuard<'_, Local>> {
+impl Reuse {
+    fn get(&self, parser: Parser) -> Option<MutexGuard<'_, ParserReuse>> {
         // Taken by `parser` and by recycling, never while holding another lock.
-        let local = self.per_parser.get(parser)?;
-        Some(local.lock().unwrap_or_else(|e| e.into_inner()))
+        let reuse = self.per_parser.get(parser)?;
+        Some(reuse.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Free what every parser kept; from now on, records handed back are freed.
     fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
         for parser in 0..self.per_parser.len() {
-            if let Some(mut local) = self.get(parser) {
-                *local = Local::default();
+            if let Some(mut reuse) = self.get(parser) {
+                *reuse = ParserReuse::default();
             }
         }
     }
@@ -263,7 +263,7 @@ pub(super) const MAX_SPARE_RECORDS: usize = 512;
 /// consumer's). A handle of its own, so records can come back from wherever their owner
 /// lets go of them, in any order; what comes back after the pipeline closed is freed.
 #[derive(Clone)]
-pub struct Recycler(Arc<Locals>);
+pub struct Recycler(Arc<Reuse>);
 
 impl Recycler {
     /// Hand `records` back to `parser` (the [`super::Located::parser`] that built them). At
@@ -272,16 +272,16 @@ impl Recycler {
         if self.0.closed.load(Ordering::Relaxed) {
             return;
         }
-        let Some(mut local) = self.0.get(parser) else {
+        let Some(mut reuse) = self.0.get(parser) else {
             return;
         };
-        let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
+        let room = MAX_SPARE_RECORDS.saturating_sub(reuse.records.len());
         let records = records.into_iter().take(room);
         #[cfg(test)]
         let records = records
-            .inspect(|_| local.handed_back += 1)
+            .inspect(|_| reuse.handed_back += 1)
             .collect::<Vec<_>>();
-        local.records.extend(records);
+        reuse.records.extend(records);
     }
 
     #[cfg(test)]
@@ -431,7 +431,7 @@ impl<S: Stage> Shared<S> {
         let mut scratch = match parser {
             CONSUMER => None,
             _ => self
-                .local
+                .reuse
                 .get(parser)
                 .map(|mut l| std::mem::take(&mut l.scratch)),
         };
@@ -449,11 +449,11 @@ impl<S: Stage> Shared<S> {
             during: "a parser thread",
             payload,
         });
-        if let Some(mut local) = self.local.get(parser) {
-            let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
-            local.records.extend(spare.into_iter().take(room));
+        if let Some(mut reuse) = self.reuse.get(parser) {
+            let room = MAX_SPARE_RECORDS.saturating_sub(reuse.records.len());
+            reuse.records.extend(spare.into_iter().take(room));
             if let Some(scratch) = scratch {
-                local.scratch = scratch;
+                reuse.scratch = scratch;
             }
         }
         out
@@ -461,11 +461,11 @@ impl<S: Stage> Shared<S> {
 
     /// Up to `n` of the records `parser` built that were handed back, for parsing one chunk.
     fn take_spare(&self, parser: Parser, n: usize) -> Vec<Record> {
-        let Some(mut local) = self.local.get(parser) else {
+        let Some(mut reuse) = self.reuse.get(parser) else {
             return Vec::new();
         };
-        let keep = local.records.len().saturating_sub(n);
-        local.records.split_off(keep)
+        let keep = reuse.records.len().saturating_sub(n);
+        reuse.records.split_off(keep)
     }
 
     /// Pool thread: read and parse chunks ahead of the consumer while the queue has room,
@@ -590,7 +590,7 @@ impl<S: Stage> Pipeline<S> {
 
     fn start(opts: &ParallelOptions, source: Box<dyn Source>, stage: S) -> Result<Self> {
         let threads = thread_count(opts.threads);
-        let local = Locals {
+        let reuse = Reuse {
             per_parser: (0..threads).map(|_| Mutex::default()).collect(),
             closed: AtomicBool::new(false),
         };
@@ -602,7 +602,7 @@ impl<S: Stage> Pipeline<S> {
             cancel: AtomicBool::new(false),
             depth: depth_of(opts),
             stage,
-            local: Arc::new(local),
+            reuse: Arc::new(reuse),
         });
         let live = LiveThreads::default();
         let pool = if threads > 1 {
@@ -641,7 +641,7 @@ impl<S: Stage> Pipeline<S> {
     }
 
     pub(super) fn recycler(&self) -> Recycler {
-        Recycler(self.shared.local.clone())
+        Recycler(self.shared.reuse.clone())
     }
 
     /// Hand a push source more bytes.
@@ -710,7 +710,7 @@ impl<S: Stage> Pipeline<S> {
         // Chunks still queued, and what parser threads kept for their next chunk, hold
         // buffers and records: free them now.
         self.shared.lock().slots.clear();
-        self.shared.local.close();
+        self.shared.reuse.close();
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::pipeline::{Next, Parsed, Parser, Pipeline, Recycler, Stage, Work, CONSUMER};
 use super::source::SharedBytes;
-use super::{internal_error, Item, LiveThreads, ParallelOptions};
+use super::{internal_error, LiveThreads, ParallelOptions, Unparsed};
 use crate::error::Result;
 use crate::iso2709::parse::ParseOptions;
 use crate::iso2709::read::{parse_framed, ReaderOptions, Recovery};
@@ -22,8 +22,8 @@ pub struct RawBytes {
 }
 
 impl RawBytes {
-    /// The record's bytes (for a record whose framing was broken: as many as its length
-    /// claims, see [`crate::iso2709::frame::broken_span`]).
+    /// The record's bytes (for a record whose framing was broken: as many as its first five
+    /// bytes claim, and at least those five).
     pub fn bytes(&self) -> &[u8] {
         &(*self.chunk).as_ref()[self.range.clone()]
     }
@@ -80,8 +80,8 @@ impl Located {
 
     fn failed(error: crate::Error, parser: Parser) -> Located {
         Located {
-            number: error.record.unwrap_or(0),
-            offset: error.offset.unwrap_or(0),
+            number: error.record().unwrap_or(0),
+            offset: error.offset().unwrap_or(0),
             result: Err(error),
             parser,
             parsed_with: ParseOptions::default(),
@@ -150,7 +150,7 @@ impl Stage for ReaderStage {
                 break;
             }
             let located = match item {
-                Item::Record {
+                Unparsed::Record {
                     range,
                     number,
                     offset,
@@ -171,7 +171,7 @@ impl Stage for ReaderStage {
                         raw: raw(&range),
                     }
                 }
-                Item::Failed(e, range) => Located {
+                Unparsed::Failed(e, range) => Located {
                     raw: raw(&range),
                     parsed_with: opts,
                     ..Located::failed(e, parser)
@@ -294,6 +294,7 @@ impl ParallelReader {
         self.pipe.threads()
     }
 
+    #[doc(hidden)]
     /// This pipeline's pool threads still running; zero after `close`.
     pub fn live_threads(&self) -> LiveThreads {
         self.pipe.live_threads()

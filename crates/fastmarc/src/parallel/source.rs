@@ -2,7 +2,7 @@
 //! the caller pushes (a source that only the caller can read, such as a Python file object
 //! whose `.read()` needs the interpreter lock).
 
-use super::{frame_into, Item, Progress};
+use super::{frame_into, Progress, Unparsed};
 use crate::error::Error;
 use crate::iso2709::read::{Framer, Recovery};
 use crate::iso2709::ReadBuffer;
@@ -41,7 +41,7 @@ impl AsRef<[u8]> for ChunkPart {
 /// Framed records waiting to be parsed, with the bytes they lie in.
 pub(super) struct Chunk {
     pub(super) bytes: ChunkBytes,
-    pub(super) items: Vec<Item>,
+    pub(super) items: Vec<Unparsed>,
 }
 
 /// What a source gave when asked for a chunk.
@@ -82,7 +82,7 @@ fn frame_buffered(
     framer: &mut Framer,
     buf: &mut ReadBuffer,
     budget: usize,
-) -> (Vec<Item>, Progress) {
+) -> (Vec<Unparsed>, Progress) {
     let mut items = Vec::new();
     let mut pos = buf.pos();
     let progress = frame_into(
@@ -142,7 +142,7 @@ impl<R: Read + Send> Source for ReadSource<R> {
                     // not complete.
                     let (number, offset) = (self.framer.number, self.framer.offset);
                     let e = Error::from(e).located(number, offset);
-                    items.push(Item::Failed(e, pos..pos));
+                    items.push(Unparsed::Failed(e, pos..pos));
                     self.done = true;
                 }
             }
@@ -311,12 +311,12 @@ mod tests {
         assert_eq!(chunk.items.len(), 3);
         assert!(matches!(
             chunk.items[..2],
-            [Item::Record { .. }, Item::Record { .. }]
+            [Unparsed::Record { .. }, Unparsed::Record { .. }]
         ));
-        let Item::Failed(e, _) = &chunk.items[2] else {
+        let Unparsed::Failed(e, _) = &chunk.items[2] else {
             panic!("no error")
         };
-        assert_eq!(e.record, Some(2));
+        assert_eq!(e.record(), Some(2));
         assert!(matches!(input.next_chunk(&cancel), Pulled::End));
     }
 

@@ -266,7 +266,7 @@ pub fn errors(items: &[Result<Record>]) -> Vec<(fastmarc::ErrorKind, Option<u64>
     items
         .iter()
         .filter_map(|r| r.as_ref().err())
-        .map(|e| (e.kind.clone(), e.record, e.offset))
+        .map(|e| (e.kind().clone(), e.record(), e.offset()))
         .collect()
 }
 
@@ -320,7 +320,7 @@ pub fn check_any_input(data: &[u8]) {
             let items = read_all_modes(data, parse);
             let mut last = (0u64, 0u64);
             for e in items.iter().filter_map(|r| r.as_ref().err()) {
-                let (Some(rec), Some(off)) = (e.record, e.offset) else {
+                let (Some(rec), Some(off)) = (e.record(), e.offset()) else {
                     panic!("error without position: {e:?}");
                 };
                 assert!(off <= data.len() as u64, "{e} beyond {} bytes", data.len());
