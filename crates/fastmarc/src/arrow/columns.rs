@@ -4,8 +4,8 @@
 //! offsets buffer, which is what a `StringArray` is made of, so finishing moves them in
 //! without copying and pushing a value is one `extend_from_slice`.
 
-use arrow_array::{ArrayRef, ListArray, StringArray, StructArray, UInt64Array};
-use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::{ArrayRef, ListArray, StringArray, StructArray, UInt32Array, UInt64Array};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields};
 use std::sync::Arc;
 
@@ -54,9 +54,21 @@ impl StrCol {
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
+        Ok(Arc::new(self.into_array(None)))
+    }
+
+    /// The column as a `StringArray`, without the UTF-8 check `StringArray::try_new` would
+    /// run over every byte again.
+    fn into_array(self, nulls: Option<NullBuffer>) -> StringArray {
+        debug_assert!(nulls
+            .as_ref()
+            .is_none_or(|n| n.len() + 1 == self.offsets.len()));
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
-        let array = StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)?;
-        Ok(Arc::new(array))
+        // SAFETY: `bytes` only ever grows by whole `&str`s (`push`), so it is valid UTF-8
+        // and every offset, each taken after a push, falls on a character boundary; the
+        // offsets start at 0, never decrease and end at `bytes.len()` (`offset` panics
+        // rather than wrap); `nulls`, when given, has one entry per value.
+        unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(self.bytes), nulls) }
     }
 }
 
@@ -74,10 +86,8 @@ impl OptStrCol {
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.values.offsets));
-        let nulls = Some(self.valid.into());
-        let array = StringArray::try_new(offsets, Buffer::from_vec(self.values.bytes), nulls)?;
-        Ok(Arc::new(array))
+        let nulls = NullBuffer::from(self.valid);
+        Ok(Arc::new(self.values.into_array(Some(nulls))))
     }
 }
 
@@ -143,6 +153,10 @@ impl StrListCol {
 
 pub(crate) fn u64_column(values: Vec<u64>) -> ArrayRef {
     Arc::new(UInt64Array::from(values))
+}
+
+pub(crate) fn u32_column(values: Vec<u32>) -> ArrayRef {
+    Arc::new(UInt32Array::from(values))
 }
 
 /// A struct array of `columns` under `fields` (the item type of a list column).
