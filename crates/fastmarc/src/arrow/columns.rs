@@ -49,8 +49,25 @@ impl StrCol {
 
     #[inline]
     pub(crate) fn push_char(&mut self, c: char) {
-        let mut buf = [0u8; 4];
-        self.push(c.encode_utf8(&mut buf));
+        if c.is_ascii() {
+            self.bytes.push(c as u8);
+            self.offsets.push(offset(self.bytes.len()));
+        } else {
+            let mut buf = [0u8; 4];
+            self.push(c.encode_utf8(&mut buf));
+        }
+    }
+
+    /// Bytes that are ASCII in practice (tags, leaders), without `str::from_utf8`'s call
+    /// per value; anything else goes in as the lossless text `text()` gives.
+    #[inline]
+    pub(crate) fn push_ascii<'s>(&mut self, bytes: &[u8], text: impl FnOnce() -> &'s str) {
+        if bytes.is_ascii() {
+            self.bytes.extend_from_slice(bytes);
+            self.offsets.push(offset(self.bytes.len()));
+        } else {
+            self.push(text());
+        }
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
@@ -115,7 +132,9 @@ impl ListEnds {
     }
 
     pub(crate) fn finish(self, item: &FieldRef, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.0));
+        // SAFETY: the ends start at 0 and each is a child length taken later than the
+        // one before, so they never decrease (`offset` panics rather than wrap).
+        let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::from(self.0)) };
         Ok(Arc::new(ListArray::try_new(
             item.clone(),
             offsets,

@@ -134,18 +134,19 @@ impl Rows for NestedRows {
         if rec.encoding() == TextEncoding::Unicode {
             leader.set(9, b'a');
         }
-        self.leader.push(leader.as_str());
+        self.leader
+            .push_ascii(leader.as_bytes(), || leader.as_str());
         for (position, field) in rec.fields().enumerate() {
             let tag = field.tag();
             if let Some(data) = field.data() {
-                self.control_tag.push(tag.as_str());
+                self.control_tag.push_ascii(tag.as_bytes(), || tag.as_str());
                 self.control_value.push(data);
                 // A directory holds fewer than 100,000 / 12 entries.
                 self.control_position.push(position as u32);
                 self.control_count += 1;
                 continue;
             }
-            self.data_tag.push(tag.as_str());
+            self.data_tag.push_ascii(tag.as_bytes(), || tag.as_str());
             let [i1, i2] = field.indicators();
             self.ind1.push_char(i1);
             self.ind2.push_char(i2);
