@@ -109,6 +109,13 @@ def test_a_glob_finds_the_files(client: Client, corpus: list[Path]) -> None:
     assert rows(df) == sequential(sorted(corpus))
 
 
+def test_fsspec_urls_are_read(client: Client, corpus: list[Path]) -> None:
+    url = corpus[0].resolve().as_uri()
+    assert url.startswith("file://")
+    df = fdask.read_marc(url, blocksize=3000).compute()
+    assert rows(df) == sequential([corpus[0]])
+
+
 def die_once(df: pd.DataFrame, marker: str) -> pd.DataFrame:
     """Kill this worker process the first time any partition gets here."""
     if not os.path.exists(marker):
