@@ -77,13 +77,15 @@ def rows(df: pd.DataFrame) -> list[bytes]:
     return [r.as_marc() for r in fastmarc.from_arrow(table)]
 
 
-@pytest.mark.parametrize("blocksize", [100, 1500, 9000, "128MiB"])
+# 500 bytes is less than any record of the sample (589 to 1158 bytes): most partitions
+# hold no record start at all, and every record still lands in exactly one.
+@pytest.mark.parametrize("blocksize", [500, 1500, 9000, "128MiB"])
 def test_partitions_add_up_to_a_sequential_read(client: Client, corpus: list[Path], blocksize: int | str) -> None:
     ddf = fdask.read_marc([str(p) for p in corpus], blocksize=blocksize, permissive=True)
     df = ddf.compute()
     assert rows(df) == sequential(corpus)
-    if blocksize == 100:
-        assert ddf.npartitions > 800
+    if blocksize == 500:
+        assert ddf.npartitions > 150
 
 
 def test_offsets_are_the_files(client: Client, corpus: list[Path]) -> None:
