@@ -1,7 +1,7 @@
 """MARC records as Arrow tables and Parquet files.
 
 `to_arrow` reads ISO 2709 (a path, bytes, or a binary file object, as `MARCReader`)
-into a table that pyarrow, polars and DuckDB take without copying (it implements the Arrow
+into a table that pyarrow, polars and DuckDB take as it is (it implements the Arrow
 PyCapsule stream interface); `from_arrow` turns a table in the nested schema back into
 pymarc-compatible records. The schema is described in docs/ANALYTICS.md.
 """

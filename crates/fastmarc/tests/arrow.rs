@@ -292,3 +292,63 @@ fn a_bad_spec_names_its_column_and_character() {
     let e = fastmarc::arrow::Projection::new(&[("x", "245$a"), ("x", "001")]).unwrap_err();
     assert!(e.to_string().contains("named twice"));
 }
+
+/// Records whose control fields sit after or among their data fields.
+fn interleaved() -> Vec<u8> {
+    use fastmarc::{Field, Subfield, Tag};
+    let control = |t: &str, v: &str| Field::control(Tag::new(t).unwrap(), v);
+    let data =
+        |t: &str, v: &str| Field::data(Tag::new(t).unwrap(), '1', ' ', vec![Subfield::new('a', v)]);
+    let shapes: Vec<Vec<Field>> = vec![
+        vec![data("245", "t"), control("001", "a")],
+        vec![
+            data("100", "x"),
+            control("001", "b"),
+            data("245", "t"),
+            control("005", "c"),
+        ],
+        vec![
+            control("001", "d"),
+            data("245", "t"),
+            control("008", "e"),
+            control("003", "f"),
+        ],
+        vec![data("245", "t"), data("650", "s")],
+        vec![control("008", "g"), control("001", "h")],
+    ];
+    let mut out = Vec::new();
+    for fields in shapes {
+        let mut rec = Record::new();
+        for f in &fields {
+            rec.push(f);
+        }
+        out.extend(record_to_bytes(&rec).unwrap());
+    }
+    out
+}
+
+#[test]
+fn interleaved_control_fields_go_back_in_place() {
+    use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
+    let data = interleaved();
+    let (bs, fatal, _) = batches(&data, opts(ReaderOptions::strict(), 2, 100));
+    assert!(fatal.is_empty(), "{fatal:?}");
+    let back: Vec<u8> = rebuilt(&bs).iter().flat_map(as_utf8).collect();
+    assert_eq!(back, data);
+
+    let dir = tempfile_dir();
+    let path = dir.join("interleaved.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    let schema = fastmarc::arrow::nested_schema();
+    let mut sink = ParquetSink::new(file, schema, compression("zstd").unwrap()).unwrap();
+    for b in &bs {
+        sink.write(b).unwrap();
+    }
+    sink.finish().unwrap();
+    let back: Vec<u8> = ParquetRecords::open(&path)
+        .unwrap()
+        .flat_map(|r| as_utf8(&r.unwrap()))
+        .collect();
+    assert_eq!(back, data);
+    std::fs::remove_file(path).unwrap();
+}

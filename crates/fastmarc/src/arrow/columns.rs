@@ -4,8 +4,8 @@
 //! offsets buffer, which is what a `StringArray` is made of, so finishing moves them in
 //! without copying and pushing a value is one `extend_from_slice`.
 
-use arrow_array::{ArrayRef, ListArray, StringArray, StructArray, UInt64Array};
-use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::{ArrayRef, ListArray, StringArray, StructArray, UInt32Array, UInt64Array};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields};
 use std::sync::Arc;
 
@@ -49,14 +49,43 @@ impl StrCol {
 
     #[inline]
     pub(crate) fn push_char(&mut self, c: char) {
-        let mut buf = [0u8; 4];
-        self.push(c.encode_utf8(&mut buf));
+        if c.is_ascii() {
+            self.bytes.push(c as u8);
+            self.offsets.push(offset(self.bytes.len()));
+        } else {
+            let mut buf = [0u8; 4];
+            self.push(c.encode_utf8(&mut buf));
+        }
+    }
+
+    /// Bytes that are ASCII in practice (tags, leaders), without `str::from_utf8`'s call
+    /// per value; anything else goes in as the lossless text `text()` gives.
+    #[inline]
+    pub(crate) fn push_ascii<'s>(&mut self, bytes: &[u8], text: impl FnOnce() -> &'s str) {
+        if bytes.is_ascii() {
+            self.bytes.extend_from_slice(bytes);
+            self.offsets.push(offset(self.bytes.len()));
+        } else {
+            self.push(text());
+        }
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
+        Ok(Arc::new(self.into_array(None)))
+    }
+
+    /// The column as a `StringArray`, without the UTF-8 check `StringArray::try_new` would
+    /// run over every byte again.
+    fn into_array(self, nulls: Option<NullBuffer>) -> StringArray {
+        debug_assert!(nulls
+            .as_ref()
+            .is_none_or(|n| n.len() + 1 == self.offsets.len()));
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
-        let array = StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)?;
-        Ok(Arc::new(array))
+        // SAFETY: `bytes` only ever grows by whole `&str`s (`push`), so it is valid UTF-8
+        // and every offset, each taken after a push, falls on a character boundary; the
+        // offsets start at 0, never decrease and end at `bytes.len()` (`offset` panics
+        // rather than wrap); `nulls`, when given, has one entry per value.
+        unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(self.bytes), nulls) }
     }
 }
 
@@ -74,10 +103,8 @@ impl OptStrCol {
     }
 
     pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.values.offsets));
-        let nulls = Some(self.valid.into());
-        let array = StringArray::try_new(offsets, Buffer::from_vec(self.values.bytes), nulls)?;
-        Ok(Arc::new(array))
+        let nulls = NullBuffer::from(self.valid);
+        Ok(Arc::new(self.values.into_array(Some(nulls))))
     }
 }
 
@@ -105,7 +132,9 @@ impl ListEnds {
     }
 
     pub(crate) fn finish(self, item: &FieldRef, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.0));
+        // SAFETY: the ends start at 0 and each is a child length taken later than the
+        // one before, so they never decrease (`offset` panics rather than wrap).
+        let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::from(self.0)) };
         Ok(Arc::new(ListArray::try_new(
             item.clone(),
             offsets,
@@ -143,6 +172,10 @@ impl StrListCol {
 
 pub(crate) fn u64_column(values: Vec<u64>) -> ArrayRef {
     Arc::new(UInt64Array::from(values))
+}
+
+pub(crate) fn u32_column(values: Vec<u32>) -> ArrayRef {
+    Arc::new(UInt32Array::from(values))
 }
 
 /// A struct array of `columns` under `fields` (the item type of a list column).

@@ -7,7 +7,7 @@
 //! | `record_number` | `uint64`: 1-based number of the record in its source (bad records count) |
 //! | `offset` | `uint64`: byte offset of the record in its source |
 //! | `leader` | `string`, 24 characters (position 09 is `a`: the text is Unicode) |
-//! | `control_fields` | `list<struct<tag: string, value: string>>` |
+//! | `control_fields` | `list<struct<tag: string, value: string, position: uint32>>` |
 //! | `data_fields` | `list<struct<tag: string, ind1: string, ind2: string, subfields: list<struct<code: string, value: string>>>>` |
 //!
 //! MARC-8 records are decoded to Unicode. Tags, indicators and codes are plain strings:
@@ -17,8 +17,10 @@
 //! [`BatchReader`] reads ISO 2709 into batches on the parser threads, one batch per chunk
 //! of input, in file order; [`BatchRecords`] turns a batch back into records, so that
 //! ISO 2709 → Arrow → ISO 2709 gives back the same bytes for every well-formed UTF-8
-//! record whose control fields come before its data fields (the schema keeps the two kinds
-//! in separate lists).
+//! record. A control field's `position` is its 0-based index among all the record's
+//! fields: the two lists keep each kind in order, and the positions put control fields
+//! that stood among (or after) the data fields back where they were. Batches without a
+//! `position` column are taken too: their control fields go in front.
 //!
 //! ```
 //! use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Nested};

@@ -1,6 +1,6 @@
 //! The nested schema: one row per record, every field and subfield in order.
 
-use super::columns::{struct_of, u64_column, ListEnds, StrCol};
+use super::columns::{struct_of, u32_column, u64_column, ListEnds, StrCol};
 use super::stream::{Layout, Rows};
 use crate::record::{Record, TextEncoding};
 use arrow_array::RecordBatch;
@@ -34,7 +34,11 @@ struct Items {
 fn items() -> &'static Items {
     static ITEMS: OnceLock<Items> = OnceLock::new();
     ITEMS.get_or_init(|| {
-        let control = struct_item(vec![string("tag"), string("value")]);
+        let control = struct_item(vec![
+            string("tag"),
+            string("value"),
+            Field::new("position", DataType::UInt32, false),
+        ]);
         let subfield = struct_item(vec![string("code"), string("value")]);
         let data = struct_item(vec![
             string("tag"),
@@ -84,6 +88,7 @@ impl Layout for Nested {
             controls: ListEnds::with_capacity(records),
             control_tag: StrCol::with_capacity(records * 4, records * 12),
             control_value: StrCol::with_capacity(records * 4, bytes / 8),
+            control_position: Vec::with_capacity(records * 4),
             datas: ListEnds::with_capacity(records),
             data_tag: StrCol::with_capacity(fields, fields * 3),
             ind1: StrCol::with_capacity(fields, fields),
@@ -105,6 +110,9 @@ pub struct NestedRows {
     controls: ListEnds,
     control_tag: StrCol,
     control_value: StrCol,
+    /// Each control field's index among all the record's fields, so that control fields
+    /// placed among data fields go back where they were.
+    control_position: Vec<u32>,
     control_count: usize,
     datas: ListEnds,
     data_tag: StrCol,
@@ -126,16 +134,19 @@ impl Rows for NestedRows {
         if rec.encoding() == TextEncoding::Unicode {
             leader.set(9, b'a');
         }
-        self.leader.push(leader.as_str());
-        for field in rec.fields() {
+        self.leader
+            .push_ascii(leader.as_bytes(), || leader.as_str());
+        for (position, field) in rec.fields().enumerate() {
             let tag = field.tag();
             if let Some(data) = field.data() {
-                self.control_tag.push(tag.as_str());
+                self.control_tag.push_ascii(tag.as_bytes(), || tag.as_str());
                 self.control_value.push(data);
+                // A directory holds fewer than 100,000 / 12 entries.
+                self.control_position.push(position as u32);
                 self.control_count += 1;
                 continue;
             }
-            self.data_tag.push(tag.as_str());
+            self.data_tag.push_ascii(tag.as_bytes(), || tag.as_str());
             let [i1, i2] = field.indicators();
             self.ind1.push_char(i1);
             self.ind2.push_char(i2);
@@ -172,7 +183,11 @@ impl Rows for NestedRows {
         )?;
         let control = struct_of(
             &it.control,
-            vec![self.control_tag.finish()?, self.control_value.finish()?],
+            vec![
+                self.control_tag.finish()?,
+                self.control_value.finish()?,
+                u32_column(self.control_position),
+            ],
         )?;
         RecordBatch::try_new(
             it.schema.clone(),

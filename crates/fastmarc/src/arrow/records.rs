@@ -91,6 +91,21 @@ impl<'a> Lists<'a> {
         Strings::of(column, name)
     }
 
+    /// The `position` column of control field items, if the batch has one (batches
+    /// written before it existed have their control fields in front).
+    fn positions(&self) -> Result<Option<&'a arrow_array::UInt32Array>> {
+        let Some(column) = self.items.column_by_name("position") else {
+            return Ok(None);
+        };
+        match column.as_primitive_opt::<arrow_array::types::UInt32Type>() {
+            Some(p) => Ok(Some(p)),
+            None => Err(bad(format!(
+                "control field position is {}, not uint32",
+                column.data_type()
+            ))),
+        }
+    }
+
     fn lists(&self, name: &str) -> Result<Lists<'a>> {
         let column = self
             .items
@@ -129,6 +144,7 @@ pub struct BatchRecords<'a> {
     controls: Lists<'a>,
     control_tag: Strings<'a>,
     control_value: Strings<'a>,
+    control_position: Option<&'a arrow_array::UInt32Array>,
     datas: Lists<'a>,
     data_tag: Strings<'a>,
     ind1: Strings<'a>,
@@ -156,6 +172,7 @@ impl<'a> BatchRecords<'a> {
             leader: Strings::of(column("leader")?, "leader")?,
             control_tag: controls.strings("tag")?,
             control_value: controls.strings("value")?,
+            control_position: controls.positions()?,
             data_tag: datas.strings("tag")?,
             ind1: datas.strings("ind1")?,
             ind2: datas.strings("ind2")?,
@@ -197,11 +214,18 @@ impl<'a> BatchRecords<'a> {
             .get(row)
             .ok_or_else(|| bad("null leader".into()))?;
         rec.set_leader(Leader::from_bytes(leader.as_bytes())?);
-        for i in self.controls.range(row) {
-            let tag = Tag::new(self.control_tag.get(i).unwrap_or(""))?;
-            rec.push_control(tag, self.control_value.get(i).unwrap_or(""));
-        }
+        let mut controls = self.controls.range(row).peekable();
+        let mut placed = 0usize;
         for i in self.datas.range(row) {
+            // Control fields whose place comes before this data field go first.
+            while let Some(&c) = controls.peek() {
+                if self.position(c) > placed {
+                    break;
+                }
+                self.push_control(c, rec)?;
+                controls.next();
+                placed += 1;
+            }
             let tag = Tag::new(self.data_tag.get(i).unwrap_or(""))?;
             let ind1 = one_char(self.ind1.get(i), "indicator")?;
             let ind2 = one_char(self.ind2.get(i), "indicator")?;
@@ -210,7 +234,25 @@ impl<'a> BatchRecords<'a> {
                 let code = one_char(self.code.get(j), "subfield code")?;
                 rec.push_subfield(code, self.value.get(j).unwrap_or(""));
             }
+            placed += 1;
         }
+        for c in controls {
+            self.push_control(c, rec)?;
+        }
+        Ok(())
+    }
+
+    /// Where control field `i` stood among its record's fields (0, in front, without a
+    /// `position` column or for a null).
+    fn position(&self, i: usize) -> usize {
+        self.control_position
+            .filter(|p| p.is_valid(i))
+            .map_or(0, |p| p.value(i) as usize)
+    }
+
+    fn push_control(&self, i: usize, rec: &mut Record) -> Result<()> {
+        let tag = Tag::new(self.control_tag.get(i).unwrap_or(""))?;
+        rec.push_control(tag, self.control_value.get(i).unwrap_or(""));
         Ok(())
     }
 
