@@ -746,6 +746,8 @@ struct Records<I> {
     input: I,
     stage: Stage,
     count: u64,
+    /// Where the record last read starts.
+    record_start: u64,
 }
 
 impl<I: Input> Records<I> {
@@ -754,6 +756,7 @@ impl<I: Input> Records<I> {
             input,
             stage: Stage::Start,
             count: 0,
+            record_start: 0,
         }
     }
 
@@ -794,7 +797,10 @@ impl<I: Input> Records<I> {
     /// scalar where the slice parser sees its end.
     fn array_element(&mut self) -> Result<Record> {
         match self.input.peek()? {
-            Some(b'{') | None => self.input.record(),
+            Some(b'{') | None => {
+                self.record_start = self.input.offset();
+                self.input.record()
+            }
             Some(_) => Err(self.fail("expected a record object in the array")),
         }
     }
@@ -842,6 +848,7 @@ impl<I: Input> Records<I> {
                     None => return Err(self.fail("input ends inside the array")),
                 },
                 Stage::Single => {
+                    self.record_start = self.input.offset();
                     let rec = self.input.record()?;
                     self.stage = Stage::AfterObject;
                     return Ok(Some(rec));
@@ -889,6 +896,11 @@ impl<R: BufRead> JsonReader<R> {
     /// Stream offset of the next unread byte.
     pub fn offset(&self) -> u64 {
         self.records.input.offset()
+    }
+
+    /// Stream offset of the `{` that starts the record last read.
+    pub fn record_offset(&self) -> u64 {
+        self.records.record_start
     }
 }
 
