@@ -60,8 +60,7 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
         match tag.as_bytes() {
             // The common case in one copy.
             &[a, b, c] if tag.as_bytes().is_ascii() => {
-                let start = [b'=', a, b, c, b' ', b' '];
-                out.push_str(std::str::from_utf8(&start).unwrap_or_default());
+                push_ascii(out, &[b'=', a, b, c, b' ', b' ']);
             }
             _ => {
                 out.push('=');
@@ -81,8 +80,7 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
             }
             for sf in field.subfields() {
                 if sf.code.is_ascii_alphanumeric() {
-                    let start = [b'$', sf.code as u8];
-                    out.push_str(std::str::from_utf8(&start).unwrap_or_default());
+                    push_ascii(out, &[b'$', sf.code as u8]);
                 } else {
                     out.push('$');
                     push_value(out, sf.code.encode_utf8(&mut [0; 4]), Context::Subfield);
@@ -93,6 +91,18 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
         out.push('\n');
     }
     out.push('\n');
+}
+
+/// Append a few ASCII bytes (a line's `=TAG  `, a subfield's `$` and code) in one copy: an
+/// ASCII check costs less than `str::from_utf8`, which the compiler does not inline.
+#[inline]
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8 on their own, so `out` stays valid UTF-8.
+        unsafe { out.as_mut_vec().extend_from_slice(bytes) }
+    } else {
+        out.push_str(&String::from_utf8_lossy(bytes));
+    }
 }
 
 /// One record in .mrk form, with the blank line that ends it.
@@ -130,23 +140,20 @@ const fn special_table(fixed: bool) -> [bool; 256] {
 static SPECIAL_FIXED: [bool; 256] = special_table(true);
 static SPECIAL_SUBFIELD: [bool; 256] = special_table(false);
 
-/// Where the first special byte at or after `i` is (`bytes.len()` if none): 16 bytes a
-/// step with SSE2 (part of every x86-64), then one table load a byte for the tail.
+/// Where the first special byte at or after `i` is (`bytes.len()` if none).
 #[inline]
 fn next_special<const FIXED: bool>(bytes: &[u8], mut i: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
-    while i + 16 <= bytes.len() {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is always there on x86-64, and the load reads bytes[i..i + 16].
-        let mask = unsafe {
-            let x = _mm_loadu_si128(bytes.as_ptr().add(i).cast());
-            // Control characters (and in fixed fields the blank): x <= 0x1F (0x20).
-            let top = _mm_set1_epi8(if FIXED { 0x20 } else { 0x1F });
-            let mut hits = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);
-            for b in [b'\\', b'$', b'{', b'}', 0x7F] {
-                hits = _mm_or_si128(hits, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
-            }
-            _mm_movemask_epi8(hits) as u32
+    while i < bytes.len() {
+        // 16 bytes a step; a shorter rest (most values are short) is copied into a block
+        // padded with a byte that is never special.
+        let rest = &bytes[i..];
+        let mask = if rest.len() >= 16 {
+            special_mask::<FIXED>(rest[..16].try_into().unwrap_or(&[b'a'; 16]))
+        } else {
+            let mut block = [b'a'; 16];
+            block[..rest.len()].copy_from_slice(rest);
+            special_mask::<FIXED>(&block)
         };
         if mask != 0 {
             return i + mask.trailing_zeros() as usize;
@@ -161,7 +168,25 @@ fn next_special<const FIXED: bool>(bytes: &[u8], mut i: usize) -> usize {
     while i < bytes.len() && !table[usize::from(bytes[i])] {
         i += 1;
     }
-    i
+    i.min(bytes.len())
+}
+
+/// Bit `k` set if byte `k` of `block` is special, with SSE2 (part of every x86-64).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn special_mask<const FIXED: bool>(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is always there on x86-64, and the load reads the 16 bytes of `block`.
+    unsafe {
+        let x = _mm_loadu_si128(block.as_ptr().cast());
+        // Control characters (and in fixed fields the blank): x <= 0x1F (0x20).
+        let top = _mm_set1_epi8(if FIXED { 0x20 } else { 0x1F });
+        let mut hits = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);
+        for b in [b'\\', b'$', b'{', b'}', 0x7F] {
+            hits = _mm_or_si128(hits, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
+        }
+        _mm_movemask_epi8(hits) as u32
+    }
 }
 
 /// `s` with its special bytes escaped, runs of plain text copied whole.
@@ -717,20 +742,30 @@ mod tests {
     #[test]
     fn escaping_finds_special_bytes_at_every_position() {
         fn naive(s: &str, fixed: bool) -> String {
-            let table = special_table(fixed);
-            let mut out = String::new();
-            for c in s.chars() {
-                if c.is_ascii() && table[c as usize] {
-                    push_escaped::<false>(&mut out, &c.to_string());
-                    if fixed && c == ' ' {
-                        out.pop();
-                        out.push('\\');
-                    }
+            s.chars()
+                .map(|c| match c {
+                    ' ' if fixed => "\\".to_string(),
+                    '\\' => "{bsol}".to_string(),
+                    '$' => "{dollar}".to_string(),
+                    '{' => "{lcub}".to_string(),
+                    '}' => "{rcub}".to_string(),
+                    '\u{1b}' => "{esc}".to_string(),
+                    c if c < ' ' || c == '\u{7f}' => format!("{{U+{:04X}}}", u32::from(c)),
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+        for len in 0..40 {
+            let s: String = "x$é{ \\".chars().cycle().take(len).collect();
+            for fixed in [false, true] {
+                let mut out = String::new();
+                if fixed {
+                    push_escaped::<true>(&mut out, &s);
                 } else {
-                    out.push(c);
+                    push_escaped::<false>(&mut out, &s);
                 }
+                assert_eq!(out, naive(&s, fixed), "{s:?} fixed {fixed}");
             }
-            out
         }
         let plain = "abcdéfghijklmnopqrstuvwxyz0123456789ABCDEFGH";
         for special in [
