@@ -180,17 +180,22 @@ def test_xml_writer_well_formed_output_satisfies_xmllint(pymarc_test_dir: Path, 
         assert document == _xml_writer_bytes(records, fastmarc.XMLWriter, well_formed="strict")
 
 
-def _record_with_a_control_character() -> fastmarc.Record:
+def _record(control: str, tag: str, code: str, value: str) -> fastmarc.Record:
+    """A 001 and one data field with one subfield."""
     record = fastmarc.Record()
-    record.add_field(fastmarc.Field(tag="001", data="ocm123\x1f"))
+    record.add_field(fastmarc.Field(tag="001", data=control))
     record.add_field(
         fastmarc.Field(
-            tag="245",
+            tag=tag,
             indicators=fastmarc.Indicators("1", "0"),
-            subfields=[fastmarc.Subfield("a", "two\r\nlines")],
+            subfields=[fastmarc.Subfield(code, value)],
         )
     )
     return record
+
+
+def _record_with_a_control_character() -> fastmarc.Record:
+    return _record("ocm123\x1f", "245", "a", "two\r\nlines")
 
 
 def test_record_to_xml_well_formed_strict_and_replace() -> None:
@@ -229,15 +234,7 @@ def test_xml_writer_strict_writes_nothing_of_the_record() -> None:
 
 def test_well_formed_applies_on_elementtrees_route_too() -> None:
     # A two-letter subfield code is more than the core models: pymarc's ElementTree route.
-    record = fastmarc.Record()
-    record.add_field(fastmarc.Field(tag="001", data="id\x1b1\x1f"))
-    record.add_field(
-        fastmarc.Field(
-            tag="500",
-            indicators=fastmarc.Indicators(" ", " "),
-            subfields=[fastmarc.Subfield("xy", "a\rb")],
-        )
-    )
+    record = _record("id\x1b1\x1f", "500", "xy", "a\rb")
     assert fastmarc.record_to_xml(record) == pymarc.record_to_xml(_as_pymarc(record))
     with pytest.raises(ValueError, match=r"001: character U\+001B at position 2"):
         fastmarc.record_to_xml(record, well_formed="strict")

@@ -1181,33 +1181,41 @@ fn catches_sigint(pid: u32) -> bool {
 fn ctrl_c_stops_with_status_130() {
     for threads in ["1", "2"] {
         // stdin stays open and silent: the command waits for input until interrupted.
-        let mut child = Command::new(BIN)
-            .args(["count", "--threads", threads, "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(&iso(&records(5))).unwrap();
-        let started = std::time::Instant::now();
-        while !catches_sigint(child.id()) {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(60),
-                "no SIGINT handler installed"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let kill = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let o = child.wait_with_output().unwrap();
-        drop(input);
+        let o = interrupted(&["count", "--threads", threads, "-"], &iso(&records(5)));
         assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
         assert!(o.stdout.is_empty());
     }
+}
+
+/// Run `args` with `input` on a stdin that stays open, so the command waits for more until
+/// Ctrl-C (SIGINT, once its handler is installed) stops it.
+#[cfg(target_os = "linux")]
+fn interrupted(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    let started = std::time::Instant::now();
+    while !catches_sigint(child.id()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no SIGINT handler installed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    o
 }
 
 /// Nothing in `dir` but `expected` (no temporary `.NAME.PID.part` file left behind).
@@ -1226,27 +1234,8 @@ fn ctrl_c_during_a_conversion_leaves_no_finished_file() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("out.xml");
     for threads in ["1", "2"] {
-        let mut child = Command::new(BIN)
-            .args(["convert", "--threads", threads, "-", s(&out)])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(&iso(&records(50))).unwrap();
-        let started = std::time::Instant::now();
-        while !catches_sigint(child.id()) {
-            assert!(started.elapsed() < std::time::Duration::from_secs(60));
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let kill = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let o = child.wait_with_output().unwrap();
-        drop(input);
+        let args = ["convert", "--threads", threads, "-", s(&out)];
+        let o = interrupted(&args, &iso(&records(50)));
         assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
         // What was converted is kept under a name that says it is not finished.
         assert_only_files(dir.path(), &["out.xml.partial"]);
