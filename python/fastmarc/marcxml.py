@@ -11,6 +11,7 @@ import io
 import os
 import re
 import unicodedata
+import warnings
 import xml.etree.ElementTree as ET
 from xml.sax import make_parser  # noqa: F401
 from xml.sax.expatreader import ExpatParser
@@ -202,12 +203,89 @@ def parse_xml_to_array(xml_file, strict: bool = False, normalize_form: str | Non
     return records
 
 
-def record_to_xml(record, quiet: bool = False, namespace: bool = False) -> bytes:
-    """A record as a MARCXML `<record>` element, serialised to ASCII bytes."""
-    xml = _native.record_xml(record, namespace, True, quiet)
-    if xml is None:
-        xml = ET.tostring(record_to_xml_node(record, quiet, namespace))
+def record_to_xml(
+    record, quiet: bool = False, namespace: bool = False, *, well_formed: str | None = None
+) -> bytes:
+    """A record as a MARCXML `<record>` element, serialised to ASCII bytes.
+
+    By default the bytes are pymarc's, which copy a control character in the record (a
+    stray 0x1F in a 001, an ESC from broken MARC-8) into the XML, where XML parsers reject
+    it. `well_formed="strict"` raises `ValueError` for such a record instead, naming the
+    field and the character; `well_formed="replace"` writes each such character as U+FFFD
+    and warns (`UserWarning`). Either way a carriage return is written `&#13;`, so it reads
+    back as itself.
+    """
+    return _record_xml(record, namespace, True, quiet, well_formed)
+
+
+# What XML 1.0 cannot carry: C0 controls other than tab, LF and CR; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_well_formed(value) -> None:
+    if value not in (None, "strict", "replace"):
+        raise ValueError(f"well_formed must be None, 'strict' or 'replace', not {value!r}")
+
+
+def _record_xml(record, namespace: bool, ascii: bool, quiet: bool, well_formed) -> bytes:
+    """The core's bytes for `record` (ElementTree's for a record the core does not model),
+    with `well_formed` applied (see `record_to_xml`)."""
+    _check_well_formed(well_formed)
+    if well_formed is None:
+        xml = _native.record_xml(record, namespace, ascii, quiet)
+        if xml is None:
+            xml = _element_bytes(record_to_xml_node(record, quiet, namespace), ascii)
+        return xml
+    made = _native.record_xml(record, namespace, ascii, quiet, True)
+    if made is None:
+        made = _well_formed_element(record_to_xml_node(record, quiet, namespace), ascii)
+    xml, replaced = made
+    if replaced is not None:
+        first, count = replaced
+        if well_formed == "strict":
+            raise ValueError(f"record cannot be written as well-formed MARCXML: {first}")
+        plural = "" if count == 1 else "s"
+        warnings.warn(f"{first}; {count} such character{plural} written as U+FFFD", stacklevel=3)
     return xml
+
+
+def _element_bytes(node: ET.Element, ascii: bool) -> bytes:
+    return ET.tostring(node) if ascii else ET.tostring(node, encoding="utf-8")
+
+
+def _well_formed_element(node: ET.Element, ascii: bool):
+    """ElementTree's bytes for `node` under the core's well-formed rule, for a record the
+    core does not model; and what was replaced, as the core says it, or `None`."""
+    first = None
+    count = 0
+
+    def clean(text, place):
+        nonlocal first, count
+        if not text:
+            return text
+        found = _NOT_XML.search(text)
+        if found is None:
+            return text
+        if first is None:
+            code = ord(found.group())
+            first = (
+                f"{place}: character U+{code:04X} at position {found.start()} "
+                "cannot be written in XML"
+            )
+        count += len(_NOT_XML.findall(text))
+        return _NOT_XML.sub("\ufffd", text)
+
+    node.find("leader").text = clean(node.find("leader").text, "leader")
+    for element in node:
+        if element.tag == "controlfield":
+            element.text = clean(element.text, element.get("tag"))
+        elif element.tag == "datafield":
+            tag = element.get("tag")
+            for subfield in element:
+                code = subfield.get("code")
+                subfield.text = clean(subfield.text, f"{tag}${code}")
+    xml = _element_bytes(node, ascii).replace(b"\r", b"&#13;")
+    return xml, None if first is None else (first, count)
 
 
 def record_to_xml_node(record, quiet: bool = False, namespace: bool = False) -> ET.Element:

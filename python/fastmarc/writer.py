@@ -7,7 +7,7 @@ from typing import IO
 
 from fastmarc._native import Record, RecordFileWriter, record_json, record_xml
 from fastmarc.exceptions import WriteNeedsRecord
-from fastmarc.marcxml import record_to_xml_node
+from fastmarc.marcxml import _check_well_formed, _record_xml, record_to_xml_node
 
 
 class Writer:
@@ -125,11 +125,17 @@ class XMLWriter(Writer):
     """Writes a MARCXML `<collection>` to a binary file.
 
     The closing tag is written by `close`, so the document is complete only once the
-    writer is closed.
+    writer is closed. By default the bytes are pymarc's, control characters in records
+    included (XML parsers reject those); `well_formed="strict"` or `"replace"` keeps every
+    document well-formed, as `record_to_xml` describes: a record that would break it raises
+    `ValueError` before anything of it is written, or has such characters written as U+FFFD
+    with a warning.
     """
 
-    def __init__(self, file_handle: IO) -> None:
+    def __init__(self, file_handle: IO, *, well_formed: str | None = None) -> None:
         super().__init__(file_handle)
+        _check_well_formed(well_formed)
+        self.well_formed = well_formed
         if self.file_handle:
             self.file_handle.write(b'<?xml version="1.0" encoding="UTF-8"?>')
             self.file_handle.write(b'<collection xmlns="http://www.loc.gov/MARC21/slim">')
@@ -138,9 +144,12 @@ class XMLWriter(Writer):
         """Append `record` as a UTF-8 `<record>` element."""
         Writer.write(self, record)
         if self.file_handle:
-            xml = record_xml(record, False, False)
-            if xml is None:
-                xml = ET.tostring(record_to_xml_node(record), encoding="utf-8")
+            if self.well_formed is None:
+                xml = record_xml(record, False, False)
+                if xml is None:
+                    xml = ET.tostring(record_to_xml_node(record), encoding="utf-8")
+            else:
+                xml = _record_xml(record, False, False, False, self.well_formed)
             self.file_handle.write(xml)
 
     def close(self, close_fh: bool = True) -> None:

@@ -311,3 +311,33 @@ def test_a_truncated_file_keeps_the_records_before_the_break(sample_path: Path, 
     assert_clean_failure(result)
     assert err(result).startswith(f"fastmarc: {truncated}: record 4, byte offset {ends[2]}: ")
     assert out(result) == pymarc_text(pymarc_records(sample_path)[:3])
+
+
+def test_the_xml_character_error_says_record_offset_field_and_character(tmp_path: Path) -> None:
+    # A 0x1F at the end of the second record's 001, as some Library of Congress records have.
+    records = []
+    for number, control in enumerate(["rec1", "rec2\x1f", "rec3"]):
+        record = fastmarc.Record()
+        record.add_field(fastmarc.Field(tag="001", data=control))
+        record.add_field(
+            fastmarc.Field(
+                tag="245",
+                indicators=fastmarc.Indicators("1", "0"),
+                subfields=[fastmarc.Subfield("a", f"Title {number}")],
+            )
+        )
+        records.append(record.as_marc())
+    path = tmp_path / "ctl.mrc"
+    path.write_bytes(b"".join(records))
+    target = tmp_path / "out.xml"
+    result = run_cli("convert", str(path), str(target))
+    assert_clean_failure(result)
+    assert err(result).startswith(
+        f"fastmarc: {path}: record 2, byte offset {len(records[0])}: cannot be written as "
+        "MARCXML: 001: character U+001F at position 4 cannot be written in XML"
+    ), err(result)
+    assert not target.exists()
+    result = run_cli("convert", "--permissive", str(path), str(target))
+    assert result.returncode == 0, err(result)
+    assert f"warning: {path}: record 2, byte offset {len(records[0])}: 001: character U+001F" in err(result)
+    assert_xmllint(target.read_bytes())

@@ -130,30 +130,136 @@ def test_unrepresentable_characters_warn() -> None:
     assert b"smile &#x1F600;" in data
 
 
-# XMLWriter writes pymarc's bytes, so like pymarc it copies a control character into the
-# document, and xmllint rejects these two files; `fastmarc convert` (one record per line
-# or indented) replaces such characters instead. Strict: if the two ever pass, say so.
-_ELEMENTTREE_GAP = {"bad_marc8_escape.dat", "bad_subfield_code.dat"}
+# Files of pymarc's whose records hold characters XML 1.0 cannot carry (an ESC from a broken
+# MARC-8 escape, a control character as a subfield code).
+_NOT_XML_FILES = {"bad_marc8_escape.dat", "bad_subfield_code.dat"}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                n in _ELEMENTTREE_GAP,
-                strict=True,
-                reason="XMLWriter copies a control character into the document, as pymarc does",
-            ),
-        )
-        for n in ISO2709_FILES
-    ],
-)
-def test_xml_writer_output_satisfies_xmllint(pymarc_test_dir: Path, name: str) -> None:
+def _xml_writer_bytes(records, writer_class, **options) -> bytes:
     buffer = io.BytesIO()
-    writer = fastmarc.XMLWriter(buffer)
-    for record in fastmarc_records(pymarc_test_dir / name):
+    writer = writer_class(buffer, **options)
+    for record in records:
         writer.write(record)
     writer.close(close_fh=False)
+    return buffer.getvalue()
+
+
+def _pymarc_records(path: Path) -> list:
+    with open(path, "rb") as handle:
+        return [r for r in pymarc.MARCReader(handle, permissive=True) if r is not None]
+
+
+@pytest.mark.parametrize("name", sorted(_NOT_XML_FILES))
+def test_xml_writer_keeps_pymarcs_bytes_by_default(pymarc_test_dir: Path, name: str) -> None:
+    # pymarc copies the control characters into the document, so xmllint rejects it;
+    # fastmarc's default is pymarc's bytes, the same document.
+    ours = _xml_writer_bytes(fastmarc_records(pymarc_test_dir / name), fastmarc.XMLWriter)
+    theirs = _xml_writer_bytes(_pymarc_records(pymarc_test_dir / name), pymarc.XMLWriter)
+    assert ours == theirs
+    with pytest.raises(AssertionError):
+        assert_xmllint(ours)
+
+
+@pytest.mark.parametrize("name", ISO2709_FILES)
+def test_xml_writer_well_formed_output_satisfies_xmllint(pymarc_test_dir: Path, name: str) -> None:
+    records = fastmarc_records(pymarc_test_dir / name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        document = _xml_writer_bytes(records, fastmarc.XMLWriter, well_formed="replace")
+    assert_xmllint(document)
+    replaced = [w for w in caught if "cannot be written in XML" in str(w.message)]
+    if name in _NOT_XML_FILES:
+        assert replaced, name
+        assert "written as U+FFFD" in str(replaced[0].message)
+        with pytest.raises(ValueError, match="cannot be written in XML"):
+            _xml_writer_bytes(records, fastmarc.XMLWriter, well_formed="strict")
+    else:
+        # Nothing to replace: pymarc's bytes, unchanged.
+        assert not replaced
+        assert document == _xml_writer_bytes(records, fastmarc.XMLWriter)
+        assert document == _xml_writer_bytes(records, fastmarc.XMLWriter, well_formed="strict")
+
+
+def _record(control: str, tag: str, code: str, value: str) -> fastmarc.Record:
+    """A 001 and one data field with one subfield."""
+    record = fastmarc.Record()
+    record.add_field(fastmarc.Field(tag="001", data=control))
+    record.add_field(
+        fastmarc.Field(
+            tag=tag,
+            indicators=fastmarc.Indicators("1", "0"),
+            subfields=[fastmarc.Subfield(code, value)],
+        )
+    )
+    return record
+
+
+def _record_with_a_control_character() -> fastmarc.Record:
+    return _record("ocm123\x1f", "245", "a", "two\r\nlines")
+
+
+def test_record_to_xml_well_formed_strict_and_replace() -> None:
+    record = _record_with_a_control_character()
+    # pymarc's bytes by default, the raw 0x1F included.
+    assert record_to_xml_default(record) == pymarc.record_to_xml(_as_pymarc(record))
+    with pytest.raises(ValueError, match=r"001: character U\+001F at position 6"):
+        fastmarc.record_to_xml(record, well_formed="strict")
+    replaced = r"001: character U\+001F.*1 such character written as U\+FFFD"
+    with pytest.warns(UserWarning, match=replaced):
+        xml = fastmarc.record_to_xml(record, well_formed="replace")
+    assert b"ocm123&#65533;" in xml
+    assert b"two&#13;\nlines" in xml
+    assert_xmllint(b"<collection>" + xml + b"</collection>")
+    back = fastmarc.parse_xml_to_array(io.BytesIO(b"<collection>" + xml + b"</collection>"))
+    assert back[0]["245"]["a"] == "two\r\nlines"
+    with pytest.raises(ValueError, match="well_formed"):
+        fastmarc.record_to_xml(record, well_formed="yes")
+    with pytest.raises(ValueError, match="well_formed"):
+        fastmarc.XMLWriter(io.BytesIO(), well_formed=True)
+
+
+def test_xml_writer_strict_writes_nothing_of_the_record() -> None:
+    good = fastmarc.Record()
+    good.add_field(fastmarc.Field(tag="001", data="fine"))
+    buffer = io.BytesIO()
+    writer = fastmarc.XMLWriter(buffer, well_formed="strict")
+    writer.write(good)
+    before = buffer.getvalue()
+    with pytest.raises(ValueError):
+        writer.write(_record_with_a_control_character())
+    assert buffer.getvalue() == before
+    writer.close(close_fh=False)
     assert_xmllint(buffer.getvalue())
+
+
+def test_well_formed_applies_on_elementtrees_route_too() -> None:
+    # A two-letter subfield code is more than the core models: pymarc's ElementTree route.
+    record = _record("id\x1b1\x1f", "500", "xy", "a\rb")
+    assert fastmarc.record_to_xml(record) == pymarc.record_to_xml(_as_pymarc(record))
+    with pytest.raises(ValueError, match=r"001: character U\+001B at position 2"):
+        fastmarc.record_to_xml(record, well_formed="strict")
+    with pytest.warns(UserWarning, match="2 such characters"):
+        xml = fastmarc.record_to_xml(record, well_formed="replace")
+    assert_xmllint(b"<collection>" + xml + b"</collection>")
+    assert b"id&#65533;1&#65533;" in xml and b"a&#13;b" in xml
+
+
+def record_to_xml_default(record) -> bytes:
+    return fastmarc.record_to_xml(record)
+
+
+def _as_pymarc(record) -> pymarc.Record:
+    """The same record built with pymarc's own classes."""
+    theirs = pymarc.Record()
+    for field in record:
+        if field.control_field:
+            theirs.add_field(pymarc.Field(tag=field.tag, data=field.data))
+        else:
+            theirs.add_field(
+                pymarc.Field(
+                    tag=field.tag,
+                    indicators=pymarc.Indicators(*field.indicators),
+                    subfields=[pymarc.Subfield(s.code, s.value) for s in field.subfields],
+                )
+            )
+    return theirs

@@ -24,12 +24,19 @@ pub(crate) fn global_flag() -> &'static AtomicBool {
 pub fn install_interrupt_handler() -> bool {
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(EXIT_INTERRUPTED);
+            exit_now();
         }
         std::thread::spawn(|| {
             std::thread::sleep(GRACE);
-            std::process::exit(EXIT_INTERRUPTED);
+            exit_now();
         });
     })
     .is_ok()
+}
+
+/// Exit with status 130 without unwinding; outputs being written are kept as
+/// `OUT.partial`, never left under their temporary names.
+fn exit_now() -> ! {
+    crate::output::abandon_pending();
+    std::process::exit(EXIT_INTERRUPTED);
 }

@@ -16,6 +16,7 @@ use fastmarc::Record;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Where an output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,7 @@ impl Destination {
                 let temp = temporary_name(path);
                 let file = File::create(&temp)
                     .map_err(|e| Failure::io(&self.name(), "cannot create", &e))?;
+                pending_files().push((temp.clone(), path.clone()));
                 (
                     Box::new(BufWriter::with_capacity(1 << 16, file)),
                     Pending {
@@ -62,6 +64,31 @@ impl Destination {
             }
         })
     }
+}
+
+/// Output files being written, as (temporary name, final name): what [`abandon_pending`]
+/// keeps when the process exits without unwinding.
+static PENDING: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+
+fn pending_files() -> std::sync::MutexGuard<'static, Vec<(PathBuf, PathBuf)>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keep what every output being written holds as `OUT.partial`, for an exit that skips
+/// their cleanup (Ctrl-C while a read is blocked, which never reaches the next check).
+pub(crate) fn abandon_pending() {
+    for (temp, path) in pending_files().drain(..) {
+        if std::fs::rename(&temp, partial_name(&path)).is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+}
+
+/// `OUT.partial`, where what was written goes if the command fails.
+fn partial_name(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".partial");
+    PathBuf::from(name)
 }
 
 /// `.NAME.PID.part` beside `path`: hidden, and unmistakably unfinished.
@@ -84,6 +111,7 @@ impl Pending {
     /// Give the finished file its name (the writer must be flushed and dropped first).
     pub fn commit(mut self) -> Result<(), Failure> {
         if let Some((temp, path)) = self.file.take() {
+            forget_pending(&temp);
             std::fs::rename(&temp, &path).map_err(|e| {
                 let _ = std::fs::remove_file(&temp);
                 Failure::data(format!(
@@ -98,18 +126,19 @@ impl Pending {
 
     /// Where what was written so far goes if the command fails: `OUT.partial`.
     pub fn partial_name(&self) -> Option<PathBuf> {
-        self.file.as_ref().map(|(_, path)| {
-            let mut name = path.clone().into_os_string();
-            name.push(".partial");
-            PathBuf::from(name)
-        })
+        self.file.as_ref().map(|(_, path)| partial_name(path))
     }
+}
+
+fn forget_pending(temp: &Path) {
+    pending_files().retain(|(t, _)| t != temp);
 }
 
 impl Drop for Pending {
     /// Not committed: the command failed. Keep what was written as `OUT.partial`.
     fn drop(&mut self) {
         if let Some((temp, _)) = &self.file {
+            forget_pending(temp);
             let kept = self
                 .partial_name()
                 .is_some_and(|partial| std::fs::rename(temp, partial).is_ok());

@@ -13,7 +13,7 @@ use crate::Ctx;
 use fastmarc::iso2709::{Reader, ReaderOptions, Recovery};
 use fastmarc::json::JsonReader;
 use fastmarc::mrk::MrkReader;
-use fastmarc::parallel::{ParallelMap, ParallelOptions, ParallelReader};
+use fastmarc::parallel::{Located, ParallelMap, ParallelOptions, ParallelReader, Polled};
 use fastmarc::xml::XmlReader;
 use fastmarc::{ErrorKind, Record};
 use std::io::BufReader;
@@ -43,19 +43,46 @@ pub struct Window {
 /// met making it.
 pub type Made<T> = Result<T, String>;
 
-/// What was made of a record, and what the user should hear about the record as read.
-pub struct Noted<T> {
-    value: T,
-    note: Option<String>,
+/// Where a record is in its input: its number (from 0, bad records counted) and the byte
+/// offset where it starts (for a record that could not be read, where the error is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct At {
+    pub number: u64,
+    pub offset: u64,
+}
+
+impl At {
+    /// `FILE: record N, byte offset O: what`, the form of every message about a record.
+    pub fn say(&self, name: &str, what: &str) -> String {
+        format!(
+            "{name}: record {}, byte offset {}: {what}",
+            self.number + 1,
+            self.offset
+        )
+    }
+}
+
+/// One record as an input gives it: the record (or what was made of it) or the error in
+/// its place, where it starts, and a warning about the record as read.
+pub struct Got<T> {
+    pub result: fastmarc::Result<T>,
+    pub offset: u64,
+    pub note: Option<String>,
+}
+
+impl<T> Got<T> {
+    fn new(result: fastmarc::Result<T>, offset: u64) -> Got<T> {
+        Got {
+            result,
+            offset,
+            note: None,
+        }
+    }
 }
 
 /// What an input gives for each record it could read: the record, or what was made of it.
 pub trait Delivered {
     type Value;
-    /// A warning about the record as it was read.
-    fn note(&self) -> Option<&str> {
-        None
-    }
     fn value(self) -> Made<Self::Value>;
 }
 
@@ -66,22 +93,21 @@ impl Delivered for Record {
     }
 }
 
-impl<T> Delivered for Made<Noted<T>> {
+impl<T> Delivered for Made<T> {
     type Value = T;
-    fn note(&self) -> Option<&str> {
-        self.as_ref().ok().and_then(|n| n.note.as_deref())
-    }
     fn value(self) -> Made<T> {
-        self.map(|n| n.value)
+        self
     }
 }
+
+type Records<T> = Box<dyn Iterator<Item = Got<T>>>;
 
 /// An input being read record by record, each record as a `T`: the record itself, or (from
 /// [`Input::open_mapped`]) what a function made of it.
 pub struct Input<T = Record> {
     pub name: String,
     pub format: InputFormat,
-    records: Box<dyn Iterator<Item = fastmarc::Result<T>>>,
+    records: Records<T>,
     /// Whether reading can go on after a bad record (ISO 2709 resynchronises, .mrk goes on
     /// at the next record; a MARCXML or JSON reader cannot find its way after an error).
     pub recoverable: bool,
@@ -105,21 +131,27 @@ impl Input {
     ) -> Result<Input, Failure> {
         let (reader, about) = opened.split();
         let prepare = settings.prepare;
-        let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match about.format {
-            InputFormat::Iso2709 if settings.threads != Some(1) => Box::new(
-                ParallelReader::new(reader, settings.reader, settings.threads)
-                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?
-                    .map(move |r| r.map(|rec| prepared(prepare, rec))),
-            ),
+        let records: Records<Record> = match about.format {
+            InputFormat::Iso2709 if settings.threads != Some(1) => {
+                let reader = ParallelReader::new(reader, settings.reader, settings.threads)
+                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?;
+                Box::new(LocatedRecords::new(reader).map(move |mut got| {
+                    if let Ok(rec) = &mut got.result {
+                        got.note = prepare.apply(rec);
+                    }
+                    got
+                }))
+            }
             _ => read_here(about.format, reader, settings, move |rec| {
-                prepared(prepare, rec)
+                let note = prepare.apply(rec);
+                (rec.clone(), note)
             }),
         };
         Ok(Input::over(about, records, settings, label))
     }
 }
 
-impl<T: Send + 'static> Input<Made<Noted<T>>> {
+impl<T: Send + 'static> Input<Made<T>> {
     /// Each record handed to the command as `make` of it. Parsing ISO 2709 on several
     /// threads, `make` runs on the parser threads, so its work scales with them (handing
     /// every record to this thread instead costs it every cache line of the record); else
@@ -129,58 +161,135 @@ impl<T: Send + 'static> Input<Made<Noted<T>>> {
         settings: ReadSettings,
         label: &str,
         make: impl Fn(&mut Record) -> T + Send + Sync + 'static,
-    ) -> Result<Input<Made<Noted<T>>>, Failure> {
+    ) -> Result<Input<Made<T>>, Failure> {
         let opened = open(source, settings.from)?;
         let (reader, about) = opened.split();
         let prepare = settings.prepare;
+        // The note is kept even when `make` panics: it is about the record as read.
         let make = move |rec: &mut Record| {
-            contain(|| {
-                let note = prepare.apply(rec);
-                Noted {
-                    value: make(rec),
-                    note,
-                }
-            })
+            let mut note = None;
+            let made = contain(|| {
+                note = prepare.apply(rec);
+                make(rec)
+            });
+            (made, note)
         };
-        let records = match about.format {
+        let records: Records<Made<T>> = match about.format {
             InputFormat::Iso2709 if settings.threads != Some(1) => {
                 let opts = ParallelOptions::new(settings.reader, settings.threads);
                 Box::new(
-                    ParallelMap::new(reader, opts, move |r| r.map(&make))
-                        .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?,
+                    ParallelMap::positioned(reader, opts, move |r, at| match r {
+                        Ok(rec) => {
+                            let (made, note) = make(rec);
+                            Got {
+                                result: Ok(made),
+                                offset: at.offset,
+                                note,
+                            }
+                        }
+                        Err(e) => Got::new(Err(e), at.offset),
+                    })
+                    .map_err(|e| Failure::data(format!("{}: {e}", about.name)))?,
                 )
             }
-            _ => read_here(about.format, reader, settings, move |mut rec| {
-                make(&mut rec)
-            }),
+            _ => read_here(about.format, reader, settings, make),
         };
         Ok(Input::over(about, records, settings, label))
     }
 }
 
-/// `rec` prepared; its warning, if any, printed at once (the record is not handed on with
-/// one).
-fn prepared(prepare: Prepare, mut rec: Record) -> Record {
-    if let Some(note) = prepare.apply(&mut rec) {
-        crate::failure::eprint_message(&format!("warning: {note}"));
-    }
-    rec
+/// The records of a [`ParallelReader`] with where each starts.
+struct LocatedRecords {
+    reader: ParallelReader,
+    batch: std::vec::IntoIter<Located>,
 }
 
-/// The records of an input read on this thread, each as `make` of it.
+impl LocatedRecords {
+    fn new(reader: ParallelReader) -> LocatedRecords {
+        LocatedRecords {
+            reader,
+            batch: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl Iterator for LocatedRecords {
+    type Item = Got<Record>;
+
+    fn next(&mut self) -> Option<Got<Record>> {
+        loop {
+            if let Some(located) = self.batch.next() {
+                return Some(Got::new(located.result, located.offset));
+            }
+            match self.reader.poll() {
+                Polled::Batch(batch) => self.batch = batch.into_iter(),
+                // A reader over a `Read` never waits for pushed input.
+                Polled::NeedsInput | Polled::End => return None,
+            }
+        }
+    }
+}
+
+/// A reader that parses into a caller's record and says where the record started.
+trait RecordReader {
+    fn read_into(&mut self, rec: &mut Record) -> fastmarc::Result<bool>;
+    fn record_offset(&self) -> u64;
+}
+
+macro_rules! record_reader {
+    ($bound:path: $($reader:ident),*) => {$(
+        impl<R: $bound> RecordReader for $reader<R> {
+            fn read_into(&mut self, rec: &mut Record) -> fastmarc::Result<bool> {
+                self.read_record(rec)
+            }
+            fn record_offset(&self) -> u64 {
+                $reader::record_offset(self)
+            }
+        }
+    )*};
+}
+record_reader!(std::io::Read: Reader);
+record_reader!(std::io::BufRead: XmlReader, JsonReader, MrkReader);
+
+/// The records of an input read on this thread, each parsed into one reused record and
+/// handed to `make` (which also says what to warn about). An I/O error ends the input.
 fn read_here<T: 'static>(
     format: InputFormat,
     reader: impl std::io::Read + 'static,
     settings: ReadSettings,
-    mut make: impl FnMut(Record) -> T + 'static,
-) -> Box<dyn Iterator<Item = fastmarc::Result<T>>> {
-    let records: Box<dyn Iterator<Item = fastmarc::Result<Record>>> = match format {
+    mut make: impl FnMut(&mut Record) -> (T, Option<String>) + 'static,
+) -> Records<T> {
+    let buffered = |reader| BufReader::with_capacity(1 << 16, reader);
+    let mut source: Box<dyn RecordReader> = match format {
+        // It reads into a buffer of its own.
         InputFormat::Iso2709 => Box::new(Reader::with_options(reader, settings.reader)),
-        InputFormat::Xml => Box::new(XmlReader::new(BufReader::with_capacity(1 << 16, reader))),
-        InputFormat::Json => Box::new(JsonReader::new(BufReader::with_capacity(1 << 16, reader))),
-        InputFormat::Mrk => Box::new(MrkReader::new(BufReader::with_capacity(1 << 16, reader))),
+        InputFormat::Xml => Box::new(XmlReader::new(buffered(reader))),
+        InputFormat::Json => Box::new(JsonReader::new(buffered(reader))),
+        InputFormat::Mrk => Box::new(MrkReader::new(buffered(reader))),
     };
-    Box::new(records.map(move |r| r.map(&mut make)))
+    let mut rec = Record::new();
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match source.read_into(&mut rec) {
+            Ok(false) => None,
+            Ok(true) => {
+                let (value, note) = make(&mut rec);
+                Some(Got {
+                    result: Ok(value),
+                    offset: source.record_offset(),
+                    note,
+                })
+            }
+            Err(e) => {
+                done = matches!(e.kind, ErrorKind::Io(..));
+                let offset = e.offset.unwrap_or_else(|| source.record_offset());
+                Some(Got::new(Err(e), offset))
+            }
+        }
+    }))
 }
 
 /// An opened input apart from its reader.
@@ -211,12 +320,7 @@ impl Opened {
 }
 
 impl<T> Input<T> {
-    fn over(
-        about: About,
-        records: Box<dyn Iterator<Item = fastmarc::Result<T>>>,
-        settings: ReadSettings,
-        label: &str,
-    ) -> Input<T> {
+    fn over(about: About, records: Records<T>, settings: ReadSettings, label: &str) -> Input<T> {
         let About {
             name,
             format,
@@ -240,21 +344,28 @@ impl<T> Input<T> {
         }
     }
 
-    /// The next record (or what was made of it) or error in the window, with its 0-based
-    /// number in the input; `None` at the end of the input or of the window.
-    pub fn next_result(&mut self) -> Option<(u64, fastmarc::Result<T>)> {
+    /// The next record (or what was made of it) or error in the window, with where it is
+    /// in the input; `None` at the end of the input or of the window. A warning about the
+    /// record as read is printed here.
+    pub fn next_result(&mut self) -> Option<(At, fastmarc::Result<T>)> {
         loop {
             if let Some(limit) = self.window.limit {
                 if self.seen >= self.window.offset.saturating_add(limit) {
                     return None;
                 }
             }
-            let result = self.records.next()?;
-            let number = self.seen;
+            let got = self.records.next()?;
+            let at = At {
+                number: self.seen,
+                offset: got.offset,
+            };
             self.seen += 1;
             // Errors before the window still count: reading cannot tell what it skipped.
-            if number >= self.window.offset || result.is_err() {
-                return Some((number, result));
+            if at.number >= self.window.offset || got.result.is_err() {
+                if let Some(note) = &got.note {
+                    self.warn(&at.say(&self.name, note));
+                }
+                return Some((at, got.result));
             }
         }
     }
@@ -277,7 +388,7 @@ pub struct Tally {
     pub skipped: u64,
 }
 
-/// Hand every good record of `input` to `each` with its 0-based number in the input. A bad
+/// Hand every good record of `input` to `each` with where it is in the input. A bad
 /// record ends reading with an error; with `permissive`, one that reading can get past is
 /// reported as a warning and skipped instead. A record on which `each` panics (a bug) counts
 /// as bad, so `each` must leave nothing half done when it panics. Checks for Ctrl-C between
@@ -286,16 +397,13 @@ pub fn for_each_record<T: Delivered>(
     ctx: &Ctx,
     input: &mut Input<T>,
     permissive: bool,
-    mut each: impl FnMut(&Input<T>, u64, T::Value) -> Result<(), Failure>,
+    mut each: impl FnMut(&Input<T>, At, T::Value) -> Result<(), Failure>,
 ) -> Result<Tally, Failure> {
     let mut tally = Tally::default();
-    while let Some((number, result)) = input.next_result() {
+    while let Some((at, result)) = input.next_result() {
         ctx.check_stop()?;
-        if let Some(note) = result.as_ref().ok().and_then(|got| got.note()) {
-            input.warn(&format!("{}: record {}: {note}", input.name, number + 1));
-        }
         match result {
-            Ok(got) => match got.value().and_then(|v| contain(|| each(input, number, v))) {
+            Ok(got) => match got.value().and_then(|v| contain(|| each(input, at, v))) {
                 Ok(done) => {
                     done?;
                     tally.records += 1;
@@ -303,11 +411,12 @@ pub fn for_each_record<T: Delivered>(
                 }
                 // A bug met on one record: that record is bad, the others may still be good.
                 Err(panic) => {
-                    let message = format!(
-                        "{}: record {}: internal error: {panic} (this is a bug in fastmarc; \
-                         please report it)",
-                        input.name,
-                        number + 1
+                    let message = at.say(
+                        &input.name,
+                        &format!(
+                            "internal error: {panic} (this is a bug in fastmarc; please \
+                             report it)"
+                        ),
                     );
                     if !permissive {
                         return Err(Failure::data(message));
@@ -390,7 +499,7 @@ mod tests {
                 .unwrap();
                 let mut seen = Vec::new();
                 let result = for_each_record(&ctx, &mut input, permissive, |_, at, n| {
-                    assert_eq!(at as usize, n, "numbered in file order");
+                    assert_eq!(at.number as usize, n, "numbered in file order");
                     seen.push(n);
                     Ok(())
                 });
@@ -409,7 +518,8 @@ mod tests {
                         assert!(!permissive);
                         let message = failure.message.unwrap_or_default();
                         assert!(
-                            message.contains("record 701: internal error: make panics"),
+                            message.contains("record 701, byte offset ")
+                                && message.contains(": internal error: make panics"),
                             "{message}"
                         );
                     }

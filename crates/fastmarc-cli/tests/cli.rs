@@ -700,6 +700,10 @@ fn permissive_reading_never_panics_on_a_span_inside_a_character() {
     let input = [cut, iso(&records(1))].concat();
     for args in [
         &["dump", "--permissive", "-"][..],
+        &["dump", "--permissive", "--print-offsets", "-"],
+        &["count", "--permissive", "-"],
+        &["count", "--permissive", "--threads", "1", "-"],
+        &["stats", "--permissive", "-"],
         &["convert", "--permissive", "-", "-", "--to", "text"],
         &["convert", "--permissive", "-", "-", "--to", "xml"],
         &[
@@ -725,14 +729,21 @@ fn permissive_reading_never_panics_on_a_span_inside_a_character() {
         // lost; convert adds its summary.
         assert_eq!(
             lines[0],
-            "fastmarc: warning: <stdin>: record 1: field 001: text that is not valid UTF-8 \
-             was read as U+FFFD",
+            "fastmarc: warning: <stdin>: record 1, byte offset 0: field 001: text that is not \
+             valid UTF-8 was read as U+FFFD",
             "{args:?}: {err}"
         );
         let expected = if args[0] == "convert" { 2 } else { 1 };
         assert_eq!(lines.len(), expected, "{args:?}: {err}");
         // The good record after it is still there, whole.
-        assert!(stdout(&o).contains("rec00000"), "{args:?}: {}", stdout(&o));
+        if args[0] == "count" {
+            assert_eq!(stdout(&o), "2\n", "{args:?}");
+        } else if args[0] == "stats" {
+            assert!(stdout(&o).contains("records    2\n"), "{}", stdout(&o));
+            assert!(stdout(&o).contains("errors     0\n"), "{}", stdout(&o));
+        } else {
+            assert!(stdout(&o).contains("rec00000"), "{args:?}: {}", stdout(&o));
+        }
     }
 }
 
@@ -1170,33 +1181,94 @@ fn catches_sigint(pid: u32) -> bool {
 fn ctrl_c_stops_with_status_130() {
     for threads in ["1", "2"] {
         // stdin stays open and silent: the command waits for input until interrupted.
-        let mut child = Command::new(BIN)
-            .args(["count", "--threads", threads, "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(&iso(&records(5))).unwrap();
-        let started = std::time::Instant::now();
-        while !catches_sigint(child.id()) {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(60),
-                "no SIGINT handler installed"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let kill = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let o = child.wait_with_output().unwrap();
-        drop(input);
+        let o = interrupted(&["count", "--threads", threads, "-"], &iso(&records(5)));
         assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
         assert!(o.stdout.is_empty());
     }
+}
+
+/// Run `args` with `input` on a stdin that stays open, so the command waits for more until
+/// Ctrl-C (SIGINT, once its handler is installed) stops it.
+#[cfg(target_os = "linux")]
+fn interrupted(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    let started = std::time::Instant::now();
+    while !catches_sigint(child.id()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no SIGINT handler installed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    o
+}
+
+/// Nothing in `dir` but `expected` (no temporary `.NAME.PID.part` file left behind).
+fn assert_only_files(dir: &Path, expected: &[&str]) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, expected);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_during_a_conversion_leaves_no_finished_file() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.xml");
+    for threads in ["1", "2"] {
+        let args = ["convert", "--threads", threads, "-", s(&out)];
+        let o = interrupted(&args, &iso(&records(50)));
+        assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+        // What was converted is kept under a name that says it is not finished.
+        assert_only_files(dir.path(), &["out.xml.partial"]);
+        std::fs::remove_file(dir.path().join("out.xml.partial")).unwrap();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_error_during_a_conversion_leaves_no_finished_file() {
+    let dir = TempDir::new().unwrap();
+    let input = write(dir.path(), "in.mrc", &iso(&records(2000)));
+    let out = dir.path().join("out.mrk");
+    // A file size limit of 64 KiB (ulimit -f counts 512-byte blocks in sh), with SIGXFSZ
+    // ignored: writing past it fails with "File too large", as a full disk fails.
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -f 128 && trap '' XFSZ && exec \"$0\" convert \"$1\" \"$2\"",
+            BIN,
+            s(&input),
+            s(&out),
+        ])
+        .output()
+        .unwrap();
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("fastmarc: {}: write error: ", s(&out))),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
+    assert_only_files(dir.path(), &["in.mrc", "out.mrk.partial"]);
 }
 
 #[test]
@@ -1217,7 +1289,12 @@ fn records_too_long_for_iso2709_are_errors_or_skipped() {
     let o = fastmarc_in(None, &["convert", "-", "-"], Some(&xml));
     assert_status(&o, 1);
     assert!(
-        stderr(&o).starts_with("fastmarc: <stdin>: record 2: cannot be written as ISO 2709: "),
+        stderr(&o).starts_with("fastmarc: <stdin>: record 2, byte offset "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(": cannot be written as ISO 2709: "),
         "{}",
         stderr(&o)
     );
@@ -1304,19 +1381,23 @@ fn a_control_character_in_a_001_never_reaches_the_xml_raw() {
     let dir = TempDir::new().unwrap();
     let input = file_with_a_control_character_in_a_001(dir.path());
     let out = dir.path().join("out.xml");
-    // Strict: an error naming the record, the field and the character; no output file.
-    let o = fastmarc(&["convert", s(&input), s(&out)]);
-    assert_status(&o, 1);
-    let err = stderr(&o);
-    assert!(
-        err.starts_with(&format!(
-            "fastmarc: {}: record 2: cannot be written as MARCXML: 001: character U+001F at \
-             position 8 cannot be written in XML",
-            s(&input)
-        )),
-        "{err}"
-    );
-    assert!(!out.exists());
+    // Strict: an error naming the record, where it starts, the field and the character;
+    // no output file. The same on one thread and on several.
+    let second = record_to_bytes(&records(1)[0]).unwrap().len();
+    for threads in ["1", "2"] {
+        let o = fastmarc(&["convert", "--threads", threads, s(&input), s(&out)]);
+        assert_status(&o, 1);
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "fastmarc: {}: record 2, byte offset {second}: cannot be written as MARCXML: \
+                 001: character U+001F at position 8 cannot be written in XML",
+                s(&input)
+            )),
+            "{threads} threads: {err}"
+        );
+        assert!(!out.exists());
+    }
     // Permissive: replaced by U+FFFD with one warning for the record; xmllint accepts the
     // file (checked for every XML document these tests write).
     let o = fastmarc(&["convert", "--permissive", s(&input), s(&out)]);
@@ -1325,7 +1406,9 @@ fn a_control_character_in_a_001_never_reaches_the_xml_raw() {
     let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
     assert_eq!(warnings.len(), 1, "{err}");
     assert!(
-        warnings[0].contains("record 2: 001: character U+001F"),
+        warnings[0].contains(&format!(
+            "record 2, byte offset {second}: 001: character U+001F"
+        )),
         "{err}"
     );
     assert!(warnings[0].contains("written as U+FFFD"), "{err}");
@@ -1348,6 +1431,43 @@ fn a_control_character_in_a_001_never_reaches_the_xml_raw() {
             .subfield('a'),
         Some("Two lines\r\nin one")
     );
+}
+
+/// Whatever the input format, the error for a character MARCXML cannot carry says where
+/// the record starts in the input: its `=LDR` line, its `{` in JSON, its `<record>`.
+#[test]
+fn the_xml_character_error_points_into_every_input_format() {
+    let dir = TempDir::new().unwrap();
+    let mut recs = records(2);
+    let mut odd = Record::with_leader(*recs[1].leader());
+    odd.push(&Field::control(tag("001"), "rec00001\u{1f}"));
+    recs[1] = odd;
+    let first_mrk = fastmarc::mrk::record_to_mrk(&recs[0]);
+    let mrk = [first_mrk.clone(), fastmarc::mrk::record_to_mrk(&recs[1])].concat();
+    let first_json = fastmarc::json::record_to_json(&recs[0]);
+    let jsonl = format!(
+        "{first_json}\n{}\n",
+        fastmarc::json::record_to_json(&recs[1])
+    );
+    for (name, bytes, offset) in [
+        ("in.mrk", mrk.as_bytes(), first_mrk.len()),
+        ("in.jsonl", jsonl.as_bytes(), first_json.len() + 1),
+    ] {
+        let input = write(dir.path(), name, bytes);
+        let o = fastmarc(&["convert", s(&input), "-", "--to", "xml"]);
+        assert_status(&o, 1);
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "fastmarc: {}: record 2, byte offset {offset}: cannot be written as MARCXML: \
+                 001: character U+001F",
+                s(&input)
+            )),
+            "{name}: {err}"
+        );
+        // What was converted before the error is a well-formed document.
+        assert_xmllint(&o.stdout);
+    }
 }
 
 #[test]
@@ -1479,7 +1599,13 @@ fn marc8_out_decodes_back_to_the_same_text() {
     assert_status(&o, 0);
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("record 3: 880$a: character U+1F600"), "{err}");
+    let third = iso(&recs[..2]).len();
+    assert!(
+        err.contains(&format!(
+            "record 3, byte offset {third}: 880$a: character U+1F600"
+        )),
+        "{err}"
+    );
     let bytes = std::fs::read(&out).unwrap();
     let back = read_iso(&bytes);
     assert_eq!(back.len(), 5);
@@ -1590,6 +1716,21 @@ fn validate_reports_what_breaks_other_systems() {
     assert_eq!(
         lines.last().unwrap(),
         &format!("{}: 3 records checked, 3 problems", s(&input))
+    );
+    // The same records as .mrk text: each problem at the start of its record's =LDR line.
+    let mrk = dir.path().join("v.mrk");
+    assert_status(&fastmarc(&["convert", s(&input), s(&mrk)]), 0);
+    let text = std::fs::read_to_string(&mrk).unwrap();
+    let second_mrk = text.find("\n\n=LDR").unwrap() + 2;
+    let o = fastmarc(&["validate", s(&mrk)]);
+    assert_status(&o, 1);
+    assert!(
+        stdout(&o).contains(&format!(
+            "{}: record 2, byte offset {second_mrk}, field 001: control character",
+            s(&mrk)
+        )),
+        "{}",
+        stdout(&o)
     );
     let o = fastmarc(&["validate", "--format", "json", s(&input)]);
     assert_status(&o, 1);

@@ -171,15 +171,17 @@ fn push_subfields<'py>(
 
 /// pymarc's `record_to_xml` (`ascii`) or `XMLWriter`'s record bytes (UTF-8), or `None`.
 /// Values that are bytes are decoded from MARC-8 with one `MARC8ToUnicode(quiet=quiet)`
-/// per record, as pymarc does.
+/// per record, as pymarc does. With `well_formed`, the bytes follow the core's well-formed
+/// rule, and come with what was replaced (the first such character, and how many), or `None`.
 #[pyfunction]
-#[pyo3(signature = (record, namespace = false, ascii = true, quiet = false))]
+#[pyo3(signature = (record, namespace = false, ascii = true, quiet = false, well_formed = false))]
 pub fn record_xml<'py>(
     record: &Bound<'py, PyAny>,
     namespace: bool,
     ascii: bool,
     quiet: bool,
-) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    well_formed: bool,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = record.py();
     let mut decoder: Option<Bound<'py, PyAny>> = None;
     let mut marc8 = |value: &Bound<'py, PyAny>| -> PyResult<Option<String>> {
@@ -202,8 +204,24 @@ pub fn record_xml<'py>(
         return Ok(None);
     };
     let mut out = String::with_capacity(core.text_len() + 64 + core.len() * 48);
-    fastmarc::xml::write_record_xml(&core, XmlWriteOptions { namespace, ascii }, &mut out);
-    Ok(Some(PyBytes::new(py, out.as_bytes())))
+    let opts = XmlWriteOptions { namespace, ascii };
+    if !well_formed {
+        fastmarc::xml::write_record_xml(&core, opts, &mut out);
+        return Ok(Some(PyBytes::new(py, out.as_bytes()).into_any()));
+    }
+    let replaced = fastmarc::xml::write_record_xml_well_formed(&core, opts, &mut out);
+    let what = (replaced > 0).then(|| {
+        let first = fastmarc::xml::find_unwritable_xml(&core).map_or_else(
+            || "a character cannot be written in XML".into(),
+            |u| u.to_string(),
+        );
+        (first, replaced)
+    });
+    Ok(Some(
+        (PyBytes::new(py, out.as_bytes()), what)
+            .into_pyobject(py)?
+            .into_any(),
+    ))
 }
 
 /// pymarc's `json.dumps(record.as_dict())` (`compact`: with `separators=(",", ":")`), or

@@ -746,6 +746,8 @@ struct Records<I> {
     input: I,
     top_level: TopLevel,
     count: u64,
+    /// Where the record last read starts.
+    record_start: u64,
 }
 
 impl<I: JsonInput> Records<I> {
@@ -754,6 +756,7 @@ impl<I: JsonInput> Records<I> {
             input,
             top_level: TopLevel::Start,
             count: 0,
+            record_start: 0,
         }
     }
 
@@ -793,7 +796,10 @@ impl<I: JsonInput> Records<I> {
     /// scalar where the slice parser sees its end.
     fn array_element(&mut self) -> Result<Record> {
         match self.input.peek()? {
-            Some(b'{') | None => self.input.record(),
+            Some(b'{') | None => {
+                self.record_start = self.input.offset();
+                self.input.record()
+            }
             Some(_) => Err(self.fail("expected a record object in the array")),
         }
     }
@@ -841,6 +847,7 @@ impl<I: JsonInput> Records<I> {
                     None => return Err(self.fail("input ends inside the array")),
                 },
                 TopLevel::Single => {
+                    self.record_start = self.input.offset();
                     let rec = self.input.record()?;
                     self.top_level = TopLevel::AfterObject;
                     return Ok(Some(rec));
@@ -888,6 +895,11 @@ impl<R: BufRead> JsonReader<R> {
     /// Stream offset of the next unread byte.
     pub fn offset(&self) -> u64 {
         self.records.input.offset()
+    }
+
+    /// Stream offset of the `{` that starts the record last read.
+    pub fn record_offset(&self) -> u64 {
+        self.records.record_start
     }
 }
 

@@ -57,14 +57,18 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
     push_value(out, rec.leader().as_str(), Context::Fixed);
     out.push('\n');
     for field in rec.fields() {
-        out.push('=');
         let tag = field.tag();
-        if tag.as_bytes().is_ascii() {
-            tag.as_bytes().iter().for_each(|&b| out.push(char::from(b)));
-        } else {
-            out.push_str(tag.as_str());
+        match tag.as_bytes() {
+            // The common case in one copy.
+            &[a, b, c] if tag.as_bytes().is_ascii() => {
+                push_ascii(out, &[b'=', a, b, c, b' ', b' ']);
+            }
+            _ => {
+                out.push('=');
+                out.push_str(tag.as_str());
+                out.push_str("  ");
+            }
         }
-        out.push_str("  ");
         if let Some(data) = field.data() {
             push_value(out, data, Context::Fixed);
         } else {
@@ -76,10 +80,10 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
                 }
             }
             for sf in field.subfields() {
-                out.push('$');
                 if sf.code.is_ascii_alphanumeric() {
-                    out.push(sf.code);
+                    push_ascii(out, &[b'$', sf.code as u8]);
                 } else {
+                    out.push('$');
                     push_value(out, sf.code.encode_utf8(&mut [0; 4]), Context::Subfield);
                 }
                 push_value(out, sf.value, Context::Subfield);
@@ -88,6 +92,18 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
         out.push('\n');
     }
     out.push('\n');
+}
+
+/// Append a few ASCII bytes (a line's `=TAG  `, a subfield's `$` and code) in one copy: an
+/// ASCII check costs less than `str::from_utf8`, which the compiler does not inline.
+#[inline]
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8 on their own, so `out` stays valid UTF-8.
+        unsafe { out.as_mut_vec().extend_from_slice(bytes) }
+    } else {
+        out.push_str(&String::from_utf8_lossy(bytes));
+    }
 }
 
 /// One record in .mrk form, with the blank line that ends it.
@@ -125,20 +141,65 @@ const fn special_table(fixed: bool) -> [bool; 256] {
 static SPECIAL_FIXED: [bool; 256] = special_table(true);
 static SPECIAL_SUBFIELD: [bool; 256] = special_table(false);
 
-/// `s` with its special bytes escaped: one table load a byte, runs of plain text copied
-/// whole (most values are short, so there is little for vector compares to win).
-fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
+/// Where the first special byte at or after `i` is (`bytes.len()` if none).
+#[inline]
+fn next_special<const FIXED: bool>(bytes: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    while i < bytes.len() {
+        // 16 bytes a step; a shorter rest (most values are short) is copied into a block
+        // padded with a byte that is never special.
+        let rest = &bytes[i..];
+        let mask = if rest.len() >= 16 {
+            special_mask::<FIXED>(rest[..16].try_into().unwrap_or(&[b'a'; 16]))
+        } else {
+            let mut block = [b'a'; 16];
+            block[..rest.len()].copy_from_slice(rest);
+            special_mask::<FIXED>(&block)
+        };
+        if mask != 0 {
+            return i + mask.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
     let table = if FIXED {
         &SPECIAL_FIXED
     } else {
         &SPECIAL_SUBFIELD
     };
+    while i < bytes.len() && !table[usize::from(bytes[i])] {
+        i += 1;
+    }
+    i.min(bytes.len())
+}
+
+/// Bit `k` set if byte `k` of `block` is special, with SSE2 (part of every x86-64).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn special_mask<const FIXED: bool>(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is always there on x86-64, and the load reads the 16 bytes of `block`.
+    unsafe {
+        let x = _mm_loadu_si128(block.as_ptr().cast());
+        // Control characters (and in fixed fields the blank): x <= 0x1F (0x20).
+        let top = _mm_set1_epi8(if FIXED { 0x20 } else { 0x1F });
+        let mut hits = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);
+        for b in [b'\\', b'$', b'{', b'}', 0x7F] {
+            hits = _mm_or_si128(hits, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
+        }
+        _mm_movemask_epi8(hits) as u32
+    }
+}
+
+/// `s` with its special bytes escaped, runs of plain text copied whole.
+fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut done = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !table[usize::from(b)] {
-            continue;
+    loop {
+        let i = next_special::<FIXED>(bytes, done);
+        if i == bytes.len() {
+            break;
         }
+        let b = bytes[i];
         // Every special byte is ASCII, so `i` and `i + 1` are char boundaries.
         out.push_str(&s[done..i]);
         match b {
@@ -232,6 +293,8 @@ pub struct MrkReader<R> {
     block_carry: Vec<u8>,
     /// The record the iterator parses into.
     spare: Record,
+    /// Where the record last read starts (its `=LDR` line).
+    record_start: u64,
     /// An I/O error ended the input.
     done: bool,
 }
@@ -250,6 +313,7 @@ impl<R: BufRead> MrkReader<R> {
             scratch: String::new(),
             block_carry: Vec::new(),
             spare: Record::new(),
+            record_start: 0,
             done: false,
         }
     }
@@ -257,6 +321,11 @@ impl<R: BufRead> MrkReader<R> {
     /// Bytes read so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Byte offset of the first line of the record last read.
+    pub fn record_offset(&self) -> u64 {
+        self.record_start
     }
 
     /// Append the next line to the block, without its line end; `None` at the end.
@@ -361,6 +430,7 @@ impl<R: BufRead> MrkReader<R> {
         if !self.gather()? {
             return Ok(false);
         }
+        self.record_start = self.lines[0].offset;
         let result = self.parse(rec);
         self.records += 1;
         if result.is_err() {
@@ -662,6 +732,52 @@ mod tests {
         assert_eq!(lines[5], "=650  \\0$a$x lead");
         assert_eq!(lines[6], "");
         assert!(text.ends_with("\n\n"));
+    }
+
+    /// The vector scan finds every special byte wherever it is in a value.
+    #[test]
+    fn escaping_finds_special_bytes_at_every_position() {
+        fn naive(s: &str, fixed: bool) -> String {
+            s.chars()
+                .map(|c| match c {
+                    ' ' if fixed => "\\".to_string(),
+                    '\\' => "{bsol}".to_string(),
+                    '$' => "{dollar}".to_string(),
+                    '{' => "{lcub}".to_string(),
+                    '}' => "{rcub}".to_string(),
+                    '\u{1b}' => "{esc}".to_string(),
+                    c if c < ' ' || c == '\u{7f}' => format!("{{U+{:04X}}}", u32::from(c)),
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+        fn check(s: &str) {
+            for fixed in [false, true] {
+                let mut out = String::new();
+                if fixed {
+                    push_escaped::<true>(&mut out, s);
+                } else {
+                    push_escaped::<false>(&mut out, s);
+                }
+                assert_eq!(out, naive(s, fixed), "{s:?} fixed {fixed}");
+            }
+        }
+        for len in 0..40 {
+            check(&"x$é{ \\".chars().cycle().take(len).collect::<String>());
+        }
+        let plain = "abcdéfghijklmnopqrstuvwxyz0123456789ABCDEFGH";
+        for special in [
+            '\u{0}', '\u{1f}', ' ', '\\', '$', '{', '}', '\u{7f}', '\u{1b}', '~',
+        ] {
+            for at in 0..plain.chars().count() {
+                let s: String = plain
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == at { special } else { c })
+                    .collect();
+                check(&s);
+            }
+        }
     }
 
     #[test]

@@ -282,6 +282,8 @@ pub struct XmlReader<R> {
     state: Walk,
     /// Records delivered so far; the number of the record being read.
     count: u64,
+    /// Where the `<record>` element last started.
+    record_start: u64,
     done: bool,
 }
 
@@ -319,6 +321,7 @@ impl<R: BufRead> XmlReader<R> {
                 text: String::new(),
             },
             count: 0,
+            record_start: 0,
             done: false,
         }
     }
@@ -326,6 +329,11 @@ impl<R: BufRead> XmlReader<R> {
     /// Byte offset just past what has been parsed.
     pub fn offset(&self) -> u64 {
         self.xml.buffer_position()
+    }
+
+    /// Byte offset of the `<record>` start tag of the record last read.
+    pub fn record_offset(&self) -> u64 {
+        self.record_start
     }
 
     /// Records read so far.
@@ -391,7 +399,11 @@ impl<R: BufRead> XmlReader<R> {
                         continue;
                     };
                     st.text.clear();
+                    let was_in_record = st.in_record;
                     start_element(st, local, e, rec).map_err(fail)?;
+                    if st.in_record && !was_in_record {
+                        self.record_start = event_start;
+                    }
                     if empty {
                         let closed =
                             end_element(st, local, self.opts.normalization, rec).map_err(fail)?;
@@ -850,13 +862,35 @@ pub fn write_record_xml_as(
     layout: XmlLayout,
     out: &mut String,
 ) -> usize {
+    write_element(rec, opts, layout, layout != XmlLayout::Pymarc, out)
+}
+
+/// [`write_record_xml`]'s bytes (pymarc's layout) made well-formed by the rule of the other
+/// layouts: a carriage return in text is written `&#13;` and a character XML cannot carry
+/// as [`XML_REPLACEMENT`]. A record that needs neither comes out byte for byte as pymarc
+/// writes it. Returns how many characters were replaced.
+pub fn write_record_xml_well_formed(
+    rec: &Record,
+    opts: XmlWriteOptions,
+    out: &mut String,
+) -> usize {
+    write_element(rec, opts, XmlLayout::Pymarc, true, out)
+}
+
+fn write_element(
+    rec: &Record,
+    opts: XmlWriteOptions,
+    layout: XmlLayout,
+    well_formed: bool,
+    out: &mut String,
+) -> usize {
     let mut w = ElementWriter {
         out,
         ascii: opts.ascii,
         indent: layout == XmlLayout::Indented,
         // A line feed in text would break a record's line.
         lf_as_reference: layout != XmlLayout::Pymarc,
-        well_formed: layout != XmlLayout::Pymarc,
+        well_formed,
         replaced: 0,
     };
     w.newline(1);
@@ -1239,6 +1273,36 @@ mod tests {
         let mut clean = Record::new();
         clean.push(&Field::control(Tag::new("001").unwrap(), "tab\tok"));
         assert_eq!(find_unwritable_xml(&clean), None);
+    }
+
+    #[test]
+    fn pymarc_bytes_made_well_formed_change_only_what_xml_cannot_carry() {
+        let opts = XmlWriteOptions::default();
+        let mut out = String::new();
+        assert_eq!(
+            write_record_xml_well_formed(&awkward_record(), opts, &mut out),
+            3
+        );
+        let mut pymarc = String::new();
+        write_record_xml(&awkward_record(), opts, &mut pymarc);
+        let expected = pymarc
+            .replace(['\u{1f}', '\u{1b}', '\u{fffe}'], "\u{fffd}")
+            .replace('\r', "&#13;");
+        assert_eq!(out, expected);
+        let back = parse_xml(format!("<collection>{out}</collection>").as_bytes()).unwrap();
+        assert_eq!(
+            back[0].get("245").unwrap().subfield('a'),
+            Some("line\r\nend")
+        );
+        let mut clean = Record::new();
+        clean.push(&Field::control(
+            Tag::new("001").unwrap(),
+            "tab\tok & <more>",
+        ));
+        let (mut a, mut b) = (String::new(), String::new());
+        assert_eq!(write_record_xml_well_formed(&clean, opts, &mut a), 0);
+        write_record_xml(&clean, opts, &mut b);
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -110,8 +110,8 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     let mut writer = RecordWriter::new(&write, out);
     let mut unwritable = 0u64;
     let mut left_out = 0u64;
-    let result = for_each_record(ctx, &mut input, permissive, |input, number, serialised| {
-        let located = |what: &str| format!("{}: record {}: {what}", input.name, number + 1);
+    let result = for_each_record(ctx, &mut input, permissive, |input, at, serialised| {
+        let located = |what: &str| at.say(&input.name, what);
         let record = match serialised {
             Ok(Some(record)) => record,
             Ok(None) => {

@@ -9,7 +9,7 @@ use crate::failure::{eprint_message, located, Failure, EXIT_OK};
 use crate::input::Source;
 use crate::output::{stdout_error, Destination};
 use crate::raw_records::RawInput;
-use crate::records::{for_each_record, Input, ReadSettings};
+use crate::records::{for_each_record, At, Input, ReadSettings};
 use crate::select::Select;
 use crate::Ctx;
 use fastmarc::iso2709::parse_record;
@@ -73,7 +73,13 @@ fn dump_with_offsets(
         });
         match parsed {
             Ok(start) => {
-                settings.prepare.apply(&mut rec);
+                if let Some(note) = settings.prepare.apply(&mut rec) {
+                    let at = At {
+                        number,
+                        offset: start,
+                    };
+                    eprint_message(&format!("warning: {}", at.say(&name, &note)));
+                }
                 if !select.keeps(&rec) {
                     return Ok(());
                 }

@@ -138,7 +138,11 @@ pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
                 ))
             })?;
             for warning in &record.warnings {
-                eprint_message(&format!("{in_name}: record {}: {warning}", number + 1));
+                // A Parquet row has no byte offset: the record number says where.
+                eprint_message(&format!(
+                    "warning: {in_name}: record {}: {warning}",
+                    number + 1
+                ));
             }
             writer
                 .write_serialised(&record.bytes)

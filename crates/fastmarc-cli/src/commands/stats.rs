@@ -1,7 +1,7 @@
 //! `fastmarc stats FILE`: what a file holds. Reading goes on past bad records (ISO 2709
 //! resynchronises) so the figures cover every good record, and the errors are listed.
 
-use super::checking_settings;
+use super::{checking_settings, read_settings};
 use crate::args::StatsArgs;
 use crate::failure::{located, Failure, EXIT_OK};
 use crate::format::InputFormat;
@@ -61,8 +61,14 @@ impl Stats {
 }
 
 pub fn run(ctx: &Ctx, args: StatsArgs) -> Result<i32, Failure> {
-    // Always resynchronise: the errors are part of the report, not the end of it.
-    let settings = checking_settings(args.read);
+    // Always resynchronise: the errors are part of the report, not the end of it. With
+    // --permissive, records are read as every other command reads them then (text that is
+    // not valid UTF-8 as U+FFFD, with a warning), so the figures count them.
+    let settings = if args.permissive.permissive {
+        read_settings(args.read, true)
+    } else {
+        checking_settings(args.read)
+    };
     let source = Source::from_arg(&args.file);
     let mut input = Input::open(&source, settings, "stats")?;
     let mut stats = Stats::default();

@@ -125,6 +125,8 @@ impl Report<'_> {
         self.problem(e.record().unwrap_or(number), e.offset(), None, &what)
     }
 
+    /// The problems found in record `number`, which starts at `start` in the input; a
+    /// problem without an offset of its own is reported at the record's start.
     fn problems_of(
         &mut self,
         number: u64,
@@ -132,10 +134,7 @@ impl Report<'_> {
         found: Vec<Problem>,
     ) -> Result<(), Failure> {
         for p in found {
-            let offset = match (start, p.offset) {
-                (Some(s), Some(o)) => Some(s + o),
-                _ => None,
-            };
+            let offset = start.map(|s| s + p.offset.unwrap_or(0));
             self.problem(number, offset, Some(&p.field), &p.what)?;
         }
         Ok(())
@@ -200,13 +199,14 @@ fn validate_one(
     }
     let mut input = Input::from_opened(opened, settings, "validate")?;
     let (recoverable, format) = (input.recoverable, input.format);
-    while let Some((number, result)) = input.next_result() {
+    while let Some((at, result)) = input.next_result() {
         ctx.check_stop()?;
         report.records += 1;
         input.progress.record_done();
         match result {
-            Ok(rec) => report.problems_of(number, None, check_record(&rec))?,
-            Err(e) => report.error(number, &e, recoverable, format)?,
+            // Where the record starts: the checks of a parsed record cannot say more.
+            Ok(rec) => report.problems_of(at.number, Some(at.offset), check_record(&rec))?,
+            Err(e) => report.error(at.number, &e, recoverable, format)?,
         }
     }
     Ok(())

@@ -320,6 +320,8 @@ pub struct Reader<R> {
     opts: ReaderOptions,
     framer: Framer,
     buf: ReadBuffer,
+    /// Where the record last framed starts.
+    record_offset: u64,
 }
 
 impl<R: Read> Reader<R> {
@@ -335,6 +337,7 @@ impl<R: Read> Reader<R> {
             opts,
             framer: Framer::new(opts.recovery),
             buf: ReadBuffer::default(),
+            record_offset: 0,
         }
     }
 
@@ -353,7 +356,10 @@ impl<R: Read> Reader<R> {
                     range,
                     number,
                     offset,
-                } => return Some(Ok((range, number, offset))),
+                } => {
+                    self.record_offset = offset;
+                    return Some(Ok((range, number, offset)));
+                }
                 Framed::Broken(e) => return Some(Err(e)),
                 Framed::NeedMore => {
                     if let Err(e) = self.fill() {
@@ -393,6 +399,11 @@ impl<R: Read> Reader<R> {
     /// Stream offset of the next unread byte.
     pub fn offset(&self) -> u64 {
         self.framer.offset
+    }
+
+    /// Stream offset where the record last read (or whose parse failed) starts.
+    pub fn record_offset(&self) -> u64 {
+        self.record_offset
     }
 
     /// The underlying reader back.

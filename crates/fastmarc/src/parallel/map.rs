@@ -20,8 +20,17 @@ use std::io::Read;
 use std::sync::atomic::Ordering;
 
 /// The function a [`ParallelMap`] applies: to each record, or to the error that stands in
-/// the record's place.
-type MapFn<T> = dyn Fn(Result<&mut Record>) -> T + Send + Sync;
+/// the record's place, with where it is in the stream.
+type MapFn<T> = dyn Fn(Result<&mut Record>, Position) -> T + Send + Sync;
+
+/// Where a record is in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Its number, bad records counted too (from 0).
+    pub number: u64,
+    /// The byte offset where it starts (for an error, where the error is).
+    pub offset: u64,
+}
 
 struct MapStage<T> {
     parse: ParseOptions,
@@ -52,16 +61,25 @@ impl<T: Send + 'static> Stage for MapStage<T> {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
-            let parsed = match item {
+            let (parsed, at) = match item {
                 Unparsed::Record {
                     range,
                     number,
                     offset,
-                } => parse_framed(&bytes[range], number, offset, &self.parse, &mut rec),
-                Unparsed::Failed(e, _) => Err(e),
+                } => (
+                    parse_framed(&bytes[range], number, offset, &self.parse, &mut rec),
+                    Position { number, offset },
+                ),
+                Unparsed::Failed(e, _) => {
+                    let at = Position {
+                        number: e.record().unwrap_or(0),
+                        offset: e.offset().unwrap_or(0),
+                    };
+                    (Err(e), at)
+                }
             };
             let failed = parsed.is_err();
-            out.push((self.f)(parsed.map(|()| &mut rec)));
+            out.push((self.f)(parsed.map(|()| &mut rec), at));
             if failed && self.stop_on_error {
                 ends = true;
                 break;
@@ -115,6 +133,16 @@ impl<T: Send + 'static> ParallelMap<T> {
         R: Read + Send + 'static,
         F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
     {
+        ParallelMap::positioned(inner, opts, move |r, _| f(r))
+    }
+
+    /// [`ParallelMap::new`] with `f` told where each record is, for messages that point
+    /// into the input.
+    pub fn positioned<R, F>(inner: R, opts: ParallelOptions, f: F) -> Result<ParallelMap<T>>
+    where
+        R: Read + Send + 'static,
+        F: Fn(Result<&mut Record>, Position) -> T + Send + Sync + 'static,
+    {
         let pipe = Pipeline::over_read(inner, &opts, ParallelMap::stage(&opts, f))?;
         Ok(ParallelMap::around(pipe))
     }
@@ -124,13 +152,13 @@ impl<T: Send + 'static> ParallelMap<T> {
     where
         F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
     {
-        let pipe = Pipeline::over_bytes(data, &opts, ParallelMap::stage(&opts, f))?;
+        let pipe = Pipeline::over_bytes(data, &opts, ParallelMap::stage(&opts, move |r, _| f(r)))?;
         Ok(ParallelMap::around(pipe))
     }
 
     fn stage<F>(opts: &ParallelOptions, f: F) -> MapStage<T>
     where
-        F: Fn(Result<&mut Record>) -> T + Send + Sync + 'static,
+        F: Fn(Result<&mut Record>, Position) -> T + Send + Sync + 'static,
     {
         MapStage {
             parse: opts.reader.parse,

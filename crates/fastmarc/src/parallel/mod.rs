@@ -27,7 +27,7 @@ mod pipeline;
 mod reader;
 mod source;
 pub use chunks::{ChunkItem, ChunkRecords, ParallelChunks};
-pub use map::ParallelMap;
+pub use map::{ParallelMap, Position};
 pub use pipeline::{ParallelOptions, Parser, Recycler};
 pub use reader::{Located, ParallelReader, Polled, RawBytes};
 pub use source::SharedBytes;
