@@ -79,6 +79,14 @@ def outcome(compute: Callable[[], Any]) -> tuple:
         return ("raises", type(exc).__name__, str(exc))
 
 
+def get_subfields_outcomes(field, when: str) -> dict[str, tuple]:
+    """`get_subfields` with one code, several (repeated ones and codes no field has), none,
+    and codes that are not one-character strings."""
+    asks = [("a",), ("a", "b", "z"), ("6", "6", "9"), (), ("ab", None, 1)]
+    return {f"get_subfields{codes} {when}": outcome(lambda codes=codes: field.get_subfields(*codes))
+            for codes in asks}
+
+
 def field_snapshot(field, raw: bool) -> dict[str, tuple]:
     def indicators():
         value = field.indicators
@@ -89,7 +97,10 @@ def field_snapshot(field, raw: bool) -> dict[str, tuple]:
         "is_control_field": outcome(field.is_control_field),
         "data": outcome(lambda: getattr(field, "data", MISSING)),
         "indicators": outcome(indicators),
+        # Asked of a field fresh from the record, then again once its subfields are a list.
+        **get_subfields_outcomes(field, "read"),
         "subfields": outcome(lambda: [tuple(sub) for sub in getattr(field, "subfields", [])]),
+        **get_subfields_outcomes(field, "listed"),
     }
     if not raw:
         snapshot["value"] = outcome(field.value)

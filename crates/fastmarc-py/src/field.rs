@@ -5,6 +5,7 @@
 //! `str()` and `as_marc()` are answered from the core record without making Python objects.
 //! Once materialised, the Python list is the truth, exactly as in pymarc.
 
+use crate::formats::one_char;
 use crate::pyobjects::{indicators_class, subfield_class};
 use crate::subclass;
 use crate::untracked::Untracked;
@@ -705,31 +706,20 @@ impl Field {
         if self.control_field || codes.is_empty() {
             return Ok(out);
         }
-        let codes = codes
-            .iter()
-            .map(|c| Ok(c.cast_into::<PyString>()?.to_str()?.to_owned()))
-            .collect::<PyResult<Vec<String>>>()?;
         if let Some(f) = self.lazy_field() {
-            let mut buf = [0u8; 4];
-            for s in f.subfields() {
-                let c: &str = s.code.encode_utf8(&mut buf);
-                if codes.iter().any(|x| x == c) {
-                    out.append(PyString::new(py, s.value))?;
-                }
+            // A parsed subfield's code is one character: only such a code can equal it.
+            let mut wanted = Vec::with_capacity(codes.len());
+            for c in codes.iter() {
+                wanted.extend(one_char(&c)?);
             }
-            return Ok(out);
-        }
-        if let Subs::Py(list) = &self.subs {
+            for s in f.subfields().filter(|s| wanted.contains(&s.code)) {
+                out.append(PyString::new(py, s.value))?;
+            }
+        } else if let Subs::Py(list) = &self.subs {
             for item in list.bind(py).try_iter()? {
                 let (c, v) = code_value(&item?)?;
-                let mut hit = false;
-                for x in &codes {
-                    if str_eq(&c, x)? {
-                        hit = true;
-                        break;
-                    }
-                }
-                if hit {
+                // pymarc's `subfield.code in codes`.
+                if codes.contains(c)? {
                     out.append(v)?;
                 }
             }

@@ -31,7 +31,7 @@ fn text_of<'py>(value: &Bound<'py, PyAny>, other: TextOf<'_, 'py>) -> PyResult<O
 }
 
 /// A one-character Python string as a char.
-fn one_char(value: &Bound<'_, PyAny>) -> PyResult<Option<char>> {
+pub fn one_char(value: &Bound<'_, PyAny>) -> PyResult<Option<char>> {
     let Ok(s) = value.cast::<PyString>() else {
         return Ok(None);
     };

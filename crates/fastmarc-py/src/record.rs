@@ -11,7 +11,7 @@ use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::spare_records::{self, Home, NO_HOME};
 use crate::subclass;
-use crate::untracked::Untracked;
+use crate::untracked::{untracked, Untracked};
 use fastmarc::internal::{write_field_bodies, FieldBodies};
 use fastmarc::iso2709::{write_record_with_leader, Decoding, ParseOptions, Utf8Errors};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord, TextEncoding};
@@ -167,17 +167,20 @@ impl Record {
     pub fn fields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.fields.is_none() {
             self.gc.retrack();
-            let list = PyList::empty(py);
+            let mut fields = Vec::new();
             if let Some(core) = self.core.take() {
                 let mut handed = std::mem::take(&mut self.handed).into_iter().peekable();
+                fields.reserve_exact(core.len());
                 for i in 0..core.len() {
-                    match handed.next_if(|(at, _)| *at == i) {
-                        Some((_, f)) => list.append(f)?,
-                        None => list.append(Field::new_lazy_object(py, &core, i)?)?,
-                    }
+                    fields.push(match handed.next_if(|(at, _)| *at == i) {
+                        Some((_, f)) => f.into_bound(py),
+                        None => Field::new_lazy_object(py, &core, i)?,
+                    });
                 }
             }
-            self.fields = Some(list.into_any().unbind());
+            // Only `Field`s, whose references the cycle collector does not follow: tracked,
+            // the list would have every collection walk every field of every record read.
+            self.fields = Some(untracked(PyList::new(py, fields)?).into_any().unbind());
         }
         Ok(self.fields.as_ref().expect("set above").bind(py).clone())
     }
@@ -1266,16 +1269,6 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
         entries.push(untracked(entry));
     }
     Ok(untracked(PyList::new(py, entries)?))
-}
-
-/// `as_dict()` is made of dicts and lists that hold only strings and each other: nothing
-/// that can form a cycle, so each is taken out of the cycle collector once filled, as
-/// CPython does with a dict of strings. Tracked, a file's worth of `as_dict()` results made
-/// the collector take most of the time. A dict given a container later is tracked again by
-/// CPython; a list given one only misses being collected as part of a cycle.
-fn untracked<T>(obj: Bound<'_, T>) -> Bound<'_, T> {
-    Untracked::untrack(obj.as_any());
-    obj
 }
 
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {

@@ -53,3 +53,13 @@ impl Untracked {
         }
     }
 }
+
+/// `obj`, a dict or list just filled with objects that cannot hold a cycle (strings, and our
+/// own objects, whose references the collector does not follow), taken out of the cycle
+/// collector as CPython does with a dict of strings: every collection would walk it
+/// otherwise. A dict given a container later is tracked again by CPython; a list given one
+/// only misses being collected as part of a cycle.
+pub fn untracked<T>(obj: Bound<'_, T>) -> Bound<'_, T> {
+    Untracked::untrack(obj.as_any());
+    obj
+}
