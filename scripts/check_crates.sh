@@ -14,4 +14,10 @@ for crate in fastmarc fastmarc-cli; do
     fi
     echo "$crate: $(wc -l <<<"$files") files, no tests, benches or data"
 done
+# Its own build folder, with the packaged fastmarc's build products cleared first: cargo takes
+# a registry crate of the same name and version as unchanged, so it would link fastmarc-cli
+# against the fastmarc packaged by an earlier run, not the one packaged now.
+export CARGO_TARGET_DIR="$PWD/target/publish-check"
+rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/fastmarc-* "$CARGO_TARGET_DIR"/debug/deps/*fastmarc* \
+    "$CARGO_TARGET_DIR"/package
 cargo publish --dry-run --allow-dirty -p fastmarc -p fastmarc-cli
