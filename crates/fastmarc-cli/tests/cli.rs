@@ -1642,11 +1642,20 @@ fn utf8_under_a_blank_leader_09_is_read_right_when_asked() {
         "{}",
         stdout(&right)
     );
-    let out = dir.path().join("fixed.mrc");
-    assert_status(
-        &fastmarc(&["convert", "--from-encoding", "utf8", s(&input), s(&out)]),
-        0,
+    // Converting as the leader says garbles the text, and says so, once for the record.
+    let out = dir.path().join("garbled.xml");
+    let o = fastmarc(&["convert", s(&input), s(&out)]);
+    assert_status(&o, 0);
+    let said = stderr(&o);
+    assert!(
+        said.contains("record 1, byte offset 0: leader/09 is blank (MARC-8) but field 245 holds UTF-8; it was decoded as MARC-8 (read the file with --from-encoding utf8)"),
+        "{said}"
     );
+    assert_eq!(said.matches("holds UTF-8").count(), 1, "{said}");
+    let out = dir.path().join("fixed.mrc");
+    let o = fastmarc(&["convert", "--from-encoding", "utf8", s(&input), s(&out)]);
+    assert_status(&o, 0);
+    assert!(!stderr(&o).contains("holds UTF-8"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&out).unwrap(), iso(&records(1)));
     // validate says what is wrong.
     let o = fastmarc(&["validate", s(&input)]);

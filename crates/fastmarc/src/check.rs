@@ -222,7 +222,9 @@ pub fn check_iso2709(bytes: &[u8]) -> Vec<Problem> {
 }
 
 /// Whether `bytes` hold non-ASCII text that is valid UTF-8 (MARC-8 text almost never is).
-fn looks_like_utf8(bytes: &[u8]) -> bool {
+/// Bytes that only UTF-8 explains: non-ASCII, no MARC-8 escape, and valid UTF-8 (MARC-8's
+/// diacritics before ASCII letters are not).
+pub(crate) fn looks_like_utf8(bytes: &[u8]) -> bool {
     !bytes.is_ascii() && !bytes.contains(&ESC) && std::str::from_utf8(bytes).is_ok()
 }
 

@@ -3,6 +3,7 @@
 //! no Python); whoever hands the record to a user reports them, the bindings as pymarc does.
 
 use crate::marc8::Marc8Warning;
+use crate::Tag;
 
 /// One problem in a record that was read anyway, in the order the parser met it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,4 +21,9 @@ pub enum Diagnostic {
     BadSubfieldCode(Vec<u8>),
     /// A MARC-8 character with no Unicode mapping, read as a space.
     Marc8Unmapped(Marc8Warning),
+    /// A record whose leader/09 says MARC-8 (blank) but whose data field (the first such,
+    /// by tag) holds UTF-8: decoded as MARC-8 all the same, so its non-ASCII text is
+    /// garbled. Reported once per record; the record's leader lies, and reading it as
+    /// UTF-8 is the cure.
+    Utf8UnderMarc8(Tag),
 }

@@ -101,3 +101,41 @@ fn a_negative_directory_number_slices_as_python_does() {
         [Diagnostic::ExtraIndicators(b"-000".to_vec())]
     );
 }
+
+#[test]
+fn utf8_text_under_a_marc8_leader_is_noticed_once_and_real_marc8_is_not() {
+    // 245 and 500 hold UTF-8 ("é" is C3 A9) under a blank leader/09: noticed once, at 245.
+    let bytes = record(&[
+        ("100", [&b"1 "[..], &[SD], b"aPlain"].concat()),
+        ("245", [&b"10"[..], &[SD], "aCaf\u{e9}".as_bytes()].concat()),
+        ("500", [&b"  "[..], &[SD], "a\u{e9}t\u{e9}".as_bytes()].concat()),
+    ]);
+    for opts in [ParseOptions::default(), lenient()] {
+        let mut rec = Record::new();
+        parse_record(&bytes, &opts, &mut rec).unwrap();
+        let tags: Vec<String> = rec
+            .diagnostics()
+            .iter()
+            .filter_map(|d| match d {
+                Diagnostic::Utf8UnderMarc8(tag) => Some(tag.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tags, ["245"]);
+    }
+    // MARC-8's acute (E2) before a letter, and an escape to Greek: not UTF-8.
+    let bytes = record(&[
+        ("245", [&b"10"[..], &[SD], b"aCaf\xe2e"].concat()),
+        ("500", [&b"  "[..], &[SD], b"a\x1bgb\x1bs"].concat()),
+    ]);
+    let mut rec = Record::new();
+    parse_record(&bytes, &ParseOptions::default(), &mut rec).unwrap();
+    assert!(
+        !rec
+            .diagnostics()
+            .iter()
+            .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_))),
+        "{:?}",
+        rec.diagnostics()
+    );
+}

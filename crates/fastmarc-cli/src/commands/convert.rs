@@ -13,7 +13,7 @@ use crate::records::{for_each_record, Input, Tally};
 use crate::select::Select;
 use crate::Ctx;
 use fastmarc::xml::XmlLayout;
-use fastmarc::{ErrorKind, Record, TextEncoding};
+use fastmarc::{Diagnostic, ErrorKind, Record, TextEncoding};
 
 /// What is done to each record before it is written.
 struct Edits {
@@ -94,17 +94,35 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     };
     let select = Select::parse(&args.select)?;
     // Open the input first: if it cannot be read, no output file is created.
+    // Asked for MARC-8 by name, the user has already been told the leader's answer.
+    let trust_leader = args.read.from_encoding.is_none();
     let settings = read_settings(args.read, permissive);
-    let mut input = Input::open_mapped(&source, settings, "convert", move |rec| {
-        if !select.keeps(rec) {
-            return Ok(None);
-        }
-        if rec.encoding() == TextEncoding::Unicode {
-            rec.leader_mut().set_character_coding_scheme(b'a');
-        }
-        edits.apply(rec);
-        serialise(&write, rec).map(Some)
-    })?;
+    let mut input = Input::open_mapped(
+        &source,
+        settings,
+        "convert",
+        move |rec| -> Result<_, String> {
+            if !select.keeps(rec) {
+                return Ok(None);
+            }
+            let utf8_under_marc8 = rec.diagnostics().iter().find_map(|d| match d {
+                Diagnostic::Utf8UnderMarc8(tag) if trust_leader => Some(*tag),
+                _ => None,
+            });
+            if rec.encoding() == TextEncoding::Unicode {
+                rec.leader_mut().set_character_coding_scheme(b'a');
+            }
+            edits.apply(rec);
+            let mut serialised = serialise(&write, rec)?;
+            if let Some(tag) = utf8_under_marc8 {
+                serialised.warnings.push(format!(
+                    "leader/09 is blank (MARC-8) but field {tag} holds UTF-8; it was decoded as \
+                 MARC-8 (read the file with --from-encoding utf8)"
+                ));
+            }
+            Ok(Some(serialised))
+        },
+    )?;
     let out_name = dest.name();
     let (out, pending) = dest.create()?;
     let mut writer = RecordWriter::new(&write, out);

@@ -549,7 +549,12 @@ fn parse_data_field(
             None => {
                 let s = rec.text.len();
                 text.decoder
-                    .subfield(&part[skip..], &mut rec.text, &mut rec.diagnostics)
+                    .subfield(
+                        tag.tag(),
+                        &part[skip..],
+                        &mut rec.text,
+                        &mut rec.diagnostics,
+                    )
                     .map_err(|kind| {
                         err(kind(tag.tag()), offset + part_start + skip).spanning(part.len() - skip)
                     })?;
@@ -645,6 +650,7 @@ impl TextDecoder<'_> {
 
     fn subfield(
         &self,
+        tag: Tag,
         bytes: &[u8],
         out: &mut String,
         diagnostics: &mut Vec<Diagnostic>,
@@ -655,6 +661,14 @@ impl TextDecoder<'_> {
         } else if self.utf8 {
             self.utf8(bytes, out)
         } else {
+            if !bytes.is_ascii()
+                && crate::check::looks_like_utf8(bytes)
+                && !diagnostics
+                    .iter()
+                    .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_)))
+            {
+                diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
+            }
             let mut warnings = Vec::new();
             let decoded = marc8::decode_marc8_into(bytes, out, &mut warnings);
             diagnostics.extend(warnings.into_iter().map(Diagnostic::Marc8Unmapped));
