@@ -34,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 import fastmarc
-from fixture import fixture, machine, median_seconds, paired, real_fixture
+from fixture import at_once, fixture, machine, median_seconds, paired, real_fixture, split_records
 
 FIVE = {"id": "001", "title": "245[0]$a[0]", "lang": "008[0]/35-37", "subjects": "650$a", "isbn": "020$a"}
 ANALYSIS = {"lang": "008[0]/35-37", "subjects": "650$a"}
@@ -65,32 +65,11 @@ def timed(name: str, path: str) -> float:
     return time.perf_counter() - start
 
 
-def halves(path: Path, workdir: Path) -> tuple[Path, Path]:
-    """The file cut in two at the record boundary nearest its middle."""
-    data = path.read_bytes()
-    cut = 0
-    while cut < len(data) // 2:
-        cut += int(data[cut : cut + 5])
-    a, b = workdir / "half-a.mrc", workdir / "half-b.mrc"
-    a.write_bytes(data[:cut])
-    b.write_bytes(data[cut:])
-    return a, b
-
-
 def two_processes(name: str, a: Path, b: Path) -> float:
     """Run the job on both halves in two processes at once; the slower one's own time.
     Each child runs the job once untimed first (a fresh process faults in every page it
     allocates; the parent's repeated runs reuse theirs), then both start together."""
-    cmd = [sys.executable, __file__, "--child", name]
-    procs = [subprocess.Popen([*cmd, str(p)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for p in (a, b)]
-    for p in procs:
-        assert p.stdout.readline().strip() == "ready"
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    times = [float(p.communicate()[0]) for p in procs]
-    return max(times)
+    return at_once([[sys.executable, __file__, "--child", name, str(p)] for p in (a, b)])
 
 
 def pymarc_analysis(module, path: Path) -> tuple[Counter, list]:
@@ -153,7 +132,7 @@ def measure(path: Path, args: argparse.Namespace) -> None:
     p = str(path)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        a, b = halves(path, workdir)
+        a, b = split_records(path, 2)
         job("parse", p)  # warm the page cache and the code
 
         rounds = []
