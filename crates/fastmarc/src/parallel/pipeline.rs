@@ -486,8 +486,9 @@ impl<S: Stage> Shared<S> {
 
     /// Consumer: the next chunk's results in order. When that chunk is not done yet and
     /// the source may be read, it reads and parses a chunk itself rather than wait; when a
-    /// push source has run dry and there is room for more, it asks the caller for input.
-    fn next_chunk(&self) -> FromQueue<S::Out> {
+    /// push source has run dry and there is room for more, it asks the caller for input
+    /// (with `drain`, only once no chunk is in flight).
+    fn next_chunk(&self, drain: bool) -> FromQueue<S::Out> {
         let mut q = self.lock();
         loop {
             if self.cancelled() {
@@ -514,7 +515,11 @@ impl<S: Stage> Shared<S> {
                     return FromQueue::Chunk(self.parse_chunk(chunk, CONSUMER), CONSUMER);
                 }
                 None if q.ended && !q.reading => return FromQueue::End,
-                _ if q.starved && !q.ended && q.slots.len() < self.depth => {
+                _ if q.starved
+                    && !q.ended
+                    && q.slots.len() < self.depth
+                    && (!drain || q.slots.is_empty()) =>
+                {
                     return FromQueue::NeedsInput
                 }
                 _ if self.can_read(&q) => q = self.read_and_parse(q, CONSUMER),
@@ -668,13 +673,14 @@ impl<S: Stage> Pipeline<S> {
 
     /// The next chunk's results in file order with the parser that made them, or the panic
     /// that took the chunk's place. The end of the stream, an error that ends it, or a
-    /// panic closes the pipeline.
-    pub(super) fn next_chunk(&mut self) -> Next<S::Out> {
+    /// panic closes the pipeline. With `drain`, a push source asks for input only once
+    /// every chunk in flight is handed out.
+    pub(super) fn next_chunk(&mut self, drain: bool) -> Next<S::Out> {
         loop {
             if self.finished {
                 return Next::End;
             }
-            let (done, parser) = match self.shared.next_chunk() {
+            let (done, parser) = match self.shared.next_chunk(drain) {
                 FromQueue::Chunk(done, parser) => (done, parser),
                 FromQueue::NeedsInput => return Next::NeedsInput,
                 FromQueue::End => {
