@@ -262,14 +262,9 @@ impl ArrowRecords {
         };
         match next.map_err(|e| value_error(&e))? {
             None => Ok(None),
-            Some(rec) => Record::from_core(
-                py,
-                Arc::new(rec),
-                None,
-                &DecodeSettings::default(),
-            )?
-            .into_object(py)
-            .map(Some),
+            Some(rec) => Record::from_core(py, Arc::new(rec), None, &DecodeSettings::default())?
+                .into_object(py)
+                .map(Some),
         }
     }
 }
