@@ -21,7 +21,6 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
-use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -116,7 +115,8 @@ struct State {
     /// The parse options `settings` make.
     opts: ParseOptions,
     file_handle: Py<PyAny>,
-    queue: VecDeque<Located>,
+    /// The chunk being handed out (the pipeline's own batch: not copied into a queue).
+    queue: std::vec::IntoIter<Located>,
     chunk: Chunk,
     exception: Option<Py<PyAny>>,
     /// A framing error ended the stream.
@@ -159,7 +159,7 @@ impl State {
             settings,
             permissive,
             file_handle,
-            queue: VecDeque::new(),
+            queue: Vec::new().into_iter(),
             chunk: Chunk::None,
             exception: None,
             fatal: false,
@@ -185,7 +185,7 @@ impl State {
         self.fatal &= !permissive;
     }
 
-    /// Take the next records from the pipeline into the queue; false at the end. Phase 1
+    /// Take the next records from the pipeline (the queue is empty); false at the end. Phase 1
     /// (reading a Python file) runs here with the GIL; phase 2 (pushing what it gave and
     /// taking records) with the GIL released, one release per batch.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
@@ -217,7 +217,7 @@ impl State {
             });
             match polled {
                 Polled::Batch(batch) => {
-                    queue.extend(batch);
+                    *queue = batch.into_iter();
                     return Ok(true);
                 }
                 Polled::End => return Ok(false),
@@ -486,22 +486,22 @@ impl MARCReader {
         let mut st = self.state(py);
         // As pymarc: after a fatal framing error the stream ends with the error still shown;
         // at a normal end current_chunk is the empty read.
-        if st.fatal && st.queue.is_empty() {
+        if st.fatal && st.queue.len() == 0 {
             return Err(PyStopIteration::new_err(()));
         }
         st.chunk = Chunk::None;
         st.exception = None;
-        if st.queue.is_empty() && !st.refill(py)? {
+        if st.queue.len() == 0 && !st.refill(py)? {
             st.chunk = Chunk::End;
             return Err(PyStopIteration::new_err(()));
         }
-        let item = st.queue.pop_front();
+        let item = st.queue.next();
         if st.pipeline.as_ref().is_some_and(|p| p.threads() > 1) {
             // The next record was most likely parsed on another core: start loading it
             // while Python works on this one, so the cross-core reads overlap Python's work.
             if let Some(Located {
                 result: Ok(next), ..
-            }) = st.queue.front()
+            }) = st.queue.as_slice().first()
             {
                 next.prefetch();
             }
@@ -518,13 +518,13 @@ impl MARCReader {
         let out = PyList::empty(py);
         let mut st = self.state(py);
         loop {
-            if st.fatal && st.queue.is_empty() {
+            if st.fatal && st.queue.len() == 0 {
                 break;
             }
-            if st.queue.is_empty() && !st.refill(py)? {
+            if st.queue.len() == 0 && !st.refill(py)? {
                 break;
             }
-            while let Some(item) = st.queue.pop_front() {
+            while let Some(item) = st.queue.next() {
                 st.exception = None;
                 out.append(st.wrap(py, item)?)?;
             }
@@ -638,7 +638,7 @@ impl MARCReader {
     /// file fastmarc opened. Records not yet returned are dropped.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let mut st = self.state(py);
-        st.queue.clear();
+        st.queue = Vec::new().into_iter();
         if let Input::PyFile(obj) = &st.input {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
