@@ -140,6 +140,16 @@ pub struct MARCReader {
     state: Mutex<State>,
 }
 
+/// Bytes per chunk: with one thread, larger chunks spread the pipeline's per-chunk work
+/// over more records (no other core reads them, so staying in cache between cores does
+/// not matter); with more, the core's default.
+fn chunk_size(threads: Option<usize>) -> usize {
+    match fastmarc::parallel::thread_count(threads) {
+        1 => 256 * 1024,
+        _ => fastmarc::parallel::DEFAULT_CHUNK_SIZE,
+    }
+}
+
 /// How broken framing is handled: pymarc ends the stream (its `FatalReaderError`); a
 /// permissive reader resynchronises on the next record terminator.
 fn recovery(permissive: bool) -> Recovery {
@@ -461,6 +471,7 @@ impl MARCReader {
                 recovery: recovery(permissive),
             },
             threads,
+            chunk_size: chunk_size(threads),
             // For current_chunk, and to parse again under options set later.
             keep_raw: true,
             python_lengths: true,
