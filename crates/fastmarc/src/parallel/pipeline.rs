@@ -450,6 +450,11 @@ impl<S: Stage> Shared<S> {
             payload,
         });
         if let Some(mut local) = self.local.get(parser) {
+            if local.records.is_empty() {
+                // The list goes back whole, with its capacity: no record is moved.
+                spare.truncate(MAX_SPARE_RECORDS);
+                std::mem::swap(&mut local.records, &mut spare);
+            }
             let room = MAX_SPARE_RECORDS.saturating_sub(local.records.len());
             local.records.extend(spare.into_iter().take(room));
             if let Some(scratch) = scratch {
@@ -465,6 +470,10 @@ impl<S: Stage> Shared<S> {
             return Vec::new();
         };
         let keep = local.records.len().saturating_sub(n);
+        if keep == 0 {
+            // All of them: the whole list, without moving a record.
+            return std::mem::take(&mut local.records);
+        }
         local.records.split_off(keep)
     }
 
