@@ -102,6 +102,17 @@ def test_a_failing_read_reaches_the_caller_of_read_all(threads: int) -> None:
         fastmarc.parse_all(FailingSource(DATA, 300_000), threads=threads)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_path_whose_reads_fail_raises_the_os_error_with_its_errno(threads: int, tmp_path: Path) -> None:
+    # A directory opens on Linux; reading it fails with EISDIR.
+    reader = fastmarc.MARCReader(str(tmp_path), threads=threads)
+    with pytest.raises(IsADirectoryError) as raised:
+        next(reader)
+    assert raised.value.errno == errno.EISDIR
+    with pytest.raises((OSError, StopIteration)):
+        next(reader)
+
+
 # ---- writers -------------------------------------------------------------------------
 
 SOME = list(fastmarc.MARCReader(b"".join(RECORDS[:40])))

@@ -5,7 +5,6 @@
 
 use crate::errors::value_error;
 use crate::record::{DecodeSettings, Record};
-use crate::spare_records;
 use fastmarc::arrow::parquet::{compression, read_batches, ParquetSink};
 use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
@@ -263,14 +262,9 @@ impl ArrowRecords {
         };
         match next.map_err(|e| value_error(&e))? {
             None => Ok(None),
-            Some(rec) => Record::from_core(
-                py,
-                Arc::new(rec),
-                spare_records::NO_HOME,
-                &DecodeSettings::default(),
-            )?
-            .into_object(py)
-            .map(Some),
+            Some(rec) => Record::from_core(py, Arc::new(rec), None, &DecodeSettings::default())?
+                .into_object(py)
+                .map(Some),
         }
     }
 }

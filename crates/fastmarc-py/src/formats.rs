@@ -10,7 +10,6 @@
 
 use crate::field::{is_control_tag, Field, Inds, Subs};
 use crate::record::{DecodeSettings, Record};
-use crate::spare_records::NO_HOME;
 use fastmarc::json::JsonLayout;
 use fastmarc::xml::{UnicodeForm, XmlReaderOptions, XmlWriteOptions};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord, Tag};
@@ -261,7 +260,7 @@ fn wrap_records(py: Python<'_>, records: Vec<CoreRecord>) -> PyResult<Option<Bou
     let settings = DecodeSettings::default();
     let list = PyList::empty(py);
     for rec in records {
-        let wrapped = Record::from_core(py, Arc::new(rec), NO_HOME, &settings)?;
+        let wrapped = Record::from_core(py, Arc::new(rec), None, &settings)?;
         list.append(wrapped.into_object(py)?)?;
     }
     Ok(Some(list))

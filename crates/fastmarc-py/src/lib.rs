@@ -31,7 +31,6 @@ mod mrk;
 mod pyobjects;
 mod reader;
 mod record;
-mod spare_records;
 mod subclass;
 mod untracked;
 

@@ -1,32 +1,31 @@
-//! `fastmarc.MARCReader`: pymarc's reader, with a backend chosen by input type and records
-//! parsed in batches with the GIL released.
+//! `fastmarc.MARCReader`: pymarc's reader on the core's parallel pipeline
+//! (`fastmarc::parallel::ParallelReader`), with the source chosen by input type.
 //!
-//! Each refill runs in three phases: (1) with the GIL, take input from a Python file object
-//! if that is the source; (2) with the GIL released, read from a Rust file if that is the
-//! source, then frame and parse up to a batch of records into plain Rust values (records or
-//! core errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one per
-//! `__next__`, converting an error into pymarc's exception only when its turn comes.
+//! A path and `bytes` are read by the pipeline itself; a Python file object is read here
+//! and pushed. Each refill runs in three phases: (1) with the GIL, `.read(n)` from a
+//! Python file object when the pipeline asks for input; (2) with the GIL released, push
+//! what was read and take the next records from the pipeline (plain Rust values: records
+//! or core errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one
+//! per `__next__`, converting an error into pymarc's exception only when its turn comes.
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, Record};
-use crate::spare_records::{self, Home};
-use fastmarc::iso2709::{parse_framed, Framed, Framer, ParseOptions, ReadBuffer, Recovery};
-use fastmarc::parallel::ParsePool;
-use fastmarc::{Error as CoreError, Record as CoreRecord};
+use fastmarc::iso2709::{ParseOptions, ReaderOptions, Recovery};
+use fastmarc::parallel::{
+    Located, ParallelOptions, ParallelReader, Parser, Polled, RawBytes, Recycler,
+};
+use fastmarc::{Error as CoreError, ErrorKind, Record as CoreRecord};
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::io::Read;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Records parsed per GIL release (bounded in bytes too, by the read size).
-const BATCH_RECORDS: usize = 256;
-/// Bytes taken from a file per read (Python `.read(n)` or Rust `read`).
+/// Bytes taken from a Python file object per `.read(n)`: one call with the GIL for many
+/// records.
 const READ_SIZE: usize = 256 * 1024;
 
 /// Base class of all readers, as in pymarc.
@@ -45,398 +44,86 @@ impl Reader {
     }
 }
 
-/// Frame a batch from a stream's unread bytes, which the batch shares instead of copying
-/// its part (a copy of every byte read, on the consumer's thread).
-fn frame_buffered(
-    buf: &mut ReadBuffer,
-    framer: &mut Framer,
-    opts: ParseOptions,
-) -> (FramedBatch, bool) {
-    let raw: Raw = buf.shared().clone();
-    let unread = buf.pos()..buf.bytes().len();
-    let (batch, used, need) = frame_batch(framer, opts, &raw, unread, buf.is_eof());
-    buf.consume(used);
-    (batch, need)
-}
-
-/// Bytes that records lie in, shared by a batch's records (for parsing on any thread and
-/// for `current_chunk`): a read buffer's worth, or a whole input held in memory.
-type Raw = Arc<dyn AsRef<[u8]> + Send + Sync>;
-
-/// A batch's own handle on bytes held for the whole read: the batch's records count
-/// references to it, not to the input's one `Arc`, whose count parser threads and the
-/// consumer would otherwise update for every record from two cores.
-struct HeldPart(Raw);
-
-impl AsRef<[u8]> for HeldPart {
-    fn as_ref(&self) -> &[u8] {
-        (*self.0).as_ref()
-    }
-}
-
-enum Source {
-    /// Bytes in memory, framed and parsed in place: a `bytes` object (shared, not copied:
-    /// it is immutable), or a bytearray or memoryview copied once (they can change under
-    /// us).
-    Memory {
-        data: Raw,
-        pos: usize,
-    },
-    /// A path: read by Rust with the GIL released.
-    File {
-        file: std::fs::File,
-        buf: ReadBuffer,
-    },
-    /// A Python object with `.read()`: read with the GIL, in large pieces.
-    PyFile {
-        obj: Py<PyAny>,
-        buf: ReadBuffer,
-    },
-    Closed,
-}
-
-/// One parsed record or error, with the bytes it came from (for `current_chunk`).
-struct Item {
-    result: Result<Arc<CoreRecord>, CoreError>,
-    /// The thread that parsed it (see `spare_records`).
-    home: Home,
-    /// The record's number and stream offset.
-    number: u64,
-    offset: u64,
-    /// The options it was parsed with: options set on the reader since then parse it again.
-    opts: ParseOptions,
-    raw: Raw,
-    range: Range<usize>,
-}
-
-/// A piece of input framed but not yet parsed.
-enum Entry {
-    Record {
-        range: Range<usize>,
-        number: u64,
-        offset: u64,
-    },
-    /// Broken framing, already an error; `range` is what pymarc would show as the chunk.
-    Broken { err: CoreError, range: Range<usize> },
-}
-
-/// Framed entries and the bytes they lie in (ranges index into `raw`), which keeps every
-/// record's chunk available for `current_chunk` and lets a pool thread parse them.
-struct FramedBatch {
-    raw: Raw,
-    entries: Vec<Entry>,
-    /// The reader's parse options when the batch was framed.
-    opts: ParseOptions,
-}
-
-/// Phase 2 (no Python): frame up to a batch of records from `raw[unframed]`, which the batch
-/// shares. Returns the batch, how many bytes were consumed, and whether the framer needs
-/// more input to go on. Framing is cheap (a length and a terminator per record); parsing
-/// comes after, on this thread or on a pool.
-fn frame_batch(
-    framer: &mut Framer,
-    opts: ParseOptions,
-    raw: &Raw,
-    unframed: Range<usize>,
-    at_eof: bool,
-) -> (FramedBatch, usize, bool) {
-    let at = unframed.start;
-    let input = &(**raw).as_ref()[unframed];
-    let mut entries = Vec::new();
-    let mut consumed = 0;
-    let mut need_more = false;
-    while entries.len() < BATCH_RECORDS {
-        match framer.next_in(input, &mut consumed, at_eof) {
-            Framed::Record {
-                range,
-                number,
-                offset,
-            } => entries.push(Entry::Record {
-                range,
-                number,
-                offset,
-            }),
-            Framed::Broken(err) => {
-                // pymarc's current_chunk: what it read for this record.
-                let rest = &input[consumed..];
-                let claimed = std::str::from_utf8(&rest[..rest.len().min(5)])
-                    .ok()
-                    .and_then(|s| s.parse::<usize>().ok());
-                let end = consumed + claimed.unwrap_or(5).max(5).min(rest.len());
-                entries.push(Entry::Broken {
-                    err,
-                    range: consumed..end,
-                });
-            }
-            Framed::NeedMore => {
-                need_more = true;
-                break;
-            }
-            Framed::End => break,
-        }
-    }
-    // Ranges become positions in the shared bytes, where the input began at `at`.
-    for e in &mut entries {
-        match e {
-            Entry::Record { range, .. } | Entry::Broken { range, .. } => {
-                *range = range.start + at..range.end + at;
-            }
-        }
-    }
-    let raw = Arc::new(HeldPart(raw.clone())) as Raw;
-    (FramedBatch { raw, entries, opts }, consumed, need_more)
-}
-
-thread_local! {
-    /// A pool thread's record to parse into before copying out (see `parse_entries`).
-    static SCRATCH: RefCell<CoreRecord> = RefCell::new(CoreRecord::new());
-}
-
-/// Phase 2 (no Python): parse a framed batch. A pool thread (`on_pool`) parses each record
-/// into its scratch record and then copies it into the spare one: the spare's tables were
-/// last read by the consumer's core, and stores straight into them wait for each line to
-/// come back from there, where one copy per table overlaps those transfers (the core's
-/// pipeline does the same, see its `Local::scratch`).
-fn parse_entries(batch: FramedBatch, on_pool: bool) -> Vec<Item> {
-    let opts = &batch.opts;
-    let raw = batch.raw;
-    let bytes = (*raw).as_ref();
-    let home = spare_records::home();
-    let one = |e: Entry| match e {
-        Entry::Record {
-            range,
-            number,
-            offset,
-        } => {
-            // Held by nobody else (see `spare_records::take`), so `make_mut` never copies.
-            let mut rec = spare_records::take();
-            let target = Arc::make_mut(&mut rec);
-            let framed = &bytes[range.clone()];
-            let result = if on_pool {
-                SCRATCH.with_borrow_mut(|scratch| {
-                    parse_framed(framed, number, offset, opts, scratch)
-                        .map(|()| target.clone_from(scratch))
-                })
-            } else {
-                parse_framed(framed, number, offset, opts, target)
-            }
-            .map(|()| rec);
-            Item {
-                result,
-                home,
-                number,
-                offset,
-                opts: *opts,
-                raw: raw.clone(),
-                range,
-            }
-        }
-        Entry::Broken { err, range } => Item {
-            home,
-            number: err.record.unwrap_or(0),
-            offset: err.offset.unwrap_or(0),
-            opts: *opts,
-            result: Err(err),
-            raw: raw.clone(),
-            range,
-        },
-    };
-    let entries = batch.entries;
-    entries.into_iter().map(one).collect()
-}
-
-/// A framed batch given to the pool, which the consumer parses itself if no pool thread has
-/// started on it by the time it is needed (rather than wait, then read records another core
-/// built).
+/// Where a record handed to Python was parsed: its core record goes back there, through
+/// the pipeline's recycler, once Python lets go of it.
 #[derive(Clone)]
-struct Job(Arc<(Mutex<JobState>, Condvar)>);
-
-enum JobState {
-    Pending(FramedBatch),
-    Taken,
-    Done(Vec<Item>),
-    /// Parsing panicked.
-    Failed,
+pub struct Home {
+    recycler: Recycler,
+    parser: Parser,
 }
 
-impl Job {
-    fn new(batch: FramedBatch) -> Job {
-        Job(Arc::new((
-            Mutex::new(JobState::Pending(batch)),
-            Condvar::new(),
-        )))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, JobState> {
-        self.0 .0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Pool side: the batch to parse, unless someone already took it.
-    fn try_start(&self) -> Option<FramedBatch> {
-        let mut st = self.lock();
-        match std::mem::replace(&mut *st, JobState::Taken) {
-            JobState::Pending(b) => Some(b),
-            other => {
-                *st = other;
-                None
-            }
-        }
-    }
-
-    /// Pool side: parse a batch taken with `try_start`.
-    fn run(&self, batch: FramedBatch) {
-        let parsed =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_entries(batch, true)));
-        *self.lock() = parsed.map_or(JobState::Failed, JobState::Done);
-        self.0 .1.notify_all();
-    }
-
-    fn is_taken(&self) -> bool {
-        matches!(*self.lock(), JobState::Taken)
-    }
-
-    /// Consumer side (no Python): the parsed items, parsed here if still pending.
-    fn take(&self) -> Option<Vec<Item>> {
-        let mut st = self.lock();
-        loop {
-            match std::mem::replace(&mut *st, JobState::Taken) {
-                JobState::Pending(b) => {
-                    drop(st);
-                    return Some(parse_entries(b, false));
-                }
-                JobState::Done(items) => return Some(items),
-                JobState::Failed => return None,
-                JobState::Taken => st = self.0 .1.wait(st).unwrap_or_else(|e| e.into_inner()),
-            }
+impl Home {
+    /// Hand `core` back to the thread that parsed it, unless another holder shares it.
+    pub fn give_back(&self, core: Arc<CoreRecord>) {
+        if let Ok(core) = Arc::try_unwrap(core) {
+            self.recycler.give(self.parser, [core]);
         }
     }
 }
 
-/// Parsing on a private pool, a few batches ahead of the consumer (bounded, so memory
-/// stays a few batches whatever the consumer's speed).
-struct Pipeline {
-    /// Held for its threads: dropped after `Drop::drop` closes the queue, it joins them.
-    _workers: ParsePool,
-    shared: Arc<Jobs>,
-    depth: usize,
-    /// Parser threads, the consumer included.
-    threads: usize,
+/// The error a failed `read` of a file left, with its errno (the core error keeps only
+/// its text).
+type LastIoError = Arc<Mutex<Option<std::io::Error>>>;
+
+/// A file that remembers its last read error (see [`LastIoError`]).
+struct File {
+    inner: std::fs::File,
+    failed: LastIoError,
 }
 
-/// Jobs in file order; the consumer takes the front one, pool threads the oldest pending
-/// one (see `State::refill` for how the consumer helps). Pool threads wait on `wake`
-/// (never spinning: an idle thread that spins takes a core from the consumer).
-#[derive(Default)]
-struct Jobs {
-    queue: Mutex<JobQueue>,
-    wake: Condvar,
-}
-
-#[derive(Default)]
-struct JobQueue {
-    jobs: VecDeque<Job>,
-    closed: bool,
-}
-
-impl Jobs {
-    fn lock(&self) -> MutexGuard<'_, JobQueue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The oldest job nobody has started on, taken.
-    fn oldest_pending(&self) -> Option<(Job, FramedBatch)> {
-        let q = self.lock();
-        q.jobs
-            .iter()
-            .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)))
-    }
-
-    /// Pool thread: parse the oldest pending batch, again and again, until closed.
-    fn work(&self) {
-        let mut q = self.lock();
-        loop {
-            if q.closed {
-                return;
-            }
-            let oldest = q
-                .jobs
-                .iter()
-                .find_map(|job| job.try_start().map(|batch| (job.clone(), batch)));
-            match oldest {
-                Some((job, batch)) => {
-                    drop(q);
-                    job.run(batch);
-                    q = self.lock();
-                }
-                None => q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner()),
-            }
-        }
+impl Read for File {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            let copy = match e.raw_os_error() {
+                Some(errno) => std::io::Error::from_raw_os_error(errno),
+                None => std::io::Error::new(e.kind(), e.to_string()),
+            };
+            *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(copy);
+        })
     }
 }
 
-impl Pipeline {
-    fn in_flight(&self) -> usize {
-        self.shared.lock().jobs.len()
-    }
-
-    /// Queue a framed batch and wake a pool thread.
-    fn submit(&self, batch: FramedBatch) {
-        self.shared.lock().jobs.push_back(Job::new(batch));
-        self.shared.wake.notify_one();
-    }
-
-    fn next_job(&self) -> Option<Job> {
-        self.shared.lock().jobs.pop_front()
-    }
+/// Where the pipeline's bytes come from.
+enum Input {
+    /// A path, read by the pipeline; its read error, if any.
+    File(LastIoError),
+    /// Bytes in memory, framed in place.
+    Memory,
+    /// A Python object with `.read()`: read here with the GIL, in large pieces, and pushed.
+    PyFile(Py<PyAny>),
 }
 
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        // Pool threads leave their loop; dropping the pool then waits for them.
-        self.shared.lock().closed = true;
-        self.shared.wake.notify_all();
-    }
-}
-
-/// A batch out of the source: parsed already, or framed for the pool.
-enum Batch {
-    Parsed(Vec<Item>),
-    Framed(FramedBatch),
-}
-
-impl Batch {
-    fn is_empty(&self) -> bool {
-        match self {
-            Batch::Parsed(items) => items.is_empty(),
-            Batch::Framed(f) => f.entries.is_empty(),
-        }
-    }
+/// What `current_chunk` shows.
+enum Chunk {
+    None,
+    /// The empty read at the end of the stream.
+    End,
+    Record(RawBytes),
 }
 
 /// The reader's mutable state. It sits behind a mutex so that one reader shared by several
 /// threads hands each record to exactly one of them; the mutex is taken with the GIL
 /// released (`lock_py_attached`), so a thread waiting for it never blocks the interpreter.
 struct State {
-    source: Source,
+    /// `None` before `__init__` and after `close`.
+    pipeline: Option<ParallelReader>,
+    input: Input,
     /// pymarc's reader options, settable at any time: they apply to the records handed out
-    /// after that (queued records parsed with other options are parsed again).
+    /// after that (records parsed with other options are parsed again).
     settings: DecodeSettings,
     permissive: bool,
     /// The parse options `settings` make.
     opts: ParseOptions,
     file_handle: Py<PyAny>,
-    framer: Framer,
-    queue: VecDeque<Item>,
-    chunk: Option<(Raw, Range<usize>)>,
+    /// The chunk being handed out (the pipeline's own batch: not copied into a queue).
+    queue: std::vec::IntoIter<Located>,
+    chunk: Chunk,
     exception: Option<Py<PyAny>>,
     /// A framing error ended the stream.
     fatal: bool,
-    /// Nothing more to frame from the source.
-    input_done: bool,
-    /// Reading the source failed: raised once every record read before it is handed out.
+    /// A Python file's `.read()` failed: raised once every record read before it is handed
+    /// out; the call after that reads again, as pymarc's would.
     read_error: Option<PyErr>,
-    /// `Some` when parsing on several threads.
-    pipeline: Option<Pipeline>,
 }
 
 /// pymarc's reader. Subclasses may take their own constructor arguments: `__new__` takes
@@ -453,6 +140,16 @@ pub struct MARCReader {
     state: Mutex<State>,
 }
 
+/// Bytes per chunk: with one thread, larger chunks spread the pipeline's per-chunk work
+/// over more records (no other core reads them, so staying in cache between cores does
+/// not matter); with more, the core's default.
+fn chunk_size(threads: Option<usize>) -> usize {
+    match fastmarc::parallel::thread_count(threads) {
+        1 => 256 * 1024,
+        _ => fastmarc::parallel::DEFAULT_CHUNK_SIZE,
+    }
+}
+
 /// How broken framing is handled: pymarc ends the stream (its `FatalReaderError`); a
 /// permissive reader resynchronises on the next record terminator.
 fn recovery(permissive: bool) -> Recovery {
@@ -464,27 +161,19 @@ fn recovery(permissive: bool) -> Recovery {
 }
 
 impl State {
-    fn new(
-        source: Source,
-        file_handle: Py<PyAny>,
-        settings: DecodeSettings,
-        permissive: bool,
-        pipeline: Option<Pipeline>,
-    ) -> State {
+    fn new(settings: DecodeSettings, permissive: bool, file_handle: Py<PyAny>) -> State {
         State {
-            source,
+            pipeline: None,
+            input: Input::Memory,
             opts: settings.parse_options(),
             settings,
             permissive,
             file_handle,
-            framer: Framer::new(recovery(permissive)).with_python_lengths(),
-            queue: VecDeque::new(),
-            chunk: None,
+            queue: Vec::new().into_iter(),
+            chunk: Chunk::None,
             exception: None,
             fatal: false,
-            input_done: false,
             read_error: None,
-            pipeline,
         }
     }
 
@@ -492,16 +181,129 @@ impl State {
     fn set_settings(&mut self, change: impl FnOnce(&mut DecodeSettings)) {
         change(&mut self.settings);
         self.opts = self.settings.parse_options();
+        if let Some(p) = &self.pipeline {
+            p.set_parse_options(self.opts);
+        }
     }
 
     fn set_permissive(&mut self, permissive: bool) {
         self.permissive = permissive;
-        let was_finished = self.framer.is_finished();
-        self.framer.set_recovery(recovery(permissive));
-        if was_finished && !self.framer.is_finished() {
-            // Broken framing had ended the stream: it goes on past the broken bytes.
-            self.fatal = false;
-            self.input_done = false;
+        if let Some(p) = &self.pipeline {
+            // Broken framing that ended the stream is resynchronised over from now on.
+            p.set_recovery(recovery(permissive));
+        }
+        self.fatal &= !permissive;
+    }
+
+    /// Take the next records from the pipeline (the queue is empty); false at the end. Phase 1
+    /// (reading a Python file) runs here with the GIL; phase 2 (pushing what it gave and
+    /// taking records) with the GIL released, one release per batch.
+    fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
+        let State {
+            pipeline,
+            input,
+            read_error,
+            queue,
+            ..
+        } = self;
+        let Some(pipeline) = pipeline else {
+            return Err(PyValueError::new_err("I/O operation on closed file."));
+        };
+        let mut piece = None;
+        loop {
+            let drain = read_error.is_some();
+            let got = piece.as_ref().map(Piece::as_slice);
+            let polled = py.detach(|| {
+                match got {
+                    Some([]) => pipeline.end_input(),
+                    Some(bytes) => pipeline.push(bytes),
+                    None => {}
+                }
+                if drain {
+                    pipeline.poll_in_flight()
+                } else {
+                    pipeline.poll()
+                }
+            });
+            match polled {
+                Polled::Batch(batch) => {
+                    *queue = batch.into_iter();
+                    return Ok(true);
+                }
+                Polled::End => return Ok(false),
+                Polled::NeedsInput => {
+                    if let Some(e) = read_error.take() {
+                        return Err(e);
+                    }
+                    let Input::PyFile(obj) = &*input else {
+                        return Ok(false);
+                    };
+                    match read_py(py, obj.bind(py)) {
+                        Ok(p) => piece = Some(p),
+                        Err(e) => {
+                            piece = None;
+                            *read_error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Phase 3: the next record as a Python object, or `None` with `current_exception` set.
+    fn wrap(&mut self, py: Python<'_>, mut item: Located) -> PyResult<Py<PyAny>> {
+        item.reparse(self.opts);
+        let Located {
+            result,
+            offset,
+            parser,
+            raw,
+            ..
+        } = item;
+        self.chunk = raw.map_or(Chunk::None, Chunk::Record);
+        match result {
+            Ok(core) => {
+                let home = self.pipeline.as_ref().map(|p| Home {
+                    recycler: p.recycler(),
+                    parser,
+                });
+                match Record::from_core(py, Arc::new(core), home, &self.settings) {
+                    Ok(r) => r.into_object(py),
+                    // Python-side decoding failed (custom encodings): a bad record, as pymarc.
+                    Err(e) => {
+                        self.exception = Some(e.into_value(py).into_any());
+                        Ok(py.None())
+                    }
+                }
+            }
+            Err(e) => {
+                if let ErrorKind::Io(_, message) = &e.kind {
+                    return Err(self.io_error(message));
+                }
+                // Broken framing ends a pymarc reader; a permissive one resynchronises.
+                self.fatal |= e.is_framing() && !self.permissive;
+                let chunk = match &self.chunk {
+                    Chunk::Record(raw) => raw.bytes(),
+                    _ => &[],
+                };
+                let exception = to_pymarc_error(py, &e, chunk, offset).into_value(py);
+                add_position_note(py, exception.bind(py).as_any(), &e);
+                self.exception = Some(exception.into_any());
+                Ok(py.None())
+            }
+        }
+    }
+
+    /// A failed read of a path as Python's OSError (errno kept); anything else the
+    /// pipeline reports as I/O (a panicked parser thread) as a RuntimeError.
+    fn io_error(&self, message: &str) -> PyErr {
+        let failed = match &self.input {
+            Input::File(failed) => failed.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            _ => None,
+        };
+        match failed {
+            Some(e) => crate::errors::os_error(&e),
+            None => PyRuntimeError::new_err(format!("fastmarc: {message}")),
         }
     }
 }
@@ -512,195 +314,6 @@ impl MARCReader {
         self.state
             .lock_py_attached(py)
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl State {
-    /// Frame the next batch from the source, reading more input first if needed, and with
-    /// `parse_here` parse it too, all in one release of the GIL (each release can hand the
-    /// GIL to another thread, so there is one per batch, not one per step). Returns the
-    /// batch, whether it was parsed, and whether the framer needs more input to go on.
-    fn next_batch(&mut self, py: Python<'_>, parse_here: bool) -> PyResult<(Batch, bool)> {
-        let framer = &mut self.framer;
-        let opts = self.opts;
-        let finish = move |batch: FramedBatch| {
-            if parse_here {
-                Batch::Parsed(parse_entries(batch, false))
-            } else {
-                Batch::Framed(batch)
-            }
-        };
-        Ok(match &mut self.source {
-            Source::Closed => return Err(PyValueError::new_err("I/O operation on closed file.")),
-            Source::Memory { data, pos } => {
-                let unframed = *pos..(**data).as_ref().len();
-                let (batch, used) = py.detach(|| {
-                    let (batch, used, _) = frame_batch(framer, opts, data, unframed, true);
-                    (finish(batch), used)
-                });
-                *pos += used;
-                (batch, false)
-            }
-            Source::File { file, buf } => {
-                let may_read = self.read_error.is_none();
-                let (batch, need, failed) = py.detach(|| {
-                    let mut failed = None;
-                    if may_read && buf.unread().len() < READ_SIZE && !buf.is_eof() {
-                        failed = buf.read_from(file, READ_SIZE).err();
-                    }
-                    let (batch, need) = frame_buffered(buf, framer, opts);
-                    (finish(batch), need, failed)
-                });
-                if let Some(e) = failed {
-                    self.read_error = Some(crate::errors::os_error(&e));
-                }
-                (batch, need)
-            }
-            Source::PyFile { obj, buf } => {
-                let mut got = None;
-                if self.read_error.is_none() && buf.unread().len() < READ_SIZE && !buf.is_eof() {
-                    match read_py(py, obj.bind(py), buf) {
-                        Ok(piece) => got = piece,
-                        Err(e) => self.read_error = Some(e),
-                    }
-                }
-                // What .read() returned is appended with the GIL released: with the GIL
-                // held, copying a quarter of a megabyte cost about a tenth of a
-                // microsecond a record, all of it time other threads could not run.
-                let piece = got.as_ref().map(Piece::as_slice);
-                let (batch, need) = py.detach(|| {
-                    if let Some(piece) = piece {
-                        buf.push(piece);
-                    }
-                    let (batch, need) = frame_buffered(buf, framer, opts);
-                    (finish(batch), need)
-                });
-                (batch, need)
-            }
-        })
-    }
-
-    /// Fill the queue; false when the source has nothing more. A read error is raised
-    /// only once every record read before it has been queued; the next call reads again.
-    fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
-        loop {
-            let room = self
-                .pipeline
-                .as_ref()
-                .is_none_or(|p| p.in_flight() < p.depth);
-            if room && !self.input_done {
-                let parse_here = self.pipeline.is_none();
-                let (batch, need_more) = self.next_batch(py, parse_here)?;
-                if batch.is_empty() {
-                    if need_more && self.read_error.is_none() {
-                        continue;
-                    }
-                    // Nothing more to frame now (the input ended, or reading failed).
-                    self.input_done = true;
-                } else {
-                    match (batch, &self.pipeline) {
-                        (Batch::Parsed(items), _) => {
-                            self.queue.extend(items);
-                            return Ok(true);
-                        }
-                        (Batch::Framed(framed), Some(p)) => {
-                            p.submit(framed);
-                            continue;
-                        }
-                        (Batch::Framed(framed), None) => {
-                            let items = py.detach(|| parse_entries(framed, false));
-                            self.queue.extend(items);
-                            return Ok(true);
-                        }
-                    }
-                }
-            }
-            if let Some((job, jobs)) = self
-                .pipeline
-                .as_ref()
-                .and_then(|p| Some((p.next_job()?, p.shared.clone())))
-            {
-                let items = py.detach(move || {
-                    // Pool threads parse the oldest batches first, so the consumer (the
-                    // slowest stage whenever Python does anything per record) rarely
-                    // parses. When the pool is the slower one, its thread is still on
-                    // the batch needed next: parse a later one meanwhile, not wait.
-                    if job.is_taken() {
-                        if let Some((later, batch)) = jobs.oldest_pending() {
-                            later.run(batch);
-                        }
-                    }
-                    job.take()
-                });
-                return match items {
-                    Some(items) => {
-                        self.queue.extend(items);
-                        Ok(true)
-                    }
-                    None => Err(PyRuntimeError::new_err("a fastmarc parser thread failed")),
-                };
-            }
-            if let Some(e) = self.read_error.take() {
-                // As pymarc, whose next call would read again.
-                self.input_done = false;
-                return Err(e);
-            }
-            return Ok(false);
-        }
-    }
-
-    fn wrap(&mut self, py: Python<'_>, mut item: Item) -> PyResult<Py<PyAny>> {
-        if item.opts != self.opts {
-            item = reparsed(item, self.opts);
-        }
-        self.chunk = Some((item.raw.clone(), item.range.clone()));
-        match item.result {
-            Ok(core) => {
-                match Record::from_core(py, core, item.home, &self.settings) {
-                    Ok(r) => r.into_object(py),
-                    // Python-side decoding failed (custom encodings): a bad record, as pymarc.
-                    Err(e) => {
-                        self.exception = Some(e.into_value(py).into_any());
-                        Ok(py.None())
-                    }
-                }
-            }
-            Err(e) => {
-                // Broken framing ends a pymarc reader; a permissive one resynchronises.
-                self.fatal |= e.is_framing() && !self.permissive;
-                let chunk = &(*item.raw).as_ref()[item.range.clone()];
-                let exception = to_pymarc_error(py, &e, chunk, item.offset).into_value(py);
-                add_position_note(py, exception.bind(py).as_any(), &e);
-                self.exception = Some(exception.into_any());
-                Ok(py.None())
-            }
-        }
-    }
-}
-
-/// `item` parsed again with `opts`, unless its framing was broken (nothing to parse).
-fn reparsed(item: Item, opts: ParseOptions) -> Item {
-    if matches!(&item.result, Err(e) if e.is_framing()) {
-        return item;
-    }
-    let mut rec = match item.result {
-        // Not shared yet, so `make_mut` below does not copy.
-        Ok(rec) => rec,
-        Err(_) => spare_records::take(),
-    };
-    let bytes = &(*item.raw).as_ref()[item.range.clone()];
-    let result = parse_framed(
-        bytes,
-        item.number,
-        item.offset,
-        &opts,
-        Arc::make_mut(&mut rec),
-    )
-    .map(|()| rec);
-    Item {
-        result,
-        opts,
-        ..item
     }
 }
 
@@ -721,7 +334,7 @@ fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError
 }
 
 /// What one `.read()` of a Python file returned: a `bytes` object (read without the GIL:
-/// it never changes), or a copy of another buffer type.
+/// it never changes), or a copy of another buffer type; empty at the end.
 enum Piece<'py> {
     Bytes(Bound<'py, PyBytes>),
     Copied(Vec<u8>),
@@ -736,56 +349,35 @@ impl Piece<'_> {
     }
 }
 
-/// Call `obj.read(READ_SIZE)` (with the GIL, as it must be) and return what it gave, to be
-/// appended to `buf` by the caller; marks `buf` at its end on an empty read.
-fn read_py<'py>(
-    py: Python<'py>,
-    obj: &Bound<'py, PyAny>,
-    buf: &mut ReadBuffer,
-) -> PyResult<Option<Piece<'py>>> {
+/// Phase 1: call `obj.read(READ_SIZE)` (with the GIL, as it must be) and return what it
+/// gave, for the pipeline to take with the GIL released.
+fn read_py<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Piece<'py>> {
     let got = obj.call_method1(intern!(py, "read"), (READ_SIZE,))?;
-    let piece = if got.is_none() {
+    if got.is_none() {
         // Non-blocking stream with nothing ready: treat as end, as pymarc would see b"".
-        None
+        Ok(Piece::Copied(Vec::new()))
     } else if let Ok(b) = got.cast::<PyBytes>() {
-        Some(Piece::Bytes(b.clone()))
+        Ok(Piece::Bytes(b.clone()))
     } else if let Ok(v) = got.extract::<Vec<u8>>() {
-        Some(Piece::Copied(v))
+        Ok(Piece::Copied(v))
     } else {
-        return Err(PyTypeError::new_err(format!(
+        Err(PyTypeError::new_err(format!(
             "MARCReader needs a binary file: .read() returned {}, not bytes",
             got.get_type().name()?
-        )));
+        )))
+    }
+}
+
+/// The pipeline for `target` and where its bytes come from: a path or bytes are read by
+/// the pipeline itself, a file object is pushed (see [`State::refill`]).
+fn open_pipeline(
+    py: Python<'_>,
+    target: &Bound<'_, PyAny>,
+    opts: ParallelOptions,
+) -> PyResult<(ParallelReader, Input)> {
+    let started = |r: fastmarc::Result<ParallelReader>| {
+        r.map_err(|e| PyRuntimeError::new_err(format!("fastmarc: {e}")))
     };
-    if piece.as_ref().is_none_or(|p| p.as_slice().is_empty()) {
-        buf.set_eof();
-    }
-    Ok(piece)
-}
-
-/// A parsing pipeline for `threads` (`None`: RAYON_NUM_THREADS, else every core); none
-/// for one thread, which parses on the calling thread.
-fn make_pipeline(threads: Option<usize>) -> PyResult<Option<Pipeline>> {
-    let n = fastmarc::parallel::thread_count(threads);
-    if n <= 1 {
-        return Ok(None);
-    }
-    // The consumer is one of the n parser threads.
-    let pool = ParsePool::new(Some(n - 1)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-    let shared = Arc::new(Jobs::default());
-    for _ in 0..n - 1 {
-        let shared = shared.clone();
-        pool.spawn(move || shared.work());
-    }
-    Ok(Some(Pipeline {
-        _workers: pool,
-        shared,
-        depth: 2 * n,
-        threads: n,
-    }))
-}
-
-fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source, Py<PyAny>)> {
     // PyBackedBytes keeps a `bytes` object alive and reads it without the GIL (its
     // contents never change), and copies a bytearray.
     let held = if let Ok(b) = target.cast::<PyBytes>() {
@@ -799,37 +391,32 @@ fn choose_source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<(Source,
         None
     };
     if let Some(data) = held {
-        let data: Raw = Arc::new(data);
-        return Ok((Source::Memory { data, pos: 0 }, py.None()));
+        let pipeline = started(ParallelReader::from_shared(Arc::new(data), opts))?;
+        return Ok((pipeline, Input::Memory));
     }
     let os = py.import("os")?;
     let is_path =
         target.is_instance_of::<PyString>() || target.is_instance(&os.getattr("PathLike")?)?;
     if is_path {
         let path: std::path::PathBuf = os.call_method1("fspath", (target,))?.extract()?;
-        let file = std::fs::File::open(&path).map_err(|e| {
+        let inner = std::fs::File::open(&path).map_err(|e| {
             pyo3::exceptions::PyOSError::new_err((
                 e.raw_os_error().unwrap_or(0),
                 e.to_string(),
                 path.display().to_string(),
             ))
         })?;
-        return Ok((
-            Source::File {
-                file,
-                buf: ReadBuffer::default(),
-            },
-            py.None(),
-        ));
+        let failed = LastIoError::default();
+        let file = File {
+            inner,
+            failed: failed.clone(),
+        };
+        let pipeline = started(ParallelReader::with_options(file, opts))?;
+        return Ok((pipeline, Input::File(failed)));
     }
     if target.hasattr(intern!(py, "read"))? {
-        return Ok((
-            Source::PyFile {
-                obj: target.clone().unbind(),
-                buf: ReadBuffer::default(),
-            },
-            target.clone().unbind(),
-        ));
+        let pipeline = started(ParallelReader::pushed(opts))?;
+        return Ok((pipeline, Input::PyFile(target.clone().unbind())));
     }
     Err(PyTypeError::new_err(format!(
         "MARCReader cannot read from {}: pass a path (str or os.PathLike), bytes, bytearray, \
@@ -851,13 +438,7 @@ impl MARCReader {
         _args: &Bound<'_, pyo3::types::PyTuple>,
         _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyClassInitializer<Self> {
-        let state = State::new(
-            Source::Closed,
-            py.None(),
-            DecodeSettings::default(),
-            false,
-            None,
-        );
+        let state = State::new(DecodeSettings::default(), false, py.None());
         PyClassInitializer::from(Reader).add_subclass(MARCReader {
             state: Mutex::new(state),
         })
@@ -877,7 +458,6 @@ impl MARCReader {
         permissive: bool,
         threads: Option<usize>,
     ) -> PyResult<()> {
-        let (source, file_handle) = choose_source(py, marc_target)?;
         let settings = DecodeSettings {
             to_unicode,
             force_utf8,
@@ -885,8 +465,25 @@ impl MARCReader {
             utf8_handling,
             file_encoding,
         };
-        let pipeline = make_pipeline(threads)?;
-        let state = State::new(source, file_handle, settings, permissive, pipeline);
+        let opts = ParallelOptions {
+            reader: ReaderOptions {
+                parse: settings.parse_options(),
+                recovery: recovery(permissive),
+            },
+            threads,
+            chunk_size: chunk_size(threads),
+            // For current_chunk, and to parse again under options set later.
+            keep_raw: true,
+            python_lengths: true,
+            ..ParallelOptions::default()
+        };
+        let (pipeline, input) = open_pipeline(py, marc_target, opts)?;
+        let mut state = State::new(settings, permissive, py.None());
+        if let Input::PyFile(obj) = &input {
+            state.file_handle = obj.clone_ref(py);
+        }
+        state.pipeline = Some(pipeline);
+        state.input = input;
         // The old state (a second `__init__`) is dropped after the lock is let go.
         let _old = std::mem::replace(&mut *self.state(py), state);
         Ok(())
@@ -900,22 +497,22 @@ impl MARCReader {
         let mut st = self.state(py);
         // As pymarc: after a fatal framing error the stream ends with the error still shown;
         // at a normal end current_chunk is the empty read.
-        if st.fatal && st.queue.is_empty() {
+        if st.fatal && st.queue.len() == 0 {
             return Err(PyStopIteration::new_err(()));
         }
-        st.chunk = None;
+        st.chunk = Chunk::None;
         st.exception = None;
-        if st.queue.is_empty() && !st.refill(py)? {
-            st.chunk = Some((Arc::new(Vec::new()), 0..0));
+        if st.queue.len() == 0 && !st.refill(py)? {
+            st.chunk = Chunk::End;
             return Err(PyStopIteration::new_err(()));
         }
-        let item = st.queue.pop_front();
-        if st.pipeline.is_some() {
+        let item = st.queue.next();
+        if st.pipeline.as_ref().is_some_and(|p| p.threads() > 1) {
             // The next record was most likely parsed on another core: start loading it
             // while Python works on this one, so the cross-core reads overlap Python's work.
-            if let Some(Item {
+            if let Some(Located {
                 result: Ok(next), ..
-            }) = st.queue.front()
+            }) = st.queue.as_slice().first()
             {
                 next.prefetch();
             }
@@ -932,13 +529,13 @@ impl MARCReader {
         let out = PyList::empty(py);
         let mut st = self.state(py);
         loop {
-            if st.fatal && st.queue.is_empty() {
+            if st.fatal && st.queue.len() == 0 {
                 break;
             }
-            if st.queue.is_empty() && !st.refill(py)? {
+            if st.queue.len() == 0 && !st.refill(py)? {
                 break;
             }
-            while let Some(item) = st.queue.pop_front() {
+            while let Some(item) = st.queue.next() {
                 st.exception = None;
                 out.append(st.wrap(py, item)?)?;
             }
@@ -949,16 +546,17 @@ impl MARCReader {
     /// Parser threads (1: parsing on the calling thread).
     #[getter]
     fn threads(&self, py: Python<'_>) -> usize {
-        self.state(py).pipeline.as_ref().map_or(1, |p| p.threads)
+        self.state(py).pipeline.as_ref().map_or(1, |p| p.threads())
     }
 
     /// The bytes of the record last returned (or that failed).
     #[getter]
     fn current_chunk<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.state(py)
-            .chunk
-            .as_ref()
-            .map(|(raw, r)| PyBytes::new(py, &(**raw).as_ref()[r.clone()]))
+        match &self.state(py).chunk {
+            Chunk::None => None,
+            Chunk::End => Some(PyBytes::new(py, b"")),
+            Chunk::Record(raw) => Some(PyBytes::new(py, raw.bytes())),
+        }
     }
 
     /// The exception for the last record, when it was returned as None.
@@ -1051,11 +649,10 @@ impl MARCReader {
     /// file fastmarc opened. Records not yet returned are dropped.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let mut st = self.state(py);
-        st.queue.clear();
-        if let Source::PyFile { obj, .. } = &st.source {
+        st.queue = Vec::new().into_iter();
+        if let Input::PyFile(obj) = &st.input {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
-        st.source = Source::Closed;
         // Stops and joins the parser threads.
         st.pipeline = None;
         Ok(())

@@ -9,7 +9,7 @@
 use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
-use crate::spare_records::{self, Home, NO_HOME};
+use crate::reader::Home;
 use crate::subclass;
 use crate::untracked::{untracked, Untracked};
 use fastmarc::internal::{write_field_bodies, FieldBodies};
@@ -91,8 +91,9 @@ pub enum LeaderSlot {
 pub struct Record {
     /// The parsed record, the truth while `fields` is `None`.
     core: Option<Arc<CoreRecord>>,
-    /// The thread that parsed `core`, where it goes back to be parsed into again.
-    home: Home,
+    /// The reader thread that parsed `core`, where it goes back to be parsed into again
+    /// (`None`: not from a reader, or shared).
+    home: Option<Home>,
     /// The field list once materialised (or set by the user).
     fields: Option<Py<PyAny>>,
     /// Field objects made, by index into `core`, before the whole list was asked for: a
@@ -112,10 +113,10 @@ pub struct Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
-        // The core record goes back to this thread's reader for reuse, unless another
-        // record object still shares it.
-        if let Some(core) = self.core.take() {
-            spare_records::keep(core, self.home);
+        // The core record goes back to the reader thread that parsed it for reuse, unless
+        // another record object still shares it.
+        if let (Some(core), Some(home)) = (self.core.take(), &self.home) {
+            home.give_back(core);
         }
     }
 }
@@ -126,13 +127,13 @@ fn raw_bytes(s: &str) -> Vec<u8> {
 }
 
 impl Record {
-    /// Wrap a record parsed with `settings` on the thread whose home is `home` (called by
+    /// Wrap a record parsed with `settings` by a reader's thread `home` (called by
     /// readers with the GIL held; cheap on the native path: no Python object but the
     /// record itself).
     pub fn from_core(
         py: Python<'_>,
         core: Arc<CoreRecord>,
-        home: Home,
+        home: Option<Home>,
         settings: &DecodeSettings,
     ) -> PyResult<Record> {
         if !core.diagnostics().is_empty() {
@@ -141,7 +142,7 @@ impl Record {
         let mut r = Record {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
-            home,
+            home: None,
             fields: None,
             pos: 0,
             force_utf8: settings.force_utf8,
@@ -152,13 +153,16 @@ impl Record {
         };
         if settings.native() {
             r.core = Some(core);
+            r.home = home;
         } else {
             r.fields = Some(
                 materialize_with_codecs(py, &core, settings)?
                     .into_any()
                     .unbind(),
             );
-            spare_records::keep(core, home);
+            if let Some(home) = home {
+                home.give_back(core);
+            }
         }
         Ok(r)
     }
@@ -1311,7 +1315,7 @@ impl Record {
         settings: &DecodeSettings,
     ) -> PyResult<()> {
         self.gc.retrack();
-        let mut wrapped = Record::from_core(py, Arc::new(core), NO_HOME, settings)?;
+        let mut wrapped = Record::from_core(py, Arc::new(core), None, settings)?;
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,
@@ -1327,7 +1331,7 @@ impl Record {
         } else {
             self.core = wrapped.core.take();
             self.handed.clear();
-            self.home = NO_HOME;
+            self.home = None;
             self.fields = wrapped.fields.take();
         }
         Ok(())
@@ -1337,7 +1341,7 @@ impl Record {
     fn blank(leader: LeaderSlot) -> Record {
         Record {
             core: None,
-            home: NO_HOME,
+            home: None,
             fields: None,
             leader,
             pos: 0,
@@ -1362,7 +1366,7 @@ impl Record {
         if !subclass::overrides(slf.as_any(), &py.get_type::<Record>(), add_field)? {
             return slf.borrow_mut().install_parsed(py, core, settings);
         }
-        let mut wrapped = Record::from_core(py, Arc::new(core), NO_HOME, settings)?;
+        let mut wrapped = Record::from_core(py, Arc::new(core), None, settings)?;
         let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         {
             let mut me = slf.borrow_mut();
@@ -1393,7 +1397,7 @@ impl Record {
         };
         Ok(Record {
             core: self.core.clone(),
-            home: self.home,
+            home: self.home.clone(),
             fields: self.fields.as_ref().map(&copy).transpose()?,
             leader: match &self.leader {
                 LeaderSlot::Native(l) => LeaderSlot::Native(*l),

@@ -893,3 +893,39 @@ fn a_pushed_reader_asks_for_input_only_while_it_has_room_and_joins_its_threads_o
     drop(reader);
     assert_eq!(live.get(), 0);
 }
+
+#[test]
+fn polling_in_flight_hands_out_every_pushed_record_before_asking_for_input() {
+    let bytes = fixture::file_bytes(300, false, 5);
+    let expected = sequential(&bytes, options(Recovery::Stop));
+    for threads in [1, 2] {
+        let mut reader = ParallelReader::pushed(ParallelOptions {
+            reader: options(Recovery::Stop),
+            threads: Some(threads),
+            chunk_size: 512,
+            chunks_in_flight: Some(8),
+            ..ParallelOptions::default()
+        })
+        .unwrap();
+        assert!(matches!(reader.poll_in_flight(), Polled::NeedsInput));
+        // Two records short of the end: what was pushed is whole records plus a part.
+        let cut = bytes.len() - 10;
+        reader.push(&bytes[..cut]);
+        let mut got = Vec::new();
+        loop {
+            match reader.poll_in_flight() {
+                Polled::Batch(batch) => got.extend(batch.into_iter().map(|l| l.result)),
+                Polled::NeedsInput => break,
+                Polled::End => panic!("the input was not ended"),
+            }
+        }
+        assert_eq!(got.len(), expected.len() - 1, "{threads} threads");
+        assert_eq!(got[..], expected[..got.len()], "{threads} threads");
+        reader.push(&bytes[cut..]);
+        reader.end_input();
+        while let Polled::Batch(batch) = reader.poll() {
+            got.extend(batch.into_iter().map(|l| l.result));
+        }
+        assert_eq!(got, expected, "{threads} threads");
+    }
+}

@@ -205,7 +205,7 @@ impl<T: Send + 'static> Iterator for ParallelChunks<T> {
 
     fn next(&mut self) -> Option<T> {
         loop {
-            match self.pipe.next_chunk() {
+            match self.pipe.next_chunk(false) {
                 Next::Chunk(Ok((mut batch, _parser))) => {
                     if let Some(out) = batch.pop() {
                         return Some(out);

@@ -191,7 +191,7 @@ impl<T: Send + 'static> ParallelMap<T> {
         if self.current.len() > 0 {
             return Some(std::mem::take(&mut self.current).collect());
         }
-        match self.pipe.next_chunk() {
+        match self.pipe.next_chunk(false) {
             Next::Chunk(Ok((batch, _parser))) => Some(batch),
             Next::Chunk(Err(Panic { payload, .. })) => std::panic::resume_unwind(payload),
             // Only a push source needs input, and a map has none.

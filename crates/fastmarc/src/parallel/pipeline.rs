@@ -450,6 +450,11 @@ impl<S: Stage> Shared<S> {
             payload,
         });
         if let Some(mut reuse) = self.reuse.get(parser) {
+            if reuse.records.is_empty() {
+                // The list goes back whole, with its capacity: no record is moved.
+                spare.truncate(MAX_SPARE_RECORDS);
+                std::mem::swap(&mut reuse.records, &mut spare);
+            }
             let room = MAX_SPARE_RECORDS.saturating_sub(reuse.records.len());
             reuse.records.extend(spare.into_iter().take(room));
             if let Some(scratch) = scratch {
@@ -465,6 +470,10 @@ impl<S: Stage> Shared<S> {
             return Vec::new();
         };
         let keep = reuse.records.len().saturating_sub(n);
+        if keep == 0 {
+            // All of them: the whole list, without moving a record.
+            return std::mem::take(&mut reuse.records);
+        }
         reuse.records.split_off(keep)
     }
 
@@ -486,8 +495,9 @@ impl<S: Stage> Shared<S> {
 
     /// Consumer: the next chunk's results in order. When that chunk is not done yet and
     /// the source may be read, it reads and parses a chunk itself rather than wait; when a
-    /// push source has run dry and there is room for more, it asks the caller for input.
-    fn next_chunk(&self) -> FromQueue<S::Out> {
+    /// push source has run dry and there is room for more, it asks the caller for input
+    /// (with `drain`, only once no chunk is in flight).
+    fn next_chunk(&self, drain: bool) -> FromQueue<S::Out> {
         let mut q = self.lock();
         loop {
             if self.cancelled() {
@@ -514,7 +524,11 @@ impl<S: Stage> Shared<S> {
                     return FromQueue::Chunk(self.parse_chunk(chunk, CONSUMER), CONSUMER);
                 }
                 None if q.ended && !q.reading => return FromQueue::End,
-                _ if q.starved && !q.ended && q.slots.len() < self.depth => {
+                _ if q.starved
+                    && !q.ended
+                    && q.slots.len() < self.depth
+                    && (!drain || q.slots.is_empty()) =>
+                {
                     return FromQueue::NeedsInput
                 }
                 _ if self.can_read(&q) => q = self.read_and_parse(q, CONSUMER),
@@ -668,13 +682,14 @@ impl<S: Stage> Pipeline<S> {
 
     /// The next chunk's results in file order with the parser that made them, or the panic
     /// that took the chunk's place. The end of the stream, an error that ends it, or a
-    /// panic closes the pipeline.
-    pub(super) fn next_chunk(&mut self) -> Next<S::Out> {
+    /// panic closes the pipeline. With `drain`, a push source asks for input only once
+    /// every chunk in flight is handed out.
+    pub(super) fn next_chunk(&mut self, drain: bool) -> Next<S::Out> {
         loop {
             if self.finished {
                 return Next::End;
             }
-            let (done, parser) = match self.shared.next_chunk() {
+            let (done, parser) = match self.shared.next_chunk(drain) {
                 FromQueue::Chunk(done, parser) => (done, parser),
                 FromQueue::NeedsInput => return Next::NeedsInput,
                 FromQueue::End => {

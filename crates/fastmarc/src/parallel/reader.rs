@@ -338,10 +338,22 @@ impl ParallelReader {
     /// The next records with their provenance, in file order (records not yet taken by
     /// iteration come first), or what the reader needs to go on.
     pub fn poll(&mut self) -> Polled {
+        self.poll_with(false)
+    }
+
+    /// [`ParallelReader::poll`] for a reader of pushed bytes whose caller cannot push more
+    /// for now (its own read failed): every record of the bytes pushed so far comes first,
+    /// and [`Polled::NeedsInput`] only once none is left in flight, so that the caller can
+    /// report its failure after every record read before it.
+    pub fn poll_in_flight(&mut self) -> Polled {
+        self.poll_with(true)
+    }
+
+    fn poll_with(&mut self, drain: bool) -> Polled {
         if self.current.len() > 0 {
             return Polled::Batch(std::mem::take(&mut self.current).collect());
         }
-        match self.pipe.next_chunk() {
+        match self.pipe.next_chunk(drain) {
             Next::Chunk(Ok((batch, parser))) => {
                 if self.handed_out.len() == MAX_HANDED_OUT {
                     self.handed_out.pop_front();
