@@ -284,8 +284,8 @@ fn read_here<T: 'static>(
                 })
             }
             Err(e) => {
-                done = matches!(e.kind, ErrorKind::Io(..));
-                let offset = e.offset.unwrap_or_else(|| source.record_offset());
+                done = matches!(e.kind(), ErrorKind::Io(..));
+                let offset = e.offset().unwrap_or_else(|| source.record_offset());
                 Some(Got::new(Err(e), offset))
             }
         }

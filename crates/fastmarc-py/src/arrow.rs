@@ -123,7 +123,7 @@ fn skipped(reader: &BatchReader) -> Skipped {
     reader
         .skipped()
         .iter()
-        .map(|e| (e.record.map(|n| n + 1), e.offset, e.kind.to_string()))
+        .map(|e| (e.record().map(|n| n + 1), e.offset(), e.kind().to_string()))
         .collect()
 }
 
@@ -170,7 +170,7 @@ pub fn write_parquet(
     permissive: bool,
 ) -> PyResult<(u64, Skipped)> {
     let codec =
-        compression(compression_name).map_err(|e| PyValueError::new_err(e.kind.to_string()))?;
+        compression(compression_name).map_err(|e| PyValueError::new_err(e.kind().to_string()))?;
     let mut reader = reader(py, source, fields, threads, permissive)?;
     let file = std::fs::File::create(&dest).map_err(|e| open_error(&dest, &e))?;
     let written = py.detach(|| -> Result<u64, CoreError> {

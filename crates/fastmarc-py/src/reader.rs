@@ -144,7 +144,7 @@ pub struct MARCReader {
 /// over more records (no other core reads them, so staying in cache between cores does
 /// not matter); with more, the core's default.
 fn chunk_size(threads: Option<usize>) -> usize {
-    match fastmarc::parallel::thread_count(threads) {
+    match fastmarc::internal::thread_count(threads) {
         1 => 256 * 1024,
         _ => fastmarc::parallel::DEFAULT_CHUNK_SIZE,
     }
@@ -277,7 +277,7 @@ impl State {
                 }
             }
             Err(e) => {
-                if let ErrorKind::Io(_, message) = &e.kind {
+                if let ErrorKind::Io(_, message) = e.kind() {
                     return Err(self.io_error(message));
                 }
                 // Broken framing ends a pymarc reader; a permissive one resynchronises.
@@ -321,12 +321,12 @@ impl MARCReader {
 /// message stay pymarc's, and tracebacks show "record N (counting from 0), byte offset O:
 /// what". Best effort: an exception that takes no notes is left as it is.
 fn add_position_note(py: Python<'_>, exception: &Bound<'_, PyAny>, e: &CoreError) {
-    let (Some(record), Some(offset)) = (e.record, e.offset) else {
+    let (Some(record), Some(offset)) = (e.record(), e.offset()) else {
         return;
     };
     let note = format!(
         "fastmarc: record {record} (counting from 0), byte offset {offset}: {}",
-        e.kind
+        e.kind()
     );
     if exception.hasattr(intern!(py, "add_note")).unwrap_or(false) {
         let _ = exception.call_method1(intern!(py, "add_note"), (note,));

@@ -661,7 +661,7 @@ pub fn parse_pymarc(
     } else {
         parse(data)
     };
-    result.map_err(|e| match e.kind {
+    result.map_err(|e| match e.kind() {
         // What pymarc's `int(leader[:5])` raises; a reader reports the same bytes as
         // RecordLengthInvalid before it gets this far.
         fastmarc::ErrorKind::RecordLengthNotDigits => crate::errors::int_error(

@@ -105,33 +105,19 @@ pub enum ErrorKind {
 #[derive(Clone)]
 pub struct Error(Box<ErrorFields>);
 
-/// What an [`Error`] holds. The public fields are read through `Deref` by the callers named
-/// at that impl, until they use the accessors.
-#[doc(hidden)]
+/// What an [`Error`] holds, read through its accessors.
 #[derive(Clone)]
-pub struct ErrorFields {
+struct ErrorFields {
     /// What went wrong.
-    pub kind: ErrorKind,
+    kind: ErrorKind,
     /// 0-based number of the record in its stream, when known.
-    pub record: Option<u64>,
+    record: Option<u64>,
     /// Byte offset from the start of the stream, when known.
-    pub offset: Option<u64>,
+    offset: Option<u64>,
     /// How many bytes from `offset` the problem covers, when known.
-    pub len: Option<usize>,
+    len: Option<usize>,
     /// The error this one wraps (an I/O error).
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
-}
-
-// The Python reader, the Arrow binding, the record binding and the command's `convert` read
-// the fields by name; they move to the accessors when their owners next change them, and
-// then this goes.
-#[doc(hidden)]
-impl std::ops::Deref for Error {
-    type Target = ErrorFields;
-
-    fn deref(&self) -> &ErrorFields {
-        &self.0
-    }
 }
 
 /// `Result` with fastmarc's [`Error`].

@@ -108,7 +108,10 @@ fn utf8_text_under_a_marc8_leader_is_noticed_once_and_real_marc8_is_not() {
     let bytes = record(&[
         ("100", [&b"1 "[..], &[SD], b"aPlain"].concat()),
         ("245", [&b"10"[..], &[SD], "aCaf\u{e9}".as_bytes()].concat()),
-        ("500", [&b"  "[..], &[SD], "a\u{e9}t\u{e9}".as_bytes()].concat()),
+        (
+            "500",
+            [&b"  "[..], &[SD], "a\u{e9}t\u{e9}".as_bytes()].concat(),
+        ),
     ]);
     for opts in [ParseOptions::default(), lenient()] {
         let mut rec = Record::new();
@@ -131,8 +134,7 @@ fn utf8_text_under_a_marc8_leader_is_noticed_once_and_real_marc8_is_not() {
     let mut rec = Record::new();
     parse_record(&bytes, &ParseOptions::default(), &mut rec).unwrap();
     assert!(
-        !rec
-            .diagnostics()
+        !rec.diagnostics()
             .iter()
             .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_))),
         "{:?}",

@@ -151,9 +151,9 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         }
         writer
             .write_serialised(&record.bytes)
-            .map_err(|e| match e.kind {
+            .map_err(|e| match e.kind() {
                 ErrorKind::Io(..) => Failure::write(&out_name, &e),
-                _ => Failure::data(located(&e.kind.to_string())),
+                _ => Failure::data(located(&e.kind().to_string())),
             })
     });
     // Close the document even after an error, so what was converted is well-formed.

@@ -16,10 +16,3 @@ pub use write::{
     record_to_bytes, write_record_to_vec, write_record_with_leader, Writer, MAX_FIELD_LEN,
     MAX_RECORD_LEN,
 };
-
-// The Python reader still imports these from here; their home is `crate::internal`. Remove
-// once that reader runs on the parallel pipeline.
-#[doc(hidden)]
-pub use buffer::ReadBuffer;
-#[doc(hidden)]
-pub use read::{parse_framed, Framed, Framer};

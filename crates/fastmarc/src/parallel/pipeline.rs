@@ -29,8 +29,8 @@ use super::source::{
 };
 use super::{thread_count, LiveThreads, ParsePool, Unparsed, DEFAULT_CHUNK_SIZE};
 use crate::error::Result;
+use crate::iso2709::buffer::ReadBuffer;
 use crate::iso2709::read::{Framer, ReaderOptions, Recovery};
-use crate::iso2709::ReadBuffer;
 use crate::record::Record;
 use std::collections::VecDeque;
 use std::io::Read;

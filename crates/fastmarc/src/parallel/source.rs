@@ -4,8 +4,8 @@
 
 use super::{frame_into, Progress, Unparsed};
 use crate::error::Error;
+use crate::iso2709::buffer::ReadBuffer;
 use crate::iso2709::read::{Framer, Recovery};
-use crate::iso2709::ReadBuffer;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
