@@ -48,7 +48,30 @@ pub struct ChunkRecords<'a> {
     ended: bool,
 }
 
-impl ChunkRecords<'_> {
+impl<'a> ChunkRecords<'a> {
+    /// A chunk's items, to be parsed one at a time into `record`.
+    pub(super) fn new(
+        work: Work<'a>,
+        parse: &'a ParseOptions,
+        stop_on_error: bool,
+        record: &'a mut Record,
+    ) -> Self {
+        ChunkRecords {
+            bytes: work.bytes.as_slice(),
+            items: work.items.into_iter(),
+            parse,
+            stop_on_error,
+            cancel: work.cancel,
+            record,
+            ended: false,
+        }
+    }
+
+    /// Whether an error ended the stream here.
+    pub(super) fn ended(&self) -> bool {
+        self.ended
+    }
+
     /// Records (and errors) still to come in this chunk, and the bytes of those records: for
     /// sizing what the chunk's results are gathered into.
     pub fn size_hint(&self) -> (usize, usize) {
@@ -112,23 +135,8 @@ impl<T: Send + 'static> Stage for ChunkStage<T> {
     }
 
     fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<T> {
-        let Work {
-            bytes,
-            items,
-            cancel,
-            ..
-        } = work;
-        let bytes = bytes.as_slice();
         let mut rec = spare.pop().unwrap_or_default();
-        let mut chunk = ChunkRecords {
-            bytes,
-            items: items.into_iter(),
-            parse: &self.parse,
-            stop_on_error: self.stop_on_error,
-            cancel,
-            record: &mut rec,
-            ended: false,
-        };
+        let mut chunk = ChunkRecords::new(work, &self.parse, self.stop_on_error, &mut rec);
         let out = (self.f)(&mut chunk);
         // Whatever the function left unread still counts: an error among it ends the
         // stream just the same.

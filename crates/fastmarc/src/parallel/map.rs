@@ -9,15 +9,15 @@
 //! where the record was just parsed, parsing each chunk's records into one reused record,
 //! and only the results cross.
 
+use super::chunks::{ChunkItem, ChunkRecords};
 use super::pipeline::{Next, Panic, Parsed, Pipeline, Stage, Work};
-use super::{LiveThreads, Unparsed};
+use super::LiveThreads;
 use crate::error::Result;
 use crate::iso2709::parse::ParseOptions;
-use crate::iso2709::read::{parse_framed, Recovery};
+use crate::iso2709::read::Recovery;
 use crate::parallel::{ParallelOptions, SharedBytes};
 use crate::record::Record;
 use std::io::Read;
-use std::sync::atomic::Ordering;
 
 /// The function a [`ParallelMap`] applies: to each record, or to the error that stands in
 /// the record's place, with where it is in the stream.
@@ -47,44 +47,27 @@ impl<T: Send + 'static> Stage for MapStage<T> {
 
     // The record stays on this thread: nothing to gain from the scratch copy.
     fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<T> {
-        let Work {
-            bytes,
-            items,
-            cancel,
-            ..
-        } = work;
-        let bytes = bytes.as_slice();
+        let mut out = Vec::with_capacity(work.items.len());
         let mut rec = spare.pop().unwrap_or_default();
-        let mut out = Vec::with_capacity(items.len());
-        let mut ends = false;
-        for item in items {
-            if cancel.load(Ordering::Relaxed) {
-                break;
-            }
-            let (parsed, at) = match item {
-                Unparsed::Record {
-                    range,
+        let mut chunk = ChunkRecords::new(work, &self.parse, self.stop_on_error, &mut rec);
+        while let Some(item) = chunk.next() {
+            out.push(match item {
+                ChunkItem::Record {
                     number,
                     offset,
-                } => (
-                    parse_framed(&bytes[range], number, offset, &self.parse, &mut rec),
-                    Position { number, offset },
-                ),
-                Unparsed::Failed(e, _) => {
+                    record,
+                    ..
+                } => (self.f)(Ok(record), Position { number, offset }),
+                ChunkItem::Failed(e) => {
                     let at = Position {
                         number: e.record().unwrap_or(0),
                         offset: e.offset().unwrap_or(0),
                     };
-                    (Err(e), at)
+                    (self.f)(Err(e), at)
                 }
-            };
-            let failed = parsed.is_err();
-            out.push((self.f)(parsed.map(|()| &mut rec), at));
-            if failed && self.stop_on_error {
-                ends = true;
-                break;
-            }
+            });
         }
+        let ends = chunk.ended();
         spare.push(rec);
         Parsed { out, ends }
     }
