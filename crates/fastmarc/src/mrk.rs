@@ -33,6 +33,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::Tag;
+use crate::iso2709::SUBFIELD_DELIMITER;
 use crate::leader::Leader;
 use crate::record::Record;
 use crate::sink::Sink;
@@ -71,6 +72,8 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
         }
         if let Some(data) = field.data() {
             push_value(out, data, Context::Fixed);
+        } else if field.verbatim().is_some_and(|raw| push_verbatim(out, raw)) {
+            // Written from the field's ISO 2709 bytes in one pass.
         } else {
             for ind in field.indicators() {
                 match ind {
@@ -94,9 +97,43 @@ pub fn write_record_mrk(rec: &Record, out: &mut String) {
     out.push('\n');
 }
 
+/// A data field from its ISO 2709 form (two indicators, then delimiter, code and value per
+/// subfield): one scan over the whole field, where a delimiter is one more special byte,
+/// instead of one per value. `false`, with nothing written, when an indicator or a code is
+/// one the plain form does not take as it is; the caller then writes the field part by part.
+fn push_verbatim(out: &mut String, raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b' ';
+    let start = out.len();
+    match bytes {
+        [a, b] | [a, b, SUBFIELD_DELIMITER, ..] if plain(*a) && plain(*b) => {
+            let blank = |b: u8| if b == b' ' { b'\\' } else { b };
+            push_ascii(out, &[blank(*a), blank(*b)]);
+        }
+        _ => return false,
+    }
+    let mut i = copy_plain::<false>(out, raw, 2);
+    while let Some(&b) = bytes.get(i) {
+        if b == SUBFIELD_DELIMITER {
+            match bytes.get(i + 1) {
+                Some(&code) if code.is_ascii_alphanumeric() => push_ascii(out, &[b'$', code]),
+                _ => {
+                    out.truncate(start);
+                    return false;
+                }
+            }
+            i = copy_plain::<false>(out, raw, i + 2);
+        } else {
+            push_special(out, b);
+            i = copy_plain::<false>(out, raw, i + 1);
+        }
+    }
+    true
+}
+
 /// Append a few ASCII bytes (a line's `=TAG  `, a subfield's `$` and code) in one copy: an
 /// ASCII check costs less than `str::from_utf8`, which the compiler does not inline.
-#[inline]
+#[inline(always)]
 fn push_ascii(out: &mut String, bytes: &[u8]) {
     if bytes.is_ascii() {
         // SAFETY: ASCII bytes are valid UTF-8 on their own, so `out` stays valid UTF-8.
@@ -141,45 +178,61 @@ const fn special_table(fixed: bool) -> [bool; 256] {
 static SPECIAL_FIXED: [bool; 256] = special_table(true);
 static SPECIAL_SUBFIELD: [bool; 256] = special_table(false);
 
-/// Where the first special byte at or after `i` is (`bytes.len()` if none).
-#[inline]
-fn next_special<const FIXED: bool>(bytes: &[u8], mut i: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    while i < bytes.len() {
-        // 16 bytes a step; a shorter rest (most values are short) is copied into a block
-        // padded with a byte that is never special.
-        let rest = &bytes[i..];
-        let mask = if rest.len() >= 16 {
-            special_mask::<FIXED>(rest[..16].try_into().unwrap_or(&[b'a'; 16]))
-        } else {
-            let mut block = [b'a'; 16];
-            block[..rest.len()].copy_from_slice(rest);
-            special_mask::<FIXED>(&block)
-        };
-        if mask != 0 {
-            return i + mask.trailing_zeros() as usize;
-        }
-        i += 16;
-    }
+/// Copy `s` from byte `i` to `out` up to its next special byte, and say where that is
+/// (`s.len()` if there is none). `i` must be a char boundary.
+///
+/// Plain runs are copied 16 bytes at a time, each block stored whole while it is checked
+/// (the bytes past the special one land in spare capacity and are not kept), so a run costs
+/// no call to `memcpy`; a shorter rest goes a byte at a time, as reading past the end of
+/// `s` is not allowed.
+#[inline(always)]
+fn copy_plain<const FIXED: bool>(out: &mut String, s: &str, mut i: usize) -> usize {
+    let bytes = s.as_bytes();
     let table = if FIXED {
         &SPECIAL_FIXED
     } else {
         &SPECIAL_SUBFIELD
     };
-    while i < bytes.len() && !table[usize::from(bytes[i])] {
-        i += 1;
+    // Room for the rest of `s` and one whole block beyond it.
+    out.reserve(bytes.len() - i + 16);
+    // SAFETY: `out` keeps only bytes of `s` from one char boundary (`i`) up to the next
+    // special byte, which is ASCII and so another boundary: valid UTF-8. Every write stays
+    // within the capacity reserved above, and every read within `bytes`.
+    unsafe {
+        let vec = out.as_mut_vec();
+        let mut len = vec.len();
+        let dst = vec.as_mut_ptr();
+        #[cfg(target_arch = "x86_64")]
+        while i + 16 <= bytes.len() {
+            use std::arch::x86_64::*;
+            let block = _mm_loadu_si128(bytes.as_ptr().add(i).cast());
+            _mm_storeu_si128(dst.add(len).cast(), block);
+            let mask = special_mask::<FIXED>(block);
+            if mask != 0 {
+                let k = mask.trailing_zeros() as usize;
+                vec.set_len(len + k);
+                return i + k;
+            }
+            len += 16;
+            i += 16;
+        }
+        while i < bytes.len() && !table[usize::from(bytes[i])] {
+            *dst.add(len) = bytes[i];
+            len += 1;
+            i += 1;
+        }
+        vec.set_len(len);
     }
-    i.min(bytes.len())
+    i
 }
 
 /// Bit `k` set if byte `k` of `block` is special, with SSE2 (part of every x86-64).
 #[cfg(target_arch = "x86_64")]
-#[inline]
-fn special_mask<const FIXED: bool>(block: &[u8; 16]) -> u32 {
+#[inline(always)]
+fn special_mask<const FIXED: bool>(x: std::arch::x86_64::__m128i) -> u32 {
     use std::arch::x86_64::*;
-    // SAFETY: SSE2 is always there on x86-64, and the load reads the 16 bytes of `block`.
+    // SAFETY: SSE2 is always there on x86-64; these only compute on registers.
     unsafe {
-        let x = _mm_loadu_si128(block.as_ptr().cast());
         // Control characters (and in fixed fields the blank): x <= 0x1F (0x20).
         let top = _mm_set1_epi8(if FIXED { 0x20 } else { 0x1F });
         let mut hits = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);
@@ -192,34 +245,30 @@ fn special_mask<const FIXED: bool>(block: &[u8; 16]) -> u32 {
 
 /// `s` with its special bytes escaped, runs of plain text copied whole.
 fn push_escaped<const FIXED: bool>(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut done = 0;
-    loop {
-        let i = next_special::<FIXED>(bytes, done);
-        if i == bytes.len() {
-            break;
-        }
-        let b = bytes[i];
-        // Every special byte is ASCII, so `i` and `i + 1` are char boundaries.
-        out.push_str(&s[done..i]);
-        match b {
-            b' ' => out.push('\\'),
-            b'\\' => out.push_str("{bsol}"),
-            b'$' => out.push_str("{dollar}"),
-            b'{' => out.push_str("{lcub}"),
-            b'}' => out.push_str("{rcub}"),
-            0x1B => out.push_str("{esc}"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push_str("{U+00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-                out.push('}');
-            }
-        }
-        done = i + 1;
+    let mut i = copy_plain::<FIXED>(out, s, 0);
+    while let Some(&b) = s.as_bytes().get(i) {
+        push_special(out, b);
+        i = copy_plain::<FIXED>(out, s, i + 1);
     }
-    out.push_str(&s[done..]);
+}
+
+/// What a special byte is written as.
+fn push_special(out: &mut String, b: u8) {
+    match b {
+        b' ' => out.push('\\'),
+        b'\\' => out.push_str("{bsol}"),
+        b'$' => out.push_str("{dollar}"),
+        b'{' => out.push_str("{lcub}"),
+        b'}' => out.push_str("{rcub}"),
+        0x1B => out.push_str("{esc}"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push_str("{U+00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            out.push('}');
+        }
+    }
 }
 
 /// Writes records in .mrk form, each ended by a blank line.
@@ -778,6 +827,55 @@ mod tests {
                 check(&s);
             }
         }
+    }
+
+    /// A record read from ISO 2709 is written from each data field's bytes where it can be:
+    /// the text is the same as for the same record built field by field, with plain and
+    /// odd indicators and codes, and specials at every position of short and long values.
+    #[test]
+    fn fields_written_from_their_iso2709_bytes_read_as_built() {
+        // Not `sample()`: a 0x1F in a value would split it when read back.
+        let mut built = Record::new();
+        built.push(&Field::control(tag("001"), "ocm 01\\{x}"));
+        let plain = "abcdéfghijklmnopqrstuvwxyz0123456789";
+        for special in ['\u{0}', ' ', '\\', '$', '{', '}', '\u{7f}', '\u{1b}'] {
+            for at in 0..plain.chars().count() {
+                let value: String = plain
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == at { special } else { c })
+                    .collect();
+                let short: String = value.chars().skip(at.saturating_sub(3)).take(7).collect();
+                built.push(&Field::data(
+                    tag("500"),
+                    ' ',
+                    '7',
+                    vec![Subfield::new('a', &value), Subfield::new('b', &short)],
+                ));
+            }
+        }
+        for (i1, i2, code) in [
+            ('\\', ' ', 'a'),
+            ('1', '$', 'a'),
+            ('0', ' ', '-'),
+            ('a', 'Z', '{'),
+        ] {
+            built.push(&Field::data(
+                tag("246"),
+                i1,
+                i2,
+                vec![Subfield::new(code, "x y")],
+            ));
+        }
+        let bytes = crate::iso2709::record_to_bytes(&built).unwrap();
+        let read = crate::iso2709::Reader::new(&bytes[..])
+            .next()
+            .unwrap()
+            .unwrap();
+        assert!(read.fields().filter(|f| f.verbatim().is_some()).count() > 200);
+        // The writer filled in the leader's lengths.
+        *built.leader_mut() = *read.leader();
+        assert_eq!(record_to_mrk(&read), record_to_mrk(&built));
     }
 
     #[test]
