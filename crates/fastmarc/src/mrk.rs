@@ -819,14 +819,18 @@ mod tests {
             '\u{0}', '\u{1f}', ' ', '\\', '$', '{', '}', '\u{7f}', '\u{1b}', '~',
         ] {
             for at in 0..plain.chars().count() {
-                let s: String = plain
-                    .chars()
-                    .enumerate()
-                    .map(|(i, c)| if i == at { special } else { c })
-                    .collect();
-                check(&s);
+                check(&with_char_at(plain, at, special));
             }
         }
+    }
+
+    /// `plain` with its `at`th character replaced by `special`.
+    fn with_char_at(plain: &str, at: usize, special: char) -> String {
+        plain
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i == at { special } else { c })
+            .collect()
     }
 
     /// A record read from ISO 2709 is written from each data field's bytes where it can be:
@@ -840,11 +844,7 @@ mod tests {
         let plain = "abcdéfghijklmnopqrstuvwxyz0123456789";
         for special in ['\u{0}', ' ', '\\', '$', '{', '}', '\u{7f}', '\u{1b}'] {
             for at in 0..plain.chars().count() {
-                let value: String = plain
-                    .chars()
-                    .enumerate()
-                    .map(|(i, c)| if i == at { special } else { c })
-                    .collect();
+                let value = with_char_at(plain, at, special);
                 let short: String = value.chars().skip(at.saturating_sub(3)).take(7).collect();
                 built.push(&Field::data(
                     tag("500"),
