@@ -55,8 +55,8 @@ pub struct Home {
 impl Home {
     /// Hand `core` back to the thread that parsed it, unless another holder shares it.
     pub fn give_back(&self, core: Arc<CoreRecord>) {
-        if let Ok(core) = Arc::try_unwrap(core) {
-            self.recycler.give(self.parser, [core]);
+        if let Some(core) = Arc::into_inner(core) {
+            self.recycler.give_one(self.parser, core);
         }
     }
 }

@@ -225,7 +225,13 @@ pub fn check_iso2709(bytes: &[u8]) -> Vec<Problem> {
 /// Bytes that only UTF-8 explains: non-ASCII, no MARC-8 escape, and valid UTF-8 (MARC-8's
 /// diacritics before ASCII letters are not).
 pub(crate) fn looks_like_utf8(bytes: &[u8]) -> bool {
-    !bytes.is_ascii() && !bytes.contains(&ESC) && std::str::from_utf8(bytes).is_ok()
+    !bytes.is_ascii() && non_ascii_looks_like_utf8(bytes)
+}
+
+/// [`looks_like_utf8`] for bytes known not to be ASCII. UTF-8 validation comes first: on
+/// MARC-8 text it fails at the first diacritic.
+pub(crate) fn non_ascii_looks_like_utf8(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok() && !bytes.contains(&ESC)
 }
 
 /// Control characters, and for MARC-8 what does not decode, in one value at `at`.

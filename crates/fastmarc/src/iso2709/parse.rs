@@ -661,13 +661,8 @@ impl TextDecoder<'_> {
         } else if self.utf8 {
             self.utf8(bytes, out)
         } else {
-            if !bytes.is_ascii()
-                && crate::check::looks_like_utf8(bytes)
-                && !diagnostics
-                    .iter()
-                    .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_)))
-            {
-                diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
+            if !bytes.is_ascii() {
+                note_utf8_under_marc8(tag, bytes, diagnostics);
             }
             let mut warnings = Vec::new();
             let decoded = marc8::decode_marc8_into(bytes, out, &mut warnings);
@@ -675,6 +670,17 @@ impl TextDecoder<'_> {
             decoded
                 .map_err(|_| (|t: Tag| ErrorKind::InvalidMarc8 { tag: t.to_string() }) as KindFor)
         }
+    }
+}
+
+/// A MARC-8 subfield that is valid UTF-8 was most likely written as UTF-8 under a wrong
+/// leader/09: noted once per record. Kept out of line, so that the per-subfield path stays
+/// small enough to inline; `bytes` are not ASCII.
+#[inline(never)]
+fn note_utf8_under_marc8(tag: Tag, bytes: &[u8], diagnostics: &mut Vec<Diagnostic>) {
+    let noted = |d: &Diagnostic| matches!(d, Diagnostic::Utf8UnderMarc8(_));
+    if !diagnostics.iter().any(noted) && crate::check::non_ascii_looks_like_utf8(bytes) {
+        diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
     }
 }
 

@@ -284,6 +284,23 @@ impl Recycler {
         reuse.records.extend(records);
     }
 
+    /// [`Recycler::give`] for one record, moved once: a consumer that lets go of records
+    /// one at a time calls this per record.
+    pub fn give_one(&self, parser: Parser, record: Record) {
+        if self.0.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(mut reuse) = self.0.get(parser) {
+            if reuse.records.len() < MAX_SPARE_RECORDS {
+                #[cfg(test)]
+                {
+                    reuse.handed_back += 1;
+                }
+                reuse.records.push(record);
+            }
+        }
+    }
+
     #[cfg(test)]
     pub(super) fn handed_back(&self, parser: Parser) -> usize {
         self.0.get(parser).map_or(0, |l| l.handed_back)
