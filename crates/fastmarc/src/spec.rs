@@ -100,21 +100,33 @@ impl Range {
     }
 }
 
-/// Which tags a spec matches: a byte each, `None` for a wildcard.
+/// Which tags a spec matches. A tag pattern is kept as a mask and the bytes it wants
+/// (zero under a wildcard), so that matching a tag is one comparison: it runs for every
+/// field of every record a projection reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TagPattern {
     Leader,
-    Tag([Option<u8>; 3]),
+    Tag { mask: u32, want: u32 },
 }
 
 impl TagPattern {
+    /// The pattern of three bytes, `None` for a wildcard.
+    fn of(bytes: [Option<u8>; 3]) -> TagPattern {
+        let word = |f: fn(Option<u8>) -> u8| {
+            u32::from_le_bytes([f(bytes[0]), f(bytes[1]), f(bytes[2]), 0])
+        };
+        TagPattern::Tag {
+            mask: word(|b| if b.is_some() { 0xff } else { 0 }),
+            want: word(|b| b.unwrap_or(0)),
+        }
+    }
+
     fn matches(&self, tag: &[u8; 3]) -> bool {
-        match self {
+        match *self {
             TagPattern::Leader => false,
-            TagPattern::Tag(p) => p
-                .iter()
-                .zip(tag)
-                .all(|(want, got)| want.is_none_or(|w| w == *got)),
+            TagPattern::Tag { mask, want } => {
+                u32::from_le_bytes([tag[0], tag[1], tag[2], 0]) & mask == want
+            }
         }
     }
 }
@@ -562,7 +574,7 @@ impl<'t> Parser<'t> {
         Ok(if text == "LDR" {
             TagPattern::Leader
         } else {
-            TagPattern::Tag(pattern)
+            TagPattern::of(pattern)
         })
     }
 

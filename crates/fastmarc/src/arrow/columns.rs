@@ -47,15 +47,22 @@ impl StrCol {
         self.offsets.push(offset(self.bytes.len()));
     }
 
-    #[inline]
+    /// Always inlined: the nested layout calls it for every subfield code and indicator,
+    /// and almost every one is ASCII.
+    #[inline(always)]
     pub(crate) fn push_char(&mut self, c: char) {
         if c.is_ascii() {
             self.bytes.push(c as u8);
             self.offsets.push(offset(self.bytes.len()));
         } else {
-            let mut buf = [0u8; 4];
-            self.push(c.encode_utf8(&mut buf));
+            self.push_non_ascii(c);
         }
+    }
+
+    #[cold]
+    fn push_non_ascii(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.push(c.encode_utf8(&mut buf));
     }
 
     /// Bytes that are ASCII in practice (tags, leaders), without `str::from_utf8`'s call
