@@ -325,6 +325,9 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                 Some(_) if marc8 && memchr::memchr(FIELD_TERMINATOR, field).is_some() => None,
                 other => other,
             };
+            if marc8 && in_text.is_none() && !field.is_ascii() {
+                note_utf8_under_marc8(tag.tag(), field, &mut rec.diagnostics);
+            }
             let text = FieldText {
                 decoder: &decoder,
                 in_text,
@@ -549,12 +552,7 @@ fn parse_data_field(
             None => {
                 let s = rec.text.len();
                 text.decoder
-                    .subfield(
-                        tag.tag(),
-                        &part[skip..],
-                        &mut rec.text,
-                        &mut rec.diagnostics,
-                    )
+                    .subfield(&part[skip..], &mut rec.text, &mut rec.diagnostics)
                     .map_err(|kind| {
                         err(kind(tag.tag()), offset + part_start + skip).spanning(part.len() - skip)
                     })?;
@@ -650,7 +648,6 @@ impl TextDecoder<'_> {
 
     fn subfield(
         &self,
-        tag: Tag,
         bytes: &[u8],
         out: &mut String,
         diagnostics: &mut Vec<Diagnostic>,
@@ -661,9 +658,6 @@ impl TextDecoder<'_> {
         } else if self.utf8 {
             self.utf8(bytes, out)
         } else {
-            if !bytes.is_ascii() {
-                note_utf8_under_marc8(tag, bytes, diagnostics);
-            }
             let mut warnings = Vec::new();
             let decoded = marc8::decode_marc8_into(bytes, out, &mut warnings);
             diagnostics.extend(warnings.into_iter().map(Diagnostic::Marc8Unmapped));
@@ -674,12 +668,22 @@ impl TextDecoder<'_> {
 }
 
 /// A MARC-8 subfield that is valid UTF-8 was most likely written as UTF-8 under a wrong
-/// leader/09: noted once per record. Kept out of line, so that the per-subfield path stays
-/// small enough to inline; `bytes` are not ASCII.
+/// leader/09: noted once per record. Called per field with non-ASCII bytes, out of the
+/// per-subfield decoding path, which stays small enough to inline.
 #[inline(never)]
-fn note_utf8_under_marc8(tag: Tag, bytes: &[u8], diagnostics: &mut Vec<Diagnostic>) {
-    let noted = |d: &Diagnostic| matches!(d, Diagnostic::Utf8UnderMarc8(_));
-    if !diagnostics.iter().any(noted) && crate::check::non_ascii_looks_like_utf8(bytes) {
+fn note_utf8_under_marc8(tag: Tag, field: &[u8], diagnostics: &mut Vec<Diagnostic>) {
+    if diagnostics
+        .iter()
+        .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_)))
+    {
+        return;
+    }
+    // The parts after the indicators, each a code byte and its value.
+    let values = field.split(|&b| b == SUBFIELD_DELIMITER).skip(1);
+    let utf8 = values
+        .filter_map(|part| part.get(1..))
+        .any(|v| !v.is_ascii() && crate::check::non_ascii_looks_like_utf8(v));
+    if utf8 {
         diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
     }
 }
