@@ -44,11 +44,16 @@ impl Reader {
     }
 }
 
+/// The pipeline's recycler as a Python object, which every record from the reader refers
+/// to: Python counts those references without atomic operations, where an `Arc` clone and
+/// drop per record would cost two.
+#[pyclass(frozen, module = "fastmarc.reader")]
+pub struct RecordHome(Recycler);
+
 /// Where a record handed to Python was parsed: its core record goes back there, through
 /// the pipeline's recycler, once Python lets go of it.
-#[derive(Clone)]
 pub struct Home {
-    recycler: Recycler,
+    recycler: Py<RecordHome>,
     parser: Parser,
 }
 
@@ -56,7 +61,14 @@ impl Home {
     /// Hand `core` back to the thread that parsed it, unless another holder shares it.
     pub fn give_back(&self, core: Arc<CoreRecord>) {
         if let Some(core) = Arc::into_inner(core) {
-            self.recycler.give_one(self.parser, core);
+            self.recycler.get().0.give_one(self.parser, core);
+        }
+    }
+
+    pub fn clone_ref(&self, py: Python<'_>) -> Home {
+        Home {
+            recycler: self.recycler.clone_ref(py),
+            parser: self.parser,
         }
     }
 }
@@ -107,6 +119,8 @@ enum Chunk {
 struct State {
     /// `None` before `__init__` and after `close`.
     pipeline: Option<ParallelReader>,
+    /// The pipeline's recycler, for the records handed out.
+    home: Option<Py<RecordHome>>,
     input: Input,
     /// pymarc's reader options, settable at any time: they apply to the records handed out
     /// after that (records parsed with other options are parsed again).
@@ -164,6 +178,7 @@ impl State {
     fn new(settings: DecodeSettings, permissive: bool, file_handle: Py<PyAny>) -> State {
         State {
             pipeline: None,
+            home: None,
             input: Input::Memory,
             opts: settings.parse_options(),
             settings,
@@ -263,8 +278,8 @@ impl State {
         self.chunk = raw.map_or(Chunk::None, Chunk::Record);
         match result {
             Ok(core) => {
-                let home = self.pipeline.as_ref().map(|p| Home {
-                    recycler: p.recycler(),
+                let home = self.home.as_ref().map(|h| Home {
+                    recycler: h.clone_ref(py),
                     parser,
                 });
                 match Record::from_core(py, Arc::new(core), home, &self.settings) {
@@ -482,6 +497,7 @@ impl MARCReader {
         if let Input::PyFile(obj) = &input {
             state.file_handle = obj.clone_ref(py);
         }
+        state.home = Some(Py::new(py, RecordHome(pipeline.recycler()))?);
         state.pipeline = Some(pipeline);
         state.input = input;
         // The old state (a second `__init__`) is dropped after the lock is let go.

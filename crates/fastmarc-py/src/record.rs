@@ -1397,7 +1397,7 @@ impl Record {
         };
         Ok(Record {
             core: self.core.clone(),
-            home: self.home.clone(),
+            home: Python::attach(|py| self.home.as_ref().map(|h| h.clone_ref(py))),
             fields: self.fields.as_ref().map(&copy).transpose()?,
             leader: match &self.leader {
                 LeaderSlot::Native(l) => LeaderSlot::Native(*l),
