@@ -678,13 +678,20 @@ fn note_utf8_under_marc8(tag: Tag, field: &[u8], diagnostics: &mut Vec<Diagnosti
     {
         return;
     }
-    // The parts after the indicators, each a code byte and its value.
-    let values = field.split(|&b| b == SUBFIELD_DELIMITER).skip(1);
-    let utf8 = values
-        .filter_map(|part| part.get(1..))
-        .any(|v| !v.is_ascii() && crate::check::non_ascii_looks_like_utf8(v));
-    if utf8 {
-        diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
+    // Each subfield after the indicators: a delimiter, a code byte, the value. Delimiters
+    // are found with memchr, and only values that are not ASCII are validated.
+    let Some(first) = memchr::memchr(SUBFIELD_DELIMITER, field) else {
+        return;
+    };
+    let mut rest = &field[first..];
+    while !rest.is_empty() {
+        let end = memchr::memchr(SUBFIELD_DELIMITER, &rest[1..]).map_or(rest.len(), |i| i + 1);
+        let value = rest.get(2..end).unwrap_or_default();
+        if !value.is_ascii() && crate::check::non_ascii_looks_like_utf8(value) {
+            diagnostics.push(Diagnostic::Utf8UnderMarc8(tag));
+            return;
+        }
+        rest = &rest[end..];
     }
 }
 
@@ -699,6 +706,32 @@ mod tests {
             number(&entry[3..7], true, &mut canonical)? as usize,
             number(&entry[7..12], true, &mut canonical)? as usize,
         ))
+    }
+
+    #[test]
+    fn utf8_under_marc8_is_noted_for_any_subfield_value_once() {
+        let tag = Tag::new("245").unwrap();
+        let noted = |field: &[u8], before: Vec<Diagnostic>| {
+            let mut diagnostics = before;
+            note_utf8_under_marc8(tag, field, &mut diagnostics);
+            diagnostics
+                .iter()
+                .filter(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_)))
+                .count()
+        };
+        // UTF-8 in the second value, after an ASCII one; in the last value; alone.
+        assert_eq!(noted(b"10\x1faPlain\x1fbCaf\xc3\xa9", vec![]), 1);
+        assert_eq!(noted(b"10\x1fa\xc3\xa9t\xc3\xa9\x1fbx", vec![]), 1);
+        // MARC-8: a diacritic before its letter is not UTF-8; nor is text with an escape.
+        assert_eq!(noted(b"10\x1faCaf\xe2e\x1fb\xe2a", vec![]), 0);
+        assert_eq!(noted(b"10\x1fa\x1b(B\xc3\xa9", vec![]), 0);
+        // ASCII, empty values and a missing code are not.
+        assert_eq!(noted(b"10\x1faPlain\x1f\x1f", vec![]), 0);
+        // The UTF-8 bytes in the indicators are not a value.
+        assert_eq!(noted(b"\xc3\xa9\x1faPlain", vec![]), 0);
+        // Once per record.
+        let once = vec![Diagnostic::Utf8UnderMarc8(tag)];
+        assert_eq!(noted(b"10\x1faCaf\xc3\xa9", once), 1);
     }
 
     #[test]
