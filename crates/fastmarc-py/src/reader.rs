@@ -45,8 +45,8 @@ impl Reader {
 }
 
 /// The pipeline's recycler as a Python object, which every record from the reader refers
-/// to: Python counts those references without atomic operations, where an `Arc` clone and
-/// drop per record would cost two.
+/// to: with the GIL, Python counts those references without atomic operations, where an
+/// `Arc` clone and drop per record would cost two.
 #[pyclass(frozen, module = "fastmarc.reader")]
 pub struct RecordHome(Recycler);
 
