@@ -33,12 +33,14 @@ pub fn collect_bounded(
 }
 
 /// The ways of interpreting a record's bytes worth fuzzing: the defaults, pymarc's lenient
-/// parse, and every decoding and UTF-8 error mode at least once.
+/// parse, and every decoding and UTF-8 error mode at least once (with the UTF-8-under-MARC-8
+/// check, which the defaults leave off).
 pub fn parse_option_sets() -> [ParseOptions; 6] {
     let p = |decoding, utf8_errors, strict| ParseOptions {
         decoding,
         utf8_errors,
         strict,
+        detect_utf8_under_marc8: true,
     };
     [
         ParseOptions::default(),

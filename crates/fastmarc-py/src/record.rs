@@ -70,12 +70,15 @@ impl DecodeSettings {
                 },
                 utf8_errors: self.utf8_errors().unwrap_or_default(),
                 strict: false,
+                // pymarc reports no such thing, so Python readers do not pay for it.
+                detect_utf8_under_marc8: false,
             }
         } else {
             ParseOptions {
                 decoding: Decoding::Raw,
                 utf8_errors: Utf8Errors::Strict,
                 strict: false,
+                detect_utf8_under_marc8: false,
             }
         }
     }

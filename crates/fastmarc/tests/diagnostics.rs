@@ -113,7 +113,11 @@ fn utf8_text_under_a_marc8_leader_is_noticed_once_and_real_marc8_is_not() {
             [&b"  "[..], &[SD], "a\u{e9}t\u{e9}".as_bytes()].concat(),
         ),
     ]);
-    for opts in [ParseOptions::default(), lenient()] {
+    let detect = |opts: ParseOptions| ParseOptions {
+        detect_utf8_under_marc8: true,
+        ..opts
+    };
+    for opts in [detect(ParseOptions::default()), detect(lenient())] {
         let mut rec = Record::new();
         parse_record(&bytes, &opts, &mut rec).unwrap();
         let tags: Vec<String> = rec
@@ -126,13 +130,23 @@ fn utf8_text_under_a_marc8_leader_is_noticed_once_and_real_marc8_is_not() {
             .collect();
         assert_eq!(tags, ["245"]);
     }
+    // Not asked for, it is not looked for.
+    let mut rec = Record::new();
+    parse_record(&bytes, &ParseOptions::default(), &mut rec).unwrap();
+    assert!(
+        !rec.diagnostics()
+            .iter()
+            .any(|d| matches!(d, Diagnostic::Utf8UnderMarc8(_))),
+        "{:?}",
+        rec.diagnostics()
+    );
     // MARC-8's acute (E2) before a letter, and an escape to Greek: not UTF-8.
     let bytes = record(&[
         ("245", [&b"10"[..], &[SD], b"aCaf\xe2e"].concat()),
         ("500", [&b"  "[..], &[SD], b"a\x1bgb\x1bs"].concat()),
     ]);
     let mut rec = Record::new();
-    parse_record(&bytes, &ParseOptions::default(), &mut rec).unwrap();
+    parse_record(&bytes, &detect(ParseOptions::default()), &mut rec).unwrap();
     assert!(
         !rec.diagnostics()
             .iter()

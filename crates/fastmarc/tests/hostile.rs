@@ -741,7 +741,14 @@ proptest! {
         for strict in [true, false] {
             for decoding in [Decoding::Auto, Decoding::Raw, Decoding::Marc8, Decoding::Utf8] {
                 for utf8_errors in [Utf8Errors::Strict, Utf8Errors::Replace, Utf8Errors::Ignore] {
-                    let opts = ParseOptions { strict, decoding, utf8_errors };
+                    let opts = ParseOptions {
+                        strict,
+                        decoding,
+                        utf8_errors,
+                        // The UTF-8 check runs on what the decoder runs on: one switch
+                        // covers both.
+                        detect_utf8_under_marc8: strict,
+                    };
                     let _ = parse(&rec, opts);
                 }
             }

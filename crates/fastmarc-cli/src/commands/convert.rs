@@ -96,7 +96,9 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     // Open the input first: if it cannot be read, no output file is created.
     // Asked for MARC-8 by name, the user has already been told the leader's answer.
     let trust_leader = args.read.from_encoding.is_none();
-    let settings = read_settings(args.read, permissive);
+    let mut settings = read_settings(args.read, permissive);
+    // Its warning below needs the parser's note.
+    settings.reader.parse.detect_utf8_under_marc8 = true;
     let mut input = Input::open_mapped(
         &source,
         settings,

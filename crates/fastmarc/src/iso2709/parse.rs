@@ -47,6 +47,11 @@ pub struct ParseOptions {
     /// subfield codes). When false, parse as pymarc does: take what the directory says,
     /// clamp what lies outside the record, fix up odd indicators and subfield codes.
     pub strict: bool,
+    /// Note a MARC-8 record (blank leader/09) whose data field text is valid UTF-8
+    /// ([`crate::Diagnostic::Utf8UnderMarc8`]). Off by default: it validates every
+    /// non-ASCII MARC-8 field as UTF-8 on top of decoding it, which only a program that
+    /// reports the problem should pay for.
+    pub detect_utf8_under_marc8: bool,
 }
 
 impl Default for ParseOptions {
@@ -55,6 +60,7 @@ impl Default for ParseOptions {
             decoding: Decoding::Auto,
             utf8_errors: Utf8Errors::Strict,
             strict: true,
+            detect_utf8_under_marc8: false,
         }
     }
 }
@@ -325,7 +331,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                 Some(_) if marc8 && memchr::memchr(FIELD_TERMINATOR, field).is_some() => None,
                 other => other,
             };
-            if marc8 && in_text.is_none() && !field.is_ascii() {
+            if marc8 && opts.detect_utf8_under_marc8 && in_text.is_none() && !field.is_ascii() {
                 note_utf8_under_marc8(tag.tag(), field, &mut rec.diagnostics);
             }
             let text = FieldText {
