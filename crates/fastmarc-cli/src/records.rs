@@ -219,7 +219,8 @@ impl Iterator for LocatedRecords {
     fn next(&mut self) -> Option<Got<Record>> {
         loop {
             if let Some(located) = self.batch.next() {
-                return Some(Got::new(located.result, located.offset));
+                let offset = located.offset;
+                return Some(Got::new(located.into_result(), offset));
             }
             match self.reader.poll() {
                 Polled::Batch(batch) => self.batch = batch.into_iter(),

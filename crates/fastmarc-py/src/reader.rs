@@ -60,9 +60,7 @@ pub struct Home {
 impl Home {
     /// Hand `core` back to the thread that parsed it, unless another holder shares it.
     pub fn give_back(&self, core: Arc<CoreRecord>) {
-        if let Some(core) = Arc::into_inner(core) {
-            self.recycler.get().0.give_one(self.parser, core);
-        }
+        self.recycler.get().0.give_one(self.parser, core);
     }
 
     pub fn clone_ref(&self, py: Python<'_>) -> Home {
@@ -282,7 +280,7 @@ impl State {
                     recycler: h.clone_ref(py),
                     parser,
                 });
-                match Record::from_core(py, Arc::new(core), home, &self.settings) {
+                match Record::from_core(py, core, home, &self.settings) {
                     Ok(r) => r.into_object(py),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {

@@ -220,7 +220,7 @@ fn assert_all_paths_match(bytes: &[u8], recovery: Recovery) -> Vec<Result<Record
         for (chunk, piece) in [(1, 1), (1000, 777), (DEFAULT_CHUNK_SIZE, 256 * 1024)] {
             let got = pushed(bytes, opts, threads, chunk, piece);
             assert_provenance(bytes, opts, &got);
-            let got: Vec<_> = got.into_iter().map(|l| l.result).collect();
+            let got: Vec<_> = got.into_iter().map(Located::into_result).collect();
             assert_eq!(
                 got, expected,
                 "pushed pipeline differs: {recovery:?}, {threads} threads, chunk {chunk}, pieces of {piece}"
@@ -837,7 +837,7 @@ fn parse_options_set_while_reading_apply_to_later_chunks_and_kept_bytes_reparse(
             .into_iter()
             .map(|mut l| {
                 l.reparse(replace);
-                l.result
+                l.into_result()
             })
             .collect();
         assert_eq!(got, expected, "{threads} threads");
@@ -862,7 +862,7 @@ fn switching_to_resync_after_broken_framing_ended_the_stream_goes_on() {
                 reader.set_recovery(Recovery::Resync);
             }
         });
-        let got: Vec<_> = got.into_iter().map(|l| l.result).collect();
+        let got: Vec<_> = got.into_iter().map(Located::into_result).collect();
         assert_eq!(got, expected, "{threads} threads");
     }
 }
@@ -914,7 +914,7 @@ fn polling_in_flight_hands_out_every_pushed_record_before_asking_for_input() {
         let mut got = Vec::new();
         loop {
             match reader.poll_in_flight() {
-                Polled::Batch(batch) => got.extend(batch.into_iter().map(|l| l.result)),
+                Polled::Batch(batch) => got.extend(batch.into_iter().map(Located::into_result)),
                 Polled::NeedsInput => break,
                 Polled::End => panic!("the input was not ended"),
             }
@@ -924,7 +924,7 @@ fn polling_in_flight_hands_out_every_pushed_record_before_asking_for_input() {
         reader.push(&bytes[cut..]);
         reader.end_input();
         while let Polled::Batch(batch) = reader.poll() {
-            got.extend(batch.into_iter().map(|l| l.result));
+            got.extend(batch.into_iter().map(Located::into_result));
         }
         assert_eq!(got, expected, "{threads} threads");
     }

@@ -16,6 +16,7 @@ use crate::parallel::{ParallelOptions, SharedBytes};
 use crate::record::Record;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// One element of a chunk: a parsed record with its place in the stream, or the error that
 /// stands in a record's place (a reader with the same options reports the same error).
@@ -134,9 +135,14 @@ impl<T: Send + 'static> Stage for ChunkStage<T> {
         1
     }
 
-    fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<T> {
+    fn run(&self, work: Work<'_>, spare: &mut Vec<Arc<Record>>) -> Parsed<T> {
         let mut rec = spare.pop().unwrap_or_default();
-        let mut chunk = ChunkRecords::new(work, &self.parse, self.stop_on_error, &mut rec);
+        let mut chunk = ChunkRecords::new(
+            work,
+            &self.parse,
+            self.stop_on_error,
+            Arc::make_mut(&mut rec),
+        );
         let out = (self.f)(&mut chunk);
         // Whatever the function left unread still counts: an error among it ends the
         // stream just the same.

@@ -18,6 +18,7 @@ use crate::iso2709::read::Recovery;
 use crate::parallel::{ParallelOptions, SharedBytes};
 use crate::record::Record;
 use std::io::Read;
+use std::sync::Arc;
 
 /// The function a [`ParallelMap`] applies: to each record, or to the error that stands in
 /// the record's place, with where it is in the stream.
@@ -46,10 +47,15 @@ impl<T: Send + 'static> Stage for MapStage<T> {
     }
 
     // The record stays on this thread: nothing to gain from the scratch copy.
-    fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<T> {
+    fn run(&self, work: Work<'_>, spare: &mut Vec<Arc<Record>>) -> Parsed<T> {
         let mut out = Vec::with_capacity(work.items.len());
         let mut rec = spare.pop().unwrap_or_default();
-        let mut chunk = ChunkRecords::new(work, &self.parse, self.stop_on_error, &mut rec);
+        let mut chunk = ChunkRecords::new(
+            work,
+            &self.parse,
+            self.stop_on_error,
+            Arc::make_mut(&mut rec),
+        );
         while let Some(item) = chunk.next() {
             out.push(match item {
                 ChunkItem::Record {

@@ -108,7 +108,7 @@ pub(super) trait Stage: Send + Sync + 'static {
     /// can; what it leaves in `spare` is kept for the parser's next chunk. `scratch` is
     /// given on pool threads only: a record that never leaves the thread (see
     /// [`ParserReuse::scratch`]).
-    fn run(&self, chunk: Work<'_>, spare: &mut Vec<Record>) -> Parsed<Self::Out>;
+    fn run(&self, chunk: Work<'_>, spare: &mut Vec<Arc<Record>>) -> Parsed<Self::Out>;
 }
 
 /// A chunk as a [`Stage`] gets it.
@@ -216,7 +216,9 @@ struct Shared<S: Stage> {
 /// (every cache line of that has to come over from that core first).
 #[derive(Default)]
 struct ParserReuse {
-    records: Vec<Record>,
+    /// In their `Arc`s, each held here alone: a consumer that shares records (the Python
+    /// reader's record objects) takes them and gives them back without allocating one.
+    records: Vec<Arc<Record>>,
     /// A pool thread's record to parse into first, then copy out. A recycled record's
     /// tables were last read by the consumer's core, and parsing straight into them stalls
     /// on every store that needs a line back from that core. Parsing into lines this core
@@ -267,8 +269,8 @@ pub struct Recycler(Arc<Reuse>);
 
 impl Recycler {
     /// Hand `records` back to `parser` (the [`super::Located::parser`] that built them). At
-    /// most a few chunks' worth are kept; the rest are freed.
-    pub fn give(&self, parser: Parser, records: impl IntoIterator<Item = Record>) {
+    /// most a few chunks' worth are kept; the rest, and any still shared, are freed.
+    pub fn give<R: Into<Arc<Record>>>(&self, parser: Parser, records: impl IntoIterator<Item = R>) {
         if self.0.closed.load(Ordering::Relaxed) {
             return;
         }
@@ -276,7 +278,11 @@ impl Recycler {
             return;
         };
         let room = MAX_SPARE_RECORDS.saturating_sub(reuse.records.len());
-        let records = records.into_iter().take(room);
+        let records = records
+            .into_iter()
+            .map(Into::into)
+            .filter(|r| Arc::strong_count(r) == 1)
+            .take(room);
         #[cfg(test)]
         let records = records
             .inspect(|_| reuse.handed_back += 1)
@@ -284,10 +290,10 @@ impl Recycler {
         reuse.records.extend(records);
     }
 
-    /// [`Recycler::give`] for one record, moved once: a consumer that lets go of records
-    /// one at a time calls this per record.
-    pub fn give_one(&self, parser: Parser, record: Record) {
-        if self.0.closed.load(Ordering::Relaxed) {
+    /// [`Recycler::give`] for one record: a consumer that lets go of records one at a
+    /// time calls this per record. A record still shared elsewhere is let go of.
+    pub fn give_one(&self, parser: Parser, record: Arc<Record>) {
+        if self.0.closed.load(Ordering::Relaxed) || Arc::strong_count(&record) != 1 {
             return;
         }
         if let Some(mut reuse) = self.0.get(parser) {
@@ -482,7 +488,7 @@ impl<S: Stage> Shared<S> {
     }
 
     /// Up to `n` of the records `parser` built that were handed back, for parsing one chunk.
-    fn take_spare(&self, parser: Parser, n: usize) -> Vec<Record> {
+    fn take_spare(&self, parser: Parser, n: usize) -> Vec<Arc<Record>> {
         let Some(mut reuse) = self.reuse.get(parser) else {
             return Vec::new();
         };

@@ -45,8 +45,10 @@ impl std::fmt::Debug for RawBytes {
 /// A record, or the error in its place, with its provenance.
 #[derive(Debug)]
 pub struct Located {
-    /// The record, or the error in its place.
-    pub result: Result<Record>,
+    /// The record, or the error in its place. The record comes in the `Arc` it is kept in
+    /// between uses, held by nobody else: a consumer that shares it hands it on as it is
+    /// (and back through a [`Recycler`]), one that wants it owned unwraps it without a copy.
+    pub result: Result<Arc<Record>>,
     /// Its number in the stream, bad records counted too (from 0).
     pub number: u64,
     /// Its byte offset in the stream.
@@ -77,10 +79,21 @@ impl Located {
         if matches!(&self.result, Err(e) if e.is_framing()) {
             return;
         }
-        let mut rec = std::mem::replace(&mut self.result, Ok(Record::new())).unwrap_or_default();
-        self.result =
-            parse_framed(raw.bytes(), self.number, self.offset, &opts, &mut rec).map(|()| rec);
+        let mut rec = std::mem::replace(&mut self.result, Ok(Arc::default())).unwrap_or_default();
+        self.result = parse_framed(
+            raw.bytes(),
+            self.number,
+            self.offset,
+            &opts,
+            Arc::make_mut(&mut rec),
+        )
+        .map(|()| rec);
         self.parsed_with = opts;
+    }
+
+    /// The record, owned (it is held by nobody else, so nothing is copied), or the error.
+    pub fn into_result(self) -> Result<Record> {
+        self.result.map(Arc::unwrap_or_clone)
     }
 
     fn failed(error: crate::Error, parser: Parser) -> Located {
@@ -131,7 +144,7 @@ impl Stage for ReaderStage {
     /// Parse a chunk's items in order, into spare records while there are any (with a
     /// `scratch` record, into that first, then copied). With `stop_on_error` the output
     /// ends at the first error, as a [`Recovery::Stop`] reader's does.
-    fn run(&self, work: Work<'_>, spare: &mut Vec<Record>) -> Parsed<Located> {
+    fn run(&self, work: Work<'_>, spare: &mut Vec<Arc<Record>>) -> Parsed<Located> {
         let Work {
             bytes,
             items,
@@ -171,7 +184,7 @@ impl Stage for ReaderStage {
                         raw: raw(&range),
                     });
                     let last = out.last_mut().expect("just pushed");
-                    let rec = last.result.as_mut().expect("pushed as Ok");
+                    let rec = Arc::make_mut(last.result.as_mut().expect("pushed as Ok"));
                     let framed = &bytes[range.clone()];
                     let parsed = match scratch.as_deref_mut() {
                         Some(scratch) => parse_framed(framed, number, offset, &opts, scratch)
@@ -385,7 +398,7 @@ impl ParallelReader {
     /// when it needs input).
     pub fn next_batch(&mut self) -> Option<Vec<Result<Record>>> {
         match self.poll() {
-            Polled::Batch(batch) => Some(batch.into_iter().map(|l| l.result).collect()),
+            Polled::Batch(batch) => Some(batch.into_iter().map(Located::into_result).collect()),
             Polled::NeedsInput | Polled::End => None,
         }
     }
@@ -413,7 +426,7 @@ impl Iterator for ParallelReader {
     fn next(&mut self) -> Option<Result<Record>> {
         loop {
             if let Some(r) = self.current.next() {
-                return Some(r.result);
+                return Some(r.into_result());
             }
             match self.poll() {
                 Polled::Batch(batch) => self.current = batch.into_iter(),
