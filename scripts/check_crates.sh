@@ -17,6 +17,10 @@ done
 # Its own build folder, with the packaged fastmarc's build products cleared first: cargo takes
 # a registry crate of the same name and version as unchanged, so it would link fastmarc-cli
 # against the fastmarc packaged by an earlier run, not the one packaged now.
+# The same holds for its sources: cargo unpacks the packaged fastmarc into CARGO_HOME as it
+# would a downloaded crate, and reuses a copy unpacked by an earlier run. fastmarc is not
+# on crates.io, so every unpacked copy there is one of these runs'.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/fastmarc-[0-9]*
 export CARGO_TARGET_DIR="$PWD/target/publish-check"
 rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/fastmarc-* "$CARGO_TARGET_DIR"/debug/deps/*fastmarc* \
     "$CARGO_TARGET_DIR"/package
