@@ -136,6 +136,27 @@ def test_a_bad_spec_says_which_column_and_character(sample_path: Path) -> None:
         fastmarc.to_arrow(sample_path, fields={"id": "001", "title": "24$a"})
 
 
+def test_a_projection_decodes_only_the_fields_it_names() -> None:
+    def record(n: int) -> bytes:
+        r = pymarc.Record(force_utf8=True)
+        r.leader = r.leader[:9] + "a" + r.leader[10:]
+        r.add_field(pymarc.Field("001", data=f"id{n}"))
+        r.add_field(pymarc.Field("245", pymarc.Indicators("1", "0"), [pymarc.Subfield("a", f"Title {n}")]))
+        r.add_field(pymarc.Field("500", pymarc.Indicators(" ", " "), [pymarc.Subfield("a", "Note XX.")]))
+        return r.as_marc()
+
+    # The second record's note is not UTF-8 (same length: the directory stays right).
+    data = record(1) + record(2).replace(b"Note XX.", b"Note \xff\xfe.") + record(3)
+    with pytest.raises(ValueError, match="record 2"):
+        fastmarc.to_arrow(data)
+    with pytest.raises(ValueError, match="record 2"):
+        fastmarc.to_arrow(data, fields={"note": "500$a"})
+    rows = pa.table(fastmarc.to_arrow(data, fields={"id": "001", "title": "245[0]$a[0]"})).to_pylist()
+    lenient = list(pymarc.MARCReader(data, to_unicode=True, force_utf8=True, utf8_handling="replace"))
+    assert rows == [{"id": [r["001"].data], "title": r["245"]["a"]} for r in lenient]
+    assert [row["title"] for row in rows] == ["Title 1", "Title 2", "Title 3"]
+
+
 def test_strict_mode_raises_and_permissive_mode_reports_every_skipped_record(pymarc_test_dir: Path) -> None:
     path = pymarc_test_dir / "bad_records.mrc"
     with pytest.raises(ValueError, match="record 2"):

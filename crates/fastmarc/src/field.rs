@@ -79,6 +79,54 @@ impl TryFrom<&str> for Tag {
     }
 }
 
+/// A set of tags: which fields a parse keeps ([`crate::iso2709::ParseOptions::only_tags`]).
+/// Each all-digit tag is one bit; tags with letters or punctuation are rare, so the set
+/// holds either all of them or none.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct TagSet {
+    digits: [u64; 16],
+    others: bool,
+}
+
+impl TagSet {
+    /// The empty set.
+    pub fn new() -> TagSet {
+        TagSet::default()
+    }
+
+    /// Add `tag`; a tag that is not all digits adds every such tag.
+    pub fn insert(&mut self, tag: Tag) {
+        match tag.number() {
+            Some(n) => self.digits[n as usize / 64] |= 1 << (n % 64),
+            None => self.others = true,
+        }
+    }
+
+    /// Add every tag that is not all digits.
+    pub fn insert_others(&mut self) {
+        self.others = true;
+    }
+
+    /// Whether the set holds every tag.
+    pub fn is_full(&self) -> bool {
+        self.others
+            && self.digits[..15].iter().all(|&w| w == u64::MAX)
+            && self.digits[15] == (1 << (1000 - 960)) - 1
+    }
+
+    /// Whether the set holds `tag`.
+    #[inline]
+    pub fn contains(&self, tag: Tag) -> bool {
+        let [a, b, c] = tag.0.map(|x| x.wrapping_sub(b'0'));
+        if a < 10 && b < 10 && c < 10 {
+            let n = a as usize * 100 + b as usize * 10 + c as usize;
+            self.digits[n / 64] & (1 << (n % 64)) != 0
+        } else {
+            self.others
+        }
+    }
+}
+
 /// One subfield: a code and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subfield {

@@ -72,7 +72,7 @@ pub mod internal;
 pub use check::{check_iso2709, check_record, Problem};
 pub use diagnostic::Diagnostic;
 pub use error::{Error, ErrorKind, Result};
-pub use field::{Field, Subfield, Tag};
+pub use field::{Field, Subfield, Tag, TagSet};
 pub use leader::Leader;
 pub use record::{FieldRef, Record, SubfieldRef, TextEncoding};
 pub use spec::{Condition, Spec, SpecError};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::field::{Tag, TagSet};
 use crate::record::{FieldRef, Record};
 
 /// A parse error: what is wrong, and where in the spec (0-based character position).
@@ -121,6 +122,28 @@ impl TagPattern {
         }
     }
 
+    /// Add every tag the pattern matches to `set`.
+    fn add_to(&self, set: &mut TagSet) {
+        let TagPattern::Tag { mask, want } = *self else {
+            return;
+        };
+        for n in 0..1000u16 {
+            let tag = [
+                b'0' + (n / 100) as u8,
+                b'0' + (n / 10 % 10) as u8,
+                b'0' + (n % 10) as u8,
+            ];
+            if self.matches(&tag) {
+                set.insert(Tag::from_array_unchecked(tag));
+            }
+        }
+        // A wildcard or a byte other than a digit can match a tag that is not all digits.
+        let digit_wanted = want.to_le_bytes()[..3].iter().all(u8::is_ascii_digit);
+        if mask != 0x00ff_ffff || !digit_wanted {
+            set.insert_others();
+        }
+    }
+
     fn matches(&self, tag: &[u8; 3]) -> bool {
         match *self {
             TagPattern::Leader => false,
@@ -231,6 +254,21 @@ impl Spec {
                     sels.len() == 1 && sels[0].index.is_some_and(|i| i.is_single())
                 }
             }
+    }
+
+    /// Add the tags of every field the spec may read (its subspecs' fields included) to
+    /// `set`: a record parsed with only those fields gives the same values.
+    pub fn add_tags(&self, set: &mut TagSet) {
+        if let Some(pattern) = self.tag {
+            pattern.add_to(set);
+        }
+        let sel_filters = match &self.part {
+            Part::Subfields(sels) => sels.iter().flat_map(|s| &s.filters).collect(),
+            _ => Vec::new(),
+        };
+        for condition in self.filters.iter().chain(sel_filters).flatten() {
+            condition.add_tags(set);
+        }
     }
 
     /// Calls `f` with every value the spec matches in `record`, in record order.
@@ -422,6 +460,18 @@ impl Condition {
             op,
             right,
         })
+    }
+
+    /// Add the tags of every field the condition may read to `set` (see [`Spec::add_tags`]).
+    pub fn add_tags(&self, set: &mut TagSet) {
+        for term in [Some(&self.left), self.right.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Term::Spec(spec) = term {
+                spec.add_tags(set);
+            }
+        }
     }
 
     /// Whether the record passes the test.
@@ -865,6 +915,32 @@ mod tests {
         assert_eq!(values("650{!$x}$a").len(), 3);
         assert_eq!(values("245{008/35-37=\\fre}$c"), ["Jane Austen."]);
         assert_eq!(values("651$a{$a~\\Bath\\s(}"), ["Bath (England)"]);
+    }
+
+    #[test]
+    fn tags_read_include_the_subspecs_fields() {
+        let tags = |spec: &str| {
+            let mut set = TagSet::new();
+            Spec::parse(spec).unwrap().add_tags(&mut set);
+            let numbered = (0..1000)
+                .map(|n| format!("{n:03}"))
+                .filter(|t| set.contains(Tag::new(t).unwrap()))
+                .collect::<Vec<_>>();
+            (numbered, set.contains(Tag::new("CAT").unwrap()))
+        };
+        assert_eq!(tags("LDR/06"), (vec![], false));
+        assert_eq!(tags("650{^2=\\0}$a"), (vec!["650".into()], false));
+        assert_eq!(
+            tags("245{008/35-37=\\fre}$c{$b~\\x|020$a}"),
+            (vec!["008".into(), "020".into(), "245".into()], false)
+        );
+        let mut every = TagSet::new();
+        Spec::parse("XXX").unwrap().add_tags(&mut every);
+        assert!(every.is_full());
+        assert!(!TagSet::new().is_full());
+        let (six, others) = tags("6XX$a");
+        assert_eq!((six.len(), six[0].as_str(), others), (100, "600", true));
+        assert_eq!(tags("CAT$a"), (vec![], true));
     }
 
     #[test]

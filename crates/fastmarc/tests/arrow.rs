@@ -281,6 +281,87 @@ fn projections_give_one_column_per_spec() {
     assert_eq!(row, 40);
 }
 
+/// A projection parses only the fields its specs read (subspecs' fields included): its
+/// values are those of the specs on the whole record, and a record whose other fields hold
+/// text that does not decode is projected, not an error.
+#[test]
+fn projections_of_pymarcs_files_match_the_specs_on_whole_records() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    use fastmarc::arrow::{Layout, Projection};
+    use fastmarc::Spec;
+    let columns = [
+        ("leader", "LDR/05-09"),
+        ("id", "001"),
+        ("lang", "008/35-37"),
+        ("title", "245[0]$a[0]"),
+        ("subjects", "6XX$a$x"),
+        ("lcsh", "650{^2=\\0}$a"),
+        ("with_isbn", "245$a{020}"),
+        ("fiction", "245$a{650$v~\\Fiction}"),
+        ("names", "1..$a"),
+        ("notes", "5XX"),
+    ];
+    let p = Projection::new(&columns).unwrap();
+    let specs: Vec<Spec> = columns
+        .iter()
+        .map(|(_, s)| Spec::parse(s).unwrap())
+        .collect();
+    let (mut compared, mut rescued) = (0, 0);
+    for (name, data) in pymarc_marc_files() {
+        let reader = ReaderOptions::resyncing();
+        let mut only = reader;
+        only.parse.only_tags = p.only_tags();
+        let whole = read_slice(&data, reader);
+        let parts = read_slice(&data, only);
+        assert_eq!(
+            whole.len(),
+            parts.len(),
+            "{name}: the same records are framed"
+        );
+        let projected: Vec<(&Record, Option<&Record>)> = parts
+            .iter()
+            .zip(&whole)
+            .filter_map(|(p, w)| Some((p.as_ref().ok()?, w.as_ref().ok())))
+            .collect();
+        let bs: Vec<_> =
+            BatchReader::new(Cursor::new(data.clone()), opts(reader, 2, 700), p.clone())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let mut row = 0;
+        for b in &bs {
+            for i in 0..b.num_rows() {
+                let (part, whole) = projected[row];
+                rescued += usize::from(whole.is_none());
+                for (c, spec) in specs.iter().enumerate() {
+                    let column = b.column(c);
+                    let got: Vec<String> = if spec.is_single() {
+                        let col = column.as_string::<i32>();
+                        (!col.is_null(i))
+                            .then(|| col.value(i).to_string())
+                            .into_iter()
+                            .collect()
+                    } else {
+                        let list = column.as_list::<i32>().value(i);
+                        list.as_string::<i32>()
+                            .iter()
+                            .map(|s| s.unwrap().to_string())
+                            .collect()
+                    };
+                    let want = spec.values(whole.unwrap_or(part));
+                    assert_eq!(got, want, "{name} record {row} column {}", columns[c].0);
+                    compared += usize::from(!want.is_empty() && whole.is_some());
+                }
+                row += 1;
+            }
+        }
+        assert_eq!(row, projected.len(), "{name}");
+    }
+    assert!(compared > 300, "too few values to compare: {compared}");
+    assert!(rescued > 0, "no record had bad text outside the projection");
+}
+
 #[test]
 fn a_bad_spec_names_its_column_and_character() {
     let e = fastmarc::arrow::Projection::new(&[("ok", "245$a"), ("bad", "24$a")]).unwrap_err();

@@ -738,6 +738,14 @@ proptest! {
         file.extend_from_slice(&small_raw_record("after"));
         file.extend_from_slice(&rec);
         check_any_input(&file);
+        let some_tags = || {
+            let mut set = fastmarc::TagSet::new();
+            for t in ["001", "245", "650"] {
+                set.insert(tag(t));
+            }
+            set.insert_others();
+            set
+        };
         for strict in [true, false] {
             for decoding in [Decoding::Auto, Decoding::Raw, Decoding::Marc8, Decoding::Utf8] {
                 for utf8_errors in [Utf8Errors::Strict, Utf8Errors::Replace, Utf8Errors::Ignore] {
@@ -748,6 +756,9 @@ proptest! {
                         // The UTF-8 check runs on what the decoder runs on: one switch
                         // covers both.
                         detect_utf8_under_marc8: strict,
+                        // Skipping fields must not panic either: a set with a few tags
+                        // and the non-digit ones, in one of the three error modes.
+                        only_tags: (utf8_errors == Utf8Errors::Replace).then(some_tags),
                     };
                     let _ = parse(&rec, opts);
                 }

@@ -684,3 +684,42 @@ fn utf8_files_decode_as_utf8() {
     assert!(a.fields().eq(b.fields()));
     assert!(!a.to_string().is_ascii());
 }
+
+/// `only_tags`: the record holds just those fields, in order; the text of the others is
+/// not decoded (so bad text there is no error), but their directory entries are still
+/// checked.
+#[test]
+fn only_tags_keeps_those_fields_and_checks_the_rest_of_the_structure() {
+    let mut set = fastmarc::TagSet::new();
+    set.insert(tag("001"));
+    set.insert(tag("650"));
+    let only = ParseOptions {
+        only_tags: Some(set),
+        ..ParseOptions::default()
+    };
+    let bytes = raw_record(
+        UTF8_LEADER,
+        &[
+            ("001", b"id1"),
+            ("245", b"10\x1faNot UTF-8: \xff\xfe"),
+            ("650", b" 0\x1faCats\x1fvFiction."),
+            ("500", b"  \x1faA note."),
+            ("650", b" 0\x1faDogs"),
+        ],
+    );
+    assert!(parse(&bytes, ParseOptions::default()).is_err());
+    let rec = parse(&bytes, only).unwrap();
+    let tags: Vec<_> = rec.fields().map(|f| f.tag().to_string()).collect();
+    assert_eq!(tags, ["001", "650", "650"]);
+    assert_eq!(rec.fields().nth(1).unwrap().value(), "Cats Fiction.");
+
+    // A field outside the set that runs past the data area is still a strict error.
+    let mut broken = bytes.clone();
+    let entry = 24 + 12 * 3; // the 500's directory entry
+    broken[entry + 3..entry + 7].copy_from_slice(b"9999");
+    let e = parse(&broken, only).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::DirectoryEntryOutOfBounds { entry: 3 }),
+        "{e}"
+    );
+}

@@ -6,6 +6,7 @@ use super::stream::{Layout, Rows};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::Record;
 use crate::spec::Spec;
+use crate::TagSet;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Projection {
     specs: Arc<[Spec]>,
+    /// The tags of the fields the specs read: the only fields parsed.
+    tags: TagSet,
     item: FieldRef,
     schema: SchemaRef,
 }
@@ -43,7 +46,10 @@ impl Projection {
             });
             specs.push(spec);
         }
+        let mut tags = TagSet::new();
+        specs.iter().for_each(|s| s.add_tags(&mut tags));
         Ok(Projection {
+            tags,
             specs: specs.into(),
             item,
             schema: Arc::new(Schema::new(fields)),
@@ -56,6 +62,10 @@ impl Layout for Projection {
 
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    fn only_tags(&self) -> Option<TagSet> {
+        (!self.tags.is_full()).then_some(self.tags)
     }
 
     fn rows(&self, _records: usize, _bytes: usize) -> ProjectedRows {

@@ -4,6 +4,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::iso2709::ReaderOptions;
 use crate::parallel::{ChunkItem, ChunkRecords, ParallelChunks, ParallelOptions, SharedBytes};
 use crate::record::Record;
+use crate::TagSet;
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
 use std::collections::VecDeque;
@@ -34,6 +35,11 @@ pub trait Layout: Send + Sync + 'static {
     /// Empty buffers for a batch of about `records` records holding `bytes` bytes of
     /// ISO 2709: sized up front, so filling them never copies or faults in pages twice.
     fn rows(&self, records: usize, bytes: usize) -> Self::Rows;
+    /// The tags of the fields the rows read, when not every field: the parser then skips
+    /// the others ([`crate::iso2709::ParseOptions::only_tags`]).
+    fn only_tags(&self) -> Option<TagSet> {
+        None
+    }
 }
 
 /// How to read ISO 2709 into batches.
@@ -62,10 +68,14 @@ impl Default for ArrowOptions {
 }
 
 impl ArrowOptions {
-    fn parallel(&self) -> ParallelOptions {
+    fn parallel<L: Layout>(&self, layout: &L) -> ParallelOptions {
+        let mut reader = self.reader;
+        if let Some(tags) = layout.only_tags() {
+            reader.parse.only_tags = Some(tags);
+        }
         ParallelOptions {
             chunk_size: self.batch_bytes.max(1),
-            ..ParallelOptions::new(self.reader, self.threads)
+            ..ParallelOptions::new(reader, self.threads)
         }
     }
 }
@@ -121,9 +131,9 @@ impl BatchReader {
         L: Layout,
     {
         let schema = layout.schema();
+        let parallel = opts.parallel(&layout);
         let layout = Arc::new(layout);
-        let chunks =
-            ParallelChunks::new(inner, opts.parallel(), move |c| build_chunk(&*layout, c))?;
+        let chunks = ParallelChunks::new(inner, parallel, move |c| build_chunk(&*layout, c))?;
         Ok(BatchReader::around(chunks, schema, &opts))
     }
 
@@ -134,9 +144,10 @@ impl BatchReader {
         layout: L,
     ) -> Result<BatchReader> {
         let schema = layout.schema();
+        let parallel = opts.parallel(&layout);
         let layout = Arc::new(layout);
         let chunks =
-            ParallelChunks::from_shared(data, opts.parallel(), move |c| build_chunk(&*layout, c))?;
+            ParallelChunks::from_shared(data, parallel, move |c| build_chunk(&*layout, c))?;
         Ok(BatchReader::around(chunks, schema, &opts))
     }
 

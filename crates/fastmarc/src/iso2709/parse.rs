@@ -4,7 +4,7 @@ use super::frame::{FIELD_TERMINATOR, RECORD_TERMINATOR, SUBFIELD_DELIMITER};
 use super::positions::{is_plain_ascii_text, Positions};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, ErrorKind, Result};
-use crate::field::Tag;
+use crate::field::{Tag, TagSet};
 use crate::leader::{parse_digits, python_int, Leader, LEADER_LEN};
 use crate::marc8;
 use crate::record::{Record, TextEncoding};
@@ -52,6 +52,11 @@ pub struct ParseOptions {
     /// non-ASCII MARC-8 field as UTF-8 on top of decoding it, which only a program that
     /// reports the problem should pay for.
     pub detect_utf8_under_marc8: bool,
+    /// Keep only the fields whose tags are in the set (`None`: every field). The other
+    /// fields' directory entries are checked as usual, but their text is neither decoded
+    /// nor checked, and they are left out of the record: for readers that look at a few
+    /// tags (an Arrow projection), most of a record's parsing is skipped.
+    pub only_tags: Option<TagSet>,
 }
 
 impl Default for ParseOptions {
@@ -61,6 +66,7 @@ impl Default for ParseOptions {
             utf8_errors: Utf8Errors::Strict,
             strict: true,
             detect_utf8_under_marc8: false,
+            only_tags: None,
         }
     }
 }
@@ -303,6 +309,13 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                 (bytes, 0, s, e)
             }
         };
+        if opts
+            .only_tags
+            .as_ref()
+            .is_some_and(|set| !set.contains(tag.tag()))
+        {
+            continue;
+        }
         let field = &area[field_start..field_end];
         let field_offset = area_base + field_start;
         // Where the field's bytes sit in the record's text, if they are shared.
@@ -349,7 +362,11 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             )?;
         }
     }
-    if whole && canonical && fields_lie_as_read(rec, text_base, data.len()) {
+    if whole
+        && canonical
+        && opts.only_tags.is_none()
+        && fields_lie_as_read(rec, text_base, data.len())
+    {
         rec.data_area = u32::try_from(text_base + data.len())
             .ok()
             .map(|end| (0, end));
