@@ -494,8 +494,8 @@ impl Field {
     }
 
     #[getter]
-    fn get_tag(&self) -> &str {
-        &self.tag
+    fn get_tag<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        crate::pyobjects::tag_string(py, &self.tag)
     }
 
     #[setter]

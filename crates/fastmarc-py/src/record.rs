@@ -1256,7 +1256,7 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
     let mut entries = Vec::with_capacity(core.len());
     for f in core.fields() {
         let entry = PyDict::new(py);
-        let tag = PyString::new(py, f.tag().as_str());
+        let tag = crate::pyobjects::tag_string(py, f.tag().as_str());
         if let Some(data) = f.data() {
             entry.set_item(tag, data)?;
         } else {
