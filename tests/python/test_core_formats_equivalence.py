@@ -245,6 +245,35 @@ def test_jsonreader_edge_documents(case: str):
     assert json_outcome(pymarc, JSON_CASES[case]) == json_outcome(fastmarc, JSON_CASES[case])
 
 
+JSON_FILE_CASES = {
+    "crlf in a string": ('[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "a\r\nb"}]}]'.encode(), "utf-8"),
+    "lone cr between values": (b'[{"leader": "00000nam a2200000 a 4500",\r"fields": [{"001": "a\rb"}]}]', "utf-8"),
+    "utf-8 text": ('[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "caf\u00e9 \u6f22"}]}]'.encode(), "utf-8"),
+    "invalid utf-8": (b'[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "caf\xe9"}]}]', "utf-8"),
+    "utf8 spelled otherwise": ('[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "\u00e9"}]}]'.encode(), "UTF8"),
+}
+
+
+@pytest.mark.parametrize("case", list(JSON_CASES) + list(JSON_FILE_CASES))
+def test_jsonreader_reads_files_as_pymarc_does(case: str, tmp_path: Path):
+    # A UTF-8 file goes to the core as bytes: what it makes of them is what pymarc makes
+    # of the file's text (newlines translated, decoding errors raised).
+    data, encoding = JSON_FILE_CASES.get(case, (JSON_CASES.get(case, "").encode(), "utf-8"))
+    path = tmp_path / "doc.json"
+    path.write_bytes(data)
+
+    def outcome(lib):
+        try:
+            reader = lib.JSONReader(str(path), encoding=encoding)
+            records = list(reader)
+        except Exception as exc:  # noqa: BLE001 - the exception is the observable result
+            return ("raises", type(exc).__name__)
+        return [(str(r.leader), [(f.tag, getattr(f, "data", None)) for f in r.fields], r.as_dict(),
+                 reader.records) for r in records]
+
+    assert outcome(pymarc) == outcome(fastmarc)
+
+
 def test_jsonreader_records_iteration_and_subclasses(pymarc_test_dir: Path):
     text = (pymarc_test_dir / "batch.json").read_text(encoding="utf-8")
     assert _native.parse_json(text.encode("utf-8")) is not None
