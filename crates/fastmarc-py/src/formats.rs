@@ -300,32 +300,16 @@ pub fn parse_xml<'py>(
 
 /// The records of a MARC-in-JSON document (an array of records), or `None` when pymarc's
 /// own reading must decide (an error, a single record object, or a document the core
-/// reads differently).
+/// reads differently: see `JsonSliceReader::pymarc_shaped`).
 #[pyfunction]
 pub fn parse_json<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Option<Bound<'py, PyList>>> {
     let parsed = py.detach(|| {
-        fastmarc::json::parse_json(data).map(|records| {
-            let complete = every_data_field_complete(data, &records);
-            (records, complete)
-        })
+        let mut reader = fastmarc::json::JsonSliceReader::new(data);
+        let records = reader.by_ref().collect::<fastmarc::Result<Vec<_>>>();
+        records.map(|r| (r, reader.pymarc_shaped()))
     });
     match parsed {
         Ok((records, true)) => wrap_records(py, records),
         _ => Ok(None),
     }
-}
-
-/// Whether every data field object had `ind1`, `ind2` and `subfields`, as pymarc requires
-/// (without them it fails, or makes a field with no subfields) where the core takes blanks:
-/// each key occurs exactly once per data field. (A value spelled like a key, or a field
-/// object's further entries, only make the counts differ, which sends the document the
-/// safe way, to pymarc's reading.)
-fn every_data_field_complete(data: &[u8], records: &[CoreRecord]) -> bool {
-    let data_fields: usize = records
-        .iter()
-        .map(|r| r.fields().filter(|f| !f.is_control()).count())
-        .sum();
-    [&b"\"ind1\""[..], b"\"ind2\"", b"\"subfields\""]
-        .iter()
-        .all(|key| memchr::memmem::find_iter(data, key).count() == data_fields)
 }

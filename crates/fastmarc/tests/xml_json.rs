@@ -1120,3 +1120,63 @@ fn records_serialised_elsewhere_are_written_as_write_record_writes_them() {
     }
     assert_eq!(serialised.into_inner(), direct.into_inner());
 }
+
+/// What pymarc's JSONReader would read differently is flagged: a data field object
+/// without `ind1`, `ind2` or `subfields`, or with one twice; a field object with more
+/// than one entry.
+#[test]
+fn json_documents_pymarc_reads_differently_are_flagged() {
+    let doc = |fields: &str| {
+        format!(
+            r#"[{{"leader": "00000nam a2200000 a 4500", "fields": [{{"001": "x"}}, {fields}]}}]"#
+        )
+    };
+    let full = r#"{"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "T"}]}}"#;
+    for (fields, shaped) in [
+        (full.to_string(), true),
+        (
+            r#"{"245": {"subfields": [{"a": "T"}], "ind2": "0", "ind1": "1", "x": 1}}"#.into(),
+            true,
+        ),
+        (
+            r#"{"245": {"ind1": "1", "subfields": [{"a": "T"}]}}"#.into(),
+            false,
+        ),
+        (r#"{"245": {"ind1": "1", "ind2": "0"}}"#.into(), false),
+        (
+            r#"{"245": {"ind1": "1", "ind1": "1", "ind2": "0", "subfields": []}}"#.into(),
+            false,
+        ),
+        (r#"{"500": "a string", "600": "another"}"#.into(), false),
+        (
+            format!(r#"{full}, {{"245": {{"ind1": "1", "ind2": "0", "subfields": "x"}}}}"#),
+            true,
+        ),
+    ] {
+        let text = doc(&fields);
+        let mut reader = JsonSliceReader::new(text.as_bytes());
+        let _ = reader.by_ref().count();
+        assert_eq!(reader.pymarc_shaped(), shaped, "{fields}");
+    }
+}
+
+/// A document that is valid UTF-8 is parsed as text, one that is not as bytes: either
+/// way the records and errors are the streaming reader's.
+#[test]
+fn json_text_and_bytes_read_alike() {
+    let good = br#"[{"leader": "00000nam a2200000 a 4500", "fields": [{"001": "caf\u00e9 \u6f22"}, {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "raw	tab and caf"#;
+    let mut docs: Vec<Vec<u8>> = Vec::new();
+    let mut valid = good.to_vec();
+    valid.extend_from_slice("\u{e9}\"}]}}]}]".as_bytes());
+    docs.push(valid.clone());
+    let mut invalid = good.to_vec();
+    invalid.extend_from_slice(b"\xe9\"}]}}]}]");
+    docs.push(invalid);
+    docs.push(valid[..valid.len() - 9].to_vec());
+    for doc in docs {
+        let slice: Vec<_> = JsonSliceReader::new(&doc).collect();
+        let stream: Vec<_> =
+            JsonReader::new(std::io::BufReader::with_capacity(3, &doc[..])).collect();
+        assert_eq!(format!("{slice:?}"), format!("{stream:?}"));
+    }
+}
