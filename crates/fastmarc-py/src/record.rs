@@ -104,6 +104,10 @@ pub struct Record {
     /// Field objects made, by index into `core`, before the whole list was asked for: a
     /// lookup by tag makes only the fields it returns. They join the list when it is made.
     handed: Vec<(usize, Py<Field>)>,
+    /// Fields added before the list was made, each with its index in the list to be
+    /// (ascending): adding a field and removing it again need no field objects for the
+    /// record's own fields. While any are here, the core record is not the truth.
+    added: Vec<(usize, Py<PyAny>)>,
     leader: LeaderSlot,
     #[pyo3(get, set)]
     pos: isize,
@@ -155,6 +159,7 @@ impl Record {
             iter_pos: 0,
             gc: Untracked::default(),
             handed: Vec::new(),
+            added: Vec::new(),
         };
         if settings.native() {
             r.core = Some(core);
@@ -177,19 +182,28 @@ impl Record {
         if self.fields.is_none() {
             self.gc.retrack();
             let mut fields = Vec::new();
+            let mut added = std::mem::take(&mut self.added).into_iter().peekable();
+            let only_fields = added.len() == 0;
             if let Some(core) = self.core.take() {
                 let mut handed = std::mem::take(&mut self.handed).into_iter().peekable();
-                fields.reserve_exact(core.len());
+                fields.reserve_exact(core.len() + added.len());
                 for i in 0..core.len() {
+                    while let Some((_, f)) = added.next_if(|(at, _)| *at == fields.len()) {
+                        fields.push(f.into_bound(py));
+                    }
                     fields.push(match handed.next_if(|(at, _)| *at == i) {
-                        Some((_, f)) => f.into_bound(py),
-                        None => Field::new_lazy_object(py, &core, i)?,
+                        Some((_, f)) => f.into_bound(py).into_any(),
+                        None => Field::new_lazy_object(py, &core, i)?.into_any(),
                     });
                 }
             }
+            fields.extend(added.map(|(_, f)| f.into_bound(py)));
+            let list = PyList::new(py, fields)?;
             // Only `Field`s, whose references the cycle collector does not follow: tracked,
             // the list would have every collection walk every field of every record read.
-            self.fields = Some(untracked(PyList::new(py, fields)?).into_any().unbind());
+            // (Fields added by the program may be anything, so their list stays tracked.)
+            let list = if only_fields { untracked(list) } else { list };
+            self.fields = Some(list.into_any().unbind());
         }
         Ok(self.fields.as_ref().expect("set above").bind(py).clone())
     }
@@ -222,7 +236,11 @@ impl Record {
         tags: &[&str],
         first_only: bool,
     ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
-        let Some(core) = self.core.clone().filter(|_| self.fields.is_none()) else {
+        let Some(core) = self
+            .core
+            .clone()
+            .filter(|_| self.fields.is_none() && self.added.is_empty())
+        else {
             return Ok(None);
         };
         let mut out = Vec::new();
@@ -280,7 +298,7 @@ impl Record {
     /// so far as it was made.
     fn lazy(&self, py: Python<'_>) -> Option<&Arc<CoreRecord>> {
         let untouched = |(_, f): &(usize, Py<Field>)| f.bind(py).borrow().pristine();
-        if self.fields.is_some() || !self.handed.iter().all(untouched) {
+        if self.fields.is_some() || !self.added.is_empty() || !self.handed.iter().all(untouched) {
             return None;
         }
         self.core.as_ref()
@@ -833,6 +851,7 @@ impl Record {
         self.gc.retrack();
         self.core = None;
         self.handed.clear();
+        self.added.clear();
         self.fields = Some(value);
     }
 
@@ -901,6 +920,17 @@ impl Record {
 
     #[pyo3(signature = (*fields))]
     fn add_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        if let (None, Some(core)) = (&self.fields, &self.core) {
+            // At the end of the list to be: no field objects needed yet.
+            self.gc.retrack();
+            let end = core.len() + self.added.len();
+            let new = fields
+                .iter()
+                .enumerate()
+                .map(|(k, f)| (end + k, f.unbind()));
+            self.added.extend(new);
+            return Ok(());
+        }
         let list = self.fields_obj(py)?;
         list.call_method1(intern!(py, "extend"), (fields,))?;
         Ok(())
@@ -918,15 +948,28 @@ impl Record {
 
     #[pyo3(signature = (*fields))]
     fn remove_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
-        let list = self.fields_obj(py)?;
-        for f in fields.iter() {
-            if let Err(e) = list.call_method1(intern!(py, "remove"), (f,)) {
-                if e.is_instance_of::<PyValueError>(py) {
+        for (k, f) in fields.iter().enumerate() {
+            match self.remove_added(py, &f) {
+                Some(true) => continue,
+                Some(false) => {
                     return Err(PyErr::from_value(
                         exception_class(py, "FieldNotFound")?.call0()?,
-                    ));
+                    ))
                 }
-                return Err(e);
+                None => {
+                    let list = self.fields_obj(py)?;
+                    for f in fields.iter().skip(k) {
+                        if let Err(e) = list.call_method1(intern!(py, "remove"), (f,)) {
+                            if e.is_instance_of::<PyValueError>(py) {
+                                return Err(PyErr::from_value(
+                                    exception_class(py, "FieldNotFound")?.call0()?,
+                                ));
+                            }
+                            return Err(e);
+                        }
+                    }
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -1280,6 +1323,27 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
     Ok(untracked(PyList::new(py, entries)?))
 }
 
+/// A field's place in pymarc's ordering: its tag's number, or with `grouped` its first
+/// digit; `None` for a tag that is not all digits.
+fn sort_key(tag: &str, grouped: bool) -> Option<u64> {
+    if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if grouped {
+        tag[..1].parse().ok()
+    } else {
+        tag.parse().ok()
+    }
+}
+
+/// [`sort_key`] of any field object; our own fields' tags are read without copying them.
+fn sort_key_of(f: &Bound<'_, PyAny>, grouped: bool) -> PyResult<Option<u64>> {
+    match f.cast::<Field>() {
+        Ok(field) => Ok(sort_key(&field.borrow().tag, grouped)),
+        Err(_) => Ok(sort_key(&field_tag(f)?, grouped)),
+    }
+}
+
 fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
     for f in core.fields() {
         let tag = f.tag();
@@ -1324,7 +1388,7 @@ impl Record {
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,
-            None => self.core.as_ref().is_some_and(|c| !c.is_empty()),
+            None => self.core.as_ref().is_some_and(|c| !c.is_empty()) || !self.added.is_empty(),
         };
         if had_fields {
             let mine = self.fields_obj(py)?;
@@ -1336,6 +1400,7 @@ impl Record {
         } else {
             self.core = wrapped.core.take();
             self.handed.clear();
+            self.added.clear();
             self.home = None;
             self.fields = wrapped.fields.take();
         }
@@ -1355,6 +1420,7 @@ impl Record {
             iter_pos: 0,
             gc: Untracked::default(),
             handed: Vec::new(),
+            added: Vec::new(),
         }
     }
 
@@ -1400,7 +1466,14 @@ impl Record {
                     .collect::<PyResult<Vec<_>>>()
             })?
         };
+        let added = Python::attach(|py| {
+            self.added
+                .iter()
+                .map(|(at, f)| Ok((*at, copy(&f.clone_ref(py))?)))
+                .collect::<PyResult<Vec<_>>>()
+        })?;
         Ok(Record {
+            added,
             core: self.core.clone(),
             home: Python::attach(|py| self.home.as_ref().map(|h| h.clone_ref(py))),
             fields: self.fields.as_ref().map(&copy).transpose()?,
@@ -1427,6 +1500,80 @@ impl Record {
         Ok(py.None())
     }
 
+    /// Add `f` where pymarc's ordering puts it (see `add_sorted`) to a record whose list is
+    /// not made yet: the keys of the record's own fields come from the core record (or
+    /// from their objects, whose tags may have been changed).
+    fn add_sorted_to_core(
+        &mut self,
+        py: Python<'_>,
+        core: &Arc<CoreRecord>,
+        f: Bound<'_, PyAny>,
+        grouped: bool,
+    ) -> PyResult<()> {
+        self.gc.retrack();
+        let len = core.len() + self.added.len();
+        let mut place = len;
+        if let Some(n) = sort_key_of(&f, grouped)?.filter(|_| len > 0) {
+            let (mut next_core, mut next_added, mut handed) = (0, 0, 0);
+            for pos in 0..len {
+                let key = match self.added.get(next_added) {
+                    Some((at, o)) if *at == pos => {
+                        next_added += 1;
+                        sort_key_of(o.bind(py), grouped)?
+                    }
+                    _ => {
+                        let i = next_core;
+                        next_core += 1;
+                        while self.handed.get(handed).is_some_and(|(j, _)| *j < i) {
+                            handed += 1;
+                        }
+                        match self.handed.get(handed) {
+                            Some((j, h)) if *j == i => sort_key(&h.bind(py).borrow().tag, grouped),
+                            _ => core
+                                .field(i)
+                                .and_then(|c| sort_key(c.tag().as_str(), grouped)),
+                        }
+                    }
+                };
+                if key.is_none_or(|k| k > n) {
+                    place = pos;
+                    break;
+                }
+            }
+        }
+        let k = self.added.partition_point(|(at, _)| *at < place);
+        for (at, _) in &mut self.added[k..] {
+            *at += 1;
+        }
+        self.added.insert(k, (place, f.unbind()));
+        Ok(())
+    }
+
+    /// `remove_field` of `f` without making the field list: `Some(true)` when `f` was one
+    /// of the fields added before the list was made (it is taken out), `Some(false)` when
+    /// nothing in the list can be `f`. `None` when only the list can tell: the list exists,
+    /// `f` is one of the record's own field objects, or an object whose equality is not
+    /// identity (`list.remove` compares with `==`) is involved.
+    fn remove_added(&mut self, py: Python<'_>, f: &Bound<'_, PyAny>) -> Option<bool> {
+        let field_type = py.get_type::<Field>();
+        let plain = |o: &Bound<'_, PyAny>| o.get_type().is(&field_type);
+        if self.fields.is_some()
+            || !plain(f)
+            || !self.added.iter().all(|(_, o)| plain(o.bind(py)))
+            || self.handed.iter().any(|(_, h)| h.bind(py).is(f))
+        {
+            return None;
+        }
+        let Some(k) = self.added.iter().position(|(_, o)| o.bind(py).is(f)) else {
+            return Some(false);
+        };
+        self.added.remove(k);
+        for (at, _) in &mut self.added[k..] {
+            *at -= 1;
+        }
+        Some(true)
+    }
+
     /// pymarc's `add_grouped_field` (by hundreds) and `add_ordered_field` (by tag number).
     fn add_sorted(
         &mut self,
@@ -1434,24 +1581,16 @@ impl Record {
         fields: &Bound<'_, PyTuple>,
         grouped: bool,
     ) -> PyResult<()> {
+        if self.fields.is_none() {
+            if let Some(core) = self.core.clone() {
+                for f in fields.iter() {
+                    self.add_sorted_to_core(py, &core, f, grouped)?;
+                }
+                return Ok(());
+            }
+        }
         let list = self.fields_obj(py)?;
-        let key = |tag: &str| -> Option<u64> {
-            if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            if grouped {
-                tag[..1].parse().ok()
-            } else {
-                tag.parse().ok()
-            }
-        };
-        // A field's sort key; our own fields' tags are read without copying them.
-        let key_of = |f: &Bound<'_, PyAny>| -> PyResult<Option<u64>> {
-            match f.cast::<Field>() {
-                Ok(field) => Ok(key(&field.borrow().tag)),
-                Err(_) => Ok(key(&field_tag(f)?)),
-            }
-        };
+        let key_of = |f: &Bound<'_, PyAny>| sort_key_of(f, grouped);
         for f in fields.iter() {
             let n = match key_of(&f)? {
                 Some(n) if list.is_truthy()? => n,
