@@ -305,6 +305,19 @@ impl Record {
 
     // ---- building -------------------------------------------------------------------
 
+    /// The record's size as [`Record::reserve_for`] takes it: text bytes, fields, subfields.
+    pub(crate) fn size(&self) -> [usize; 3] {
+        [self.text.len(), self.fields.len(), self.subfields.len()]
+    }
+
+    /// Room for a record of the given [`Record::size`], so a parser that builds records
+    /// piece by piece does not grow each buffer step by step.
+    pub(crate) fn reserve_for(&mut self, [text, fields, subfields]: [usize; 3]) {
+        self.text.reserve(text);
+        self.fields.reserve(fields);
+        self.subfields.reserve(subfields);
+    }
+
     pub(crate) fn push_text(&mut self, s: &str) -> (u32, u32) {
         self.data_area = None;
         let start = self.text.len();

@@ -155,19 +155,62 @@ impl<R> Tokens<R> {
         }
     }
 
-    /// The element's local name if it takes part in MARCXML: always, or with namespaces
-    /// only in the MARCXML namespace.
-    fn counted_name<'n>(&self, name: QName<'n>) -> Option<&'n [u8]> {
-        match self {
-            Tokens::Plain(_) => Some(name.local_name().into_inner()),
+    /// The element, by its local name, if it takes part in MARCXML: always, or with
+    /// namespaces only in the MARCXML namespace.
+    fn counted_element(&self, name: QName<'_>) -> Option<Element> {
+        let local = match self {
+            Tokens::Plain(_) => {
+                // An unprefixed MARCXML name is its own local name; otherwise what follows
+                // the first colon, as `QName::local_name` has it.
+                let name = name.into_inner();
+                match Element::named(name) {
+                    Element::Other => {}
+                    known => return Some(known),
+                }
+                match name.iter().position(|&b| b == b':') {
+                    Some(colon) => &name[colon + 1..],
+                    None => name,
+                }
+            }
             Tokens::Namespaced(r) => match r.resolve_element(name) {
                 (ResolveResult::Bound(ns), local)
                     if ns.as_ref() == MARCXML_NAMESPACE.as_bytes() =>
                 {
-                    Some(local.into_inner())
+                    local.into_inner()
                 }
-                _ => None,
+                _ => return None,
             },
+        };
+        Some(Element::named(local))
+    }
+}
+
+/// A counted element, named once per tag so start and end handling compare no names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Element {
+    Record,
+    Leader,
+    ControlField,
+    DataField,
+    Subfield,
+    /// Any other name: it still ends the text gathered so far.
+    Other,
+}
+
+impl Element {
+    fn named(local: &[u8]) -> Element {
+        // Each name has its own length: one compare of a fixed-size array each, which the
+        // compiler does inline, where a match on slices calls memcmp.
+        fn is<const N: usize>(local: &[u8], name: &[u8; N]) -> bool {
+            <&[u8; N]>::try_from(local).is_ok_and(|l| l == name)
+        }
+        match local.len() {
+            8 if is(local, b"subfield") => Element::Subfield,
+            9 if is(local, b"datafield") => Element::DataField,
+            12 if is(local, b"controlfield") => Element::ControlField,
+            6 if is(local, b"leader") => Element::Leader,
+            6 if is(local, b"record") => Element::Record,
+            _ => Element::Other,
         }
     }
 }
@@ -242,7 +285,13 @@ impl<R: BufRead> std::io::Read for WithoutBom<R> {
 }
 
 impl<R: BufRead> BufRead for WithoutBom<R> {
+    #[inline]
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        // quick-xml asks for the buffer several times per event: after the start, nothing
+        // is left to do but hand on the inner reader's.
+        if self.checked && !self.dropped_mark && self.held_pos == self.held_len {
+            return self.inner.fill_buf();
+        }
         if !self.checked {
             self.check()?;
         }
@@ -263,7 +312,12 @@ impl<R: BufRead> BufRead for WithoutBom<R> {
         self.inner.fill_buf()
     }
 
+    #[inline]
     fn consume(&mut self, n: usize) {
+        if self.held_pos == self.held_len {
+            self.inner.consume(n);
+            return;
+        }
         let from_held = n.min(self.held_len - self.held_pos);
         self.held_pos += from_held;
         if n > from_held {
@@ -284,6 +338,8 @@ pub struct XmlReader<R> {
     count: u64,
     /// Where the `<record>` element last started.
     record_start: u64,
+    /// [`Record::size`] of the record last delivered by the iterator.
+    last_size: [usize; 3],
     done: bool,
 }
 
@@ -322,6 +378,7 @@ impl<R: BufRead> XmlReader<R> {
             },
             count: 0,
             record_start: 0,
+            last_size: [0; 3],
             done: false,
         }
     }
@@ -395,7 +452,7 @@ impl<R: BufRead> XmlReader<R> {
                     if empty {
                         st.depth -= 1;
                     }
-                    let Some(local) = self.xml.counted_name(e.name()) else {
+                    let Some(local) = self.xml.counted_element(e.name()) else {
                         continue;
                     };
                     st.text.clear();
@@ -416,7 +473,7 @@ impl<R: BufRead> XmlReader<R> {
                 Event::End(e) => {
                     // quick-xml rejects an end tag without its start, so this stays >= 0.
                     st.depth = st.depth.saturating_sub(1);
-                    let Some(local) = self.xml.counted_name(e.name()) else {
+                    let Some(local) = self.xml.counted_element(e.name()) else {
                         continue;
                     };
                     let closed_record =
@@ -427,7 +484,10 @@ impl<R: BufRead> XmlReader<R> {
                     }
                 }
                 Event::Text(t) => {
-                    let text = t.xml10_content().map_err(|e| fail(not_utf8(e)))?;
+                    let text = match plain_text(&t) {
+                        Some(text) => Cow::Borrowed(text),
+                        None => t.xml10_content().map_err(|e| fail(not_utf8(e)))?,
+                    };
                     take_text(st, &text).map_err(fail)?;
                 }
                 Event::CData(t) => {
@@ -463,7 +523,18 @@ impl<R: BufRead> Iterator for XmlReader<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        crate::record::read_owned(|rec| self.read_record(rec))
+        let mut rec = Record::new();
+        // Consecutive records are alike in size: sizing each from the one before saves
+        // most of the reallocation as its text and fields arrive.
+        rec.reserve_for(self.last_size);
+        match self.read_record(&mut rec) {
+            Ok(true) => {
+                self.last_size = rec.size();
+                Some(Ok(rec))
+            }
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
@@ -474,12 +545,12 @@ pub fn parse_xml(data: &[u8]) -> Result<Vec<Record>> {
 
 fn start_element(
     st: &mut Walk,
-    local: &[u8],
+    local: Element,
     e: &BytesStart<'_>,
     rec: &mut Record,
 ) -> std::result::Result<(), String> {
     match local {
-        b"record" => {
+        Element::Record => {
             // A record inside a record (an OAI-PMH wrapper called `record`): the inner one
             // is the MARC record, as with pymarc.
             rec.clear();
@@ -487,7 +558,7 @@ fn start_element(
             st.field = OpenField::None;
             st.subfield = None;
         }
-        b"controlfield" if st.in_record => {
+        Element::ControlField if st.in_record => {
             if st.field != OpenField::None {
                 return Err("<controlfield> inside another field".into());
             }
@@ -495,7 +566,7 @@ fn start_element(
             let tag = required(tag, "tag", "controlfield")?;
             st.field = OpenField::Control(parse_tag(&tag)?);
         }
-        b"datafield" if st.in_record => {
+        Element::DataField if st.in_record => {
             if st.field != OpenField::None {
                 return Err("<datafield> inside another field".into());
             }
@@ -506,7 +577,7 @@ fn start_element(
             rec.start_data_field(tag, ind1, ind2);
             st.field = OpenField::Data;
         }
-        b"subfield" if st.field == OpenField::Data => {
+        Element::Subfield if st.field == OpenField::Data => {
             if st.subfield.is_some() {
                 return Err("<subfield> inside another <subfield>".into());
             }
@@ -522,18 +593,18 @@ fn start_element(
 /// Handle a counted end tag; `true` when it closes a record.
 fn end_element(
     st: &mut Walk,
-    local: &[u8],
+    local: Element,
     form: Option<UnicodeForm>,
     rec: &mut Record,
 ) -> std::result::Result<bool, String> {
     match local {
-        b"record" if st.in_record => {
+        Element::Record if st.in_record => {
             st.in_record = false;
             st.field = OpenField::None;
             st.subfield = None;
             return Ok(true);
         }
-        b"leader" if st.in_record => {
+        Element::Leader if st.in_record => {
             let text = element_text(&st.text, form);
             let leader = Leader::from_bytes(text.as_bytes()).map_err(|_| {
                 format!(
@@ -543,16 +614,16 @@ fn end_element(
             })?;
             rec.set_leader(leader);
         }
-        b"controlfield" if st.in_record => {
+        Element::ControlField if st.in_record => {
             if let OpenField::Control(tag) = st.field {
                 rec.push_control(tag, &element_text(&st.text, form));
                 st.field = OpenField::None;
             }
         }
-        b"datafield" if st.in_record && st.field == OpenField::Data => {
+        Element::DataField if st.in_record && st.field == OpenField::Data => {
             st.field = OpenField::None;
         }
-        b"subfield" => {
+        Element::Subfield => {
             if let Some(code) = st.subfield.take() {
                 rec.push_subfield(code, &element_text(&st.text, form));
             }
@@ -567,6 +638,21 @@ fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
         Some(f) => Cow::Owned(f.apply(text)),
         None => Cow::Borrowed(text),
     }
+}
+
+/// Text that is valid UTF-8 and has no carriage return, as it stands: what quick-xml's
+/// `xml10_content` would give, without its slower decoding. `None` for the rest, which
+/// `xml10_content` decodes (and words the error for).
+fn plain_text(t: &[u8]) -> Option<&str> {
+    // One branch-free pass over the bytes (most texts are short and ASCII) finds both a
+    // carriage return and any byte that needs UTF-8 validation.
+    let seen = t
+        .iter()
+        .fold(0u8, |seen, &b| seen | (b & 0x80) | u8::from(b == b'\r'));
+    if seen & 1 != 0 {
+        return None;
+    }
+    simdutf8::basic::from_utf8(t).ok()
 }
 
 /// Character data: kept while a record is open; outside the root only whitespace may appear.
@@ -618,6 +704,85 @@ fn attributes<'a, const N: usize>(
     e: &'a BytesStart<'a>,
     names: [&str; N],
 ) -> std::result::Result<[Option<Cow<'a, str>>; N], String> {
+    if let Some(found) = plain_attributes(e.attributes_raw(), names) {
+        let mut values = [const { None }; N];
+        let mut ok = true;
+        for (i, raw) in found.into_iter().enumerate() {
+            if let Some(raw) = raw {
+                match attribute_value(raw, names[i]) {
+                    Ok(value) => values[i] = Some(value),
+                    Err(_) => ok = false,
+                }
+            }
+        }
+        // A bad value: which error comes first depends on the document's order of the
+        // attributes, which the checked reading follows.
+        if ok {
+            return Ok(values);
+        }
+    }
+    attributes_checked(e, names)
+}
+
+/// The raw values of the named attributes, read the way quick-xml reads attributes, when
+/// the tag is well formed and names none of them twice; `None` otherwise, for
+/// [`attributes_checked`] to give quick-xml's verdict. quick-xml's iterator costs more than
+/// the rest of an element's handling, and nearly every tag takes this path.
+fn plain_attributes<'a, const N: usize>(
+    raw: &'a [u8],
+    names: [&str; N],
+) -> Option<[Option<&'a [u8]>; N]> {
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut found = [None; N];
+    let mut i = 0;
+    loop {
+        while i < raw.len() && space(raw[i]) {
+            i += 1;
+        }
+        if i == raw.len() {
+            return Some(found);
+        }
+        // The first byte belongs to the key whatever it is (even `=`), as with quick-xml.
+        let key_start = i;
+        i += 1;
+        while i < raw.len() && raw[i] != b'=' && !space(raw[i]) {
+            i += 1;
+        }
+        let key = &raw[key_start..i];
+        while i < raw.len() && space(raw[i]) {
+            i += 1;
+        }
+        if raw.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        while i < raw.len() && space(raw[i]) {
+            i += 1;
+        }
+        let quote = *raw.get(i).filter(|&&q| q == b'"' || q == b'\'')?;
+        let value_start = i + 1;
+        // Values are a few bytes: a loop costs less than memchr's setup.
+        let value_len = raw[value_start..].iter().position(|&b| b == quote)?;
+        i = value_start + value_len + 1;
+        if let Some(n) = names.iter().position(|n| same_bytes(key, n.as_bytes())) {
+            if found[n].is_some() {
+                return None;
+            }
+            found[n] = Some(&raw[value_start..value_start + value_len]);
+        }
+    }
+}
+
+/// Slice equality inlined: for names of a few bytes, a call to memcmp costs more.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// [`attributes`] through quick-xml's attribute iterator, which words every error.
+fn attributes_checked<'a, const N: usize>(
+    e: &'a BytesStart<'a>,
+    names: [&str; N],
+) -> std::result::Result<[Option<Cow<'a, str>>; N], String> {
     let mut values = [const { None }; N];
     // quick-xml's own duplicate check allocates for every element; the attributes that
     // matter are checked here instead.
@@ -639,6 +804,15 @@ fn attributes<'a, const N: usize>(
 }
 
 fn attribute_value<'v>(raw: &'v [u8], name: &str) -> std::result::Result<Cow<'v, str>, String> {
+    // Nearly every value is a few ASCII characters with nothing to replace, which one pass
+    // over the bytes settles.
+    if raw
+        .iter()
+        .all(|&b| b.is_ascii() && !matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+    {
+        // SAFETY: every byte is ASCII, so the bytes are UTF-8.
+        return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
+    }
     let raw = std::str::from_utf8(raw).map_err(not_utf8)?;
     if !raw.contains(['&', '\t', '\n', '\r']) {
         return Ok(Cow::Borrowed(raw));
@@ -1172,6 +1346,119 @@ impl<W: Write> XmlWriter<W> {
 mod tests {
     use super::*;
     use crate::field::{Field, Subfield};
+    use proptest::prelude::*;
+
+    /// The first event quick-xml reads from `doc`, configured as the reader configures it.
+    fn first_events(doc: &[u8], n: usize) -> Vec<Event<'static>> {
+        let mut r = Reader::from_reader(doc);
+        configure(r.config_mut());
+        let mut events = Vec::new();
+        let mut buf = Vec::new();
+        while events.len() < n {
+            match r.read_event_into(&mut buf) {
+                Ok(Event::Eof) | Err(_) => break,
+                Ok(e) => events.push(e.into_owned()),
+            }
+            buf.clear();
+        }
+        events
+    }
+
+    fn same_attributes(doc: &[u8]) {
+        let Some(Event::Start(e)) = first_events(doc, 1).pop() else {
+            return;
+        };
+        let names = ["tag", "ind1", "ind2"];
+        assert_eq!(
+            attributes(&e, names),
+            attributes_checked(&e, names),
+            "{:?}",
+            String::from_utf8_lossy(doc)
+        );
+        assert_eq!(attributes(&e, ["code"]), attributes_checked(&e, ["code"]));
+    }
+
+    /// Bytes that make attribute lists interesting: names, separators, quotes, entities,
+    /// multi-byte and invalid UTF-8.
+    fn attribute_soup() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<&'static [u8]> = vec![
+            b"tag",
+            b"ind1",
+            b"ind2",
+            b"code",
+            b"x:tag",
+            b"=",
+            b"\"",
+            b"'",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\r",
+            b"a",
+            b"245",
+            b"&amp;",
+            b"&lt",
+            b"&#65;",
+            b"&bad;",
+            b"\xC3\xA9",
+            b"\xFF",
+            b"\xC3",
+            b"/",
+        ];
+        prop::collection::vec(prop::sample::select(pieces), 0..16).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn plain_attributes_agree_with_quick_xml_on_written_cases() {
+        for attrs in [
+            &b" tag=\"245\" ind1=\"1\" ind2=\"0\""[..],
+            b"  tag = '245'\tind1\n=\r\"a\" ",
+            b" ind1=\"1\" tag=\"&bad;\" ind2=\"&worse;\"",
+            b" tag=\"1\" tag=\"2\"",
+            b" tag=\"1\" ind1",
+            b" tag=\"1\" ind1=",
+            b" tag=\"1\" ind1=x",
+            b" tag=\"1\" ind1=\"x",
+            b" =\"1\" tag=\"2\"",
+            b" tag=\"\xFF\"",
+            b" tag=\"&#x32;45\" code=\"a&#9;b\"",
+            b" x:tag=\"9\" tag=\"245\"",
+            b" code=\"a\"/",
+        ] {
+            let mut doc = b"<e".to_vec();
+            doc.extend_from_slice(attrs);
+            doc.push(b'>');
+            same_attributes(&doc);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_attributes_agree_with_quick_xml(attrs in attribute_soup()) {
+            let mut doc = b"<e ".to_vec();
+            doc.extend_from_slice(&attrs);
+            doc.push(b'>');
+            same_attributes(&doc);
+        }
+
+        #[test]
+        fn plain_text_agrees_with_quick_xml(
+            text in prop::collection::vec(
+                prop::sample::select(b"ab \r\n\t\xC3\xA9\xFF\x80\xE2\x82\xAC".to_vec()),
+                0..24,
+            )
+        ) {
+            let mut doc = b"<e>".to_vec();
+            doc.extend_from_slice(&text);
+            doc.extend_from_slice(b"</e>");
+            if let Some(Event::Text(t)) = first_events(&doc, 2).pop() {
+                if let Some(plain) = plain_text(&t) {
+                    let decoded = t.xml10_content();
+                    prop_assert_eq!(decoded.as_deref().ok(), Some(plain));
+                }
+            }
+        }
+    }
 
     #[test]
     fn tags_follow_pymarc_normalisation() {
