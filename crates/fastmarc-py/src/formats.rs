@@ -290,7 +290,7 @@ pub fn parse_xml<'py>(
         ..XmlReaderOptions::default()
     };
     let parsed = py.detach(|| {
-        fastmarc::xml::XmlReader::with_options(data, opts).collect::<fastmarc::Result<Vec<_>>>()
+        fastmarc::xml::XmlReader::from_slice(data, opts).collect::<fastmarc::Result<Vec<_>>>()
     });
     match parsed {
         Ok(records) => wrap_records(py, records),

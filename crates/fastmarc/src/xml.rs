@@ -122,6 +122,8 @@ struct Walk {
     /// Character data since the last element start or end that counts, as pymarc's
     /// handler collects it.
     text: String,
+    /// Where the `<record>` element last started.
+    record_start: u64,
 }
 
 /// The XML tokenizer: namespace-aware only when namespaces decide what counts (resolving
@@ -131,16 +133,19 @@ enum Tokens<R> {
     Namespaced(NsReader<R>),
 }
 
-impl<R: BufRead> Tokens<R> {
-    fn read_event_into<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>> {
-        match self {
-            Tokens::Plain(r) => r.read_event_into(buf),
-            Tokens::Namespaced(r) => r.read_event_into(buf),
+impl<R> Tokens<R> {
+    fn new(inner: R, opts: &XmlReaderOptions) -> Self {
+        if opts.marc_namespace_only {
+            let mut r = NsReader::from_reader(inner);
+            configure(r.config_mut());
+            Tokens::Namespaced(r)
+        } else {
+            let mut r = Reader::from_reader(inner);
+            configure(r.config_mut());
+            Tokens::Plain(r)
         }
     }
-}
 
-impl<R> Tokens<R> {
     fn buffer_position(&self) -> u64 {
         match self {
             Tokens::Plain(r) => r.buffer_position(),
@@ -183,6 +188,16 @@ impl<R> Tokens<R> {
         };
         Some(Element::named(local))
     }
+
+    /// The event with the counted element its tag names, if any.
+    fn token<'e>(&self, event: Event<'e>) -> Token<'e> {
+        let element = match &event {
+            Event::Start(e) | Event::Empty(e) => self.counted_element(e.name()),
+            Event::End(e) => self.counted_element(e.name()),
+            _ => None,
+        };
+        Token { event, element }
+    }
 }
 
 /// A counted element, named once per tag so start and end handling compare no names.
@@ -211,6 +226,86 @@ impl Element {
             6 if is(local, b"leader") => Element::Leader,
             6 if is(local, b"record") => Element::Record,
             _ => Element::Other,
+        }
+    }
+}
+
+/// One XML event and, for a start or end tag, the counted element it names.
+struct Token<'e> {
+    event: Event<'e>,
+    element: Option<Element>,
+}
+
+/// Where the events come from, for the event loop ([`read_until_record_end`]), which is
+/// compiled once for each kind of source so that reading an event inlines into it.
+trait EventSource {
+    fn next_token(&mut self) -> quick_xml::Result<Token<'_>>;
+    fn buffer_position(&self) -> u64;
+    fn error_position(&self) -> u64;
+}
+
+/// A stream, through quick-xml's buffered reader, which copies each event into `buf`.
+struct Buffered<R> {
+    tokens: Tokens<WithoutBom<R>>,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> EventSource for Buffered<R> {
+    fn next_token(&mut self) -> quick_xml::Result<Token<'_>> {
+        self.buf.clear();
+        let event = match &mut self.tokens {
+            Tokens::Plain(r) => r.read_event_into(&mut self.buf)?,
+            Tokens::Namespaced(r) => r.read_event_into(&mut self.buf)?,
+        };
+        Ok(self.tokens.token(event))
+    }
+
+    fn buffer_position(&self) -> u64 {
+        self.tokens.buffer_position()
+    }
+
+    fn error_position(&self) -> u64 {
+        self.tokens.error_position()
+    }
+}
+
+/// A document in memory, through quick-xml's slice reader: events borrow from the
+/// document, with no copy and less work per event.
+impl EventSource for Tokens<&[u8]> {
+    fn next_token(&mut self) -> quick_xml::Result<Token<'_>> {
+        let event = match self {
+            Tokens::Plain(r) => r.read_event()?,
+            Tokens::Namespaced(r) => r.read_event()?,
+        };
+        Ok(self.token(event))
+    }
+
+    fn buffer_position(&self) -> u64 {
+        Tokens::buffer_position(self)
+    }
+
+    fn error_position(&self) -> u64 {
+        Tokens::error_position(self)
+    }
+}
+
+/// The reader's source of events.
+enum Source<R> {
+    Stream(Buffered<R>),
+    /// Only made where `R` is a slice ([`XmlReader::from_slice`]), which is where the
+    /// slice reader's event loop can be named; the loop runs once per record, so calling
+    /// it through a pointer costs nothing that matters.
+    Slice {
+        tokens: Tokens<R>,
+        read: fn(&mut Tokens<R>, &mut Walk, XmlReaderOptions, &mut Record) -> Step,
+    },
+}
+
+impl<R> Source<R> {
+    fn buffer_position(&self) -> u64 {
+        match self {
+            Source::Stream(s) => s.tokens.buffer_position(),
+            Source::Slice { tokens, .. } => tokens.buffer_position(),
         }
     }
 }
@@ -328,16 +423,14 @@ impl<R: BufRead> BufRead for WithoutBom<R> {
 
 /// Streams records from a MARCXML `<collection>` (or a lone `<record>`).
 ///
-/// Memory stays at one record plus quick-xml's buffer for one event.
+/// Memory stays at one record plus quick-xml's buffer for one event. A whole document
+/// already in memory reads faster through [`XmlReader::from_slice`].
 pub struct XmlReader<R> {
-    xml: Tokens<WithoutBom<R>>,
+    xml: Source<R>,
     opts: XmlReaderOptions,
-    buf: Vec<u8>,
     state: Walk,
     /// Records delivered so far; the number of the record being read.
     count: u64,
-    /// Where the `<record>` element last started.
-    record_start: u64,
     /// [`Record::size`] of the record last delivered by the iterator.
     last_size: [usize; 3],
     done: bool,
@@ -354,20 +447,17 @@ impl<R: BufRead> XmlReader<R> {
 
     /// A reader with the given options.
     pub fn with_options(inner: R, opts: XmlReaderOptions) -> Self {
-        let inner = WithoutBom::new(inner);
-        let xml = if opts.marc_namespace_only {
-            let mut r = NsReader::from_reader(inner);
-            configure(r.config_mut());
-            Tokens::Namespaced(r)
-        } else {
-            let mut r = Reader::from_reader(inner);
-            configure(r.config_mut());
-            Tokens::Plain(r)
-        };
+        let xml = Source::Stream(Buffered {
+            tokens: Tokens::new(WithoutBom::new(inner), &opts),
+            buf: Vec::with_capacity(1024),
+        });
+        XmlReader::from_source(xml, opts)
+    }
+
+    fn from_source(xml: Source<R>, opts: XmlReaderOptions) -> Self {
         XmlReader {
             xml,
             opts,
-            buf: Vec::with_capacity(1024),
             state: Walk {
                 depth: 0,
                 seen_root: false,
@@ -375,9 +465,9 @@ impl<R: BufRead> XmlReader<R> {
                 field: OpenField::None,
                 subfield: None,
                 text: String::new(),
+                record_start: 0,
             },
             count: 0,
-            record_start: 0,
             last_size: [0; 3],
             done: false,
         }
@@ -390,7 +480,7 @@ impl<R: BufRead> XmlReader<R> {
 
     /// Byte offset of the `<record>` start tag of the record last read.
     pub fn record_offset(&self) -> u64 {
-        self.record_start
+        self.state.record_start
     }
 
     /// Records read so far.
@@ -421,101 +511,146 @@ impl<R: BufRead> XmlReader<R> {
     }
 
     /// Consume events until a record closes (`true`) or the document ends (`false`).
-    fn advance(&mut self, rec: &mut Record) -> std::result::Result<bool, Failure> {
-        loop {
-            let event_start = self.xml.buffer_position();
-            self.buf.clear();
-            let event = match self.xml.read_event_into(&mut self.buf) {
-                Ok(event) => event,
-                Err(e) => return Err((e.to_string(), self.xml.error_position())),
-            };
-            let fail = |message: String| (message, event_start);
-            let st = &mut self.state;
-            match event {
-                Event::Start(ref e) | Event::Empty(ref e) => {
-                    // Empty elements are expanded by the reader's configuration; should one
-                    // arrive anyway it is a start and an end.
-                    let empty = matches!(event, Event::Empty(_));
-                    if st.depth == 0 {
-                        if st.seen_root {
-                            return Err(fail("content after the root element".into()));
-                        }
-                        st.seen_root = true;
+    fn advance(&mut self, rec: &mut Record) -> Step {
+        match &mut self.xml {
+            Source::Stream(s) => read_until_record_end(s, &mut self.state, self.opts, rec),
+            Source::Slice { tokens, read } => read(tokens, &mut self.state, self.opts, rec),
+        }
+    }
+}
+
+/// What reading towards the next record end came to.
+type Step = std::result::Result<bool, Failure>;
+
+/// The event loop: consume events until a record closes (`true`) or the document ends
+/// (`false`).
+fn read_until_record_end<S: EventSource>(
+    xml: &mut S,
+    st: &mut Walk,
+    opts: XmlReaderOptions,
+    rec: &mut Record,
+) -> Step {
+    loop {
+        let event_start = xml.buffer_position();
+        let Token { event, element } = match xml.next_token() {
+            Ok(token) => token,
+            Err(e) => return Err((e.to_string(), xml.error_position())),
+        };
+        let fail = |message: String| (message, event_start);
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                // Empty elements are expanded by the reader's configuration; should one
+                // arrive anyway it is a start and an end.
+                let empty = matches!(event, Event::Empty(_));
+                if st.depth == 0 {
+                    if st.seen_root {
+                        return Err(fail("content after the root element".into()));
                     }
-                    st.depth += 1;
-                    if st.depth > self.opts.max_depth {
-                        return Err(fail(format!(
-                            "elements nested deeper than {} levels",
-                            self.opts.max_depth
-                        )));
-                    }
-                    if empty {
-                        st.depth -= 1;
-                    }
-                    let Some(local) = self.xml.counted_element(e.name()) else {
-                        continue;
-                    };
-                    st.text.clear();
-                    let was_in_record = st.in_record;
-                    start_element(st, local, e, rec).map_err(fail)?;
-                    if st.in_record && !was_in_record {
-                        self.record_start = event_start;
-                    }
-                    if empty {
-                        let closed =
-                            end_element(st, local, self.opts.normalization, rec).map_err(fail)?;
-                        st.text.clear();
-                        if closed {
-                            return Ok(true);
-                        }
-                    }
+                    st.seen_root = true;
                 }
-                Event::End(e) => {
-                    // quick-xml rejects an end tag without its start, so this stays >= 0.
-                    st.depth = st.depth.saturating_sub(1);
-                    let Some(local) = self.xml.counted_element(e.name()) else {
-                        continue;
-                    };
-                    let closed_record =
-                        end_element(st, local, self.opts.normalization, rec).map_err(fail)?;
+                st.depth += 1;
+                if st.depth > opts.max_depth {
+                    return Err(fail(format!(
+                        "elements nested deeper than {} levels",
+                        opts.max_depth
+                    )));
+                }
+                if empty {
+                    st.depth -= 1;
+                }
+                let Some(local) = element else {
+                    continue;
+                };
+                st.text.clear();
+                let was_in_record = st.in_record;
+                start_element(st, local, e, rec).map_err(fail)?;
+                if st.in_record && !was_in_record {
+                    st.record_start = event_start;
+                }
+                if empty {
+                    let closed = end_element(st, local, opts.normalization, rec).map_err(fail)?;
                     st.text.clear();
-                    if closed_record {
+                    if closed {
                         return Ok(true);
                     }
                 }
-                Event::Text(t) => {
-                    let text = match plain_text(&t) {
-                        Some(text) => Cow::Borrowed(text),
-                        None => t.xml10_content().map_err(|e| fail(not_utf8(e)))?,
-                    };
-                    take_text(st, &text).map_err(fail)?;
-                }
-                Event::CData(t) => {
-                    let text = t.xml10_content().map_err(|e| fail(not_utf8(e)))?;
-                    take_text(st, &text).map_err(fail)?;
-                }
-                Event::GeneralRef(r) => {
-                    let mut utf8 = [0u8; 4];
-                    let text = resolve_reference(&r, &mut utf8).map_err(fail)?;
-                    take_text(st, text).map_err(fail)?;
-                }
-                Event::Eof => {
-                    if st.depth > 0 {
-                        return Err(fail(format!(
-                            "document ends inside an element ({} still open)",
-                            st.depth
-                        )));
-                    }
-                    if !st.seen_root {
-                        return Err(fail("document has no root element".into()));
-                    }
-                    return Ok(false);
-                }
-                // Declarations, DOCTYPE (its entities are never used), comments and
-                // processing instructions carry no record data.
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             }
+            Event::End(_) => {
+                // quick-xml rejects an end tag without its start, so this stays >= 0.
+                st.depth = st.depth.saturating_sub(1);
+                let Some(local) = element else {
+                    continue;
+                };
+                let closed_record =
+                    end_element(st, local, opts.normalization, rec).map_err(fail)?;
+                st.text.clear();
+                if closed_record {
+                    return Ok(true);
+                }
+            }
+            Event::Text(t) => {
+                let text = match plain_text(&t) {
+                    Some(text) => Cow::Borrowed(text),
+                    None => t.xml10_content().map_err(|e| fail(not_utf8(e)))?,
+                };
+                take_text(st, &text).map_err(fail)?;
+            }
+            Event::CData(t) => {
+                let text = t.xml10_content().map_err(|e| fail(not_utf8(e)))?;
+                take_text(st, &text).map_err(fail)?;
+            }
+            Event::GeneralRef(r) => {
+                let mut utf8 = [0u8; 4];
+                let text = resolve_reference(&r, &mut utf8).map_err(fail)?;
+                take_text(st, text).map_err(fail)?;
+            }
+            Event::Eof => {
+                if st.depth > 0 {
+                    return Err(fail(format!(
+                        "document ends inside an element ({} still open)",
+                        st.depth
+                    )));
+                }
+                if !st.seen_root {
+                    return Err(fail("document has no root element".into()));
+                }
+                return Ok(false);
+            }
+            // Declarations, DOCTYPE (its entities are never used), comments and
+            // processing instructions carry no record data.
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
+    }
+}
+
+impl<'a> XmlReader<&'a [u8]> {
+    /// A reader of a whole document in memory, with the given options: the same records
+    /// and errors as [`XmlReader::with_options`] on the same bytes, read faster (events
+    /// borrow from `data` rather than being copied out of it).
+    pub fn from_slice(data: &'a [u8], opts: XmlReaderOptions) -> Self {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        let Some(rest) = data.strip_prefix(BOM) else {
+            // No mark to drop: quick-xml's own check finds none either.
+            return XmlReader::from_source(
+                Source::Slice {
+                    tokens: Tokens::new(data, &opts),
+                    read: read_until_record_end,
+                },
+                opts,
+            );
+        };
+        if rest.starts_with(BOM) {
+            // A second mark is content, which quick-xml's slice reader would drop as a
+            // mark of its own; the stream reading keeps it (rare enough not to matter).
+            return XmlReader::with_options(data, opts);
+        }
+        XmlReader::from_source(
+            Source::Slice {
+                tokens: Tokens::new(rest, &opts),
+                read: read_until_record_end,
+            },
+            opts,
+        )
     }
 }
 
@@ -540,7 +675,7 @@ impl<R: BufRead> Iterator for XmlReader<R> {
 
 /// Read every record of a MARCXML document in memory; the first error ends it.
 pub fn parse_xml(data: &[u8]) -> Result<Vec<Record>> {
-    XmlReader::new(data).collect()
+    XmlReader::from_slice(data, XmlReaderOptions::default()).collect()
 }
 
 fn start_element(

@@ -622,6 +622,10 @@ fn one_xml(xml: &str) -> Record {
 
 fn xml_error(xml: &str) -> fastmarc::Error {
     let results: Vec<_> = XmlReader::new(xml.as_bytes()).collect();
+    // The slice reading (what parse_xml uses) fails the same way.
+    let from_slice: Vec<_> =
+        XmlReader::from_slice(xml.as_bytes(), XmlReaderOptions::default()).collect();
+    assert_eq!(from_slice, results, "{}", shown(xml.as_bytes()));
     match results.last() {
         Some(Err(e)) => e.clone(),
         _ => panic!(
