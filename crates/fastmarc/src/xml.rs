@@ -784,10 +784,12 @@ fn plain_text(t: &[u8]) -> Option<&str> {
     let seen = t
         .iter()
         .fold(0u8, |seen, &b| seen | (b & 0x80) | u8::from(b == b'\r'));
-    if seen & 1 != 0 {
-        return None;
+    match seen {
+        // SAFETY: every byte is ASCII, so the bytes are UTF-8.
+        0 => Some(unsafe { std::str::from_utf8_unchecked(t) }),
+        0x80 => simdutf8::basic::from_utf8(t).ok(),
+        _ => None,
     }
-    simdutf8::basic::from_utf8(t).ok()
 }
 
 /// Character data: kept while a record is open; outside the root only whitespace may appear.
