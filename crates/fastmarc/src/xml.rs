@@ -162,6 +162,7 @@ impl<R> Tokens<R> {
 
     /// The element, by its local name, if it takes part in MARCXML: always, or with
     /// namespaces only in the MARCXML namespace.
+    #[inline]
     fn counted_element(&self, name: QName<'_>) -> Option<Element> {
         let local = match self {
             Tokens::Plain(_) => {
@@ -187,16 +188,6 @@ impl<R> Tokens<R> {
             },
         };
         Some(Element::named(local))
-    }
-
-    /// The event with the counted element its tag names, if any.
-    fn token<'e>(&self, event: Event<'e>) -> Token<'e> {
-        let element = match &event {
-            Event::Start(e) | Event::Empty(e) => self.counted_element(e.name()),
-            Event::End(e) => self.counted_element(e.name()),
-            _ => None,
-        };
-        Token { event, element }
     }
 }
 
@@ -230,18 +221,16 @@ impl Element {
     }
 }
 
-/// One XML event and, for a start or end tag, the counted element it names.
-struct Token<'e> {
-    event: Event<'e>,
-    element: Option<Element>,
-}
-
 /// Where the events come from, for the event loop ([`read_until_record_end`]), which is
 /// compiled once for each kind of source so that reading an event inlines into it.
 trait EventSource {
-    fn next_token(&mut self) -> quick_xml::Result<Token<'_>>;
-    fn buffer_position(&self) -> u64;
-    fn error_position(&self) -> u64;
+    type Input;
+
+    /// The next event, with the tokenizer that read it (which names its elements and
+    /// places errors). Returned together because the event may borrow the source.
+    fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<Self::Input>);
+
+    fn tokens(&self) -> &Tokens<Self::Input>;
 }
 
 /// A stream, through quick-xml's buffered reader, which copies each event into `buf`.
@@ -251,41 +240,40 @@ struct Buffered<R> {
 }
 
 impl<R: BufRead> EventSource for Buffered<R> {
-    fn next_token(&mut self) -> quick_xml::Result<Token<'_>> {
-        self.buf.clear();
-        let event = match &mut self.tokens {
-            Tokens::Plain(r) => r.read_event_into(&mut self.buf)?,
-            Tokens::Namespaced(r) => r.read_event_into(&mut self.buf)?,
+    type Input = WithoutBom<R>;
+
+    #[inline]
+    fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<WithoutBom<R>>) {
+        let Buffered { tokens, buf } = self;
+        buf.clear();
+        let event = match tokens {
+            Tokens::Plain(r) => r.read_event_into(buf),
+            Tokens::Namespaced(r) => r.read_event_into(buf),
         };
-        Ok(self.tokens.token(event))
+        (event, tokens)
     }
 
-    fn buffer_position(&self) -> u64 {
-        self.tokens.buffer_position()
-    }
-
-    fn error_position(&self) -> u64 {
-        self.tokens.error_position()
+    fn tokens(&self) -> &Tokens<WithoutBom<R>> {
+        &self.tokens
     }
 }
 
 /// A document in memory, through quick-xml's slice reader: events borrow from the
 /// document, with no copy and less work per event.
-impl EventSource for Tokens<&[u8]> {
-    fn next_token(&mut self) -> quick_xml::Result<Token<'_>> {
+impl<'a> EventSource for Tokens<&'a [u8]> {
+    type Input = &'a [u8];
+
+    #[inline]
+    fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<&'a [u8]>) {
         let event = match self {
-            Tokens::Plain(r) => r.read_event()?,
-            Tokens::Namespaced(r) => r.read_event()?,
+            Tokens::Plain(r) => r.read_event(),
+            Tokens::Namespaced(r) => r.read_event(),
         };
-        Ok(self.token(event))
+        (event, self)
     }
 
-    fn buffer_position(&self) -> u64 {
-        Tokens::buffer_position(self)
-    }
-
-    fn error_position(&self) -> u64 {
-        Tokens::error_position(self)
+    fn tokens(&self) -> &Tokens<&'a [u8]> {
+        self
     }
 }
 
@@ -531,10 +519,11 @@ fn read_until_record_end<S: EventSource>(
     rec: &mut Record,
 ) -> Step {
     loop {
-        let event_start = xml.buffer_position();
-        let Token { event, element } = match xml.next_token() {
-            Ok(token) => token,
-            Err(e) => return Err((e.to_string(), xml.error_position())),
+        let event_start = xml.tokens().buffer_position();
+        let (event, tokens) = xml.next_event();
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => return Err((e.to_string(), tokens.error_position())),
         };
         let fail = |message: String| (message, event_start);
         match event {
@@ -558,7 +547,7 @@ fn read_until_record_end<S: EventSource>(
                 if empty {
                     st.depth -= 1;
                 }
-                let Some(local) = element else {
+                let Some(local) = tokens.counted_element(e.name()) else {
                     continue;
                 };
                 st.text.clear();
@@ -575,10 +564,10 @@ fn read_until_record_end<S: EventSource>(
                     }
                 }
             }
-            Event::End(_) => {
+            Event::End(e) => {
                 // quick-xml rejects an end tag without its start, so this stays >= 0.
                 st.depth = st.depth.saturating_sub(1);
-                let Some(local) = element else {
+                let Some(local) = tokens.counted_element(e.name()) else {
                     continue;
                 };
                 let closed_record =
