@@ -686,32 +686,117 @@ fn start_element(
             if st.field != OpenField::None {
                 return Err("<controlfield> inside another field".into());
             }
-            let [tag] = attributes(e, ["tag"])?;
-            let tag = required(tag, "tag", "controlfield")?;
-            st.field = OpenField::Control(parse_tag(&tag)?);
+            let tag = match Layout::CONTROL.read(e.attributes_raw()).and_then(|v| v.tag) {
+                Some(tag) => tag,
+                None => {
+                    let [tag] = attributes(e, ["tag"])?;
+                    parse_tag(&required(tag, "tag", "controlfield")?)?
+                }
+            };
+            st.field = OpenField::Control(tag);
         }
         Element::DataField if st.in_record => {
             if st.field != OpenField::None {
                 return Err("<datafield> inside another field".into());
             }
-            let [tag, ind1, ind2] = attributes(e, ["tag", "ind1", "ind2"])?;
-            let tag = parse_tag(&required(tag, "tag", "datafield")?)?;
-            let ind1 = indicator(ind1.as_deref(), "ind1", tag)?;
-            let ind2 = indicator(ind2.as_deref(), "ind2", tag)?;
-            rec.start_data_field(tag, ind1, ind2);
+            let raw = e.attributes_raw();
+            let laid_out = Layout::DATA.iter().find_map(|layout| layout.read(raw));
+            match laid_out.and_then(|v| Some((v.tag?, v.chars))) {
+                Some((tag, [ind1, ind2])) => rec.start_data_field(tag, ind1, ind2),
+                None => {
+                    let [tag, ind1, ind2] = attributes(e, ["tag", "ind1", "ind2"])?;
+                    let tag = parse_tag(&required(tag, "tag", "datafield")?)?;
+                    let ind1 = indicator(ind1.as_deref(), "ind1", tag)?;
+                    let ind2 = indicator(ind2.as_deref(), "ind2", tag)?;
+                    rec.start_data_field(tag, ind1, ind2);
+                }
+            }
             st.field = OpenField::Data;
         }
         Element::Subfield if st.field == OpenField::Data => {
             if st.subfield.is_some() {
                 return Err("<subfield> inside another <subfield>".into());
             }
-            let [code] = attributes(e, ["code"])?;
-            let code = required(code, "code", "subfield")?;
-            st.subfield = Some(subfield_code(&code)?);
+            let code = match Layout::SUBFIELD.read(e.attributes_raw()) {
+                Some(v) => v.chars[0],
+                None => {
+                    let [code] = attributes(e, ["code"])?;
+                    subfield_code(&required(code, "code", "subfield")?)?
+                }
+            };
+            st.subfield = Some(code);
         }
         _ => {}
     }
     Ok(())
+}
+
+/// A start tag's attributes exactly as MARCXML writers lay them out, `?` standing for a
+/// value byte. Nearly every tag matches one, and reading the values from known places
+/// spares the general attribute reading; any other tag (or value) takes that instead,
+/// which gives the same values for these and words every error.
+struct Layout {
+    bytes: &'static [u8],
+    /// Where the three bytes of `tag` start, if it has one.
+    tag: Option<usize>,
+    /// Where the one-byte values are: `ind1` and `ind2`, or `code` (twice); unused for a
+    /// control field.
+    chars: [usize; 2],
+}
+
+/// What a [`Layout`] holds.
+struct LaidOut {
+    tag: Option<Tag>,
+    chars: [char; 2],
+}
+
+impl Layout {
+    const CONTROL: Layout = Layout {
+        bytes: b" tag=\"???\"",
+        tag: Some(6),
+        chars: [6, 6],
+    };
+    /// pymarc's (ElementTree's) order, then the Library of Congress's.
+    const DATA: [Layout; 2] = [
+        Layout {
+            bytes: b" ind1=\"?\" ind2=\"?\" tag=\"???\"",
+            tag: Some(24),
+            chars: [7, 16],
+        },
+        Layout {
+            bytes: b" tag=\"???\" ind1=\"?\" ind2=\"?\"",
+            tag: Some(6),
+            chars: [17, 26],
+        },
+    ];
+    const SUBFIELD: Layout = Layout {
+        bytes: b" code=\"?\"",
+        tag: None,
+        chars: [7, 7],
+    };
+
+    fn read(&self, raw: &[u8]) -> Option<LaidOut> {
+        // A value byte is one the attribute reading takes as it stands and every value
+        // check accepts: printable ASCII or a space, other than a quote, `&` or `<`.
+        let value_byte =
+            |b: u8| (b.is_ascii_graphic() || b == b' ') && !matches!(b, b'"' | b'&' | b'<');
+        let fits = raw.len() == self.bytes.len()
+            && raw
+                .iter()
+                .zip(self.bytes)
+                .all(|(&r, &l)| if l == b'?' { value_byte(r) } else { r == l });
+        if !fits {
+            return None;
+        }
+        let tag = match self.tag {
+            Some(at) => Some(Tag::from_bytes(&raw[at..at + 3]).ok()?),
+            None => None,
+        };
+        Some(LaidOut {
+            tag,
+            chars: self.chars.map(|at| char::from(raw[at])),
+        })
+    }
 }
 
 /// Handle a counted end tag; `true` when it closes a record.
@@ -1558,7 +1643,102 @@ mod tests {
         }
     }
 
+    /// The general reading of a control field's tag, a data field's tag and indicators,
+    /// and a subfield's code.
+    fn read_generally(e: &BytesStart<'_>) -> [std::result::Result<(Tag, [char; 2]), String>; 3] {
+        let blank = Tag::new("   ").unwrap();
+        let control = attributes(e, ["tag"])
+            .and_then(|[tag]| parse_tag(&required(tag, "tag", "controlfield")?))
+            .map(|tag| (tag, [' '; 2]));
+        let data = attributes(e, ["tag", "ind1", "ind2"]).and_then(|[tag, ind1, ind2]| {
+            let tag = parse_tag(&required(tag, "tag", "datafield")?)?;
+            let ind1 = indicator(ind1.as_deref(), "ind1", tag)?;
+            Ok((tag, [ind1, indicator(ind2.as_deref(), "ind2", tag)?]))
+        });
+        let code = attributes(e, ["code"])
+            .and_then(|[code]| subfield_code(&required(code, "code", "subfield")?))
+            .map(|code| (blank, [code; 2]));
+        [control, data, code]
+    }
+
+    /// Where a layout reads a tag, its values are what the general reading gives.
+    fn layout_agrees(layout: &Layout, which: usize, raw: &[u8]) -> bool {
+        let Some(laid_out) = layout.read(raw) else {
+            return false;
+        };
+        let doc = [&b"<e"[..], raw, b">"].concat();
+        let Some(Event::Start(e)) = first_events(&doc, 1).pop() else {
+            panic!(
+                "a laid-out tag is well formed: {:?}",
+                String::from_utf8_lossy(raw)
+            );
+        };
+        let general = read_generally(&e)[which].clone();
+        let tag = laid_out.tag.unwrap_or(Tag::new("   ").unwrap());
+        // A control field has no one-byte values.
+        let chars = if which == 0 { [' '; 2] } else { laid_out.chars };
+        assert_eq!(
+            general,
+            Ok((tag, chars)),
+            "{:?}",
+            String::from_utf8_lossy(raw)
+        );
+        true
+    }
+
+    #[test]
+    fn layouts_read_what_writers_write() {
+        assert!(layout_agrees(&Layout::CONTROL, 0, b" tag=\"001\""));
+        assert!(layout_agrees(
+            &Layout::DATA[0],
+            1,
+            b" ind1=\" \" ind2=\"0\" tag=\"245\""
+        ));
+        assert!(layout_agrees(
+            &Layout::DATA[1],
+            1,
+            b" tag=\"245\" ind1=\"1\" ind2=\" \""
+        ));
+        assert!(layout_agrees(&Layout::SUBFIELD, 2, b" code=\"a\""));
+        // Anything else is left to the general reading.
+        for raw in [
+            &b" tag=\"01\""[..],
+            b" tag='001'",
+            b" tag=\"0&1\"",
+            b" tag=\"0\t1\"",
+            b" code=\"\xC3\"",
+            b" code=\"\"\"",
+            b"  code=\"a\"",
+            b" ind1=\" \" ind2=\"0\" tag=\"245\" ",
+        ] {
+            let layouts = [&Layout::CONTROL, &Layout::SUBFIELD, &Layout::DATA[0]];
+            assert!(layouts.iter().all(|l| l.read(raw).is_none()), "{raw:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn layouts_agree_with_the_general_reading(
+            which in 0usize..4,
+            values in prop::collection::vec(
+                prop_oneof![any::<u8>(), prop::sample::select(b" 0aZ&\"'<>=\t".to_vec())],
+                5,
+            ),
+        ) {
+            let (layout, kind) = match which {
+                0 => (&Layout::CONTROL, 0),
+                1 | 2 => (&Layout::DATA[which - 1], 1),
+                _ => (&Layout::SUBFIELD, 2),
+            };
+            let mut values = values.into_iter();
+            let raw: Vec<u8> = layout
+                .bytes
+                .iter()
+                .map(|&b| if b == b'?' { values.next().unwrap() } else { b })
+                .collect();
+            layout_agrees(layout, kind, &raw);
+        }
+
         #[test]
         fn plain_attributes_agree_with_quick_xml(attrs in attribute_soup()) {
             let mut doc = b"<e ".to_vec();
