@@ -63,7 +63,7 @@ impl std::fmt::Display for FieldTag {
     }
 }
 
-#[pyclass(subclass, module = "fastmarc.field", name = "Field")]
+#[pyclass(subclass, freelist = 256, module = "fastmarc.field", name = "Field")]
 pub struct Field {
     pub tag: FieldTag,
     pub data: Py<PyAny>,

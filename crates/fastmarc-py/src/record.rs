@@ -92,7 +92,7 @@ pub enum LeaderSlot {
     Py(Py<PyAny>),
 }
 
-#[pyclass(subclass, module = "fastmarc.record", name = "Record")]
+#[pyclass(subclass, freelist = 64, module = "fastmarc.record", name = "Record")]
 pub struct Record {
     /// The parsed record, the truth while `fields` is `None`.
     core: Option<Arc<CoreRecord>>,
