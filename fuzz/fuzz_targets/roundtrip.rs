@@ -12,9 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // Most option sets read most records alike: the text formats are checked once a record.
     let mut checked: Vec<Record> = Vec::new();
-    // A parse that keeps only some fields may keep none, and ISO 2709 cannot hold a record
-    // without fields: the partial records are fuzzed by read_iso2709.
-    for parse in parse_option_sets().into_iter().filter(|p| p.only_tags.is_none()) {
+    for parse in parse_option_sets() {
         let opts = ReaderOptions {
             parse,
             recovery: Recovery::Resync,

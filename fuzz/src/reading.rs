@@ -34,18 +34,13 @@ pub fn collect_bounded(
 
 /// The ways of interpreting a record's bytes worth fuzzing: the defaults, pymarc's lenient
 /// parse, and every decoding and UTF-8 error mode at least once (with the UTF-8-under-MARC-8
-/// check, which the defaults leave off); one keeps only a few fields, as projections do.
+/// check, which the defaults leave off).
 pub fn parse_option_sets() -> [ParseOptions; 6] {
-    let mut some_tags = fastmarc::TagSet::new();
-    for t in ["001", "008", "245", "650"] {
-        some_tags.insert(fastmarc::Tag::new(t).expect("a valid tag"));
-    }
     let p = |decoding, utf8_errors, strict| ParseOptions {
         decoding,
         utf8_errors,
         strict,
         detect_utf8_under_marc8: true,
-        only_tags: (utf8_errors == Utf8Errors::Replace).then_some(some_tags),
     };
     [
         ParseOptions::default(),

@@ -91,7 +91,6 @@ pub fn check_iso(rec: &Record, strict: bool) {
         utf8_errors: Utf8Errors::Strict,
         strict,
         detect_utf8_under_marc8: false,
-        only_tags: None,
     };
     let mut back = Record::new();
     if let Err(e) = parse_record(&bytes, &parse, &mut back) {

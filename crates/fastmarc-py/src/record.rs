@@ -72,7 +72,6 @@ impl DecodeSettings {
                 strict: false,
                 // pymarc reports no such thing, so Python readers do not pay for it.
                 detect_utf8_under_marc8: false,
-                only_tags: None,
             }
         } else {
             ParseOptions {
@@ -80,7 +79,6 @@ impl DecodeSettings {
                 utf8_errors: Utf8Errors::Strict,
                 strict: false,
                 detect_utf8_under_marc8: false,
-                only_tags: None,
             }
         }
     }

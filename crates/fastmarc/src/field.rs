@@ -79,7 +79,7 @@ impl TryFrom<&str> for Tag {
     }
 }
 
-/// A set of tags: which fields a parse keeps ([`crate::iso2709::ParseOptions::only_tags`]).
+/// A set of tags: which fields a parse keeps ([`crate::iso2709::parse_record_fields`]).
 /// Each all-digit tag is one bit; tags with letters or punctuation are rare, so the set
 /// holds either all of them or none.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

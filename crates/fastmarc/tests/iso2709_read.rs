@@ -685,17 +685,18 @@ fn utf8_files_decode_as_utf8() {
     assert!(!a.to_string().is_ascii());
 }
 
-/// `only_tags`: the record holds just those fields, in order; the text of the others is
+/// `parse_record_fields`: the record holds just those fields, in order; the text of the others is
 /// not decoded (so bad text there is no error), but their directory entries are still
 /// checked.
 #[test]
-fn only_tags_keeps_those_fields_and_checks_the_rest_of_the_structure() {
+fn parsing_some_fields_keeps_those_and_checks_the_rest_of_the_structure() {
     let mut set = fastmarc::TagSet::new();
     set.insert(tag("001"));
     set.insert(tag("650"));
-    let only = ParseOptions {
-        only_tags: Some(set),
-        ..ParseOptions::default()
+    let only = |bytes: &[u8]| {
+        let mut rec = Record::new();
+        fastmarc::iso2709::parse_record_fields(bytes, &ParseOptions::default(), &set, &mut rec)
+            .map(|()| rec)
     };
     let bytes = raw_record(
         UTF8_LEADER,
@@ -708,7 +709,7 @@ fn only_tags_keeps_those_fields_and_checks_the_rest_of_the_structure() {
         ],
     );
     assert!(parse(&bytes, ParseOptions::default()).is_err());
-    let rec = parse(&bytes, only).unwrap();
+    let rec = only(&bytes).unwrap();
     let tags: Vec<_> = rec.fields().map(|f| f.tag().to_string()).collect();
     assert_eq!(tags, ["001", "650", "650"]);
     assert_eq!(rec.fields().nth(1).unwrap().value(), "Cats Fiction.");
@@ -717,7 +718,7 @@ fn only_tags_keeps_those_fields_and_checks_the_rest_of_the_structure() {
     let mut broken = bytes.clone();
     let entry = 24 + 12 * 3; // the 500's directory entry
     broken[entry + 3..entry + 7].copy_from_slice(b"9999");
-    let e = parse(&broken, only).unwrap_err();
+    let e = only(&broken).unwrap_err();
     assert!(
         matches!(e.kind(), ErrorKind::DirectoryEntryOutOfBounds { entry: 3 }),
         "{e}"

@@ -36,7 +36,7 @@ pub trait Layout: Send + Sync + 'static {
     /// ISO 2709: sized up front, so filling them never copies or faults in pages twice.
     fn rows(&self, records: usize, bytes: usize) -> Self::Rows;
     /// The tags of the fields the rows read, when not every field: the parser then skips
-    /// the others ([`crate::iso2709::ParseOptions::only_tags`]).
+    /// the others ([`crate::iso2709::parse_record_fields`]).
     fn only_tags(&self) -> Option<TagSet> {
         None
     }
@@ -68,14 +68,10 @@ impl Default for ArrowOptions {
 }
 
 impl ArrowOptions {
-    fn parallel<L: Layout>(&self, layout: &L) -> ParallelOptions {
-        let mut reader = self.reader;
-        if let Some(tags) = layout.only_tags() {
-            reader.parse.only_tags = Some(tags);
-        }
+    fn parallel(&self) -> ParallelOptions {
         ParallelOptions {
             chunk_size: self.batch_bytes.max(1),
-            ..ParallelOptions::new(reader, self.threads)
+            ..ParallelOptions::new(self.reader, self.threads)
         }
     }
 }
@@ -87,6 +83,9 @@ struct ChunkOut {
 }
 
 fn build_chunk<L: Layout>(layout: &L, chunk: &mut ChunkRecords<'_>) -> ChunkOut {
+    if let Some(tags) = layout.only_tags() {
+        chunk.keep_only(tags);
+    }
     let (records, bytes) = chunk.size_hint();
     let mut rows = layout.rows(records, bytes);
     let mut errors = Vec::new();
@@ -131,7 +130,7 @@ impl BatchReader {
         L: Layout,
     {
         let schema = layout.schema();
-        let parallel = opts.parallel(&layout);
+        let parallel = opts.parallel();
         let layout = Arc::new(layout);
         let chunks = ParallelChunks::new(inner, parallel, move |c| build_chunk(&*layout, c))?;
         Ok(BatchReader::around(chunks, schema, &opts))
@@ -144,7 +143,7 @@ impl BatchReader {
         layout: L,
     ) -> Result<BatchReader> {
         let schema = layout.schema();
-        let parallel = opts.parallel(&layout);
+        let parallel = opts.parallel();
         let layout = Arc::new(layout);
         let chunks =
             ParallelChunks::from_shared(data, parallel, move |c| build_chunk(&*layout, c))?;

@@ -52,11 +52,6 @@ pub struct ParseOptions {
     /// non-ASCII MARC-8 field as UTF-8 on top of decoding it, which only a program that
     /// reports the problem should pay for.
     pub detect_utf8_under_marc8: bool,
-    /// Keep only the fields whose tags are in the set (`None`: every field). The other
-    /// fields' directory entries are checked as usual, but their text is neither decoded
-    /// nor checked, and they are left out of the record: for readers that look at a few
-    /// tags (an Arrow projection), most of a record's parsing is skipped.
-    pub only_tags: Option<TagSet>,
 }
 
 impl Default for ParseOptions {
@@ -66,7 +61,6 @@ impl Default for ParseOptions {
             utf8_errors: Utf8Errors::Strict,
             strict: true,
             detect_utf8_under_marc8: false,
-            only_tags: None,
         }
     }
 }
@@ -83,6 +77,48 @@ fn err(kind: ErrorKind, offset: usize) -> Error {
 /// Parse one whole record (leader through record terminator) into `rec`, reusing its
 /// allocations. Error offsets are relative to the start of `bytes`.
 pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Result<()> {
+    parse(bytes, opts, &Every, rec)
+}
+
+/// [`parse_record`] keeping only the fields whose tags are in `only`. The other fields'
+/// directory entries are checked as usual, but their text is neither decoded nor checked,
+/// and they are left out of the record: for readers that look at a few tags (an Arrow
+/// projection), most of a record's parsing is skipped.
+pub fn parse_record_fields(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    only: &TagSet,
+    rec: &mut Record,
+) -> Result<()> {
+    parse(bytes, opts, only, rec)
+}
+
+/// Which fields a parse keeps. A type rather than an `Option`, so that the parse of
+/// every field is compiled without the test.
+trait Keep {
+    const EVERY: bool;
+    fn keeps(&self, tag: Tag) -> bool;
+}
+
+struct Every;
+
+impl Keep for Every {
+    const EVERY: bool = true;
+    fn keeps(&self, _: Tag) -> bool {
+        true
+    }
+}
+
+impl Keep for TagSet {
+    const EVERY: bool = false;
+    fn keeps(&self, tag: Tag) -> bool {
+        self.contains(tag)
+    }
+}
+
+/// The tag set is not one of the options: those travel with every record a parallel
+/// reader hands out, which a thousand-bit set would make several times larger.
+fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record) -> Result<()> {
     rec.clear();
     if bytes.len() < LEADER_LEN {
         return Err(err(ErrorKind::LeaderInvalid, 0));
@@ -309,11 +345,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
                 (bytes, 0, s, e)
             }
         };
-        if opts
-            .only_tags
-            .as_ref()
-            .is_some_and(|set| !set.contains(tag.tag()))
-        {
+        if !keep.keeps(tag.tag()) {
             continue;
         }
         let field = &area[field_start..field_end];
@@ -362,11 +394,7 @@ pub fn parse_record(bytes: &[u8], opts: &ParseOptions, rec: &mut Record) -> Resu
             )?;
         }
     }
-    if whole
-        && canonical
-        && opts.only_tags.is_none()
-        && fields_lie_as_read(rec, text_base, data.len())
-    {
+    if whole && canonical && K::EVERY && fields_lie_as_read(rec, text_base, data.len()) {
         rec.data_area = u32::try_from(text_base + data.len())
             .ok()
             .map(|end| (0, end));

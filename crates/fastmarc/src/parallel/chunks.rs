@@ -11,9 +11,11 @@ use super::pipeline::{Next, Panic, Parsed, Pipeline, Stage, Work};
 use super::{LiveThreads, Unparsed};
 use crate::error::{Error, Result};
 use crate::iso2709::parse::ParseOptions;
-use crate::iso2709::read::{parse_framed, Recovery};
+use crate::iso2709::parse::{parse_record, parse_record_fields};
+use crate::iso2709::read::Recovery;
 use crate::parallel::{ParallelOptions, SharedBytes};
 use crate::record::Record;
+use crate::TagSet;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -45,6 +47,8 @@ pub struct ChunkRecords<'a> {
     stop_on_error: bool,
     cancel: &'a AtomicBool,
     record: &'a mut Record,
+    /// Parse only the fields with these tags ([`ChunkRecords::keep_only`]).
+    only: Option<TagSet>,
     /// An error ended the stream ([`Recovery::Stop`]); nothing follows it.
     ended: bool,
 }
@@ -64,8 +68,15 @@ impl<'a> ChunkRecords<'a> {
             stop_on_error,
             cancel: work.cancel,
             record,
+            only: None,
             ended: false,
         }
+    }
+
+    /// From here on, parse only the fields whose tags are in `tags`
+    /// ([`crate::iso2709::parse_record_fields`]): for a function that reads a few fields.
+    pub fn keep_only(&mut self, tags: TagSet) {
+        self.only = Some(tags);
     }
 
     /// Whether an error ended the stream here.
@@ -101,7 +112,12 @@ impl<'a> ChunkRecords<'a> {
                 offset,
             } => {
                 let len = range.len();
-                match parse_framed(&self.bytes[range], number, offset, self.parse, self.record) {
+                let bytes = &self.bytes[range];
+                let parsed = match &self.only {
+                    Some(only) => parse_record_fields(bytes, self.parse, only, self.record),
+                    None => parse_record(bytes, self.parse, self.record),
+                };
+                match parsed.map_err(|e| e.located(number, offset)) {
                     Ok(()) => ChunkItem::Record {
                         number,
                         offset,
