@@ -63,7 +63,7 @@ impl std::fmt::Display for FieldTag {
     }
 }
 
-#[pyclass(subclass, freelist = 256, module = "fastmarc.field", name = "Field")]
+#[pyclass(subclass, module = "fastmarc.field", name = "Field")]
 pub struct Field {
     pub tag: FieldTag,
     pub data: Py<PyAny>,
@@ -75,6 +75,13 @@ pub struct Field {
     pub gc: Untracked,
     /// Made whole by `__new__`: the `__init__` call that follows has nothing to do.
     made_by_new: bool,
+}
+
+impl crate::freelist::Pooled for Field {
+    fn free_list() -> &'static crate::freelist::FreeList {
+        static LIST: crate::freelist::FreeList = crate::freelist::FreeList::new(256);
+        &LIST
+    }
 }
 
 fn is_py_digit_str(s: &str) -> bool {

@@ -25,6 +25,7 @@ mod errors;
 mod field;
 mod file_writer;
 mod formats;
+mod freelist;
 mod marc8;
 mod marc8_encode;
 mod mrk;
@@ -38,6 +39,8 @@ mod untracked;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<field::Field>()?;
     m.add_class::<record::Record>()?;
+    freelist::install::<field::Field>(m.py())?;
+    freelist::install::<record::Record>(m.py())?;
     m.add_class::<reader::Reader>()?;
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;

@@ -90,7 +90,7 @@ pub enum LeaderSlot {
     Py(Py<PyAny>),
 }
 
-#[pyclass(subclass, freelist = 64, module = "fastmarc.record", name = "Record")]
+#[pyclass(subclass, module = "fastmarc.record", name = "Record")]
 pub struct Record {
     /// The parsed record, the truth while `fields` is `None`.
     core: Option<Arc<CoreRecord>>,
@@ -116,6 +116,13 @@ pub struct Record {
     iter_pos: usize,
     /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
     gc: Untracked,
+}
+
+impl crate::freelist::Pooled for Record {
+    fn free_list() -> &'static crate::freelist::FreeList {
+        static LIST: crate::freelist::FreeList = crate::freelist::FreeList::new(64);
+        &LIST
+    }
 }
 
 impl Drop for Record {
