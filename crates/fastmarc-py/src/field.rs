@@ -136,7 +136,7 @@ impl Field {
         match f.data() {
             Some(d) => Field {
                 tag,
-                data: PyString::new(py, d).into_any().unbind(),
+                data: crate::pystr::new(py, d).into_any().unbind(),
                 inds: Inds::None,
                 // A control field's subfields: an empty list, made when asked for.
                 subs: Subs::Lazy(rec.clone(), index),
@@ -185,7 +185,10 @@ impl Field {
             let list = PyList::empty(py);
             let mut buf = [0u8; 4];
             for s in f.subfields() {
-                list.append(cls.call1((&*s.code.encode_utf8(&mut buf), s.value))?)?;
+                list.append(cls.call1((
+                    &*s.code.encode_utf8(&mut buf),
+                    crate::pystr::new(py, s.value),
+                ))?)?;
             }
             self.gc.retrack();
             self.subs = Subs::Py(list.into_any().unbind());
@@ -305,7 +308,7 @@ impl Field {
             };
             return Ok(f
                 .subfield(c)
-                .map(|v| PyString::new(py, v).into_any().unbind()));
+                .map(|v| crate::pystr::new(py, v).into_any().unbind()));
         }
         if let Subs::Py(list) = &self.subs {
             for item in list.bind(py).try_iter()? {
@@ -689,18 +692,18 @@ impl Field {
             let mut subs = f.subfields();
             if subs.len() == 1 {
                 let only = subs.next().map_or("", |s| s.value);
-                return Ok(PyString::new(py, fastmarc::internal::py_strip(only))
+                return Ok(crate::pystr::new(py, fastmarc::internal::py_strip(only))
                     .into_any()
                     .unbind());
             }
             return VALUE_BUF.with_borrow_mut(|buf| {
                 buf.clear();
                 f.write_value(buf);
-                Ok(PyString::new(py, buf).into_any().unbind())
+                Ok(crate::pystr::new(py, buf).into_any().unbind())
             });
         }
         let s = self.value_string(py)?.unwrap_or_default();
-        Ok(PyString::new(py, &s).into_any().unbind())
+        Ok(crate::pystr::new(py, &s).into_any().unbind())
     }
 
     #[pyo3(signature = (*codes))]
@@ -720,7 +723,7 @@ impl Field {
                 wanted.extend(one_char(&c)?);
             }
             for s in f.subfields().filter(|s| wanted.contains(&s.code)) {
-                out.append(PyString::new(py, s.value))?;
+                out.append(crate::pystr::new(py, s.value))?;
             }
         } else if let Subs::Py(list) = &self.subs {
             for item in list.bind(py).try_iter()? {
@@ -797,7 +800,7 @@ impl Field {
             for s in f.subfields() {
                 add(
                     PyString::new(py, s.code.encode_utf8(&mut buf)).into_any(),
-                    PyString::new(py, s.value).into_any(),
+                    crate::pystr::new(py, s.value).into_any(),
                 )?;
             }
         } else if let Subs::Py(list) = &self.subs {

@@ -30,6 +30,7 @@ mod marc8;
 mod marc8_encode;
 mod mrk;
 mod pyobjects;
+mod pystr;
 mod reader;
 mod record;
 mod subclass;

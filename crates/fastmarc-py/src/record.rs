@@ -380,7 +380,7 @@ impl Record {
             } else {
                 core.issn_title()
             };
-            return Ok(t.map(|t| PyString::new(py, &t).into_any().unbind()));
+            return Ok(t.map(|t| crate::pystr::new(py, &t).into_any().unbind()));
         }
         let Some(f) = self.first_field(py, tag)? else {
             return Ok(None);
@@ -617,7 +617,7 @@ fn materialize_with_codecs<'py>(
             decode(bytes, &s.utf8_handling)
         } else if encoding == "iso8859-1" {
             crate::marc8::marc8_to_unicode(py, bytes, s.hide_utf8_warnings)
-                .map(|t| PyString::new(py, &t).into_any())
+                .map(|t| crate::pystr::new(py, &t).into_any())
         } else {
             decode(bytes, "strict")
         }
@@ -1306,7 +1306,7 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
         let entry = PyDict::new(py);
         let tag = crate::pyobjects::tag_string(py, f.tag().as_str());
         if let Some(data) = f.data() {
-            entry.set_item(tag, data)?;
+            entry.set_item(tag, crate::pystr::new(py, data))?;
         } else {
             let [i1, i2] = f.indicators();
             let body = PyDict::new(py);
@@ -1316,7 +1316,10 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
                 .subfields()
                 .map(|s| {
                     let one = PyDict::new(py);
-                    one.set_item(s.code.encode_utf8(&mut [0u8; 4]) as &str, s.value)?;
+                    one.set_item(
+                        s.code.encode_utf8(&mut [0u8; 4]) as &str,
+                        crate::pystr::new(py, s.value),
+                    )?;
                     Ok(one)
                 })
                 .collect::<PyResult<Vec<_>>>()?;
@@ -1354,7 +1357,7 @@ fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
         let tag = f.tag();
         if tag.as_str() == "260" || (tag.as_str() == "264" && f.indicator2() == '1') {
             return match f.subfield(code) {
-                Some(v) => PyString::new(py, v).into_any().unbind(),
+                Some(v) => crate::pystr::new(py, v).into_any().unbind(),
                 None => py.None(),
             };
         }

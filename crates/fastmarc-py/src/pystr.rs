@@ -1,0 +1,74 @@
+//! Python strings from Rust text, made in one allocation.
+//!
+//! Nearly every object fastmarc hands to Python holds a string cut from a record: subfield
+//! values, field values, control field data. CPython's UTF-8 decoder does not know that Rust
+//! text is already valid, and for text that is not all ASCII it guesses the string's width,
+//! allocates, widens and copies as it meets wider characters, and shrinks the result at the
+//! end. Here the width and the length are read off the bytes first (a UTF-8 lead byte says
+//! how wide its character is), so the string is allocated once, at its final size and
+//! width, and filled in one pass.
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+/// `text` as a Python `str`, equal to `PyString::new(py, text)`.
+pub fn new<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+    let bytes = text.as_bytes();
+    // Empty and one-character strings are shared singletons in CPython: let it find them.
+    if bytes.len() <= 1 {
+        return PyString::new(py, text);
+    }
+    let widest = bytes.iter().copied().max().unwrap_or(0);
+    // UTF-8 lead bytes: below 0x80 one byte (U+0000..U+007F); 0xC2-0xC3 two bytes up to
+    // U+00FF; up to 0xEF at most U+FFFF; 0xF0 and above four bytes, beyond U+FFFF.
+    // Continuation bytes (0x80-0xBF) are below all of these leads, so the largest byte
+    // gives the widest character's class. CPython requires the narrowest width that holds
+    // every character, which this is.
+    let (max_char, width) = match widest {
+        0..=0x7F => (0x7F, 1),
+        0x80..=0xC3 => (0xFF, 1),
+        0xC4..=0xEF => (0xFFFF, 2),
+        _ => (0x10_FFFF, 4),
+    };
+    let chars = if widest < 0x80 {
+        bytes.len()
+    } else {
+        bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+    };
+    // SAFETY: we hold the GIL; PyUnicode_New returns a new compact string of `chars`
+    // characters of the given width (or NULL with an exception set), whose buffer we fill
+    // completely before anyone else sees the object.
+    unsafe {
+        let obj = ffi::PyUnicode_New(chars as ffi::Py_ssize_t, max_char);
+        if obj.is_null() {
+            // Only on memory exhaustion; PyString::new reports it the usual way.
+            return PyString::new(py, text);
+        }
+        match width {
+            1 if widest < 0x80 => {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    ffi::PyUnicode_1BYTE_DATA(obj),
+                    chars,
+                );
+            }
+            1 => fill(ffi::PyUnicode_1BYTE_DATA(obj), chars, text, |c| c as u8),
+            2 => fill(ffi::PyUnicode_2BYTE_DATA(obj), chars, text, |c| c as u16),
+            _ => fill(ffi::PyUnicode_4BYTE_DATA(obj), chars, text, |c| c as u32),
+        }
+        Bound::from_owned_ptr(py, obj).cast_into_unchecked()
+    }
+}
+
+/// Write `text`'s characters, narrowed by `narrow`, to `out[..len]`.
+///
+/// # Safety
+/// `out` must point to `len` writable units and `text` must have exactly `len` characters.
+unsafe fn fill<T>(out: *mut T, len: usize, text: &str, narrow: impl Fn(char) -> T) {
+    // SAFETY: by the caller's promise.
+    let out = unsafe { std::slice::from_raw_parts_mut(out, len) };
+    for (slot, c) in out.iter_mut().zip(text.chars()) {
+        *slot = narrow(c);
+    }
+}
