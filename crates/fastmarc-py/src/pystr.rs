@@ -36,28 +36,23 @@ pub fn new<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
     } else {
         bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
     };
-    // SAFETY: we hold the GIL; PyUnicode_New returns a new compact string of `chars`
-    // characters of the given width (or NULL with an exception set), whose buffer we fill
-    // completely before anyone else sees the object.
+    // SAFETY: we hold the GIL. PyUnicode_New returns a new compact string of `chars`
+    // characters of the given width (NULL only when memory runs out, which from_owned_ptr
+    // reports as PyString::new does), and we fill its buffer completely, with `chars`
+    // characters of that width, before anyone else sees the object.
     unsafe {
-        let obj = ffi::PyUnicode_New(chars as ffi::Py_ssize_t, max_char);
-        if obj.is_null() {
-            // Only on memory exhaustion; PyString::new reports it the usual way.
-            return PyString::new(py, text);
-        }
+        let obj = Bound::from_owned_ptr(py, ffi::PyUnicode_New(chars as ffi::Py_ssize_t, max_char));
+        let ptr = obj.as_ptr();
         match width {
             1 if widest < 0x80 => {
-                std::ptr::copy_nonoverlapping(
-                    bytes.as_ptr(),
-                    ffi::PyUnicode_1BYTE_DATA(obj),
-                    chars,
-                );
+                let out = ffi::PyUnicode_1BYTE_DATA(ptr);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, chars);
             }
-            1 => fill(ffi::PyUnicode_1BYTE_DATA(obj), chars, text, |c| c as u8),
-            2 => fill(ffi::PyUnicode_2BYTE_DATA(obj), chars, text, |c| c as u16),
-            _ => fill(ffi::PyUnicode_4BYTE_DATA(obj), chars, text, |c| c as u32),
+            1 => fill(ffi::PyUnicode_1BYTE_DATA(ptr), chars, text, |c| c as u8),
+            2 => fill(ffi::PyUnicode_2BYTE_DATA(ptr), chars, text, |c| c as u16),
+            _ => fill(ffi::PyUnicode_4BYTE_DATA(ptr), chars, text, |c| c as u32),
         }
-        Bound::from_owned_ptr(py, obj).cast_into_unchecked()
+        obj.cast_into_unchecked()
     }
 }
 
