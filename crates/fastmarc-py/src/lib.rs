@@ -25,6 +25,7 @@ mod errors;
 mod field;
 mod file_writer;
 mod formats;
+mod gil_cell;
 mod marc8;
 mod marc8_encode;
 mod mrk;
