@@ -202,3 +202,58 @@ def test_a_bad_record_s_exception_says_where_it_is_in_a_note() -> None:
         f"fastmarc: record 1 (counting from 0), byte offset {second + 12}: "
         "base address (leader/12-16) is not digits"
     ]
+
+
+class _ReenteringCode:
+    """A subfield code whose comparisons and str() call `hook` (re-entering a field)."""
+
+    def __init__(self, code: str, hook) -> None:
+        self.code, self.hook = code, hook
+
+    def __eq__(self, other: object) -> bool:
+        self.hook()
+        return self.code == other
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __str__(self) -> str:
+        self.hook()
+        return self.code
+
+
+class _Sub:
+    def __init__(self, code, value) -> None:
+        self.code, self.value = code, value
+
+
+def test_changing_a_field_lets_python_code_it_calls_read_the_field() -> None:
+    # __setitem__ and delete_subfield hold the field only while they make its list.
+    field = fastmarc.Field(tag="245", indicators=["0", "0"])
+    field.subfields = [_Sub(_ReenteringCode("a", lambda: field.value()), "v")]
+    field["a"] = "w"
+    assert field.subfields[0].value == "w"
+    field.subfields = [_Sub(_ReenteringCode("a", lambda: field.value()), "v")]
+    assert field.delete_subfield("a") == "v"
+
+
+def test_changing_a_field_while_it_is_being_read_is_a_runtime_error() -> None:
+    # As under PyO3's own borrow checking: an error, never a crash or a torn read.
+    field = fastmarc.Field(tag="245", indicators=["0", "0"])
+    field.subfields = [_Sub(_ReenteringCode("a", lambda: setattr(field, "tag", "246")), "v")]
+    with pytest.raises(RuntimeError, match="Already borrowed"):
+        str(field)
+    assert field.tag == "245"
+    record = fastmarc.Record()
+    record.add_field(fastmarc.Field(tag="245", indicators=["0", "0"]))
+
+    class Fields(list):
+        def __iter__(self):
+            record.leader  # the record is busy making its text
+            return super().__iter__()
+
+    record.fields = Fields(record.fields)
+    with pytest.raises(RuntimeError, match="Already borrowed"):
+        str(record)
+    record.fields = list(record.fields)  # the record is whole and usable afterwards
+    assert "=245  00" in str(record)

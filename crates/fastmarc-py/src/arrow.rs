@@ -4,7 +4,7 @@
 //! boundaries `fastmarc.dask` splits files at.
 
 use crate::errors::value_error;
-use crate::record::{DecodeSettings, Record};
+use crate::record::{DecodeSettings, RecordState};
 use fastmarc::arrow::parquet::{compression, read_batches, ParquetSink};
 use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
@@ -262,9 +262,11 @@ impl ArrowRecords {
         };
         match next.map_err(|e| value_error(&e))? {
             None => Ok(None),
-            Some(rec) => Record::from_core(py, Arc::new(rec), None, &DecodeSettings::default())?
-                .into_object(py)
-                .map(Some),
+            Some(rec) => {
+                RecordState::from_core(py, Arc::new(rec), None, &DecodeSettings::default())?
+                    .into_object(py)
+                    .map(Some)
+            }
         }
     }
 }

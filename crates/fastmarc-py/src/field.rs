@@ -6,6 +6,7 @@
 //! Once materialised, the Python list is the truth, exactly as in pymarc.
 
 use crate::formats::one_char;
+use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
 use crate::pyobjects::{indicators_class, subfield_class};
 use crate::subclass;
 use crate::untracked::Untracked;
@@ -63,8 +64,27 @@ impl std::fmt::Display for FieldTag {
     }
 }
 
-#[pyclass(subclass, module = "fastmarc.field", name = "Field")]
+/// `frozen`, so PyO3 keeps no atomic borrow flag: the state is borrow-checked by our
+/// [`GilCell`] instead (see `crate::gil_cell`).
+#[pyclass(frozen, subclass, module = "fastmarc.field", name = "Field")]
 pub struct Field {
+    state: GilCell<FieldState>,
+}
+
+impl CellClass for Field {
+    type State = FieldState;
+    fn cell(&self) -> &GilCell<FieldState> {
+        &self.state
+    }
+    fn from_state(state: FieldState) -> Field {
+        Field {
+            state: GilCell::new(state),
+        }
+    }
+}
+
+/// What a `Field` object holds.
+pub struct FieldState {
     pub tag: FieldTag,
     pub data: Py<PyAny>,
     pub inds: Inds,
@@ -129,14 +149,41 @@ fn char_str(c: char) -> String {
 }
 
 impl Field {
+    /// A shared borrow of the state.
+    #[inline]
+    pub fn state<'a>(&'a self, py: Python<'a>) -> PyResult<Ref<'a, FieldState>> {
+        self.state.borrow(py)
+    }
+
+    /// The mutable borrow of the state.
+    #[inline]
+    pub fn state_mut<'a>(&'a self, py: Python<'a>) -> PyResult<RefMut<'a, FieldState>> {
+        self.state.borrow_mut(py)
+    }
+
+    /// A lazy field as a Python object, kept out of the cycle collector: it holds only a
+    /// string or None and Rust data until it is changed.
+    pub fn new_lazy_object<'py>(
+        py: Python<'py>,
+        rec: &Arc<CoreRecord>,
+        index: usize,
+    ) -> PyResult<Bound<'py, Field>> {
+        let obj = Bound::new(py, Field::from_state(FieldState::lazy(py, rec, index)))?;
+        let gc = Untracked::untrack(obj.as_any());
+        obj.get().state.borrow_mut(py)?.gc = gc;
+        Ok(obj)
+    }
+}
+
+impl FieldState {
     /// A field backed by field `index` of a parsed record.
-    pub fn lazy(py: Python<'_>, rec: &Arc<CoreRecord>, index: usize) -> Field {
+    pub fn lazy(py: Python<'_>, rec: &Arc<CoreRecord>, index: usize) -> FieldState {
         let f = rec
             .field(index)
             .expect("field index from the record itself");
         let tag = FieldTag::Core(f.tag());
         match f.data() {
-            Some(d) => Field {
+            Some(d) => FieldState {
                 tag,
                 data: crate::pystr::new(py, d).into_any().unbind(),
                 inds: Inds::None,
@@ -147,7 +194,7 @@ impl Field {
                 gc: Untracked::default(),
                 made_by_new: false,
             },
-            None => Field {
+            None => FieldState {
                 control_field: is_control_tag(&tag),
                 tag,
                 data: py.None(),
@@ -158,19 +205,6 @@ impl Field {
                 made_by_new: false,
             },
         }
-    }
-
-    /// A lazy field as a Python object, kept out of the cycle collector: it holds only a
-    /// string or None and Rust data until it is changed.
-    pub fn new_lazy_object<'py>(
-        py: Python<'py>,
-        rec: &Arc<CoreRecord>,
-        index: usize,
-    ) -> PyResult<Bound<'py, Field>> {
-        let obj = Bound::new(py, Field::lazy(py, rec, index))?;
-        let gc = Untracked::untrack(obj.as_any());
-        obj.borrow_mut().gc = gc;
-        Ok(obj)
     }
 
     /// As made from the parsed record, nothing set or materialised since: what the record
@@ -258,6 +292,27 @@ impl Field {
         let replaced = current.call_method(intern!(py, "_replace"), (), Some(&kw))?;
         self.gc.retrack();
         self.inds = Inds::Py(replaced.unbind());
+        Ok(())
+    }
+
+    /// The `indicators` setter: an `Indicators`, or a pair made into one (None: no change).
+    fn set_indicators(&mut self, py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let Some(value) = value.filter(|v| !v.is_none()) else {
+            return Ok(());
+        };
+        let is_seq = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
+        if value.is_truthy()? && is_seq && value.len()? != 2 {
+            return Err(PyValueError::new_err(ARBITRARY_INDICATORS));
+        }
+        self.gc.retrack();
+        let cls = indicators_class(py)?;
+        if value.is_instance(cls)? {
+            self.inds = Inds::Py(value.unbind());
+        } else {
+            let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
+            let made = cls.call1(PyTuple::new(py, items)?)?;
+            self.inds = Inds::Py(made.unbind());
+        }
         Ok(())
     }
 
@@ -477,122 +532,122 @@ impl Field {
         let py = cls.py();
         let no_arguments = args.is_empty() && kwargs.is_none_or(|k| k.is_empty());
         if no_arguments || !cls.is(py.get_type::<Field>()) {
-            let mut unset = Field::blank(py, String::new());
+            let mut unset = FieldState::blank(py, String::new());
             unset.subs = Subs::Py(py.None());
-            return Ok(unset);
+            return Ok(Field::from_state(unset));
         }
-        let mut field = Field::from_arguments(py, args, kwargs)?;
+        let mut field = FieldState::from_arguments(py, args, kwargs)?;
         field.made_by_new = true;
-        Ok(field)
+        Ok(Field::from_state(field))
     }
 
     #[pyo3(signature = (*args, **kwargs))]
     fn __init__(
-        slf: &Bound<'_, Self>,
+        &self,
+        py: Python<'_>,
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<()> {
-        if std::mem::take(&mut slf.borrow_mut().made_by_new) {
+        if std::mem::take(&mut self.state_mut(py)?.made_by_new) {
             // The call that follows `Field(...)`: __new__ did the work.
             return Ok(());
         }
         // A subclass's (or a repeated) __init__.
-        let field = Field::from_arguments(slf.py(), args, kwargs)?;
-        let mut me = slf.borrow_mut();
-        // Whatever the object held goes (pymarc's __init__ starts afresh too).
+        let field = FieldState::from_arguments(py, args, kwargs)?;
+        let mut me = self.state_mut(py)?;
+        // Whatever the object held goes (pymarc's __init__ starts afresh too), dropped once
+        // the borrow is over.
         me.gc.retrack();
-        *me = field;
+        let old = std::mem::replace(&mut *me, field);
+        drop(me);
+        drop(old);
         Ok(())
     }
 
     #[getter]
-    fn get_tag<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
-        crate::pyobjects::tag_string(py, &self.tag)
+    fn get_tag<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        Ok(crate::pyobjects::tag_string(py, &self.state(py)?.tag))
     }
 
     #[setter]
-    fn set_tag(&mut self, value: String) {
-        self.gc.retrack();
-        self.tag = FieldTag::Owned(value);
+    fn set_tag(&self, py: Python<'_>, value: String) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        me.tag = FieldTag::Owned(value);
+        Ok(())
     }
 
     #[getter]
-    fn get_data(&self, py: Python<'_>) -> Py<PyAny> {
-        self.data.clone_ref(py)
+    fn get_data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.state(py)?.data.clone_ref(py))
     }
 
     #[setter]
-    fn set_data(&mut self, value: Py<PyAny>) {
-        self.gc.retrack();
-        self.data = value;
+    fn set_data(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        let old = std::mem::replace(&mut me.data, value);
+        drop(me);
+        drop(old);
+        Ok(())
     }
 
     #[getter(control_field)]
-    fn get_control_field(&self) -> bool {
-        self.control_field
+    fn get_control_field(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state(py)?.control_field)
     }
 
     #[setter(control_field)]
-    fn set_control_field(&mut self, value: bool) {
-        self.gc.retrack();
-        self.control_field = value;
+    fn set_control_field(&self, py: Python<'_>, value: bool) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        me.control_field = value;
+        Ok(())
     }
 
     #[getter(indicators)]
-    fn get_indicators(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.indicators_obj(py)
+    fn get_indicators(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.state_mut(py)?.indicators_obj(py)
     }
 
     #[setter(indicators)]
-    fn set_indicators(&mut self, py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
-        let Some(value) = value.filter(|v| !v.is_none()) else {
-            return Ok(());
-        };
-        let is_seq = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
-        if value.is_truthy()? && is_seq && value.len()? != 2 {
-            return Err(PyValueError::new_err(ARBITRARY_INDICATORS));
-        }
-        self.gc.retrack();
-        let cls = indicators_class(py)?;
-        if value.is_instance(cls)? {
-            self.inds = Inds::Py(value.unbind());
-        } else {
-            let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
-            let made = cls.call1(PyTuple::new(py, items)?)?;
-            self.inds = Inds::Py(made.unbind());
-        }
-        Ok(())
+    fn set_indicators(&self, py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        self.state_mut(py)?.set_indicators(py, value)
     }
 
     #[getter]
     fn get_indicator1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.indicator(py, 0)
+        self.state(py)?.indicator(py, 0)
     }
 
     #[setter]
-    fn set_indicator1(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        self.set_indicator(py, 0, value)
+    fn set_indicator1(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.state_mut(py)?.set_indicator(py, 0, value)
     }
 
     #[getter]
     fn get_indicator2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.indicator(py, 1)
+        self.state(py)?.indicator(py, 1)
     }
 
     #[setter]
-    fn set_indicator2(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        self.set_indicator(py, 1, value)
+    fn set_indicator2(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.state_mut(py)?.set_indicator(py, 1, value)
     }
 
     #[getter(subfields)]
-    fn get_subfields_attr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.subfields_obj(py)
+    fn get_subfields_attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.state_mut(py)?.subfields_obj(py)
     }
 
     #[setter(subfields)]
-    fn set_subfields_attr(&mut self, value: Py<PyAny>) {
-        self.gc.retrack();
-        self.subs = Subs::Py(value);
+    fn set_subfields_attr(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        let old = std::mem::replace(&mut me.subs, Subs::Py(value));
+        drop(me);
+        drop(old);
+        Ok(())
     }
 
     #[classmethod]
@@ -615,19 +670,20 @@ impl Field {
         Ok(out)
     }
 
-    fn __iter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
-        slf.pos = 0;
-        slf
+    fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        slf.get().state_mut(slf.py())?.pos = 0;
+        Ok(slf.clone())
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if self.control_field {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        if me.control_field {
             return Err(PyStopIteration::new_err(()));
         }
-        let subs = self.subfields_obj(py)?;
-        match subs.get_item(self.pos) {
+        let subs = me.subfields_obj(py)?;
+        match subs.get_item(me.pos) {
             Ok(item) => {
-                self.pos += 1;
+                me.pos += 1;
                 Ok(item.unbind())
             }
             Err(e) if e.is_instance_of::<PyIndexError>(py) => Err(PyStopIteration::new_err(())),
@@ -636,12 +692,12 @@ impl Field {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        self.text(py)
+        self.state(py)?.text(py)
     }
 
     #[pyo3(signature = (code, default = None))]
     fn get(&self, py: Python<'_>, code: &str, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
-        Ok(match self.first_value(py, code)? {
+        Ok(match self.state(py)?.first_value(py, code)? {
             Some(v) => v,
             None => default.unwrap_or_else(|| py.None()),
         })
@@ -649,19 +705,24 @@ impl Field {
 
     fn __getitem__(&self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
         // A bare KeyError, as pymarc raises.
-        self.first_value(py, code)?
+        self.state(py)?
+            .first_value(py, code)?
             .ok_or_else(|| PyKeyError::new_err(()))
     }
 
     fn __contains__(&self, py: Python<'_>, code: &str) -> PyResult<bool> {
-        Ok(self.first_value(py, code)?.is_some())
+        Ok(self.state(py)?.first_value(py, code)?.is_some())
     }
 
-    fn __setitem__(&mut self, py: Python<'_>, code: &str, value: Bound<'_, PyAny>) -> PyResult<()> {
-        if self.control_field {
-            return Err(PyKeyError::new_err("field is a control field"));
-        }
-        let subs = self.subfields_obj(py)?;
+    fn __setitem__(&self, py: Python<'_>, code: &str, value: Bound<'_, PyAny>) -> PyResult<()> {
+        // Borrowed only to materialise the list; the rest works on the list object.
+        let subs = {
+            let mut me = self.state_mut(py)?;
+            if me.control_field {
+                return Err(PyKeyError::new_err("field is a control field"));
+            }
+            me.subfields_obj(py)?
+        };
         let mut found: Option<(usize, Bound<'_, PyAny>)> = None;
         for (i, item) in subs.try_iter()?.enumerate() {
             let (c, _) = code_value(&item?)?;
@@ -680,15 +741,16 @@ impl Field {
     }
 
     fn value(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if self.control_field {
-            let d = self.data.bind(py);
+        let me = self.state(py)?;
+        if me.control_field {
+            let d = me.data.bind(py);
             return Ok(if d.is_truthy()? {
                 d.clone().unbind()
             } else {
                 PyString::new(py, "").into_any().unbind()
             });
         }
-        if let Some(f) = self.lazy_field() {
+        if let Some(f) = me.lazy_field() {
             // The common case, one subfield, needs no intermediate String; otherwise join
             // into a reused per-thread buffer rather than allocating one per call.
             let mut subs = f.subfields();
@@ -704,7 +766,7 @@ impl Field {
                 Ok(crate::pystr::new(py, buf).into_any().unbind())
             });
         }
-        let s = self.value_string(py)?.unwrap_or_default();
+        let s = me.value_string(py)?.unwrap_or_default();
         Ok(crate::pystr::new(py, &s).into_any().unbind())
     }
 
@@ -714,11 +776,12 @@ impl Field {
         py: Python<'py>,
         codes: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let me = self.state(py)?;
         let out = PyList::empty(py);
-        if self.control_field || codes.is_empty() {
+        if me.control_field || codes.is_empty() {
             return Ok(out);
         }
-        if let Some(f) = self.lazy_field() {
+        if let Some(f) = me.lazy_field() {
             // A parsed subfield's code is one character: only such a code can equal it.
             let mut wanted = Vec::with_capacity(codes.len());
             for c in codes.iter() {
@@ -727,7 +790,7 @@ impl Field {
             for s in f.subfields().filter(|s| wanted.contains(&s.code)) {
                 out.append(crate::pystr::new(py, s.value))?;
             }
-        } else if let Subs::Py(list) = &self.subs {
+        } else if let Subs::Py(list) = &me.subs {
             for item in list.bind(py).try_iter()? {
                 let (c, v) = code_value(&item?)?;
                 // pymarc's `subfield.code in codes`.
@@ -741,16 +804,20 @@ impl Field {
 
     #[pyo3(signature = (code, value, pos = None))]
     fn add_subfield(
-        &mut self,
+        &self,
         py: Python<'_>,
         code: Bound<'_, PyAny>,
         value: Bound<'_, PyAny>,
         pos: Option<isize>,
     ) -> PyResult<()> {
-        if self.control_field {
-            return Ok(());
-        }
-        let subs = self.subfields_obj(py)?;
+        // Borrowed only to materialise the list; the rest works on the list object.
+        let subs = {
+            let mut me = self.state_mut(py)?;
+            if me.control_field {
+                return Ok(());
+            }
+            me.subfields_obj(py)?
+        };
         let sf = subfield_class(py)?.call1((code, value))?;
         let len = subs.len()? as isize;
         match pos {
@@ -764,11 +831,15 @@ impl Field {
         Ok(())
     }
 
-    fn delete_subfield(&mut self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
-        if self.control_field {
-            return Ok(py.None());
-        }
-        let subs = self.subfields_obj(py)?;
+    fn delete_subfield(&self, py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+        // Borrowed only to materialise the list; the rest works on the list object.
+        let subs = {
+            let mut me = self.state_mut(py)?;
+            if me.control_field {
+                return Ok(py.None());
+            }
+            me.subfields_obj(py)?
+        };
         let mut index = None;
         for (i, item) in subs.try_iter()?.enumerate() {
             let (c, _) = code_value(&item?)?;
@@ -787,8 +858,9 @@ impl Field {
     }
 
     fn subfields_as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let me = self.state(py)?;
         let d = pyo3::types::PyDict::new(py);
-        if self.control_field {
+        if me.control_field {
             return Ok(d);
         }
         let add = |c: Bound<'py, PyAny>, v: Bound<'py, PyAny>| -> PyResult<()> {
@@ -797,7 +869,7 @@ impl Field {
                 None => d.set_item(c, PyList::new(py, [v])?),
             }
         };
-        if let Some(f) = self.lazy_field() {
+        if let Some(f) = me.lazy_field() {
             let mut buf = [0u8; 4];
             for s in f.subfields() {
                 add(
@@ -805,7 +877,7 @@ impl Field {
                     crate::pystr::new(py, s.value).into_any(),
                 )?;
             }
-        } else if let Subs::Py(list) = &self.subs {
+        } else if let Subs::Py(list) = &me.subs {
             for item in list.bind(py).try_iter()? {
                 let (c, v) = code_value(&item?)?;
                 add(c, v)?;
@@ -814,12 +886,12 @@ impl Field {
         Ok(d)
     }
 
-    fn is_control_field(&self) -> bool {
-        self.control_field
+    fn is_control_field(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state(py)?.control_field)
     }
 
     fn linkage_occurrence_num(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        let Some(v) = self.first_value(py, "6")? else {
+        let Some(v) = self.state(py)?.first_value(py, "6")? else {
             return Ok(None);
         };
         let v: String = v.bind(py).str()?.extract()?;
@@ -836,10 +908,10 @@ impl Field {
     fn as_marc<'py>(&self, py: Python<'py>, encoding: &str) -> PyResult<Bound<'py, PyAny>> {
         if is_utf8_name(encoding) {
             let mut v = Vec::new();
-            self.marc_utf8(py, &mut v)?;
+            self.state(py)?.marc_utf8(py, &mut v)?;
             return Ok(PyBytes::new(py, &v).into_any());
         }
-        let text = self.marc_text(py)?;
+        let text = self.state(py)?.marc_text(py)?;
         PyString::new(py, &text).call_method1(intern!(py, "encode"), (encoding,))
     }
 
@@ -848,25 +920,26 @@ impl Field {
     }
 
     fn format_field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let d = self.data.bind(py);
-        if self.control_field && d.is_truthy()? {
+        let me = self.state(py)?;
+        let d = me.data.bind(py);
+        if me.control_field && d.is_truthy()? {
             // pymarc returns the data object itself (bytes for raw fields).
             return Ok(d.clone().unbind());
         }
-        Ok(PyString::new(py, &self.format_string(py)?)
+        Ok(PyString::new(py, &me.format_string(py)?)
             .into_any()
             .unbind())
     }
 
-    fn is_subject_field(&self) -> bool {
-        self.tag.starts_with('6')
+    fn is_subject_field(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state(py)?.tag.starts_with('6'))
     }
 
     /// A subclass's copy is of that subclass, with its attributes.
     fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
-        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
+        let copy = slf.get().state(py)?.copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like::<Field>(slf.as_any(), copy, |d| d.call_method0("copy"))
     }
 
     fn __deepcopy__<'py>(
@@ -880,7 +953,7 @@ impl Field {
     fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let dict = subclass::instance_dict(slf.as_any());
-        let mut me = slf.borrow_mut();
+        let mut me = slf.get().state_mut(py)?;
         let subfields = me.subfields_obj(py)?;
         let indicators = me.indicators_obj(py)?;
         (
@@ -904,32 +977,32 @@ impl Field {
             bool,
             Bound<'_, PyAny>,
         ) = state.extract()?;
-        {
-            let mut me = slf.borrow_mut();
+        let mut field = FieldState::blank(py, tag);
+        field.data = data;
+        field.inds = if indicators.is_none(py) {
+            Inds::None
+        } else {
+            Inds::Py(indicators)
+        };
+        field.subs = Subs::Py(subfields);
+        field.control_field = control_field;
+        let old = {
+            let mut me = slf.get().state_mut(py)?;
             me.gc.retrack();
-            let mut field = Field::blank(py, tag);
-            field.data = data;
-            field.inds = if indicators.is_none(py) {
-                Inds::None
-            } else {
-                Inds::Py(indicators)
-            };
-            field.subs = Subs::Py(subfields);
-            field.control_field = control_field;
-            *me = field;
-        }
+            std::mem::replace(&mut *me, field)
+        };
+        drop(old);
         subclass::restore_dict(slf.as_any(), &dict)
     }
 }
-
-impl Field {
+impl FieldState {
     /// pymarc's `Field.__init__(self, tag, indicators=None, subfields=None, data=None)`
     /// called with `args` and `kwargs`: its argument errors, word for word, then `build`.
     fn from_arguments(
         py: Python<'_>,
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> PyResult<Field> {
+    ) -> PyResult<FieldState> {
         const NAMES: [&str; 4] = ["tag", "indicators", "subfields", "data"];
         if args.len() > NAMES.len() {
             return Err(PyTypeError::new_err(format!(
@@ -965,7 +1038,7 @@ impl Field {
                 "Field.__init__() missing 1 required positional argument: 'tag'",
             ));
         };
-        Field::build(
+        FieldState::build(
             py,
             &tag,
             indicators.filter(|v| !v.is_none()),
@@ -982,7 +1055,7 @@ impl Field {
         indicators: Option<Bound<'_, PyAny>>,
         subfields: Option<Bound<'_, PyAny>>,
         data: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Field> {
+    ) -> PyResult<FieldState> {
         let tag: String = if let Ok(s) = tag.cast::<PyString>() {
             let s = s.to_str()?;
             if is_py_digit_str(s) && s.len() != 3 {
@@ -1001,7 +1074,7 @@ impl Field {
                 return Err(PyValueError::new_err(LEGACY_SUBFIELDS));
             }
         }
-        let mut field = Field::blank(py, tag);
+        let mut field = FieldState::blank(py, tag);
         if is_control_tag(&field.tag) {
             field.control_field = true;
             if let Some(d) = data {
@@ -1020,8 +1093,8 @@ impl Field {
     }
 
     /// A data field with tag `tag`, no indicators and no subfields.
-    fn blank(py: Python<'_>, tag: String) -> Field {
-        Field {
+    fn blank(py: Python<'_>, tag: String) -> FieldState {
+        FieldState {
             tag: FieldTag::Owned(tag),
             data: py.None(),
             inds: Inds::None,
@@ -1035,8 +1108,8 @@ impl Field {
 
     /// A new field with every Python-held part passed through `copy`; core-backed parts are
     /// shared (the parsed record is immutable).
-    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Field> {
-        Ok(Field {
+    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<FieldState> {
+        Ok(FieldState {
             tag: self.tag.clone(),
             data: copy(&self.data)?,
             inds: match &self.inds {

@@ -9,7 +9,7 @@
 //! own route, so the result is pymarc's in every case.
 
 use crate::field::{is_control_tag, Field, Inds, Subs};
-use crate::record::{DecodeSettings, Record};
+use crate::record::{DecodeSettings, Record, RecordState};
 use fastmarc::json::JsonLayout;
 use fastmarc::xml::{UnicodeForm, XmlReaderOptions, XmlWriteOptions};
 use fastmarc::{Leader as CoreLeader, Record as CoreRecord, Tag};
@@ -49,7 +49,8 @@ pub fn record_to_core<'py>(
     let py = record.py();
     let exact = record.get_type().is(py.get_type::<Record>());
     if exact {
-        let me = record.cast::<Record>()?.borrow();
+        let record = record.cast::<Record>()?.get();
+        let me = record.state(py)?;
         if let Some((core, leader)) = me.untouched(py)? {
             let Some(leader) = leader else {
                 return Ok(None);
@@ -83,7 +84,8 @@ fn push_field<'py>(
 ) -> PyResult<bool> {
     let py = field.py();
     if field.get_type().is(py.get_type::<Field>()) {
-        let f = field.cast::<Field>()?.borrow();
+        let field = field.cast::<Field>()?.get();
+        let f = field.state(py)?;
         let Ok(tag) = Tag::new(&f.tag) else {
             return Ok(false);
         };
@@ -260,7 +262,7 @@ fn wrap_records(py: Python<'_>, records: Vec<CoreRecord>) -> PyResult<Option<Bou
     let settings = DecodeSettings::default();
     let list = PyList::empty(py);
     for rec in records {
-        let wrapped = Record::from_core(py, Arc::new(rec), None, &settings)?;
+        let wrapped = RecordState::from_core(py, Arc::new(rec), None, &settings)?;
         list.append(wrapped.into_object(py)?)?;
     }
     Ok(Some(list))

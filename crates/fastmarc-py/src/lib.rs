@@ -26,6 +26,7 @@ mod field;
 mod file_writer;
 mod formats;
 mod freelist;
+mod gil_cell;
 mod marc8;
 mod marc8_encode;
 mod mrk;

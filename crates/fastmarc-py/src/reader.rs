@@ -9,7 +9,7 @@
 //! per `__next__`, converting an error into pymarc's exception only when its turn comes.
 
 use crate::errors::to_pymarc_error;
-use crate::record::{DecodeSettings, Record};
+use crate::record::{DecodeSettings, RecordState};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, Recovery};
 use fastmarc::parallel::{
     Located, ParallelOptions, ParallelReader, Parser, Polled, RawBytes, Recycler,
@@ -280,7 +280,7 @@ impl State {
                     recycler: h.clone_ref(py),
                     parser,
                 });
-                match Record::from_core(py, core, home, &self.settings) {
+                match RecordState::from_core(py, core, home, &self.settings) {
                     Ok(r) => r.into_object(py),
                     // Python-side decoding failed (custom encodings): a bad record, as pymarc.
                     Err(e) => {

@@ -8,6 +8,7 @@
 
 use crate::errors::to_pymarc_error;
 use crate::field::{make_indicators, Field};
+use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::reader::Home;
 use crate::subclass;
@@ -90,8 +91,41 @@ pub enum LeaderSlot {
     Py(Py<PyAny>),
 }
 
-#[pyclass(subclass, module = "fastmarc.record", name = "Record")]
+/// `frozen`, so PyO3 keeps no atomic borrow flag: the state is borrow-checked by our
+/// [`GilCell`] instead (see `crate::gil_cell`).
+#[pyclass(frozen, subclass, module = "fastmarc.record", name = "Record")]
 pub struct Record {
+    state: GilCell<RecordState>,
+}
+
+impl CellClass for Record {
+    type State = RecordState;
+    fn cell(&self) -> &GilCell<RecordState> {
+        &self.state
+    }
+    fn from_state(state: RecordState) -> Record {
+        Record {
+            state: GilCell::new(state),
+        }
+    }
+}
+
+impl Record {
+    /// A shared borrow of the state.
+    #[inline]
+    pub fn state<'a>(&'a self, py: Python<'a>) -> PyResult<Ref<'a, RecordState>> {
+        self.state.borrow(py)
+    }
+
+    /// The mutable borrow of the state.
+    #[inline]
+    pub fn state_mut<'a>(&'a self, py: Python<'a>) -> PyResult<RefMut<'a, RecordState>> {
+        self.state.borrow_mut(py)
+    }
+}
+
+/// What a `Record` object holds.
+pub struct RecordState {
     /// The parsed record, the truth while `fields` is `None`.
     core: Option<Arc<CoreRecord>>,
     /// The reader thread that parsed `core`, where it goes back to be parsed into again
@@ -107,11 +141,8 @@ pub struct Record {
     /// record's own fields. While any are here, the core record is not the truth.
     added: Vec<(usize, Py<PyAny>)>,
     leader: LeaderSlot,
-    #[pyo3(get, set)]
     pos: isize,
-    #[pyo3(get, set)]
     force_utf8: bool,
-    #[pyo3(get, set)]
     to_unicode: bool,
     iter_pos: usize,
     /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
@@ -125,7 +156,7 @@ impl crate::freelist::Pooled for Record {
     }
 }
 
-impl Drop for Record {
+impl Drop for RecordState {
     fn drop(&mut self) {
         // The core record goes back to the reader thread that parsed it for reuse, unless
         // another record object still shares it.
@@ -140,7 +171,7 @@ fn raw_bytes(s: &str) -> Vec<u8> {
     s.chars().map(|c| c as u32 as u8).collect()
 }
 
-impl Record {
+impl RecordState {
     /// Wrap a record parsed with `settings` by a reader's thread `home` (called by
     /// readers with the GIL held; cheap on the native path: no Python object but the
     /// record itself).
@@ -149,11 +180,11 @@ impl Record {
         core: Arc<CoreRecord>,
         home: Option<Home>,
         settings: &DecodeSettings,
-    ) -> PyResult<Record> {
+    ) -> PyResult<RecordState> {
         if !core.diagnostics().is_empty() {
             crate::diagnostics::report(py, core.diagnostics(), settings.hide_utf8_warnings)?;
         }
-        let mut r = Record {
+        let mut r = RecordState {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
             home: None,
@@ -256,7 +287,8 @@ impl Record {
             }
             let hit = match self.handed.get(handed) {
                 Some((j, obj)) if *j == i => {
-                    let tag = &obj.bind(py).borrow().tag;
+                    let obj = obj.bind(py).get();
+                    let tag = &obj.state(py)?.tag;
                     tags.iter().any(|t| *t == &**tag)
                 }
                 _ => tags.contains(&f.tag().as_str()),
@@ -275,10 +307,10 @@ impl Record {
     /// it holds nothing but Rust data (see `crate::untracked`).
     pub fn into_object(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let pristine = self.fields.is_none() && matches!(self.leader, LeaderSlot::Native(_));
-        let obj = Bound::new(py, self)?;
+        let obj = Bound::new(py, Record::from_state(self))?;
         if pristine {
             let gc = Untracked::untrack(obj.as_any());
-            obj.borrow_mut().gc = gc;
+            obj.get().state_mut(py)?.gc = gc;
         }
         Ok(obj.into_any().unbind())
     }
@@ -302,7 +334,8 @@ impl Record {
     /// The core record, while it is the truth: no field list, and every field object made
     /// so far as it was made.
     fn lazy(&self, py: Python<'_>) -> Option<&Arc<CoreRecord>> {
-        let untouched = |(_, f): &(usize, Py<Field>)| f.bind(py).borrow().pristine();
+        // A field borrowed mutably right now is being changed: not pristine.
+        let untouched = |(_, f): &(usize, Py<Field>)| f.get().state(py).is_ok_and(|f| f.pristine());
         if self.fields.is_some() || !self.added.is_empty() || !self.handed.iter().all(untouched) {
             return None;
         }
@@ -468,7 +501,10 @@ impl Record {
             body.clear();
             let exact_field = f.get_type().is(py.get_type::<Field>());
             if exact_field && utf8 {
-                f.cast::<Field>()?.borrow().marc_utf8(py, &mut body)?;
+                f.cast::<Field>()?
+                    .get()
+                    .state(py)?
+                    .marc_utf8(py, &mut body)?;
             } else {
                 let chunk = if f.is_instance(raw_cls)? {
                     f.call_method0(intern!(py, "as_marc"))?
@@ -507,7 +543,7 @@ impl Record {
     /// may use it while the core record is serialised without the GIL.
     pub fn marc_source(slf: &Bound<'_, Self>) -> PyResult<MarcSource> {
         let py = slf.py();
-        let mut me = slf.borrow_mut();
+        let mut me = slf.get().state_mut(py)?;
         if me.to_unicode {
             me.mark_unicode(py)?;
         }
@@ -582,14 +618,14 @@ fn str_is(obj: &Bound<'_, PyAny>, s: &str) -> PyResult<bool> {
 /// A field object's tag as a Rust string (fast for our own Field class).
 pub fn field_tag(f: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(field) = f.cast::<Field>() {
-        return Ok(field.borrow().tag.to_string());
+        return Ok(field.get().state(f.py())?.tag.to_string());
     }
     f.getattr(intern!(f.py(), "tag"))?.str()?.extract()
 }
 
 fn field_tag_is(f: &Bound<'_, PyAny>, tag: &str) -> PyResult<bool> {
     if let Ok(field) = f.cast::<Field>() {
-        return Ok(&*field.borrow().tag == tag);
+        return Ok(&*field.get().state(f.py())?.tag == tag);
     }
     str_is(&f.getattr(intern!(f.py(), "tag"))?, tag)
 }
@@ -726,9 +762,9 @@ impl Record {
     )]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
-        Record::blank(LeaderSlot::Native(
+        Record::from_state(RecordState::blank(LeaderSlot::Native(
             CoreLeader::from_bytes(BLANK_LEADER).expect("ASCII"),
-        ))
+        )))
     }
 
     #[pyo3(signature = (
@@ -763,16 +799,19 @@ impl Record {
             Ok(l) => LeaderSlot::Native(l),
             Err(_) => LeaderSlot::Py(leader_class(py)?.call1((fixed,))?.unbind()),
         };
-        {
-            let mut me = slf.borrow_mut();
-            // Whatever the object held goes (pymarc's __init__ starts afresh too).
+        let mut fresh = RecordState::blank(leader);
+        fresh.force_utf8 = force_utf8;
+        fresh.to_unicode = to_unicode;
+        let old = {
+            let mut me = slf.get().state_mut(py)?;
+            // Whatever the object held goes (pymarc's __init__ starts afresh too), dropped
+            // once the borrow is over.
             me.gc.retrack();
-            *me = Record::blank(leader);
-            me.force_utf8 = force_utf8;
-            me.to_unicode = to_unicode;
-        }
+            std::mem::replace(&mut *me, fresh)
+        };
+        drop(old);
         if let Some(f) = fields.filter(|f| f.is_truthy().unwrap_or(false)) {
-            slf.borrow_mut().fields = Some(f.unbind());
+            slf.get().state_mut(py)?.fields = Some(f.unbind());
         } else if let Some(d) = data.filter(|d| d.len().map(|n| n > 0).unwrap_or(false)) {
             let decode_marc = intern!(py, "decode_marc");
             if subclass::overrides(slf.as_any(), &py.get_type::<Record>(), decode_marc)? {
@@ -793,10 +832,10 @@ impl Record {
                 utf8_handling,
                 file_encoding,
             };
-            let core = Record::parse_marc_arg(py, &d, &settings)?;
+            let core = RecordState::parse_marc_arg(py, &d, &settings)?;
             Record::install_parsed_into(slf, core, &settings)?;
         } else if force_utf8 {
-            slf.borrow_mut().mark_unicode(py)?;
+            slf.get().state_mut(py)?.mark_unicode(py)?;
         }
         Ok(())
     }
@@ -818,63 +857,111 @@ impl Record {
         let py = slf.py();
         let settings = DecodeSettings {
             to_unicode,
-            force_utf8: force_utf8 || slf.borrow().force_utf8,
+            force_utf8: force_utf8 || slf.get().state(py)?.force_utf8,
             hide_utf8_warnings,
             utf8_handling,
             file_encoding: encoding,
         };
-        let core = Record::parse_marc_arg(py, marc, &settings)?;
+        let core = RecordState::parse_marc_arg(py, marc, &settings)?;
         Record::install_parsed_into(slf, core, &settings)
     }
 
+    #[getter]
+    fn get_pos(&self, py: Python<'_>) -> PyResult<isize> {
+        Ok(self.state(py)?.pos)
+    }
+
+    #[setter]
+    fn set_pos(&self, py: Python<'_>, value: isize) -> PyResult<()> {
+        self.state_mut(py)?.pos = value;
+        Ok(())
+    }
+
+    #[getter]
+    fn get_force_utf8(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state(py)?.force_utf8)
+    }
+
+    #[setter]
+    fn set_force_utf8(&self, py: Python<'_>, value: bool) -> PyResult<()> {
+        self.state_mut(py)?.force_utf8 = value;
+        Ok(())
+    }
+
+    #[getter]
+    fn get_to_unicode(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state(py)?.to_unicode)
+    }
+
+    #[setter]
+    fn set_to_unicode(&self, py: Python<'_>, value: bool) -> PyResult<()> {
+        self.state_mut(py)?.to_unicode = value;
+        Ok(())
+    }
+
     #[getter(leader)]
-    fn get_leader(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let LeaderSlot::Native(l) = &self.leader {
-            self.gc.retrack();
+    fn get_leader(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut guard = self.state_mut(py)?;
+        let me = &mut *guard;
+        if let LeaderSlot::Native(l) = &me.leader {
+            me.gc.retrack();
             let obj = leader_class(py)?.call1((l.as_str(),))?.unbind();
-            self.leader = LeaderSlot::Py(obj);
+            me.leader = LeaderSlot::Py(obj);
         }
-        match &self.leader {
+        match &me.leader {
             LeaderSlot::Py(o) => Ok(o.clone_ref(py)),
             LeaderSlot::Native(_) => unreachable!("replaced above"),
         }
     }
 
     #[setter(leader)]
-    fn set_leader(&mut self, value: Py<PyAny>) {
-        self.gc.retrack();
-        self.leader = LeaderSlot::Py(value);
+    fn set_leader(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        let old = std::mem::replace(&mut me.leader, LeaderSlot::Py(value));
+        drop(me);
+        drop(old);
+        Ok(())
     }
 
     #[getter(fields)]
-    fn get_fields_attr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.fields_obj(py)
+    fn get_fields_attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_obj(py)
     }
 
     #[setter(fields)]
-    fn set_fields_attr(&mut self, value: Py<PyAny>) {
-        self.gc.retrack();
-        self.core = None;
-        self.handed.clear();
-        self.added.clear();
-        self.fields = Some(value);
+    fn set_fields_attr(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.gc.retrack();
+        // What the record held goes once the borrow is over.
+        let old = (
+            me.core.take(),
+            std::mem::take(&mut me.handed),
+            std::mem::take(&mut me.added),
+            me.fields.replace(value),
+        );
+        drop(me);
+        drop(old);
+        Ok(())
     }
 
-    fn __str__(&mut self, py: Python<'_>) -> PyResult<String> {
-        let mut out = format!("=LDR  {}\n", self.leader_string(py)?);
-        if let Some(core) = self.lazy(py) {
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        let mut me = self.state_mut(py)?;
+        let mut out = format!("=LDR  {}\n", me.leader_string(py)?);
+        if let Some(core) = me.lazy(py) {
             for f in core.fields() {
                 out.push_str(&f.to_string());
                 out.push('\n');
             }
             return Ok(out);
         }
-        let fields = self.fields_obj(py)?;
+        let fields = me.fields_obj(py)?;
         for f in fields.try_iter()? {
             let f = f?;
             match f.cast::<Field>() {
                 Ok(field) if f.get_type().is(py.get_type::<Field>()) => {
-                    out.push_str(&field.borrow().text(py)?)
+                    out.push_str(&field.get().state(py)?.text(py)?)
                 }
                 _ => out.push_str(f.str()?.to_str()?),
             }
@@ -884,77 +971,81 @@ impl Record {
     }
 
     #[pyo3(signature = (tag, default = None))]
-    fn get(
-        &mut self,
-        py: Python<'_>,
-        tag: &str,
-        default: Option<Py<PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        Ok(match self.first_field(py, tag)? {
+    fn get(&self, py: Python<'_>, tag: &str, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        Ok(match me.first_field(py, tag)? {
             Some(f) => f.unbind(),
             None => default.unwrap_or_else(|| py.None()),
         })
     }
 
-    fn __getitem__(&mut self, py: Python<'_>, tag: &str) -> PyResult<Py<PyAny>> {
-        self.first_field(py, tag)?
+    fn __getitem__(&self, py: Python<'_>, tag: &str) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        me.first_field(py, tag)?
             .map(|f| f.unbind())
             .ok_or_else(|| PyKeyError::new_err(()))
     }
 
-    fn __contains__(&mut self, py: Python<'_>, tag: &str) -> PyResult<bool> {
-        if let Some(core) = self.lazy(py) {
+    fn __contains__(&self, py: Python<'_>, tag: &str) -> PyResult<bool> {
+        let mut me = self.state_mut(py)?;
+        if let Some(core) = me.lazy(py) {
             return Ok(core.position(tag).is_some());
         }
-        Ok(self.first_field(py, tag)?.is_some())
+        Ok(me.first_field(py, tag)?.is_some())
     }
 
-    fn __iter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
-        slf.iter_pos = 0;
-        slf
+    fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        slf.get().state_mut(slf.py())?.iter_pos = 0;
+        Ok(slf.clone())
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let fields = self.fields_obj(py)?;
-        if self.iter_pos >= fields.len()? {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        let fields = me.fields_obj(py)?;
+        if me.iter_pos >= fields.len()? {
             return Err(PyStopIteration::new_err(()));
         }
-        self.iter_pos += 1;
-        Ok(fields.get_item(self.iter_pos - 1)?.unbind())
+        me.iter_pos += 1;
+        Ok(fields.get_item(me.iter_pos - 1)?.unbind())
     }
 
     #[pyo3(signature = (*fields))]
-    fn add_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
-        if let (None, Some(core)) = (&self.fields, &self.core) {
+    fn add_field(&self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let mut guard = self.state_mut(py)?;
+        let me = &mut *guard;
+        if let (None, Some(core)) = (&me.fields, &me.core) {
             // At the end of the list to be: no field objects needed yet.
-            self.gc.retrack();
-            let end = core.len() + self.added.len();
+            me.gc.retrack();
+            let end = core.len() + me.added.len();
             let new = fields
                 .iter()
                 .enumerate()
                 .map(|(k, f)| (end + k, f.unbind()));
-            self.added.extend(new);
+            me.added.extend(new);
             return Ok(());
         }
-        let list = self.fields_obj(py)?;
+        let list = me.fields_obj(py)?;
         list.call_method1(intern!(py, "extend"), (fields,))?;
         Ok(())
     }
 
     #[pyo3(signature = (*fields))]
-    fn add_grouped_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.add_sorted(py, fields, true)
+    fn add_grouped_field(&self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.add_sorted(py, fields, true)
     }
 
     #[pyo3(signature = (*fields))]
-    fn add_ordered_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.add_sorted(py, fields, false)
+    fn add_ordered_field(&self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
+        me.add_sorted(py, fields, false)
     }
 
     #[pyo3(signature = (*fields))]
-    fn remove_field(&mut self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+    fn remove_field(&self, py: Python<'_>, fields: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
         for (k, f) in fields.iter().enumerate() {
-            match self.remove_added(py, &f) {
+            match me.remove_added(py, &f) {
                 Some(true) => continue,
                 Some(false) => {
                     return Err(PyErr::from_value(
@@ -962,7 +1053,7 @@ impl Record {
                     ))
                 }
                 None => {
-                    let list = self.fields_obj(py)?;
+                    let list = me.fields_obj(py)?;
                     for f in fields.iter().skip(k) {
                         if let Err(e) = list.call_method1(intern!(py, "remove"), (f,)) {
                             if e.is_instance_of::<PyValueError>(py) {
@@ -981,11 +1072,12 @@ impl Record {
     }
 
     #[pyo3(signature = (*tags))]
-    fn remove_fields(&mut self, py: Python<'_>, tags: Vec<String>) -> PyResult<()> {
+    fn remove_fields(&self, py: Python<'_>, tags: Vec<String>) -> PyResult<()> {
+        let mut me = self.state_mut(py)?;
         if tags.is_empty() {
             return Ok(());
         }
-        let list = self.fields_obj(py)?;
+        let list = me.fields_obj(py)?;
         let keep = PyList::empty(py);
         for f in list.try_iter()? {
             let f = f?;
@@ -1000,26 +1092,24 @@ impl Record {
     }
 
     #[pyo3(signature = (*args))]
-    fn get_fields<'py>(
-        &mut self,
-        py: Python<'py>,
-        args: Vec<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn get_fields<'py>(&self, py: Python<'py>, args: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+        let mut me = self.state_mut(py)?;
         if args.is_empty() {
-            return self.fields_obj(py);
+            return me.fields_obj(py);
         }
         let tags: Vec<&str> = args.iter().map(String::as_str).collect();
-        Ok(self.fields_with_tags(py, &tags)?.into_any())
+        Ok(me.fields_with_tags(py, &tags)?.into_any())
     }
 
     fn get_linked_fields<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         field: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
         let num = field.call_method0(intern!(py, "linkage_occurrence_num"))?;
         let out = PyList::empty(py);
-        for f in self.fields_with_tags(py, &["880"])?.iter() {
+        for f in me.fields_with_tags(py, &["880"])?.iter() {
             let n = f.call_method0(intern!(py, "linkage_occurrence_num"))?;
             if n.eq(&num)? {
                 out.append(f)?;
@@ -1045,17 +1135,18 @@ impl Record {
         Self::as_marc(slf)
     }
 
-    fn as_dict<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        if let Some(core) = self.lazy(py) {
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut me = self.state_mut(py)?;
+        if let Some(core) = me.lazy(py) {
             let d = PyDict::new(py);
-            d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
+            d.set_item(intern!(py, "leader"), me.leader_string(py)?)?;
             d.set_item(intern!(py, "fields"), lazy_field_dicts(py, core)?)?;
             return Ok(untracked(d));
         }
         let d = PyDict::new(py);
-        d.set_item(intern!(py, "leader"), self.leader_string(py)?)?;
+        d.set_item(intern!(py, "leader"), me.leader_string(py)?)?;
         let out = PyList::empty(py);
-        let fields = self.fields_obj(py)?;
+        let fields = me.fields_obj(py)?;
         for f in fields.try_iter()? {
             let f = f?;
             let tag = f.getattr(intern!(py, "tag"))?;
@@ -1107,13 +1198,10 @@ impl Record {
     /// attributes.
     fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        {
-            let mut me = slf.borrow_mut();
-            me.fields_obj(py)?;
-            me.get_leader(py)?;
-        }
-        let copy = slf.borrow().copy_with(|o| Ok(o.clone_ref(py)))?;
-        subclass::new_like(slf.as_any(), copy, |d| d.call_method0("copy"))
+        slf.get().state_mut(py)?.fields_obj(py)?;
+        slf.get().get_leader(py)?;
+        let copy = slf.get().state(py)?.copy_with(|o| Ok(o.clone_ref(py)))?;
+        subclass::new_like::<Record>(slf.as_any(), copy, |d| d.call_method0("copy"))
     }
 
     fn __deepcopy__<'py>(
@@ -1128,7 +1216,7 @@ impl Record {
     /// from the fields), the fields, `pos`, the flags, and a subclass's attributes.
     fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
-        let mut me = slf.borrow_mut();
+        let mut me = slf.get().state_mut(py)?;
         let fields = me.fields_obj(py)?;
         let leader = match &me.leader {
             LeaderSlot::Native(l) => PyString::new(py, l.as_str()).into_any(),
@@ -1155,46 +1243,51 @@ impl Record {
             bool,
             Bound<'_, PyAny>,
         ) = state.extract()?;
-        {
-            let mut me = slf.borrow_mut();
-            me.gc.retrack();
-            let leader = match leader.cast::<PyString>() {
-                Ok(text) => match CoreLeader::from_bytes(text.to_str()?.as_bytes()) {
-                    Ok(l) => LeaderSlot::Native(l),
-                    Err(_) => LeaderSlot::Py(leader.unbind()),
-                },
+        let leader = match leader.cast::<PyString>() {
+            Ok(text) => match CoreLeader::from_bytes(text.to_str()?.as_bytes()) {
+                Ok(l) => LeaderSlot::Native(l),
                 Err(_) => LeaderSlot::Py(leader.unbind()),
-            };
-            *me = Record::blank(leader);
-            me.fields = Some(fields);
-            me.pos = pos;
-            me.force_utf8 = force_utf8;
-            me.to_unicode = to_unicode;
-        }
+            },
+            Err(_) => LeaderSlot::Py(leader.unbind()),
+        };
+        let mut fresh = RecordState::blank(leader);
+        fresh.fields = Some(fields);
+        fresh.pos = pos;
+        fresh.force_utf8 = force_utf8;
+        fresh.to_unicode = to_unicode;
+        let old = {
+            let mut me = slf.get().state_mut(py)?;
+            me.gc.retrack();
+            std::mem::replace(&mut *me, fresh)
+        };
+        drop(old);
         subclass::restore_dict(slf.as_any(), &dict)?;
         let _ = py;
         Ok(())
     }
 
     #[getter]
-    fn title(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.joined_a_b(py, "245")?.unwrap_or_else(|| py.None()))
+    fn title(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        Ok(me.joined_a_b(py, "245")?.unwrap_or_else(|| py.None()))
     }
 
     #[getter]
-    fn issn_title(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.joined_a_b(py, "222")?.unwrap_or_else(|| py.None()))
+    fn issn_title(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        Ok(me.joined_a_b(py, "222")?.unwrap_or_else(|| py.None()))
     }
 
     #[getter]
-    fn isbn(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        if let Some(core) = self.lazy(py) {
+    fn isbn(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let mut me = self.state_mut(py)?;
+        if let Some(core) = me.lazy(py) {
             return Ok(core.isbn());
         }
-        let Some(f) = self.first_field(py, "020")? else {
+        let Some(f) = me.first_field(py, "020")? else {
             return Ok(None);
         };
-        match Self::field_get(&f, "a")? {
+        match RecordState::field_get(&f, "a")? {
             Some(a) if a.is_truthy()? => match a.cast::<PyString>() {
                 Ok(s) => Ok(fastmarc::internal::extract_isbn(s.to_str()?)),
                 Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(
@@ -1206,38 +1299,45 @@ impl Record {
     }
 
     #[getter]
-    fn issn(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.subfield_of_first(py, "022", "a")
+    fn issn(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        me.subfield_of_first(py, "022", "a")
     }
 
     #[getter]
-    fn issnl(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.subfield_of_first(py, "022", "l")
+    fn issnl(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        me.subfield_of_first(py, "022", "l")
     }
 
     #[getter]
-    fn sudoc(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.formatted_first(py, &["086"])
+    fn sudoc(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let mut me = self.state_mut(py)?;
+        me.formatted_first(py, &["086"])
     }
 
     #[getter]
-    fn author(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.formatted_first(py, &["100", "110", "111"])
+    fn author(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let mut me = self.state_mut(py)?;
+        me.formatted_first(py, &["100", "110", "111"])
     }
 
     #[getter]
-    fn uniformtitle(&mut self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.formatted_first(py, &["130", "240"])
+    fn uniformtitle(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let mut me = self.state_mut(py)?;
+        me.formatted_first(py, &["130", "240"])
     }
 
     #[getter]
-    fn series<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(py, &["440", "490", "800", "810", "811", "830"])
+    fn series<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(py, &["440", "490", "800", "810", "811", "830"])
     }
 
     #[getter]
-    fn subjects<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(
+    fn subjects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(
             py,
             &[
                 "600", "610", "611", "630", "648", "650", "651", "653", "654", "655", "656", "657",
@@ -1247,8 +1347,9 @@ impl Record {
     }
 
     #[getter]
-    fn addedentries<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(
+    fn addedentries<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(
             py,
             &[
                 "700", "710", "711", "720", "730", "740", "752", "753", "754", "790", "791", "792",
@@ -1258,13 +1359,15 @@ impl Record {
     }
 
     #[getter]
-    fn location<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(py, &["852"])
+    fn location<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(py, &["852"])
     }
 
     #[getter]
-    fn notes<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(
+    fn notes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(
             py,
             &[
                 "500", "501", "502", "504", "505", "506", "507", "508", "510", "511", "513", "514",
@@ -1277,24 +1380,27 @@ impl Record {
     }
 
     #[getter]
-    fn physicaldescription<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.fields_with_tags(py, &["300"])
+    fn physicaldescription<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut me = self.state_mut(py)?;
+        me.fields_with_tags(py, &["300"])
     }
 
     #[getter]
-    fn publisher(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy(py) {
+    fn publisher(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        if let Some(core) = me.lazy(py) {
             return Ok(lazy_publisher(py, core, 'b'));
         }
-        self.publisher_part(py, "b")
+        me.publisher_part(py, "b")
     }
 
     #[getter]
-    fn pubyear(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let Some(core) = self.lazy(py) {
+    fn pubyear(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut me = self.state_mut(py)?;
+        if let Some(core) = me.lazy(py) {
             return Ok(lazy_publisher(py, core, 'c'));
         }
-        self.publisher_part(py, "c")
+        me.publisher_part(py, "c")
     }
 }
 
@@ -1347,7 +1453,7 @@ fn sort_key(tag: &str, grouped: bool) -> Option<u64> {
 /// [`sort_key`] of any field object; our own fields' tags are read without copying them.
 fn sort_key_of(f: &Bound<'_, PyAny>, grouped: bool) -> PyResult<Option<u64>> {
     match f.cast::<Field>() {
-        Ok(field) => Ok(sort_key(&field.borrow().tag, grouped)),
+        Ok(field) => Ok(sort_key(&field.get().state(f.py())?.tag, grouped)),
         Err(_) => Ok(sort_key(&field_tag(f)?, grouped)),
     }
 }
@@ -1365,7 +1471,7 @@ fn lazy_publisher(py: Python<'_>, core: &CoreRecord, code: char) -> Py<PyAny> {
     py.None()
 }
 
-impl Record {
+impl RecordState {
     /// Parse `marc` (bytes, or a str of byte values) as `decode_marc` does; needs no
     /// record, so no record is borrowed while the parse runs with the GIL released.
     fn parse_marc_arg(
@@ -1392,7 +1498,7 @@ impl Record {
         settings: &DecodeSettings,
     ) -> PyResult<()> {
         self.gc.retrack();
-        let mut wrapped = Record::from_core(py, Arc::new(core), None, settings)?;
+        let mut wrapped = RecordState::from_core(py, Arc::new(core), None, settings)?;
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
             Some(f) => f.bind(py).is_truthy()?,
@@ -1400,7 +1506,7 @@ impl Record {
         };
         if had_fields {
             let mine = self.fields_obj(py)?;
-            let mut tmp = Record::blank(LeaderSlot::Py(py.None()));
+            let mut tmp = RecordState::blank(LeaderSlot::Py(py.None()));
             tmp.core = wrapped.core.take();
             tmp.fields = wrapped.fields.take();
             let theirs = tmp.fields_obj(py)?;
@@ -1416,8 +1522,8 @@ impl Record {
     }
 
     /// A record with `leader` and nothing else (pymarc's defaults for the rest).
-    fn blank(leader: LeaderSlot) -> Record {
-        Record {
+    fn blank(leader: LeaderSlot) -> RecordState {
+        RecordState {
             core: None,
             home: None,
             fields: None,
@@ -1432,33 +1538,7 @@ impl Record {
         }
     }
 
-    /// `decode_marc`'s last step: the parsed leader and fields go into the record. A
-    /// subclass that overrides `add_field` gets each field through it, as pymarc's
-    /// `decode_marc` calls it.
-    fn install_parsed_into(
-        slf: &Bound<'_, Self>,
-        core: CoreRecord,
-        settings: &DecodeSettings,
-    ) -> PyResult<()> {
-        let py = slf.py();
-        let add_field = intern!(py, "add_field");
-        if !subclass::overrides(slf.as_any(), &py.get_type::<Record>(), add_field)? {
-            return slf.borrow_mut().install_parsed(py, core, settings);
-        }
-        let mut wrapped = Record::from_core(py, Arc::new(core), None, settings)?;
-        let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
-        {
-            let mut me = slf.borrow_mut();
-            me.gc.retrack();
-            me.leader = leader;
-        }
-        for field in wrapped.fields_obj(py)?.try_iter()? {
-            slf.call_method1(add_field, (field?,))?;
-        }
-        Ok(())
-    }
-
-    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<Record> {
+    fn copy_with(&self, copy: impl Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<RecordState> {
         // Field objects already made go with the copy (shared or copied, as the list would
         // be): they may have been changed, and the core record alone no longer says so.
         let handed = if self.handed.is_empty() {
@@ -1480,7 +1560,7 @@ impl Record {
                 .map(|(at, f)| Ok((*at, copy(&f.clone_ref(py))?)))
                 .collect::<PyResult<Vec<_>>>()
         })?;
-        Ok(Record {
+        Ok(RecordState {
             added,
             core: self.core.clone(),
             home: Python::attach(|py| self.home.as_ref().map(|h| h.clone_ref(py))),
@@ -1536,7 +1616,7 @@ impl Record {
                             handed += 1;
                         }
                         match self.handed.get(handed) {
-                            Some((j, h)) if *j == i => sort_key(&h.bind(py).borrow().tag, grouped),
+                            Some((j, h)) if *j == i => sort_key(&h.get().state(py)?.tag, grouped),
                             _ => core
                                 .field(i)
                                 .and_then(|c| sort_key(c.tag().as_str(), grouped)),
@@ -1627,6 +1707,34 @@ impl Record {
                     break;
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Record {
+    /// `decode_marc`'s last step: the parsed leader and fields go into the record. A
+    /// subclass that overrides `add_field` gets each field through it, as pymarc's
+    /// `decode_marc` calls it.
+    fn install_parsed_into(
+        slf: &Bound<'_, Self>,
+        core: CoreRecord,
+        settings: &DecodeSettings,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let add_field = intern!(py, "add_field");
+        if !subclass::overrides(slf.as_any(), &py.get_type::<Record>(), add_field)? {
+            return slf.get().state_mut(py)?.install_parsed(py, core, settings);
+        }
+        let mut wrapped = RecordState::from_core(py, Arc::new(core), None, settings)?;
+        let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
+        {
+            let mut me = slf.get().state_mut(py)?;
+            me.gc.retrack();
+            me.leader = leader;
+        }
+        for field in wrapped.fields_obj(py)?.try_iter()? {
+            slf.call_method1(add_field, (field?,))?;
         }
         Ok(())
     }

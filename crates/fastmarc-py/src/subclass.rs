@@ -2,10 +2,10 @@
 //! methods call a subclass's override where pymarc's methods call the method on `self`, and
 //! copies keep the subclass and its instance attributes.
 
+use crate::gil_cell::CellClass;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::pyclass::boolean_struct::False;
 use pyo3::types::{PyString, PyType};
-use pyo3::{intern, PyClass, PyClassInitializer};
 
 /// Whether `obj`'s class is a subclass of `base` that replaces `base`'s method `name`.
 pub fn overrides(
@@ -41,21 +41,19 @@ pub fn restore_dict(obj: &Bound<'_, PyAny>, dict: &Bound<'_, PyAny>) -> PyResult
 /// `value` as an object of `like`'s class: the native class itself, or a subclass instance
 /// made by its `__new__` without calling `__init__` (as `copy` and `pickle` make one), with
 /// `copy_dict` of `like`'s attributes.
-pub fn new_like<'py, T>(
+pub fn new_like<'py, T: CellClass>(
     like: &Bound<'py, PyAny>,
-    value: T,
+    value: T::State,
     copy_dict: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    T: PyClass<Frozen = False> + Into<PyClassInitializer<T>>,
-{
+) -> PyResult<Bound<'py, PyAny>> {
     let py = like.py();
     let class = like.get_type();
     if class.is(py.get_type::<T>()) {
-        return Ok(Bound::new(py, value)?.into_any());
+        return Ok(Bound::new(py, T::from_state(value))?.into_any());
     }
     let made = class.call_method1(intern!(py, "__new__"), (&class,))?;
-    *made.cast::<T>()?.borrow_mut() = value;
+    // The blank state `__new__` made is dropped after the borrow ends.
+    drop(made.cast::<T>()?.get().cell().replace(py, value)?);
     let dict = instance_dict(like);
     if !dict.is_none() {
         made.setattr(intern!(py, "__dict__"), copy_dict(&dict)?)?;
@@ -85,19 +83,16 @@ pub fn adapt(
 /// `copy.deepcopy` of a native object: `copy_with` makes the copy of `obj`'s value with
 /// each Python-held part passed through `deepcopy(part, memo)`; the copy is of `obj`'s
 /// class, with deep copies of its attributes.
-pub fn deep_copy<'py, T>(
+pub fn deep_copy<'py, T: CellClass>(
     obj: &Bound<'py, T>,
     memo: &Bound<'py, PyAny>,
-    copy_with: impl FnOnce(&T, &dyn Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<T>,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    T: PyClass<Frozen = False> + Into<PyClassInitializer<T>>,
-{
+    copy_with: impl FnOnce(&T::State, &dyn Fn(&Py<PyAny>) -> PyResult<Py<PyAny>>) -> PyResult<T::State>,
+) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
     let deepcopy = py
         .import(intern!(py, "copy"))?
         .getattr(intern!(py, "deepcopy"))?;
     let part = |o: &Py<PyAny>| Ok(deepcopy.call1((o, memo))?.unbind());
-    let copy = copy_with(&obj.borrow(), &part)?;
-    new_like(obj.as_any(), copy, |d| deepcopy.call1((d, memo)))
+    let copy = copy_with(&*obj.get().cell().borrow(py)?, &part)?;
+    new_like::<T>(obj.as_any(), copy, |d| deepcopy.call1((d, memo)))
 }
