@@ -40,6 +40,12 @@ pub fn is_py_space(c: char) -> bool {
 
 /// Python's `str.strip()` with no arguments.
 pub fn py_strip(s: &str) -> &str {
+    // Most values begin and end with a printable ASCII character, never whitespace: settled
+    // by two byte tests instead of decoding both ends.
+    let printable = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7F).contains(b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        return s;
+    }
     s.trim_matches(is_py_space)
 }
 
@@ -67,5 +73,14 @@ mod tests {
     #[test]
     fn py_strip_includes_separators() {
         assert_eq!(super::py_strip("\u{1f} x \u{1e}\n"), "x");
+        // Every ASCII byte at either end, against the general rule.
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            for s in [format!("{c}ab"), format!("ab{c}"), format!("{c}a{c}")] {
+                let general = s.trim_matches(super::is_py_space);
+                assert_eq!(super::py_strip(&s), general, "{s:?}");
+            }
+        }
+        assert_eq!(super::py_strip("\u{85}x\u{3000}"), "x");
     }
 }
