@@ -163,6 +163,7 @@ def read_marc(
     ``record_number`` counts from 1 within each partition), or with `fields` one column
     per MARCspec, as `fastmarc.to_arrow`. Columns hold Arrow data (``pd.ArrowDtype``).
     """
+    import dask
     import dask.dataframe as dd
     import pandas as pd
     import pyarrow as pa
@@ -171,15 +172,19 @@ def read_marc(
     parts = _parts(paths_or_glob, blocksize, storage_options)
     empty = pa.table(_native.arrow_table(b"", columns, 1, permissive)[0])
     meta = empty.to_pandas(types_mapper=pd.ArrowDtype)
-    return dd.from_map(
-        _frame,
-        parts,
-        fields=columns,
-        permissive=permissive,
-        meta=meta,
-        label="read-marc",
-        enforce_metadata=False,
-    )
+    # Every column already holds Arrow data, so Dask's object-to-Arrow string conversion
+    # has nothing to convert; from_map would still add it as a task of its own per
+    # partition (compute() does not fuse it into the read), a scheduler round trip each.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(
+            _frame,
+            parts,
+            fields=columns,
+            permissive=permissive,
+            meta=meta,
+            label="read-marc",
+            enforce_metadata=False,
+        )
 
 
 def read_records(

@@ -101,6 +101,20 @@ def test_projected_columns(client: Client, corpus: list[Path]) -> None:
     assert list(df["title"]) == expected
 
 
+def test_one_task_per_partition(client: Client, corpus: list[Path]) -> None:
+    # Columns are Arrow data already: no string-conversion task per partition on top of
+    # the read, with Dask's string conversion on (its default) as off.
+    import dask
+
+    for convert in (True, False):
+        with dask.config.set({"dataframe.convert-string": convert}):
+            ddf = fdask.read_marc(str(corpus[0]), blocksize=5000)
+            assert len(ddf.__dask_graph__()) == ddf.npartitions > 1
+            df = ddf.compute()
+        assert all(isinstance(t, pd.ArrowDtype) for t in df.dtypes)
+        assert rows(df) == sequential(corpus[:1])
+
+
 def test_records_bag(client: Client, corpus: list[Path]) -> None:
     bag = fdask.read_records([str(p) for p in corpus], blocksize=2000, permissive=True)
     assert [r.as_marc() for r in bag.compute()] == sequential(corpus)
