@@ -88,6 +88,8 @@ unsafe extern "C" fn alloc<T: Pooled>(
             if let Some(obj) = (*list.objects.get()).pop() {
                 // The memory is a dropped object of exactly this class: same size, already
                 // untracked by the collector. Give it its type and a reference count again.
+                // (Left untracked, as PyO3's own free list leaves it: the collector cannot
+                // follow these classes' references anyway; see `crate::untracked`.)
                 ffi::PyObject_Init(obj, subtype);
                 return obj;
             }
