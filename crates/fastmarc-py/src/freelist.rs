@@ -7,7 +7,8 @@
 //! read-modify-write instructions per object made and two per object dropped, which showed
 //! up as a sizeable share of a loop over fields. Here the list is guarded by the GIL itself:
 //! the type's `tp_alloc` and `tp_free` slots only run in a thread attached to the
-//! interpreter, and this module is only built for interpreters with a GIL.
+//! interpreter, and the crate is only built for interpreters with a GIL (`crate::gil_cell`
+//! refuses a free-threaded build).
 
 use std::cell::UnsafeCell;
 use std::os::raw::c_void;
@@ -48,8 +49,7 @@ pub trait Pooled: PyTypeInfo {
 /// function as ours (`PyObject_GC_Del`), so the order is only a matter of tidiness.
 /// Python subclasses of `T` are not affected: CPython gives every class made by a `class`
 /// statement the generic allocator and deallocator of its own.
-pub fn install<T: Pooled>(py: Python<'_>) -> PyResult<()> {
-    gil_enabled(py)?;
+pub fn install<T: Pooled>(py: Python<'_>) {
     let ty = T::type_object_raw(py);
     let list = T::free_list();
     // SAFETY: we hold the GIL; `ty` is `T`'s heap type object, alive for the interpreter's
@@ -60,21 +60,6 @@ pub fn install<T: Pooled>(py: Python<'_>) -> PyResult<()> {
         (*ty).tp_alloc = Some(alloc::<T>);
         (*ty).tp_free = Some(free::<T>);
     }
-    Ok(())
-}
-
-/// Refuse to run on a free-threaded interpreter with the GIL turned off (`PYTHON_GIL=0`):
-/// the lists would have no guard there.
-fn gil_enabled(py: Python<'_>) -> PyResult<()> {
-    let sys = py.import("sys")?;
-    if let Ok(check) = sys.getattr("_is_gil_enabled") {
-        if !check.call0()?.is_truthy()? {
-            return Err(pyo3::exceptions::PyImportError::new_err(
-                "fastmarc needs the GIL: run this free-threaded Python with PYTHON_GIL=1",
-            ));
-        }
-    }
-    Ok(())
 }
 
 unsafe extern "C" fn alloc<T: Pooled>(

@@ -41,8 +41,8 @@ mod untracked;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<field::Field>()?;
     m.add_class::<record::Record>()?;
-    freelist::install::<field::Field>(m.py())?;
-    freelist::install::<record::Record>(m.py())?;
+    freelist::install::<field::Field>(m.py());
+    freelist::install::<record::Record>(m.py());
     m.add_class::<reader::Reader>()?;
     m.add_class::<reader::MARCReader>()?;
     m.add_class::<file_writer::RecordFileWriter>()?;
