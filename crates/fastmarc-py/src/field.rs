@@ -986,11 +986,9 @@ impl Field {
         };
         field.subs = Subs::Py(subfields);
         field.control_field = control_field;
-        let old = {
-            let mut me = slf.get().state_mut(py)?;
-            me.gc.retrack();
-            std::mem::replace(&mut *me, field)
-        };
+        // The old state goes once the borrow is over; the object may now hold containers.
+        let mut old = slf.get().cell().replace(py, field)?;
+        old.gc.retrack();
         drop(old);
         subclass::restore_dict(slf.as_any(), &dict)
     }

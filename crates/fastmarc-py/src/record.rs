@@ -1255,15 +1255,11 @@ impl Record {
         fresh.pos = pos;
         fresh.force_utf8 = force_utf8;
         fresh.to_unicode = to_unicode;
-        let old = {
-            let mut me = slf.get().state_mut(py)?;
-            me.gc.retrack();
-            std::mem::replace(&mut *me, fresh)
-        };
+        // The old state goes once the borrow is over; the object may now hold containers.
+        let mut old = slf.get().cell().replace(py, fresh)?;
+        old.gc.retrack();
         drop(old);
-        subclass::restore_dict(slf.as_any(), &dict)?;
-        let _ = py;
-        Ok(())
+        subclass::restore_dict(slf.as_any(), &dict)
     }
 
     #[getter]
