@@ -59,7 +59,7 @@ def job(name: str, path: str) -> None:
         import pandas as pd
         import pyarrow as pa
 
-        pa.table(fastmarc.to_arrow(Path(path).read_bytes(), threads=1)).to_pandas(types_mapper=pd.ArrowDtype)
+        pa.table(fastmarc.to_arrow(path, threads=1)).to_pandas(types_mapper=pd.ArrowDtype)
     else:
         raise ValueError(name)
 

@@ -201,6 +201,8 @@ def arrow_table(
     fields: list[tuple[str, str]] | None = None,
     threads: int | None = None,
     permissive: bool = False,
+    byte_range: tuple[int, int] | None = None,
+    batch_bytes: int | None = None,
 ) -> tuple[object, _Skipped]: ...
 def write_parquet(
     source: object,

@@ -29,6 +29,12 @@ __all__ = ["read_marc", "read_records"]
 # answer needs more (a long damaged stretch, or a record that crosses the window's end).
 _SCAN_WINDOW = 256 * 1024
 
+# Input bytes per Arrow batch in a partition: 4x the core's default, which suits a stream
+# shared by parser threads. A partition is parsed on one thread, and a frame of fewer
+# chunks costs less to import, to convert to pandas and for Dask to size (it does so on
+# every result it keeps), while the parse itself stays as fast.
+_BATCH_BYTES = 1 << 20
+
 
 @dataclass(frozen=True)
 class _Part:
@@ -52,7 +58,9 @@ def _record_start(f: Any, pos: int, size: int) -> int:
         # One byte before `pos`: a record starting at `pos` follows a terminator there.
         f.seek(pos - 1)
         buf = f.read(window)
-        at_eof = pos - 1 + len(buf) >= size
+        # A short read is the end of the file, also when the file shrank since it was
+        # planned (the read of the partition then reports it).
+        at_eof = len(buf) < window or pos - 1 + len(buf) >= size
         found = _native.find_record_start(buf, 1, at_eof)
         if found is None:
             return size
@@ -61,16 +69,20 @@ def _record_start(f: Any, pos: int, size: int) -> int:
         window *= 2
 
 
-def _aligned(part: _Part) -> tuple[int, bytes]:
-    """The partition's first byte in its file, and its bytes."""
+def _aligned(part: _Part) -> tuple[int, int, bytes | None]:
+    """The partition's first and end byte in its file, and its bytes; None for a local
+    file, which the core reads itself (straight into its parse buffers, no copy in Python)."""
     import fsspec
+    from fsspec.implementations.local import LocalFileSystem
 
     try:
         with fsspec.open(part.path, "rb", **dict(part.storage_options)) as f:
             begin = _record_start(f, part.start, part.size)
             end = _record_start(f, part.end, part.size) if part.end < part.size else part.size
             if end <= begin:
-                return begin, b""
+                return begin, begin, b""
+            if isinstance(f.fs, LocalFileSystem):
+                return begin, end, None
             f.seek(begin)
             data = f.read(end - begin)
     except OSError as e:
@@ -80,16 +92,23 @@ def _aligned(part: _Part) -> tuple[int, bytes]:
             f"{part.path}: bytes {begin}-{end} could not be read (got {len(data)}): "
             "the file changed or was cut while being read"
         )
-    return begin, data
+    return begin, end, data
 
 
 def _table(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
+    from fsspec.core import url_to_fs
 
-    begin, data = _aligned(part)
+    begin, end, data = _aligned(part)
     try:
-        native, skipped = _native.arrow_table(data, fields, 1, permissive)
+        if data is None:
+            _, local = url_to_fs(part.path, **dict(part.storage_options))
+            native, skipped = _native.arrow_table(local, fields, 1, permissive, (begin, end), _BATCH_BYTES)
+        else:
+            native, skipped = _native.arrow_table(data, fields, 1, permissive, None, _BATCH_BYTES)
+    except OSError as e:
+        raise OSError(f"{part.path}: cannot read: {e}") from e
     except ValueError as e:
         raise ValueError(f"{part.path} (partition from byte {begin}): {e}") from e
     for _, offset, what in skipped:

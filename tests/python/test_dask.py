@@ -162,3 +162,37 @@ def test_an_unreadable_file_is_named(client: Client, corpus: list[Path], tmp_pat
 def test_a_bad_record_in_strict_mode_names_the_file(client: Client, corpus: list[Path]) -> None:
     with pytest.raises(ValueError, match="b.mrc"):
         fdask.read_marc(str(corpus[1]), blocksize=1_000_000).compute()
+
+
+def test_a_file_cut_after_planning_is_an_error(client: Client, corpus: list[Path], tmp_path: Path) -> None:
+    # Cut at a record boundary once the partitions are planned: the last partition ends
+    # short of its range, which must fail rather than pass for a whole partition.
+    data = corpus[0].read_bytes()
+    cut = tmp_path / "cut.mrc"
+    cut.write_bytes(data)
+    ddf = fdask.read_marc(str(cut), blocksize=len(data) // 2 + 1)
+    boundary = 0
+    while boundary < len(data) * 3 // 4:
+        boundary += int(data[boundary : boundary + 5])
+    cut.write_bytes(data[:boundary])
+    with pytest.raises(OSError, match=r"cut\.mrc.*ended \d+ bytes before"):
+        ddf.compute()
+
+
+def test_other_filesystems_are_read_through_fsspec(corpus: list[Path]) -> None:
+    # Files that are not on the local disk are read by fsspec and handed over as bytes.
+    # An in-memory filesystem lives in this process, so the synchronous scheduler reads it.
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for path in corpus:
+        fs.pipe(f"/fastmarc-dask/{path.name}", path.read_bytes())
+    try:
+        ddf = fdask.read_marc("memory://fastmarc-dask/*.mrc", blocksize=2500, permissive=True)
+        assert ddf.npartitions > 3
+        df = ddf.compute(scheduler="sync")
+    finally:
+        fs.rm("/fastmarc-dask", recursive=True)
+    assert rows(df) == sequential(sorted(corpus))
+    local = fdask.read_marc([str(p) for p in sorted(corpus)], blocksize=2500, permissive=True)
+    assert list(df["offset"]) == list(local.compute(scheduler="sync")["offset"])

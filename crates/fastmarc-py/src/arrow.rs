@@ -9,13 +9,14 @@ use fastmarc::arrow::parquet::{compression, read_batches, ParquetSink};
 use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
 use fastmarc::parallel::SharedBytes;
-use fastmarc::Error as CoreError;
+use fastmarc::{Error as CoreError, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -68,13 +69,54 @@ fn open_error(path: &std::path::Path, e: &std::io::Error) -> PyErr {
 /// Column name and MARCspec of each projected column.
 type Columns = Option<Vec<(String, String)>>;
 
-fn start<L: Layout>(source: Source, opts: ArrowOptions, layout: L) -> PyResult<BatchReader> {
-    let started = match source {
-        Source::Path(path) => {
+/// Bytes `[start, end)` of a file as one stream, which ends in an error rather than early
+/// when the file turns out shorter (it changed or was cut while being read): records that
+/// stop at the cut would otherwise look like the whole range.
+struct Span(std::io::Take<std::fs::File>);
+
+impl Span {
+    fn open(path: &std::path::Path, start: u64, end: u64) -> std::io::Result<Span> {
+        let mut file = std::fs::File::open(path)?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(Span(file.take(end.saturating_sub(start))))
+    }
+}
+
+impl Read for Span {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if n == 0 && !buf.is_empty() && self.0.limit() > 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file ended {} bytes before the end of the range read",
+                    self.0.limit()
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+fn start<L: Layout>(
+    source: Source,
+    range: Option<(u64, u64)>,
+    opts: ArrowOptions,
+    layout: L,
+) -> PyResult<BatchReader> {
+    let started = match (source, range) {
+        (Source::Path(path), None) => {
             let file = std::fs::File::open(&path).map_err(|e| open_error(&path, &e))?;
             BatchReader::new(file, opts, layout)
         }
-        Source::Bytes(data) => BatchReader::from_shared(data, opts, layout),
+        (Source::Path(path), Some((from, to))) => {
+            let span = Span::open(&path, from, to).map_err(|e| open_error(&path, &e))?;
+            BatchReader::new(span, opts, layout)
+        }
+        (Source::Bytes(_), Some(_)) => {
+            return Err(PyTypeError::new_err("byte_range needs a path"));
+        }
+        (Source::Bytes(data), None) => BatchReader::from_shared(data, opts, layout),
     };
     started.map_err(|e| value_error(&e))
 }
@@ -85,9 +127,12 @@ fn reader(
     fields: Columns,
     threads: Option<usize>,
     permissive: bool,
+    range: Option<(u64, u64)>,
+    batch_bytes: Option<usize>,
 ) -> PyResult<BatchReader> {
     // Records are parsed as MARCReader parses them (pymarc's leniency); permissive mode
     // skips a bad record and, after broken framing, resynchronises on the next record.
+    let defaults = ArrowOptions::default();
     let opts = ArrowOptions {
         reader: ReaderOptions {
             parse: ParseOptions {
@@ -101,7 +146,7 @@ fn reader(
             },
         },
         threads,
-        ..ArrowOptions::default()
+        batch_bytes: batch_bytes.unwrap_or(defaults.batch_bytes),
     };
     // Specs are checked before any input is touched.
     let projection = match fields {
@@ -110,8 +155,8 @@ fn reader(
     };
     let source = source(py, target)?;
     match projection {
-        Some(p) => start(source, opts, p),
-        None => start(source, opts, Nested),
+        Some(p) => start(source, range, opts, p),
+        None => start(source, range, opts, Nested),
     }
 }
 
@@ -127,6 +172,14 @@ fn skipped(reader: &BatchReader) -> Skipped {
         .collect()
 }
 
+/// A failed read: OSError when the input could not be read, ValueError for bad records.
+fn read_error(e: &CoreError) -> PyErr {
+    match e.kind() {
+        ErrorKind::Io(..) => pyo3::exceptions::PyOSError::new_err(e.to_string()),
+        _ => value_error(e),
+    }
+}
+
 /// Read every batch with the GIL released.
 fn collect(
     py: Python<'_>,
@@ -135,21 +188,34 @@ fn collect(
     let batches = py.detach(|| reader.by_ref().collect::<Result<Vec<_>, CoreError>>());
     match batches {
         Ok(b) => Ok((b, reader)),
-        Err(e) => Err(value_error(&e)),
+        Err(e) => Err(read_error(&e)),
     }
 }
 
-/// The records of `source` as an Arrow table, and the bad records left out.
+/// The records of `source` as an Arrow table, and the bad records left out. With
+/// `byte_range`, `source` is a path and only bytes `[start, end)` of it are read (a Dask
+/// partition, read straight into the parser's buffers); `batch_bytes` overrides the input
+/// bytes per record batch.
 #[pyfunction]
-#[pyo3(signature = (source, fields = None, threads = None, permissive = false))]
+#[pyo3(signature = (source, fields = None, threads = None, permissive = false, byte_range = None, batch_bytes = None))]
 pub fn arrow_table(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     fields: Columns,
     threads: Option<usize>,
     permissive: bool,
+    byte_range: Option<(u64, u64)>,
+    batch_bytes: Option<usize>,
 ) -> PyResult<(PyTable, Skipped)> {
-    let reader = reader(py, source, fields, threads, permissive)?;
+    let reader = reader(
+        py,
+        source,
+        fields,
+        threads,
+        permissive,
+        byte_range,
+        batch_bytes,
+    )?;
     let schema = reader.schema();
     let (batches, reader) = collect(py, reader)?;
     Ok((PyTable::try_new(batches, schema)?, skipped(&reader)))
@@ -171,7 +237,7 @@ pub fn write_parquet(
 ) -> PyResult<(u64, Skipped)> {
     let codec =
         compression(compression_name).map_err(|e| PyValueError::new_err(e.kind().to_string()))?;
-    let mut reader = reader(py, source, fields, threads, permissive)?;
+    let mut reader = reader(py, source, fields, threads, permissive, None, None)?;
     let file = std::fs::File::create(&dest).map_err(|e| open_error(&dest, &e))?;
     let written = py.detach(|| -> Result<u64, CoreError> {
         let mut sink = ParquetSink::new(std::io::BufWriter::new(file), reader.schema(), codec)?;
@@ -189,7 +255,7 @@ pub fn write_parquet(
         Err(e) => {
             // No footer was written: remove the file rather than leave one that looks whole.
             let _ = std::fs::remove_file(&dest);
-            Err(value_error(&e))
+            Err(read_error(&e))
         }
     }
 }
