@@ -179,9 +179,11 @@ def measure(path: Path, args: argparse.Namespace) -> None:
         assert sorted(n for _, n in pl_top.iter_rows()) == sorted(n for _, n in top), "top subjects differ"
         t_pymarc = median_seconds(lambda: pymarc_analysis(pymarc, path), 1)
         arrow_times, fast_times = [], []
+        # Each round takes the median of a few runs of each: one run of the 10-ms polars
+        # job is at the mercy of a single scheduling hiccup on a shared machine.
         for _ in range(args.rounds):
-            arrow_times.append(median_seconds(lambda: polars_analysis(path), 1))
-            fast_times.append(median_seconds(lambda: pymarc_analysis(fastmarc, path), 1))
+            arrow_times.append(median_seconds(lambda: polars_analysis(path), 5))
+            fast_times.append(median_seconds(lambda: pymarc_analysis(fastmarc, path), 5))
         t_arrow, t_fast = statistics.median(arrow_times), statistics.median(fast_times)
         over_fast = [f / a for f, a in zip(fast_times, arrow_times)]
         print(f"analysis: to_arrow+polars {t_arrow:.3f}s, fastmarc loop {t_fast:.3f}s, pymarc loop {t_pymarc:.3f}s")
