@@ -164,15 +164,17 @@ def test_a_bad_record_in_strict_mode_names_the_file(client: Client, corpus: list
         fdask.read_marc(str(corpus[1]), blocksize=1_000_000).compute()
 
 
-def test_a_file_cut_after_planning_is_an_error(client: Client, corpus: list[Path], tmp_path: Path) -> None:
-    # Cut at a record boundary once the partitions are planned: the last partition ends
-    # short of its range, which must fail rather than pass for a whole partition.
+@pytest.mark.parametrize("kept", [0.75, 0.25])
+def test_a_file_cut_after_planning_is_an_error(client: Client, corpus: list[Path], tmp_path: Path, kept: float) -> None:
+    # Cut at a record boundary once the partitions are planned, inside the second one or
+    # before it starts: a partition ends short of its range, which must fail (not hang
+    # looking for a record start past the end, not pass for a whole partition).
     data = corpus[0].read_bytes()
     cut = tmp_path / "cut.mrc"
     cut.write_bytes(data)
     ddf = fdask.read_marc(str(cut), blocksize=len(data) // 2 + 1)
     boundary = 0
-    while boundary < len(data) * 3 // 4:
+    while boundary < len(data) * kept:
         boundary += int(data[boundary : boundary + 5])
     cut.write_bytes(data[:boundary])
     with pytest.raises(OSError, match=r"cut\.mrc.*ended \d+ bytes before"):
