@@ -253,6 +253,16 @@ def test_a_failed_parquet_conversion_leaves_no_file(pymarc_test_dir: Path, tmp_p
     assert not dest.exists()
 
 
+def test_input_that_cannot_be_read_is_an_oserror(tmp_path: Path) -> None:
+    # A directory opens but cannot be read: an I/O failure, not a bad record.
+    dest = tmp_path / "out.parquet"
+    with pytest.raises(OSError, match="directory"):
+        fastmarc.to_arrow(tmp_path)
+    with pytest.raises(OSError, match="directory"):
+        fastmarc.to_parquet(tmp_path, dest)
+    assert not dest.exists()
+
+
 def test_projected_parquet_keeps_the_columns(sample_path: Path, tmp_path: Path) -> None:
     dest = tmp_path / "p.parquet"
     fastmarc.to_parquet(sample_path, dest, fields={"id": "001", "title": "245[0]$a[0]"})
