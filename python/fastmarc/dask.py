@@ -69,9 +69,10 @@ def _record_start(f: Any, pos: int, size: int) -> int:
         window *= 2
 
 
-def _aligned(part: _Part) -> tuple[int, int, bytes | None]:
-    """The partition's first and end byte in its file, and its bytes; None for a local
-    file, which the core reads itself (straight into its parse buffers, no copy in Python)."""
+def _aligned(part: _Part) -> tuple[int, bytes | str, tuple[int, int] | None]:
+    """The partition's first byte in its file, and what the core reads: the local file's
+    path with the byte range to read (straight into its parse buffers, no copy in
+    Python), or the partition's bytes from any other filesystem."""
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
 
@@ -80,9 +81,9 @@ def _aligned(part: _Part) -> tuple[int, int, bytes | None]:
             begin = _record_start(f, part.start, part.size)
             end = _record_start(f, part.end, part.size) if part.end < part.size else part.size
             if end <= begin:
-                return begin, begin, b""
+                return begin, b"", None
             if isinstance(f.fs, LocalFileSystem):
-                return begin, end, None
+                return begin, f.path, (begin, end)
             f.seek(begin)
             data = f.read(end - begin)
     except OSError as e:
@@ -92,21 +93,16 @@ def _aligned(part: _Part) -> tuple[int, int, bytes | None]:
             f"{part.path}: bytes {begin}-{end} could not be read (got {len(data)}): "
             "the file changed or was cut while being read"
         )
-    return begin, end, data
+    return begin, data, None
 
 
 def _table(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
-    from fsspec.core import url_to_fs
 
-    begin, end, data = _aligned(part)
+    begin, source, byte_range = _aligned(part)
     try:
-        if data is None:
-            _, local = url_to_fs(part.path, **dict(part.storage_options))
-            native, skipped = _native.arrow_table(local, fields, 1, permissive, (begin, end), _BATCH_BYTES)
-        else:
-            native, skipped = _native.arrow_table(data, fields, 1, permissive, None, _BATCH_BYTES)
+        native, skipped = _native.arrow_table(source, fields, 1, permissive, byte_range, _BATCH_BYTES)
     except OSError as e:
         raise OSError(f"{part.path}: cannot read: {e}") from e
     except ValueError as e:
