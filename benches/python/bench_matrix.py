@@ -283,15 +283,28 @@ def main() -> int:
     unknown = [op for op in ops if op not in ORDER]
     if unknown:
         ap.error(f"unknown operations {unknown}; known: {ORDER}")
+    bad = [d for d in args.data.split(",") if d not in ("real", "fixture")]
+    if bad:
+        ap.error(f"unknown data sets {bad}; known: real, fixture")
 
     if args.worker:
         print(json.dumps(worker(args.worker, json.loads(args.paths), ops)))
         return 0
 
     sys.path.insert(0, str(HERE))
+    with tempfile.TemporaryDirectory(prefix="fastmarc-matrix-") as tmp:
+        report = measure(args, ops, Path(tmp))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(report, out, indent=2)
+    return 0
+
+
+def measure(args: argparse.Namespace, ops: list[str], work_dir: Path) -> dict:
+    """Run the matrix on each data set in `work_dir` (its documents are written there),
+    print a table per data set and return the figures."""
     from fixture import fixture, machine
 
-    work_dir = Path(tempfile.mkdtemp(prefix="fastmarc-matrix-"))
     libs = [("pymarc", sys.executable), ("fastmarc", sys.executable)]
     if args.baseline_python:
         libs.append(("baseline", args.baseline_python))
@@ -301,10 +314,8 @@ def main() -> int:
         if data_set == "real":
             sources = real_records(args.records, mrc)
             print(f"real: pymarc's {', '.join(sources)}, repeated")
-        elif data_set == "fixture":
-            mrc.write_bytes(fixture(args.records).read_bytes())
         else:
-            ap.error(f"unknown data set {data_set!r}")
+            mrc.write_bytes(fixture(args.records).read_bytes())
         paths = documents(mrc)
         times = {lib: {op: [] for op in ops} for lib, _ in libs}
         for _ in range(args.rounds):
@@ -341,10 +352,7 @@ def main() -> int:
             if args.baseline_python:
                 line += f" {r['baseline_s']:.4f} s | {r['baseline_speedup']:.1f}× |"
             print(line)
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(report, out, indent=2)
-    return 0
+    return report
 
 
 if __name__ == "__main__":
