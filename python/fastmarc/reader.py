@@ -50,10 +50,15 @@ def _text_source(target, encoding: str) -> IOBase:
     return StringIO(target)
 
 
+def _is_utf8(handle) -> bool:
+    """Whether `handle` (as `_text_source` opened it) is a file read as UTF-8."""
+    return isinstance(handle, TextIOWrapper) and codecs.lookup(handle.encoding).name == "utf-8"
+
+
 def _utf8_document(handle) -> str | bytes:
     """What a stream `_text_source` opened holds: the bytes of a UTF-8 file without a
     carriage return (text mode would change nothing in them), else its text."""
-    if not isinstance(handle, TextIOWrapper) or codecs.lookup(handle.encoding).name != "utf-8":
+    if not _is_utf8(handle):
         return handle.read()
     data = handle.buffer.read()
     if b"\r" in data:
@@ -74,10 +79,11 @@ class JSONReader(Reader):
     """Reads MARC-in-JSON: one record object or an array of them.
 
     `marc_target` is a file object, a path, or the JSON text itself (str or bytes, the
-    latter decoded with `encoding`). The whole document is loaded at once; `stream=True`
-    is accepted for pymarc compatibility and says so on stderr. The core reads the
-    document; `records` (the decoded JSON, as in pymarc) is made only if asked for, and a
-    subclass that overrides `__next__` gets those dicts from `self.iter`, as in pymarc.
+    latter decoded with `encoding`). Every record is read at once, as in pymarc;
+    `stream=True` is accepted for pymarc compatibility and says so on stderr. The core
+    reads the document (a UTF-8 file a window at a time, not held whole); `records` (the
+    decoded JSON, as in pymarc) is made only if asked for, and a subclass that overrides
+    `__next__` gets those dicts from `self.iter`, as in pymarc.
     """
 
     def __init__(self, marc_target, encoding: str = "utf-8", stream: bool = False) -> None:
@@ -87,17 +93,25 @@ class JSONReader(Reader):
             sys.stderr.write(
                 "Streaming not yet implemented, your data will be loaded into memory\n"
             )
+        self._records = None
+        self._path = None
         if self.file_handle is marc_target:
             document = self.file_handle.read()
         else:
             with self.file_handle:
+                if _is_utf8(self.file_handle):
+                    # The core reads the file a window at a time, unless the document needs
+                    # reading whole (then `None`, and it is read below).
+                    self._native = _native.parse_json_file(self.file_handle.name)
+                    if self._native is not None:
+                        self._path, self._bytes, self._text = self.file_handle.name, None, None
+                        return
                 document = _utf8_document(self.file_handle)
         # A UTF-8 file goes to the core as it is (the core checks its UTF-8): decoding it to
         # text first took a fifth of the time. The text is made when needed, with the
         # decoding error pymarc's reading would raise.
         self._bytes = document if isinstance(document, bytes) else None
         self._text = None if self._bytes is not None else document
-        self._records = None
         self._native = _native.parse_json(
             self._bytes if self._bytes is not None else document.encode("utf-8", "surrogatepass")
         )
@@ -106,6 +120,11 @@ class JSONReader(Reader):
             self._records = json.loads(self._document_text(), strict=False)
 
     def _document_text(self) -> str:
+        if self._text is None and self._bytes is None:
+            # Read by the core a window at a time: the text is read now, as pymarc's
+            # text-mode file reads it.
+            with open(self._path, encoding=self.encoding) as handle:
+                self._text = handle.read()
         if self._text is None:
             self._text = self._bytes.decode(self.encoding)
             self._bytes = None

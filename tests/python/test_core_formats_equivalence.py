@@ -12,6 +12,7 @@ Needs the real pymarc importable as `pymarc` (see test_pymarc_equivalence.py).
 from __future__ import annotations
 
 import io
+import json
 import warnings
 from pathlib import Path
 
@@ -272,6 +273,27 @@ def test_jsonreader_reads_files_as_pymarc_does(case: str, tmp_path: Path):
                  reader.records) for r in records]
 
     assert outcome(pymarc) == outcome(fastmarc)
+
+
+def test_jsonreader_reads_a_utf8_file_a_window_at_a_time(pymarc_test_dir: Path, tmp_path: Path):
+    # pymarc's records, with characters of every UTF-8 length written as they are, repeated
+    # to several times the core's 1 MiB window, with a blank line and spaces between
+    # records: records cross the window's end at every kind of place.
+    records = json.loads((pymarc_test_dir / "batch.json").read_text(encoding="utf-8"))
+    for i, rec in enumerate(records):
+        rec["fields"].append({"500": {"ind1": " ", "ind2": " ", "subfields": [{"a": f"n\u00e9 \u6f22 \U0001f600 {i}"}]}})
+    text = "[" + ",\n \n ".join(json.dumps(r, ensure_ascii=False) for r in records * 800) + "]"
+    path = tmp_path / "big.json"
+    path.write_text(text, encoding="utf-8")
+    assert path.stat().st_size > 3 << 20
+
+    have, want = fastmarc.JSONReader(str(path)), pymarc.JSONReader(str(path))
+    assert have._path == str(path) and have._bytes is None and have._text is None, (
+        "the core read the file a window at a time, and the document was not kept"
+    )
+    assert [r.as_marc() for r in have] == [r.as_marc() for r in want]
+    # pymarc's decoded JSON, made when asked for, from the file.
+    assert have.records == want.records
 
 
 def test_jsonreader_records_iteration_and_subclasses(pymarc_test_dir: Path):

@@ -16,6 +16,7 @@ use fastmarc::{Leader as CoreLeader, Record as CoreRecord, Tag};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Turns a value that is not a `str` into text, or refuses it (`None`).
@@ -297,6 +298,29 @@ pub fn parse_xml<'py>(
     match parsed {
         Ok(records) => wrap_records(py, records),
         Err(_) => Ok(None),
+    }
+}
+
+/// Input bytes the core reads at a time from a JSON document file. Read whole, a document
+/// lands in fresh memory, a page fault every 4 KiB: a sixth of `JSONReader`'s time in a
+/// new process, and the document's size again in memory.
+const JSON_WINDOW: usize = 1 << 20;
+
+/// [`parse_json`] of the document in the file at `path`, read a window at a time; `None`
+/// also when the file is one the whole-document reading must take (see
+/// `json_records_windowed`), or cannot be read.
+#[pyfunction]
+pub fn parse_json_file<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+) -> PyResult<Option<Bound<'py, PyList>>> {
+    let parsed = py.detach(|| {
+        let file = std::fs::File::open(&path).ok()?;
+        fastmarc::internal::json_records_windowed(file, JSON_WINDOW)
+    });
+    match parsed {
+        Some((records, true)) => wrap_records(py, records),
+        _ => Ok(None),
     }
 }
 

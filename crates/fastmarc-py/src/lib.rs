@@ -58,6 +58,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::record_json, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::parse_json_file, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_class::<arrow::ArrowRecords>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;

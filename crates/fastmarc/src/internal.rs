@@ -6,6 +6,7 @@ pub use crate::iso2709::buffer::ReadBuffer;
 pub use crate::iso2709::frame::{resync_point, scan_record_boundaries, Boundaries};
 pub use crate::iso2709::read::{parse_framed, Framed, Framer, Step};
 pub use crate::iso2709::write::{write_field_bodies, FieldBodies};
+pub use crate::json::json_records_windowed;
 pub use crate::parallel::{thread_count, LiveThreads};
 pub use crate::record::extract_isbn;
 pub use crate::text::{is_py_space, py_strip};

@@ -679,6 +679,129 @@ impl JsonInput for SliceInput<'_> {
     }
 }
 
+/// A stream read a window at a time, each record parsed in place in the window: a
+/// document file need not be held whole, nor its every byte scanned before parsing as
+/// [`ReadInput`] does. Only for documents that are valid UTF-8 with no raw control
+/// characters in strings; anything else, and any error, makes it give up (see
+/// [`json_records_windowed`]).
+struct WindowInput<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Start of the unread bytes.
+    pos: usize,
+    /// `buf[..valid]` is checked UTF-8; a character cut by the window's end waits for
+    /// the rest of its bytes.
+    valid: usize,
+    filled: usize,
+    eof: bool,
+    pymarc_shaped: bool,
+}
+
+/// What a [`WindowInput`] fails with: the caller reads the document otherwise.
+fn give_up() -> Error {
+    Error::at_offset(ErrorKind::Json("not read a window at a time".into()), 0)
+}
+
+impl<R: io::Read> WindowInput<R> {
+    /// Read more of the stream behind the unread bytes (moved to the front), growing the
+    /// window when they fill it: a record longer than the window is read whole.
+    fn refill(&mut self) -> Result<()> {
+        self.buf.copy_within(self.pos..self.filled, 0);
+        self.valid -= self.pos;
+        self.filled -= self.pos;
+        self.pos = 0;
+        if self.filled == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err(give_up()),
+            }
+        };
+        self.filled += n;
+        self.eof = n == 0;
+        match simdutf8::compat::from_utf8(&self.buf[self.valid..self.filled]) {
+            Ok(_) => self.valid = self.filled,
+            Err(e) if e.error_len().is_none() && !self.eof => self.valid += e.valid_up_to(),
+            Err(_) => return Err(give_up()),
+        }
+        Ok(())
+    }
+}
+
+impl<R: io::Read> JsonInput for WindowInput<R> {
+    fn peek(&mut self) -> Result<Option<u8>> {
+        while self.pos == self.valid && !self.eof {
+            self.refill()?;
+        }
+        Ok(self.buf[..self.valid].get(self.pos).copied())
+    }
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+    fn offset(&self) -> u64 {
+        // Only errors ask, and they make this input give up.
+        0
+    }
+    fn skip_bom(&mut self) -> Result<()> {
+        while self.valid < BOM.len() && !self.eof {
+            self.refill()?;
+        }
+        if self.buf[..self.valid].starts_with(BOM) {
+            self.pos = BOM.len();
+        }
+        Ok(())
+    }
+
+    fn record(&mut self) -> Result<Record> {
+        loop {
+            // SAFETY: `buf[..valid]` was checked as UTF-8 (each refill checks what it adds,
+            // from a character boundary) and `pos` is on a character boundary: it only
+            // moves past ASCII structure and past whole records, which end with `}`.
+            let text = unsafe { std::str::from_utf8_unchecked(&self.buf[self.pos..self.valid]) };
+            match parse_record_str(text) {
+                Ok((JsonRecord(rec, shaped), used)) => {
+                    self.pos += used;
+                    self.pymarc_shaped &= shaped;
+                    return Ok(rec);
+                }
+                // The record goes on past the window: read on and parse it again.
+                Err(e) if e.is_eof() && !self.eof => self.refill()?,
+                Err(_) => return Err(give_up()),
+            }
+        }
+    }
+}
+
+/// Every record of the MARC-in-JSON document in `inner`, read `window` bytes at a time
+/// (more for a longer record), and whether pymarc reads them as the same records (see
+/// [`JsonSliceReader::pymarc_shaped`]): the records [`parse_json`] gives for the whole
+/// document, without holding it. `None` for a document this reader does not take on:
+/// bytes that are not UTF-8, raw control characters in strings, a stream that fails, any
+/// error. Read such a document whole with [`JsonSliceReader`], which handles the first
+/// two and reports errors where they are.
+pub fn json_records_windowed<R: io::Read>(inner: R, window: usize) -> Option<(Vec<Record>, bool)> {
+    let mut records = Records::new(WindowInput {
+        inner,
+        buf: vec![0; window.max(BOM.len())],
+        pos: 0,
+        valid: 0,
+        filled: 0,
+        eof: false,
+        pymarc_shaped: true,
+    });
+    let mut out = Vec::new();
+    loop {
+        match records.next_record() {
+            Ok(Some(rec)) => out.push(rec),
+            Ok(None) => return Some((out, records.input.pymarc_shaped)),
+            Err(_) => return None,
+        }
+    }
+}
+
 /// A stream: the bytes of one record are gathered (raw control characters in strings
 /// escaped on the way) and parsed with serde_json's slice reader. Memory holds one record.
 struct ReadInput<R> {
@@ -1384,5 +1507,131 @@ mod tests {
         let err = parse_json(bad.as_bytes()).unwrap_err();
         assert_eq!(err.record(), Some(1));
         assert!(err.to_string().contains("another record object"), "{err}");
+    }
+
+    /// A reader that hands out at most `step` bytes a call, as pipes and sockets may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(self.step).min(out.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn windowed(doc: &[u8], window: usize, step: usize) -> Option<(Vec<Record>, bool)> {
+        json_records_windowed(Trickle { data: doc, step }, window)
+    }
+
+    fn sample_records() -> Vec<Record> {
+        use crate::field::{Field, Subfield};
+        (0..5)
+            .map(|i| {
+                let mut rec = Record::new();
+                rec.push(&Field::control(Tag::new("001").unwrap(), format!("id{i}")));
+                // `~` stands for characters of each UTF-8 length (see `sample_json`).
+                let long = "over the bridge ~ ".repeat(i * 7 + 1);
+                rec.push(&Field::data(
+                    Tag::new("245").unwrap(),
+                    '1',
+                    '0',
+                    vec![
+                        Subfield {
+                            code: 'a',
+                            value: long,
+                        },
+                        Subfield {
+                            code: 'b',
+                            value: "with \"quotes\" and \\".into(),
+                        },
+                    ],
+                ));
+                rec
+            })
+            .collect()
+    }
+
+    /// A record as JSON, its non-ASCII characters as they are (not `\\u` escapes).
+    fn sample_json(rec: &Record) -> String {
+        record_to_json(rec).replace('~', "Ü—橋😀")
+    }
+
+    #[test]
+    fn windowed_reading_gives_the_slice_readers_records() {
+        let records = sample_records();
+        let objects: Vec<String> = records.iter().map(sample_json).collect();
+        let mut docs = vec![
+            format!("[{}]", objects.join(",")),
+            format!("\u{feff} [\n  {}\n]\n", objects.join(",\n  ")),
+            objects.join("\n"),
+            objects[3].clone(),
+            "[]".to_string(),
+            " [ ] ".to_string(),
+        ];
+        // A field object with two entries: read, but not as pymarc reads it.
+        docs.push(objects[0].replacen("{\"001\":", "{\"002\":\"x\",\"001\":", 1));
+        for doc in &docs {
+            let mut slice = JsonSliceReader::new(doc.as_bytes());
+            let whole = slice.by_ref().collect::<Result<Vec<_>>>().unwrap();
+            let shaped = slice.pymarc_shaped();
+            // Windows smaller than a character, a record, and the whole document; reads
+            // of a few bytes and of all that fits.
+            for window in [1, 2, 3, 5, 8, 64, 300, 1 << 16] {
+                for step in [1, 3, usize::MAX] {
+                    let got = windowed(doc.as_bytes(), window, step);
+                    assert_eq!(
+                        got,
+                        Some((whole.clone(), shaped)),
+                        "window {window}, step {step}: {doc}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn windowed_reading_gives_up_where_the_slice_reader_must_decide() {
+        let one = sample_json(&sample_records()[1]);
+        let raw_control = one.replacen("id1", "id\u{1}1", 1);
+        let mut not_utf8 = format!("[{one}]").into_bytes();
+        let at = not_utf8.iter().position(|&b| b == b'i').unwrap();
+        not_utf8[at] = 0xE9;
+        let cut_char = {
+            let doc = format!("[{one}]").into_bytes();
+            let at = doc.iter().position(|&b| b >= 0x80).unwrap();
+            doc[..at + 1].to_vec()
+        };
+        let bad: Vec<Vec<u8>> = vec![
+            format!("[{raw_control}]").into_bytes(),
+            not_utf8,
+            cut_char,
+            format!("[{one},").into_bytes(),
+            format!("[{one}] x").into_bytes(),
+            format!("[{one}, 3]").into_bytes(),
+            b"".to_vec(),
+            b"nul".to_vec(),
+        ];
+        for doc in &bad {
+            for window in [1, 7, 1 << 16] {
+                assert_eq!(
+                    windowed(doc, window, 5),
+                    None,
+                    "{}",
+                    String::from_utf8_lossy(doc)
+                );
+            }
+        }
+        // The raw control character is one the slice reader takes (pymarc does too).
+        assert_eq!(
+            parse_json(format!("[{raw_control}]").as_bytes())
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
