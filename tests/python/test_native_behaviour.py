@@ -257,3 +257,18 @@ def test_changing_a_field_while_it_is_being_read_is_a_runtime_error() -> None:
         str(record)
     record.fields = list(record.fields)  # the record is whole and usable afterwards
     assert "=245  00" in str(record)
+
+
+
+@pytest.mark.parametrize("env, expected", [(None, 10_000), ("250", 250)])
+def test_freed_memory_is_kept_ten_seconds_unless_mimalloc_is_told_otherwise(env, expected) -> None:
+    # mimalloc's own delay (1 s, everything freed since its last return going at once) gave
+    # a Dask worker thousands of fresh pages a partition; MIMALLOC_PURGE_DELAY still decides.
+    import subprocess
+
+    environ = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    if env is not None:
+        environ["MIMALLOC_PURGE_DELAY"] = env
+    code = "from fastmarc import _native; print(_native.purge_delay_ms())"
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(expected)

@@ -8,16 +8,7 @@
 
 use pyo3::prelude::*;
 
-/// The extension's own Rust allocations (records, buffers) use mimalloc. Records are parsed
-/// on pool threads and freed by the Python thread that drops them; glibc's malloc makes
-/// such a free take the allocating thread's arena lock, and that contention can make
-/// `MARCReader(path, threads=2)` slower than one thread. mimalloc frees across threads
-/// without a lock. Python's own objects still use Python's allocator. (Without the
-/// `mimalloc` feature, for valgrind, the system allocator is used.)
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+mod allocator;
 mod arrow;
 mod cli;
 mod diagnostics;
@@ -39,6 +30,7 @@ mod untracked;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    allocator::keep_freed_memory();
     m.add_class::<field::Field>()?;
     m.add_class::<record::Record>()?;
     freelist::install::<field::Field>(m.py());
@@ -59,6 +51,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json_file, m)?)?;
+    m.add_function(wrap_pyfunction!(allocator::purge_delay_ms, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_class::<arrow::ArrowRecords>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
