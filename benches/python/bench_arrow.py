@@ -61,13 +61,13 @@ def job(name: str, path: str) -> None:
     elif name.startswith("partitions"):
         # Half of read_marc's partitions of `path` (name "partitions0" or "partitions1"),
         # each read and counted as one fused Dask task does it, without Dask.
-        import fastmarc.dask
+        import fastmarc.dask as marc_dask
 
-        parts = fastmarc.dask._parts(path, dask_blocksize(Path(path)), None)
+        parts = marc_dask._parts(path, dask_blocksize(Path(path)), None)
         half = len(parts) // 2
         mine = parts[:half] if name == "partitions0" else parts[half:]
         for part in mine:
-            len(fastmarc.dask._frame(part, None, False))
+            len(marc_dask._frame(part, None, False))
     else:
         raise ValueError(name)
 
