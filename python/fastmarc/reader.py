@@ -102,9 +102,11 @@ class JSONReader(Reader):
                 if _is_utf8(self.file_handle):
                     # The core reads the file a window at a time, unless the document needs
                     # reading whole (then `None`, and it is read below).
-                    self._native = _native.parse_json_file(self.file_handle.name)
+                    path = os.path.abspath(self.file_handle.name)
+                    self._native = _native.parse_json_file(path)
                     if self._native is not None:
-                        self._path, self._bytes, self._text = self.file_handle.name, None, None
+                        # Kept to read pymarc's `records` from, should they be asked for.
+                        self._path, self._bytes, self._text = path, None, None
                         return
                 document = _utf8_document(self.file_handle)
         # A UTF-8 file goes to the core as it is (the core checks its UTF-8): decoding it to
