@@ -2,7 +2,7 @@
 ceiling, measured side by side in one run (alternating rounds, medians).
 
     python benches/python/bench_arrow.py [--records 20000] [--rounds 5]
-                                         [--only arrow|dask] [--dask-records 400000]
+                                         [--only arrow|dask] [--dask-records 1000000]
                                          [--fixture generated|real|both]
 
 Every figure is measured on each fixture: the generated records (fixture.py) and real
@@ -21,7 +21,8 @@ catalogue records (pymarc's clean test records, repeated).
   polars, by a pymarc loop and by the same loop on fastmarc.
 - Parquet: the nested file's size (zstd) against the ISO 2709 file's.
 - Dask: read_marc on a 2-process LocalCluster, counting the rows of every partition, on a
-  file of its own (--dask-records, 8 partitions), against the 2-process ceiling of the
+  file of its own (--dask-records, 8 partitions: by default 125-145 MB each, the size of
+  read_marc's default blocksize, 128 MiB), against the 2-process ceiling of the
   same work: each process reads and counts half of read_marc's partitions, one after
   another, as a worker does. Timed twice: `map_partitions(len).compute()` as written,
   which this dask runs as a read task and a count task per partition, and the same after
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", choices=("arrow", "dask"))
-    parser.add_argument("--dask-records", type=int, default=400_000)
+    parser.add_argument("--dask-records", type=int, default=1_000_000)
     parser.add_argument("--fixture", choices=("generated", "real", "both"), default="both")
     parser.add_argument("--child", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--child-repeat", type=int, default=1, help=argparse.SUPPRESS)
@@ -217,7 +218,8 @@ def measure(path: Path, args: argparse.Namespace) -> None:
 
 
 def dask_blocksize(path: Path) -> int:
-    """Eight partitions: four tasks a worker, so that Dask's per-task costs show."""
+    """Eight partitions: four tasks a worker, so that Dask's per-task costs show; with the
+    default --dask-records each is about as large as read_marc's default blocksize."""
     return path.stat().st_size // 8 + 1
 
 
