@@ -8,21 +8,20 @@
 use crate::formats::one_char;
 use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
 use crate::pyobjects::{indicators_class, subfield_class};
+use crate::shared_core::SharedCore;
 use crate::subclass;
 use crate::untracked::Untracked;
-use fastmarc::Record as CoreRecord;
 use pyo3::exceptions::{
     PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyTypeError, PyValueError,
 };
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
-use std::sync::Arc;
 
 /// Where a field's subfields live.
 pub enum Subs {
     /// Still in the parsed record (field number given); no Python objects yet.
-    Lazy(Arc<CoreRecord>, usize),
+    Lazy(SharedCore, usize),
     /// A Python object set by the user or materialised: normally a list of Subfield.
     Py(Py<PyAny>),
 }
@@ -165,7 +164,7 @@ impl Field {
     /// string or None and Rust data until it is changed.
     pub fn new_lazy_object<'py>(
         py: Python<'py>,
-        rec: &Arc<CoreRecord>,
+        rec: &SharedCore,
         index: usize,
     ) -> PyResult<Bound<'py, Field>> {
         let obj = Bound::new(py, Field::from_state(FieldState::lazy(py, rec, index)))?;
@@ -177,7 +176,7 @@ impl Field {
 
 impl FieldState {
     /// A field backed by field `index` of a parsed record.
-    pub fn lazy(py: Python<'_>, rec: &Arc<CoreRecord>, index: usize) -> FieldState {
+    pub fn lazy(py: Python<'_>, rec: &SharedCore, index: usize) -> FieldState {
         let f = rec
             .field(index)
             .expect("field index from the record itself");
@@ -188,7 +187,7 @@ impl FieldState {
                 data: crate::pystr::new(py, d).into_any().unbind(),
                 inds: Inds::None,
                 // A control field's subfields: an empty list, made when asked for.
-                subs: Subs::Lazy(rec.clone(), index),
+                subs: Subs::Lazy(rec.share(py), index),
                 control_field: true,
                 pos: 0,
                 gc: Untracked::default(),
@@ -199,7 +198,7 @@ impl FieldState {
                 tag,
                 data: py.None(),
                 inds: Inds::Native(f.indicators()),
-                subs: Subs::Lazy(rec.clone(), index),
+                subs: Subs::Lazy(rec.share(py), index),
                 pos: 0,
                 gc: Untracked::default(),
                 made_by_new: false,
@@ -1116,7 +1115,7 @@ impl FieldState {
                 Inds::Py(o) => Inds::Py(copy(o)?),
             },
             subs: match &self.subs {
-                Subs::Lazy(rec, i) => Subs::Lazy(rec.clone(), *i),
+                Subs::Lazy(rec, i) => Subs::Lazy(Python::attach(|py| rec.share(py)), *i),
                 Subs::Py(o) => Subs::Py(copy(o)?),
             },
             control_field: self.control_field,

@@ -57,7 +57,7 @@ pub fn record_to_core<'py>(
                 return Ok(None);
             };
             if leader == *core.leader() {
-                return Ok(Some(core.clone()));
+                return Ok(Some(core.arc().clone()));
             }
             let mut copy = (**core).clone();
             copy.set_leader(leader);

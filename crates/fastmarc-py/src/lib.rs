@@ -25,6 +25,7 @@ mod pyobjects;
 mod pystr;
 mod reader;
 mod record;
+mod shared_core;
 mod subclass;
 mod untracked;
 

@@ -11,6 +11,7 @@ use crate::field::{make_indicators, Field};
 use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
 use crate::pyobjects::{exception_class, leader_class, raw_field_class};
 use crate::reader::Home;
+use crate::shared_core::SharedCore;
 use crate::subclass;
 use crate::untracked::{untracked, Untracked};
 use fastmarc::internal::{write_field_bodies, FieldBodies};
@@ -126,11 +127,10 @@ impl Record {
 
 /// What a `Record` object holds.
 pub struct RecordState {
-    /// The parsed record, the truth while `fields` is `None`.
-    core: Option<Arc<CoreRecord>>,
-    /// The reader thread that parsed `core`, where it goes back to be parsed into again
-    /// (`None`: not from a reader, or shared).
-    home: Option<Home>,
+    /// The parsed record, the truth while `fields` is `None` (shared with the field
+    /// objects made from it; it goes back to the reader thread that parsed it, to be
+    /// parsed into again, when the last of them goes).
+    core: Option<SharedCore>,
     /// The field list once materialised (or set by the user).
     fields: Option<Py<PyAny>>,
     /// Field objects made, by index into `core`, before the whole list was asked for: a
@@ -156,16 +156,6 @@ impl crate::freelist::Pooled for Record {
     }
 }
 
-impl Drop for RecordState {
-    fn drop(&mut self) {
-        // The core record goes back to the reader thread that parsed it for reuse, unless
-        // another record object still shares it.
-        if let (Some(core), Some(home)) = (self.core.take(), &self.home) {
-            home.give_back(core);
-        }
-    }
-}
-
 fn raw_bytes(s: &str) -> Vec<u8> {
     // Raw records hold one char per original byte.
     s.chars().map(|c| c as u32 as u8).collect()
@@ -187,7 +177,6 @@ impl RecordState {
         let mut r = RecordState {
             leader: LeaderSlot::Native(*core.leader()),
             core: None,
-            home: None,
             fields: None,
             pos: 0,
             force_utf8: settings.force_utf8,
@@ -198,8 +187,7 @@ impl RecordState {
             added: Vec::new(),
         };
         if settings.native() {
-            r.core = Some(core);
-            r.home = home;
+            r.core = Some(SharedCore::new(py, core, home));
         } else {
             r.fields = Some(
                 materialize_with_codecs(py, &core, settings)?
@@ -248,7 +236,7 @@ impl RecordState {
     fn field_at<'py>(
         &mut self,
         py: Python<'py>,
-        core: &Arc<CoreRecord>,
+        core: &SharedCore,
         i: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let at = self.handed.partition_point(|(j, _)| *j < i);
@@ -274,8 +262,9 @@ impl RecordState {
     ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
         let Some(core) = self
             .core
-            .clone()
+            .as_ref()
             .filter(|_| self.fields.is_none() && self.added.is_empty())
+            .map(|c| c.share(py))
         else {
             return Ok(None);
         };
@@ -317,10 +306,7 @@ impl RecordState {
 
     /// The core record, while no field objects exist, and the record's leader as a core
     /// leader (`None` if it is not 24 ASCII characters).
-    pub fn untouched(
-        &self,
-        py: Python<'_>,
-    ) -> PyResult<Option<(&Arc<CoreRecord>, Option<CoreLeader>)>> {
+    pub fn untouched(&self, py: Python<'_>) -> PyResult<Option<(&SharedCore, Option<CoreLeader>)>> {
         let Some(core) = self.lazy(py) else {
             return Ok(None);
         };
@@ -333,7 +319,7 @@ impl RecordState {
 
     /// The core record, while it is the truth: no field list, and every field object made
     /// so far as it was made.
-    fn lazy(&self, py: Python<'_>) -> Option<&Arc<CoreRecord>> {
+    fn lazy(&self, py: Python<'_>) -> Option<&SharedCore> {
         // A field borrowed mutably right now is being changed: not pristine.
         let untouched = |(_, f): &(usize, Py<Field>)| f.get().state(py).is_ok_and(|f| f.pristine());
         if self.fields.is_some() || !self.added.is_empty() || !self.handed.iter().all(untouched) {
@@ -548,7 +534,7 @@ impl Record {
             me.mark_unicode(py)?;
         }
         let utf8 = me.leader_char(py, 9)? == Some('a') || me.force_utf8;
-        match me.lazy(py).cloned() {
+        match me.lazy(py).map(|c| c.arc().clone()) {
             Some(core) if utf8 => {
                 let leader = match &me.leader {
                     LeaderSlot::Native(l) => Some(*l.as_bytes()),
@@ -1511,7 +1497,6 @@ impl RecordState {
             self.core = wrapped.core.take();
             self.handed.clear();
             self.added.clear();
-            self.home = None;
             self.fields = wrapped.fields.take();
         }
         Ok(())
@@ -1521,7 +1506,6 @@ impl RecordState {
     fn blank(leader: LeaderSlot) -> RecordState {
         RecordState {
             core: None,
-            home: None,
             fields: None,
             leader,
             pos: 0,
@@ -1558,8 +1542,7 @@ impl RecordState {
         })?;
         Ok(RecordState {
             added,
-            core: self.core.clone(),
-            home: Python::attach(|py| self.home.as_ref().map(|h| h.clone_ref(py))),
+            core: Python::attach(|py| self.core.as_ref().map(|c| c.share(py))),
             fields: self.fields.as_ref().map(&copy).transpose()?,
             leader: match &self.leader {
                 LeaderSlot::Native(l) => LeaderSlot::Native(*l),
@@ -1590,7 +1573,7 @@ impl RecordState {
     fn add_sorted_to_core(
         &mut self,
         py: Python<'_>,
-        core: &Arc<CoreRecord>,
+        core: &CoreRecord,
         f: Bound<'_, PyAny>,
         grouped: bool,
     ) -> PyResult<()> {
@@ -1666,7 +1649,7 @@ impl RecordState {
         grouped: bool,
     ) -> PyResult<()> {
         if self.fields.is_none() {
-            if let Some(core) = self.core.clone() {
+            if let Some(core) = self.core.as_ref().map(|c| c.share(py)) {
                 for f in fields.iter() {
                     self.add_sorted_to_core(py, &core, f, grouped)?;
                 }
