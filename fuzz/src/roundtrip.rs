@@ -140,7 +140,10 @@ pub fn xml_representable(rec: &Record) -> bool {
 }
 
 /// MARCXML, in each writer option set: read back, the record is equal; and whatever the
-/// record holds, no character XML 1.0 cannot carry reaches a well-formed layout.
+/// record holds, no character XML 1.0 cannot carry reaches a well-formed layout. pymarc's
+/// layout writes a carriage return in text as it is, as pymarc does, and XML reads it as a
+/// line feed: that layout is compared only for text without one; the well-formed layout,
+/// which writes it `&#13;`, always.
 pub fn check_xml(rec: &Record) {
     let layouts = [
         XmlWriteOptions {
@@ -157,6 +160,7 @@ pub fn check_xml(rec: &Record) {
         },
     ];
     let representable = xml_representable(rec);
+    let raw_carriage_return = texts(rec).iter().any(|t| t.contains('\r'));
     for layout in layouts {
         let xml = record_to_xml_with(rec, layout);
         let mut lines = String::new();
@@ -174,11 +178,19 @@ pub fn check_xml(rec: &Record) {
         }
         for ropts in readers {
             let back = xml_slice(xml.as_bytes(), ropts);
-            if representable {
+            if representable && !raw_carriage_return {
                 assert_eq!(
                     back,
                     vec![Ok(rec.clone())],
                     "MARCXML round trip ({layout:?}, {ropts:?}) of\n{xml}"
+                );
+            }
+            let back = xml_slice(lines.as_bytes(), ropts);
+            if representable {
+                assert_eq!(
+                    back,
+                    vec![Ok(rec.clone())],
+                    "MARCXML round trip ({layout:?}, {ropts:?}, one record a line) of\n{lines}"
                 );
             }
         }

@@ -154,3 +154,41 @@ fn json_bad_escape_before_a_raw_control_byte_is_the_same_error_both_ways() {
     assert!(slice.iter().any(|r| r.is_err()), "{slice:?}");
     assert_eq!(slice, stream);
 }
+
+/// Found by roundtrip (10-second smoke run): a carriage return in a subfield. pymarc's
+/// MARCXML layout writes it as it is, as pymarc does, and XML reads a raw carriage return
+/// as a line feed; the other layouts write it `&#13;`, which reads back as itself.
+#[test]
+fn a_carriage_return_in_text_survives_only_the_well_formed_layouts() {
+    use fastmarc::xml::{record_to_xml_with, write_record_xml_as, XmlLayout, XmlWriteOptions};
+    use fastmarc::{Field, Subfield, Tag};
+    let mut rec = Record::new();
+    rec.push(&Field::data(
+        Tag::new("500").unwrap(),
+        ' ',
+        ' ',
+        vec![Subfield::new('a', "The Library \rf Congress")],
+    ));
+    let read = |xml: &str| -> Vec<Result<Record>> { XmlReader::new(xml.as_bytes()).collect() };
+    let opts = XmlWriteOptions::default();
+
+    let pymarc = record_to_xml_with(&rec, opts);
+    assert!(pymarc.contains("Library \rf"), "{pymarc:?}");
+    let back = read(&pymarc);
+    let value = |r: &Record| {
+        r.fields()
+            .next()
+            .unwrap()
+            .subfield('a')
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(value(back[0].as_ref().unwrap()), "The Library \nf Congress");
+
+    for layout in [XmlLayout::RecordPerLine, XmlLayout::Indented] {
+        let mut xml = String::new();
+        write_record_xml_as(&rec, opts, layout, &mut xml);
+        assert!(xml.contains("Library &#13;f"), "{xml:?}");
+        assert_eq!(read(&xml), vec![Ok(rec.clone())], "{layout:?}");
+    }
+}
