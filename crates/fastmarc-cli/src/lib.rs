@@ -6,6 +6,7 @@
 //! `fastmarc: <file>: record N, byte offset O: <what>` and returns the exit status:
 //! 0 success, 1 bad data or problems found, 2 usage error, 130 interrupted.
 
+pub mod allocator;
 mod args;
 mod commands;
 mod contain;

@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    fastmarc_cli::allocator::configure_process();
     fastmarc_cli::install_interrupt_handler();
     let status = fastmarc_cli::run(std::env::args_os().collect());
     std::process::exit(status);

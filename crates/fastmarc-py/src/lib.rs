@@ -31,7 +31,7 @@ mod untracked;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    allocator::keep_freed_memory();
+    allocator::configure();
     m.add_class::<field::Field>()?;
     m.add_class::<record::Record>()?;
     freelist::install::<field::Field>(m.py());
@@ -52,7 +52,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::parse_xml, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json_file, m)?)?;
-    m.add_function(wrap_pyfunction!(allocator::purge_delay_ms, m)?)?;
+    m.add_function(wrap_pyfunction!(allocator::allocator_options, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_class::<arrow::ArrowRecords>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
