@@ -223,6 +223,52 @@ fn parquet_files_give_the_records_back() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn parquet_columns_are_encoded_for_what_they_hold() {
+    use fastmarc::arrow::parquet::{compression, ParquetSink};
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let (data, _) = sample_file(300);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 1 << 20));
+    let dir = tempfile_dir();
+    let path = dir.join("columns.parquet");
+    let mut sink = ParquetSink::new(
+        std::fs::File::create(&path).unwrap(),
+        fastmarc::arrow::nested_schema(),
+        compression("zstd").unwrap(),
+    )
+    .unwrap();
+    for b in &bs {
+        sink.write(b).unwrap();
+    }
+    sink.finish().unwrap();
+    let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let group = reader.metadata().row_group(0);
+    let mut seen = 0;
+    for chunk in group.columns() {
+        let name = chunk.column_path().string();
+        let encodings: Vec<Encoding> = chunk.encodings().collect();
+        let dictionary = encodings.contains(&Encoding::RLE_DICTIONARY);
+        match name.as_str() {
+            "record_number" | "offset" => {
+                assert!(encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{name}");
+                assert!(!dictionary, "{name}");
+                assert!(chunk.statistics().is_some(), "{name}");
+            }
+            "leader" => assert!(!dictionary && chunk.statistics().is_some(), "{name}"),
+            "control_fields.list.item.value"
+            | "data_fields.list.item.subfields.list.item.value" => {
+                assert!(!dictionary, "{name}");
+                assert!(chunk.statistics().is_none(), "{name}");
+            }
+            _ => assert!(dictionary && chunk.statistics().is_some(), "{name}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 11);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("fastmarc-arrow-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
