@@ -197,21 +197,12 @@ fn marc8_records_are_decoded_and_marked_unicode() {
 
 #[test]
 fn parquet_files_give_the_records_back() {
-    use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
+    use fastmarc::arrow::parquet::ParquetRecords;
     let (data, _) = sample_file(200);
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 8000));
     let dir = tempfile_dir();
     let path = dir.join("out.parquet");
-    let mut sink = ParquetSink::new(
-        std::fs::File::create(&path).unwrap(),
-        fastmarc::arrow::nested_schema(),
-        compression("zstd").unwrap(),
-    )
-    .unwrap();
-    for b in &bs {
-        sink.write(b).unwrap();
-    }
-    sink.finish().unwrap();
+    write_parquet(&bs, &path);
     let back: Vec<Vec<u8>> = ParquetRecords::open(&path)
         .unwrap()
         .map(|r| as_utf8(&r.unwrap()))
@@ -225,23 +216,13 @@ fn parquet_files_give_the_records_back() {
 
 #[test]
 fn parquet_columns_are_encoded_for_what_they_hold() {
-    use fastmarc::arrow::parquet::{compression, ParquetSink};
     use parquet::basic::Encoding;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let (data, _) = sample_file(300);
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 1 << 20));
     let dir = tempfile_dir();
     let path = dir.join("columns.parquet");
-    let mut sink = ParquetSink::new(
-        std::fs::File::create(&path).unwrap(),
-        fastmarc::arrow::nested_schema(),
-        compression("zstd").unwrap(),
-    )
-    .unwrap();
-    for b in &bs {
-        sink.write(b).unwrap();
-    }
-    sink.finish().unwrap();
+    write_parquet(&bs, &path);
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let group = reader.metadata().row_group(0);
     let mut seen = 0;
@@ -267,6 +248,18 @@ fn parquet_columns_are_encoded_for_what_they_hold() {
     }
     assert_eq!(seen, 11);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `batches` (of the nested schema) as a zstd Parquet file at `path`.
+fn write_parquet(batches: &[arrow_array::RecordBatch], path: &std::path::Path) {
+    use fastmarc::arrow::parquet::{compression, ParquetSink};
+    let file = std::fs::File::create(path).unwrap();
+    let schema = fastmarc::arrow::nested_schema();
+    let mut sink = ParquetSink::new(file, schema, compression("zstd").unwrap()).unwrap();
+    for b in batches {
+        sink.write(b).unwrap();
+    }
+    sink.finish().unwrap();
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
@@ -461,7 +454,7 @@ fn interleaved() -> Vec<u8> {
 
 #[test]
 fn interleaved_control_fields_go_back_in_place() {
-    use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
+    use fastmarc::arrow::parquet::ParquetRecords;
     let data = interleaved();
     let (bs, fatal, _) = batches(&data, opts(ReaderOptions::strict(), 2, 100));
     assert!(fatal.is_empty(), "{fatal:?}");
@@ -470,13 +463,7 @@ fn interleaved_control_fields_go_back_in_place() {
 
     let dir = tempfile_dir();
     let path = dir.join("interleaved.parquet");
-    let file = std::fs::File::create(&path).unwrap();
-    let schema = fastmarc::arrow::nested_schema();
-    let mut sink = ParquetSink::new(file, schema, compression("zstd").unwrap()).unwrap();
-    for b in &bs {
-        sink.write(b).unwrap();
-    }
-    sink.finish().unwrap();
+    write_parquet(&bs, &path);
     let back: Vec<u8> = ParquetRecords::open(&path)
         .unwrap()
         .flat_map(|r| as_utf8(&r.unwrap()))
