@@ -83,7 +83,8 @@ impl StrCol {
 
     /// The column as a `StringArray`, without the checks `StringArray::try_new` and
     /// `OffsetBuffer::new` would run over every byte and every offset again (the offsets'
-    /// is a scalar loop over a buffer long out of cache, several percent of `to_arrow`).
+    /// check is a scalar loop over a buffer long out of cache, several percent of
+    /// `to_arrow`).
     fn into_array(self, nulls: Option<NullBuffer>) -> StringArray {
         debug_assert!(nulls
             .as_ref()

@@ -51,8 +51,7 @@ fn column(dotted: &str) -> ColumnPath {
 ///   still finds their repeats.
 /// - Values get no statistics: a minimum and maximum of a row group's free text serves no
 ///   filter, and comparing every value to them took 7% of a file's writing.
-fn nested_columns(props: WriterPropertiesBuilder) -> WriterPropertiesBuilder {
-    let mut props = props;
+fn nested_columns(mut props: WriterPropertiesBuilder) -> WriterPropertiesBuilder {
     for name in [RECORD_NUMBER, OFFSET] {
         props = props
             .set_column_dictionary_enabled(column(name), false)
