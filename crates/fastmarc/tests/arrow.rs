@@ -250,6 +250,31 @@ fn parquet_columns_are_encoded_for_what_they_hold() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn parquet_row_groups_hold_a_bounded_number_of_records() {
+    use common::{raw_record, UTF8_LEADER};
+    use fastmarc::arrow::parquet::{ParquetRecords, ROW_GROUP_ROWS};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let records = ROW_GROUP_ROWS * 2 + 5;
+    let one = raw_record(UTF8_LEADER, &[("001", b"x")]);
+    let data = one.repeat(records);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 1 << 20));
+    let dir = tempfile_dir();
+    let path = dir.join("row_groups.parquet");
+    write_parquet(&bs, &path);
+    let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let rows: Vec<i64> = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    let full = ROW_GROUP_ROWS as i64;
+    assert_eq!(rows, [full, full, 5]);
+    assert_eq!(ParquetRecords::open(&path).unwrap().count(), records);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// `batches` (of the nested schema) as a zstd Parquet file at `path`.
 fn write_parquet(batches: &[arrow_array::RecordBatch], path: &std::path::Path) {
     use fastmarc::arrow::parquet::{compression, ParquetSink};
