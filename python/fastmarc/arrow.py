@@ -64,8 +64,10 @@ def to_parquet(
 ) -> int:
     """Write the records of `source` to a Parquet file; returns the number of records.
 
-    Arguments as for `to_arrow`; `compression` is ``"zstd"`` or ``"none"``. If reading
-    fails, no file is left behind.
+    Arguments as for `to_arrow`; `compression` is ``"zstd"`` or ``"none"``. With more
+    than one thread (``None``: every core), each Parquet column is also encoded on a
+    thread of its own; the file is the same either way. If reading fails, no file is
+    left behind.
     """
     written, skipped = _native.write_parquet(
         source, os.fspath(dest), _fields_arg(fields), compression, threads, permissive

@@ -126,7 +126,8 @@ pub struct ReadArgs {
     #[command(flatten)]
     pub window: WindowArgs,
 
-    /// Threads parsing ISO 2709 [default: every core; 1 parses on the main thread]
+    /// Threads parsing ISO 2709 [default: every core; 1 parses on the main thread]. Writing
+    /// Parquet with more than one, each column is also encoded on a thread of its own.
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 }

@@ -240,7 +240,12 @@ pub fn write_parquet(
     let mut reader = reader(py, source, fields, threads, permissive, None, None)?;
     let file = std::fs::File::create(&dest).map_err(|e| open_error(&dest, &e))?;
     let written = py.detach(|| -> Result<u64, CoreError> {
-        let mut sink = ParquetSink::new(std::io::BufWriter::new(file), reader.schema(), codec)?;
+        let mut sink = ParquetSink::new(
+            std::io::BufWriter::new(file),
+            reader.schema(),
+            codec,
+            threads,
+        )?;
         let mut rows = 0;
         for batch in reader.by_ref() {
             let batch = batch?;

@@ -202,7 +202,7 @@ fn parquet_files_give_the_records_back() {
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 8000));
     let dir = tempfile_dir();
     let path = dir.join("out.parquet");
-    write_parquet(&bs, &path);
+    write_parquet(&bs, &path, None);
     let back: Vec<Vec<u8>> = ParquetRecords::open(&path)
         .unwrap()
         .map(|r| as_utf8(&r.unwrap()))
@@ -222,7 +222,7 @@ fn parquet_columns_are_encoded_for_what_they_hold() {
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 1 << 20));
     let dir = tempfile_dir();
     let path = dir.join("columns.parquet");
-    write_parquet(&bs, &path);
+    write_parquet(&bs, &path, None);
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let group = reader.metadata().row_group(0);
     let mut seen = 0;
@@ -262,7 +262,11 @@ fn parquet_row_groups_hold_a_bounded_number_of_records() {
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 1 << 20));
     let dir = tempfile_dir();
     let path = dir.join("row_groups.parquet");
-    write_parquet(&bs, &path);
+    // Encoded column by column on threads, the file is byte for byte the one-thread file.
+    write_parquet(&bs, &path, Some(3));
+    let threaded = std::fs::read(&path).unwrap();
+    write_parquet(&bs, &path, Some(1));
+    assert!(std::fs::read(&path).unwrap() == threaded);
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let rows: Vec<i64> = reader
         .metadata()
@@ -276,12 +280,51 @@ fn parquet_row_groups_hold_a_bounded_number_of_records() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// `batches` (of the nested schema) as a zstd Parquet file at `path`.
-fn write_parquet(batches: &[arrow_array::RecordBatch], path: &std::path::Path) {
+#[test]
+fn a_parquet_sink_refuses_a_batch_of_another_schema() {
+    use common::{raw_record, UTF8_LEADER};
+    use fastmarc::arrow::parquet::{compression, ParquetSink};
+    use fastmarc::arrow::Projection;
+    let (data, _) = sample_file(20);
+    let p = Projection::new(&[("title", "245[0]$a[0]")]).unwrap();
+    let o = opts(ReaderOptions::strict(), 1, 1 << 20);
+    let other = BatchReader::new(Cursor::new(data), o, p)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    // Enough records before it for the columns to have moved onto their threads.
+    let one = raw_record(UTF8_LEADER, &[("001", b"x")]);
+    let (good, _, _) = batches(&one.repeat(40_000), o);
+    for threads in [1, 2] {
+        let schema = fastmarc::arrow::nested_schema();
+        let codec = compression("zstd").unwrap();
+        let mut sink = ParquetSink::new(Vec::new(), schema, codec, Some(threads)).unwrap();
+        for b in &good {
+            sink.write(b).unwrap();
+        }
+        let e = sink.write(&other).unwrap_err().to_string();
+        assert!(
+            e.contains("encoding a Parquet row group"),
+            "{threads} threads: {e}"
+        );
+        assert!(e.contains("record_number"), "{threads} threads: {e}");
+        // Dropped without its footer: the column threads end, nothing hangs.
+        drop(sink);
+    }
+}
+
+/// `batches` (of the nested schema) as a zstd Parquet file at `path`, encoded on
+/// `threads` threads (`None`: every core).
+fn write_parquet(
+    batches: &[arrow_array::RecordBatch],
+    path: &std::path::Path,
+    threads: Option<usize>,
+) {
     use fastmarc::arrow::parquet::{compression, ParquetSink};
     let file = std::fs::File::create(path).unwrap();
     let schema = fastmarc::arrow::nested_schema();
-    let mut sink = ParquetSink::new(file, schema, compression("zstd").unwrap()).unwrap();
+    let mut sink = ParquetSink::new(file, schema, compression("zstd").unwrap(), threads).unwrap();
     for b in batches {
         sink.write(b).unwrap();
     }
@@ -489,7 +532,7 @@ fn interleaved_control_fields_go_back_in_place() {
 
     let dir = tempfile_dir();
     let path = dir.join("interleaved.parquet");
-    write_parquet(&bs, &path);
+    write_parquet(&bs, &path, None);
     let back: Vec<u8> = ParquetRecords::open(&path)
         .unwrap()
         .flat_map(|r| as_utf8(&r.unwrap()))

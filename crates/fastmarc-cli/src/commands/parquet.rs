@@ -71,7 +71,7 @@ pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         .map_err(|e| Failure::io(&out_name, "cannot create", &e))?;
     let written = (|| -> Result<(), Failure> {
         let codec = compression("zstd").map_err(|e| Failure::data(e.to_string()))?;
-        let mut sink = ParquetSink::new(file, batches.schema(), codec)
+        let mut sink = ParquetSink::new(file, batches.schema(), codec, settings.threads)
             .map_err(|e| Failure::write(&out_name, &e))?;
         let mut reported = 0;
         while let Some(batch) = batches.next() {
