@@ -72,6 +72,27 @@ pub enum Step {
     End,
 }
 
+/// Bytes of the next record to ask the CPU to load while the caller works on this one:
+/// most records are shorter. Framing reads a record's last byte before anything else of
+/// it, so without the hint each record began with a wait on memory: reading 200,000
+/// records (230 MB) from memory took 12-14% longer, parsing them on one thread 13%.
+const PREFETCH_BYTES: usize = 2048;
+
+/// Asks the CPU to start loading `bytes` into its caches; a hint, with no effect on what
+/// the program computes.
+#[inline]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: every x86_64 CPU has SSE, and a prefetch reads nothing the program sees;
+        // the address is in `bytes` anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// What [`Framer::next_in`] found.
 #[derive(Debug)]
 pub enum Framed {
@@ -162,6 +183,7 @@ impl Framer {
                     let range = *pos..*pos + len;
                     *pos += len;
                     self.consume(len);
+                    prefetch(&buf[*pos..buf.len().min(*pos + PREFETCH_BYTES)]);
                     return Framed::Record {
                         range,
                         number,
