@@ -290,7 +290,7 @@ impl ParsePool {
     /// Frame and parse a whole buffer: exactly the output of
     /// [`crate::iso2709::SliceReader`] with the same options, computed in parallel.
     pub fn parse_all(&self, bytes: &[u8], opts: &ReaderOptions) -> Vec<Result<Record>> {
-        let mut framer = Framer::new(opts.recovery);
+        let mut framer = Framer::new(opts.recovery).prefetching();
         let mut items = Vec::new();
         let mut pos = 0;
         frame_into(&mut framer, bytes, &mut pos, true, usize::MAX, &mut items);

@@ -605,7 +605,7 @@ impl<S: Stage> Pipeline<S> {
     pub(super) fn over_bytes(data: SharedBytes, opts: &ParallelOptions, stage: S) -> Result<Self> {
         let source = MemorySource {
             data,
-            framer: opts.framer(),
+            framer: opts.framer().prefetching(),
             chunk_size: opts.chunk_size.max(1),
             pos: 0,
         };
