@@ -218,9 +218,10 @@ impl FieldState {
             let f = rec.field(*i).expect("field index from the record itself");
             let cls = subfield_class(py)?;
             let list = PyList::empty(py);
+            let mut buf = [0u8; 4];
             for s in f.subfields() {
                 list.append(cls.call1((
-                    crate::pyobjects::char_string(py, s.code),
+                    &*s.code.encode_utf8(&mut buf),
                     crate::pystr::new(py, s.value),
                 ))?)?;
             }
@@ -868,9 +869,10 @@ impl Field {
             }
         };
         if let Some(f) = me.lazy_field() {
+            let mut buf = [0u8; 4];
             for s in f.subfields() {
                 add(
-                    crate::pyobjects::char_string(py, s.code).into_any(),
+                    PyString::new(py, s.code.encode_utf8(&mut buf)).into_any(),
                     crate::pystr::new(py, s.value).into_any(),
                 )?;
             }

@@ -41,19 +41,3 @@ pub fn tag_string<'py>(py: Python<'py>, tag: &str) -> Bound<'py, PyString> {
         _ => PyString::new(py, tag),
     }
 }
-
-/// A character as a Python string. ASCII ones come from a table made once per interpreter:
-/// the same objects as CPython's own one-character strings, without decoding UTF-8 to
-/// reach them.
-pub fn char_string(py: Python<'_>, c: char) -> Bound<'_, PyString> {
-    static ASCII: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
-    if c.is_ascii() {
-        let all = ASCII.get_or_init(py, || {
-            (0..128u8)
-                .map(|b| PyString::new(py, (b as char).encode_utf8(&mut [0; 4])).unbind())
-                .collect()
-        });
-        return all[c as usize].bind(py).clone();
-    }
-    PyString::new(py, c.encode_utf8(&mut [0; 4]))
-}

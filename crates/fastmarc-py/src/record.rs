@@ -1388,7 +1388,7 @@ impl Record {
 
 /// pymarc's `as_dict()["fields"]` straight from the core record.
 fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'py, PyList>> {
-    use crate::pyobjects::char_string;
+    let mut buf = [0u8; 4];
     let mut entries = Vec::with_capacity(core.len());
     for f in core.fields() {
         let entry = PyDict::new(py);
@@ -1398,13 +1398,16 @@ fn lazy_field_dicts<'py>(py: Python<'py>, core: &CoreRecord) -> PyResult<Bound<'
         } else {
             let [i1, i2] = f.indicators();
             let body = PyDict::new(py);
-            body.set_item(intern!(py, "ind1"), char_string(py, i1))?;
-            body.set_item(intern!(py, "ind2"), char_string(py, i2))?;
+            body.set_item(intern!(py, "ind1"), i1.encode_utf8(&mut buf) as &str)?;
+            body.set_item(intern!(py, "ind2"), i2.encode_utf8(&mut buf) as &str)?;
             let subs = f
                 .subfields()
                 .map(|s| {
                     let one = PyDict::new(py);
-                    one.set_item(char_string(py, s.code), crate::pystr::new(py, s.value))?;
+                    one.set_item(
+                        s.code.encode_utf8(&mut [0u8; 4]) as &str,
+                        crate::pystr::new(py, s.value),
+                    )?;
                     Ok(one)
                 })
                 .collect::<PyResult<Vec<_>>>()?;
