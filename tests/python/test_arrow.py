@@ -288,3 +288,15 @@ def test_the_command_converts_to_parquet_and_back(sample_path: Path, tmp_path: P
     bad = run_cli("convert", str(sample_path), str(tmp_path / "x.parquet"), "--fields", "id=0011")
     assert bad.returncode == 2 and b"character" in bad.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_parquet_files_other_tools_wrote_are_read(sample_path: Path, tmp_path: Path) -> None:
+    # pyarrow's, DuckDB's and Spark's default is snappy; row groups of their own size.
+    table = pa.table(fastmarc.to_arrow(sample_path))
+    for codec in ("snappy", "gzip", "lz4", "zstd", "none"):
+        other = tmp_path / f"{codec}.parquet"
+        pq.write_table(table, other, compression=codec, row_group_size=20)
+        assert b"".join(r.as_marc() for r in fastmarc.read_parquet(other)) == sample_path.read_bytes(), codec
+        done = run_cli("convert", str(other), str(tmp_path / "back.mrc"))
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "back.mrc").read_bytes() == sample_path.read_bytes(), codec
