@@ -2,7 +2,7 @@
 ceiling, measured side by side in one run (alternating rounds, medians).
 
     python benches/python/bench_arrow.py [--records 20000] [--rounds 5]
-                                         [--only arrow|dask] [--dask-records 1000000]
+                                         [--only arrow|dask|parquet] [--dask-records 1000000]
                                          [--fixture generated|real|both]
 
 Every figure is measured on each fixture: the generated records (fixture.py) and real
@@ -27,6 +27,9 @@ catalogue records (pymarc's clean test records, repeated).
   another, as a worker does. Timed twice: `map_partitions(len).compute()` as written,
   which this dask runs as a read task and a count task per partition, and the same after
   `.optimize()`, which fuses the two into one task (persist() fuses by itself).
+- Parquet back: the nested Parquet file of the Dask file read back, by `read_parquet`
+  and by `fastmarc convert` to ISO 2709, on one thread and on every core (each run a
+  fresh process, timed whole, alternating).
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("arrow", "dask"))
+    parser.add_argument("--only", choices=("arrow", "dask", "parquet"))
     parser.add_argument("--dask-records", type=int, default=1_000_000)
     parser.add_argument("--fixture", choices=("generated", "real", "both"), default="both")
     parser.add_argument("--child", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
@@ -141,15 +144,18 @@ def main() -> None:
         makers.append(("real", real_fixture))
     print(f"{machine()}; medians of {args.rounds} rounds")
     for label, make in makers:
-        if args.only != "dask":
+        if args.only in (None, "arrow"):
             path = make(args.records)
             print(f"\n== {label} records: {args.records}, {path.stat().st_size / 1e6:.1f} MB ==")
             measure(path, args)
-        if args.only != "arrow":
+        if args.only in (None, "dask", "parquet"):
             path = make(args.dask_records)
             print(f"\n== {label} records for Dask: {args.dask_records}, {path.stat().st_size / 1e6:.1f} MB ==")
-            job("partitions0", str(path))  # warm the page cache and the code
-            dask_vs_ceiling(path, args.rounds)
+            if args.only != "parquet":
+                job("partitions0", str(path))  # warm the page cache and the code
+                dask_vs_ceiling(path, args.rounds)
+            if args.only != "dask":
+                parquet_back(path, args.rounds)
 
 
 def spread(values: list[float]) -> str:
@@ -215,6 +221,30 @@ def measure(path: Path, args: argparse.Namespace) -> None:
         else:
             # MARC-8 records come back decoded, as UTF-8: not the same bytes by design.
             print("ISO 2709 -> Parquet -> ISO 2709: MARC-8 records in the file, compared by the tests instead")
+
+
+def parquet_back(path: Path, rounds: int) -> None:
+    """`path`'s nested Parquet file read back on one thread and on every core."""
+    with tempfile.TemporaryDirectory() as tmp:
+        parquet, back = Path(tmp) / "nested.parquet", Path(tmp) / "back.mrc"
+        fastmarc.to_parquet(path, parquet)
+        read = "import fastmarc, sys; sum(1 for _ in fastmarc.read_parquet(sys.argv[1], threads=int(sys.argv[2]) or None))"
+        jobs = {
+            "read_parquet": lambda n: [sys.executable, "-c", read, str(parquet), str(n)],
+            "fastmarc convert back to ISO 2709": lambda n: [
+                sys.executable, "-m", "fastmarc.cli", "convert", *(["--threads", str(n)] if n else []),
+                str(parquet), str(back)],
+        }
+        for name, command in jobs.items():
+            one, every = [], []
+            for _ in range(rounds):
+                for n, times in ((1, one), (0, every)):
+                    start = time.perf_counter()
+                    subprocess.run(command(n), check=True)
+                    times.append(time.perf_counter() - start)
+            t1, tn = statistics.median(one), statistics.median(every)
+            print(f"Parquet back, {name}: 1 thread {t1:.2f}s {spread(one)}, every core {tn:.2f}s "
+                  f"{spread(every)}: {t1 / tn:.2f}x")
 
 
 def dask_blocksize(path: Path) -> int:

@@ -82,6 +82,8 @@ def from_arrow(data: Any) -> Iterator[Record]:
     return iter(_native.ArrowRecords(data))
 
 
-def read_parquet(path: str | os.PathLike[str]) -> Iterator[Record]:
-    """Records from a Parquet file written by `to_parquet` (nested schema)."""
-    return from_arrow(_native.parquet_stream(os.fspath(path)))
+def read_parquet(path: str | os.PathLike[str], threads: int | None = None) -> Iterator[Record]:
+    """Records from a Parquet file in the nested schema (as `to_parquet` writes it), in
+    order. With more than one thread (``None``: every core) the file is decoded and the
+    records rebuilt on a thread of their own while Python takes them."""
+    return iter(_native.ArrowRecords.parquet(os.fspath(path), threads))

@@ -290,6 +290,39 @@ def test_the_command_converts_to_parquet_and_back(sample_path: Path, tmp_path: P
     assert not (tmp_path / "x.parquet").exists()
 
 
+def test_parquet_reads_back_the_same_on_any_number_of_threads(sample_path: Path, tmp_path: Path) -> None:
+    # 3,000 records: several of the Parquet reader's batches of 1,024.
+    data = sample_path.read_bytes() * 60
+    source = tmp_path / "many.mrc"
+    source.write_bytes(data)
+    dest = tmp_path / "many.parquet"
+    fastmarc.to_parquet(source, dest)
+    for threads in (1, 2, None):
+        assert b"".join(r.as_marc() for r in fastmarc.read_parquet(dest, threads=threads)) == data
+    # A reader left early lets its decoding thread go.
+    records = fastmarc.read_parquet(dest, threads=2)
+    next(records)
+    del records
+
+
+def test_a_row_that_is_not_a_record_is_named_by_its_place_in_the_file(sample_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "many.mrc"
+    source.write_bytes(sample_path.read_bytes() * 60)
+    table = pa.table(fastmarc.to_arrow(source))
+    leaders = table.column("leader").to_pylist()
+    leaders[2500] = None
+    at = table.schema.get_field_index("leader")
+    bad = table.set_column(at, "leader", pa.array(leaders, table.schema.field(at).type))
+    bad_path = tmp_path / "bad.parquet"
+    pq.write_table(bad, bad_path, row_group_size=1000)
+    for records in (fastmarc.read_parquet(bad_path, threads=1), fastmarc.read_parquet(bad_path, threads=2), fastmarc.from_arrow(bad)):
+        taken = 0
+        with pytest.raises(ValueError, match="row 2500: .*null leader"):
+            for _ in records:
+                taken += 1
+        assert taken == 2500
+
+
 def test_parquet_files_other_tools_wrote_are_read(sample_path: Path, tmp_path: Path) -> None:
     # pyarrow's, DuckDB's and Spark's default is snappy; row groups of their own size.
     table = pa.table(fastmarc.to_arrow(sample_path))

@@ -31,6 +31,9 @@ def test_bench_arrow_reports_every_figure_for_both_fixtures() -> None:
     ):
         figures = re.findall(re.escape(label) + r".*?\s(\d+\.\d\d)\s+\(target", out)
         assert len(figures) == 2, f"{label!r} not reported for both fixtures:\n{out}"
+    for label in ("Parquet back, read_parquet", "Parquet back, fastmarc convert back to ISO 2709"):
+        figures = re.findall(re.escape(label) + r": 1 thread \d+\.\d\ds .*every core \d+\.\d\ds .*: \d+\.\d\dx", out)
+        assert len(figures) == 2, f"{label!r} not reported for both fixtures:\n{out}"
     assert "byte-identical: True" in out, out
 
 

@@ -127,7 +127,8 @@ pub struct ReadArgs {
     pub window: WindowArgs,
 
     /// Threads parsing ISO 2709 [default: every core; 1 parses on the main thread]. Writing
-    /// Parquet with more than one, each column is also encoded on a thread of its own.
+    /// Parquet with more than one, each column is also encoded on a thread of its own;
+    /// reading Parquet, row groups are decoded on that many threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 }

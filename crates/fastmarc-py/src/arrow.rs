@@ -5,7 +5,7 @@
 
 use crate::errors::value_error;
 use crate::record::{DecodeSettings, RecordState};
-use fastmarc::arrow::parquet::{compression, read_batches, ParquetSink};
+use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
 use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
 use fastmarc::parallel::SharedBytes;
@@ -13,9 +13,10 @@ use fastmarc::{Error as CoreError, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use pyo3_arrow::input::AnyRecordBatch;
-use pyo3_arrow::{PyRecordBatchReader, PyTable};
+use pyo3_arrow::PyTable;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -265,46 +266,76 @@ pub fn write_parquet(
     }
 }
 
-/// The record batches of a Parquet file, as an Arrow stream.
-#[pyfunction]
-pub fn parquet_stream(path: PathBuf) -> PyResult<PyRecordBatchReader> {
-    let batches = read_batches(&path).map_err(|e| value_error(&e))?;
-    Ok(PyRecordBatchReader::new(Box::new(batches)))
+/// Rows rebuilt into records per step: a batch from pyarrow or DuckDB may be a whole row
+/// group, and rebuilding all of it at once would hold every one of its records.
+const ROWS_PER_STEP: usize = 1024;
+
+/// Where `ArrowRecords` takes its records from.
+enum Records {
+    /// Batches from any Arrow stream: the current one and the next row to rebuild, and the
+    /// rows of the batches before it (errors name a row by its place in the stream).
+    Stream {
+        stream: Box<dyn arrow_array::RecordBatchReader + Send>,
+        batch: Option<(arrow_array::RecordBatch, usize)>,
+        rows_before: u64,
+    },
+    /// A Parquet file, decoded on a thread of the core's.
+    Parquet(ParquetRecords),
 }
 
-/// Records rebuilt from an Arrow stream in the nested schema.
+impl Records {
+    /// The next records (`None` at the end): decoded and rebuilt with the GIL released,
+    /// except a foreign stream's batches, which are fetched holding it.
+    fn next_step(&mut self, py: Python<'_>) -> Option<Vec<Result<fastmarc::Record, CoreError>>> {
+        match self {
+            Records::Parquet(records) => py.detach(|| records.next_batch()),
+            Records::Stream {
+                stream,
+                batch,
+                rows_before,
+            } => loop {
+                if let Some((b, row)) = batch {
+                    if *row < b.num_rows() {
+                        let (start, end) = (*row, b.num_rows().min(*row + ROWS_PER_STEP));
+                        *row = end;
+                        let first = *rows_before;
+                        return Some(py.detach(|| match BatchRecords::new(b) {
+                            Ok(rows) => {
+                                let rows = rows.numbered_from(first);
+                                (start..end).map(|i| rows.record(i)).collect()
+                            }
+                            Err(e) => vec![Err(e)],
+                        }));
+                    }
+                    *rows_before += b.num_rows() as u64;
+                }
+                match stream.next()? {
+                    Ok(b) => *batch = Some((b, 0)),
+                    Err(e) => {
+                        *batch = None;
+                        return Some(vec![Err(CoreError::new(ErrorKind::InvalidValue(format!(
+                            "reading Arrow data: {e}"
+                        ))))]);
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Records rebuilt from Arrow data in the nested schema: an Arrow stream or a Parquet file.
 #[pyclass(module = "fastmarc._native")]
 pub struct ArrowRecords {
-    state: Mutex<Batches>,
+    state: Mutex<(
+        Records,
+        std::vec::IntoIter<Result<fastmarc::Record, CoreError>>,
+    )>,
 }
 
-struct Batches {
-    stream: Box<dyn arrow_array::RecordBatchReader + Send>,
-    batch: Option<arrow_array::RecordBatch>,
-    row: usize,
-}
-
-impl Batches {
-    fn next_record(&mut self) -> Result<Option<fastmarc::Record>, CoreError> {
-        loop {
-            if let Some(batch) = &self.batch {
-                if self.row < batch.num_rows() {
-                    self.row += 1;
-                    return BatchRecords::new(batch)?.record(self.row - 1).map(Some);
-                }
-            }
-            match self.stream.next() {
-                None => return Ok(None),
-                Some(Ok(b)) => {
-                    self.batch = Some(b);
-                    self.row = 0;
-                }
-                Some(Err(e)) => {
-                    return Err(CoreError::new(fastmarc::ErrorKind::InvalidValue(format!(
-                        "reading Arrow data: {e}"
-                    ))))
-                }
-            }
+impl ArrowRecords {
+    fn over(records: Records) -> Self {
+        ArrowRecords {
+            state: Mutex::new((records, Vec::new().into_iter())),
         }
     }
 }
@@ -313,13 +344,20 @@ impl Batches {
 impl ArrowRecords {
     #[new]
     fn new(data: AnyRecordBatch) -> PyResult<Self> {
-        Ok(ArrowRecords {
-            state: Mutex::new(Batches {
-                stream: data.into_reader()?,
-                batch: None,
-                row: 0,
-            }),
-        })
+        Ok(ArrowRecords::over(Records::Stream {
+            stream: data.into_reader()?,
+            batch: None,
+            rows_before: 0,
+        }))
+    }
+
+    /// The records of a Parquet file in the nested schema, decoded on a thread of its own
+    /// unless `threads` is 1.
+    #[staticmethod]
+    #[pyo3(signature = (path, threads = None))]
+    fn parquet(path: PathBuf, threads: Option<usize>) -> PyResult<Self> {
+        let records = ParquetRecords::with_threads(&path, threads).map_err(|e| value_error(&e))?;
+        Ok(ArrowRecords::over(Records::Parquet(records)))
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -328,12 +366,26 @@ impl ArrowRecords {
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let next = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.next_record()
+            // Taken with the GIL released: the holder may be waiting without it.
+            let mut state = self
+                .state
+                .lock_py_attached(py)
+                .unwrap_or_else(|e| e.into_inner());
+            let (records, ready) = &mut *state;
+            loop {
+                if let Some(r) = ready.next() {
+                    break Some(r);
+                }
+                match records.next_step(py) {
+                    Some(step) => *ready = step.into_iter(),
+                    None => break None,
+                }
+            }
         };
-        match next.map_err(|e| value_error(&e))? {
+        match next {
             None => Ok(None),
-            Some(rec) => {
+            Some(Err(e)) => Err(value_error(&e)),
+            Some(Ok(rec)) => {
                 RecordState::from_core(py, Arc::new(rec), None, &DecodeSettings::default())?
                     .into_object(py)
                     .map(Some)

@@ -57,7 +57,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::ArrowRecords>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::write_parquet, m)?)?;
-    m.add_function(wrap_pyfunction!(arrow::parquet_stream, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::find_record_start, m)?)?;
     Ok(())
 }

@@ -196,21 +196,90 @@ fn marc8_records_are_decoded_and_marked_unicode() {
 }
 
 #[test]
-fn parquet_files_give_the_records_back() {
+fn parquet_files_give_the_records_back_decoded_here_or_on_a_thread() {
     use fastmarc::arrow::parquet::ParquetRecords;
-    let (data, _) = sample_file(200);
-    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 8000));
+    // Several of the Parquet reader's 1,024-row batches.
+    let (data, _) = sample_file(2500);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 100_000));
     let dir = tempfile_dir();
-    let path = dir.join("out.parquet");
+    let path = dir.join("threads.parquet");
     write_parquet(&bs, &path, None);
-    let back: Vec<Vec<u8>> = ParquetRecords::open(&path)
-        .unwrap()
-        .map(|r| as_utf8(&r.unwrap()))
-        .collect();
     let original: Vec<Vec<u8>> = SliceReader::new(&data)
         .map(|r| as_utf8(&r.unwrap()))
         .collect();
-    assert_eq!(back, original);
+    for threads in [Some(1), Some(2), None] {
+        let back: Vec<Vec<u8>> = ParquetRecords::with_threads(&path, threads)
+            .unwrap()
+            .map(|r| as_utf8(&r.unwrap()))
+            .collect();
+        assert!(back == original, "threads {threads:?}");
+    }
+    // A caller that stops early lets the decoding thread go (dropping does not hang).
+    let mut records = ParquetRecords::with_threads(&path, Some(2)).unwrap();
+    assert!(records.next().unwrap().is_ok());
+    drop(records);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `n` records with a 600-character value each that zstd cannot shrink much: enough
+/// text for several Parquet pages.
+fn bulky_file(n: usize) -> Vec<u8> {
+    use fastmarc::{Field, Subfield, Tag};
+    let mut state = 7u64;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let text: String = (0..600)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from(b'a' + (state >> 59) as u8 % 26)
+            })
+            .collect();
+        let mut rec = Record::new();
+        rec.push(&Field::control(Tag::new("001").unwrap(), format!("id{i}")));
+        rec.push(&Field::data(
+            Tag::new("500").unwrap(),
+            ' ',
+            ' ',
+            vec![Subfield::new('a', &text)],
+        ));
+        out.extend(record_to_bytes(&rec).unwrap());
+    }
+    out
+}
+
+#[test]
+fn a_damaged_parquet_file_ends_its_records_with_an_error() {
+    use fastmarc::arrow::parquet::ParquetRecords;
+    let data = bulky_file(6000);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 100_000));
+    let dir = tempfile_dir();
+    let path = dir.join("damaged.parquet");
+    write_parquet(&bs, &path, None);
+    // Zero a stretch of the subfield values' later pages (the last and largest column), away
+    // from the footer the file is opened by: the first records decode, then it fails.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() * 3 / 4;
+    bytes[at..at + 4096].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    for threads in [1, 2] {
+        let results: Vec<_> = ParquetRecords::with_threads(&path, Some(threads))
+            .unwrap()
+            .collect();
+        assert!(
+            results.len() > 1000,
+            "threads {threads}: records before the damage"
+        );
+        let first_error = results.iter().position(Result::is_err);
+        assert_eq!(
+            first_error,
+            Some(results.len() - 1),
+            "threads {threads}: one error, last"
+        );
+        let e = results.last().unwrap().as_ref().unwrap_err().to_string();
+        assert!(e.contains("damaged.parquet"), "{e}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -110,8 +110,9 @@ pub fn read(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         (None, Destination::File(p)) => output_format_for_path(p).unwrap_or(OutputFormat::Iso2709),
         (None, Destination::Stdout) => OutputFormat::Iso2709,
     };
-    let records =
-        ParquetRecords::open(&args.input).map_err(|e| Failure::data(located(&in_name, &e)))?;
+    let threads = args.read.threads.map(|n| n.get());
+    let records = ParquetRecords::with_threads(&args.input, threads)
+        .map_err(|e| Failure::data(located(&in_name, &e)))?;
     let mut progress = Progress::new("convert", None, Arc::new(AtomicU64::new(0)));
     let out_name = dest.name();
     let write = WriteSettings {

@@ -1,13 +1,14 @@
 //! Parquet files of record batches (zstd by default), and records read back from them.
 
+mod read;
+
+pub use read::{read_batches, ParquetRecords};
+
 use super::nested::nested_schema;
-use super::records::{check_nested, BatchRecords};
 use crate::error::{Error, ErrorKind, Result};
 use crate::parallel::thread_count;
-use crate::record::Record;
-use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::arrow_writer::{
     compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn,
     ArrowRowGroupWriterFactory,
@@ -17,9 +18,7 @@ use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
-use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -374,56 +373,6 @@ impl Drop for Column {
         drop(std::mem::replace(&mut self.jobs, closed));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
-        }
-    }
-}
-
-/// The record batches of a Parquet file.
-pub fn read_batches(path: &Path) -> Result<ParquetRecordBatchReader> {
-    let file = File::open(path).map_err(Error::from)?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| failed(&format!("reading {}", path.display()), e))
-}
-
-/// The records of a Parquet file in the nested schema, in order.
-pub struct ParquetRecords {
-    batches: ParquetRecordBatchReader,
-    batch: Option<RecordBatch>,
-    row: usize,
-}
-
-impl ParquetRecords {
-    /// Open a file; one not in the nested schema is an error here, before any record.
-    pub fn open(path: &Path) -> Result<ParquetRecords> {
-        let batches = read_batches(path)?;
-        check_nested(&batches.schema())?;
-        Ok(ParquetRecords {
-            batches,
-            batch: None,
-            row: 0,
-        })
-    }
-}
-
-impl Iterator for ParquetRecords {
-    type Item = Result<Record>;
-
-    fn next(&mut self) -> Option<Result<Record>> {
-        loop {
-            if let Some(batch) = &self.batch {
-                if self.row < batch.num_rows() {
-                    self.row += 1;
-                    return Some(BatchRecords::new(batch).and_then(|b| b.record(self.row - 1)));
-                }
-            }
-            match self.batches.next()? {
-                Ok(batch) => {
-                    self.batch = Some(batch);
-                    self.row = 0;
-                }
-                Err(e) => return Some(Err(failed("reading a Parquet file", e))),
-            }
         }
     }
 }

@@ -140,6 +140,8 @@ pub fn check_nested(schema: &arrow_schema::Schema) -> Result<()> {
 /// The records of a batch in the nested schema (see [`super::nested_schema`]).
 pub struct BatchRecords<'a> {
     rows: usize,
+    /// The number errors give the batch's first row (see [`BatchRecords::numbered_from`]).
+    first_row: u64,
     leader: Strings<'a>,
     controls: Lists<'a>,
     control_tag: Strings<'a>,
@@ -169,6 +171,7 @@ impl<'a> BatchRecords<'a> {
         let subfields = datas.lists("subfields")?;
         Ok(BatchRecords {
             rows: batch.num_rows(),
+            first_row: 0,
             leader: Strings::of(column("leader")?, "leader")?,
             control_tag: controls.strings("tag")?,
             control_value: controls.strings("value")?,
@@ -184,6 +187,13 @@ impl<'a> BatchRecords<'a> {
         })
     }
 
+    /// Errors name rows counting from `first_row` for the batch's first (the batch's place
+    /// in a file or stream) rather than from 0.
+    pub fn numbered_from(mut self, first_row: u64) -> Self {
+        self.first_row = first_row;
+        self
+    }
+
     /// Rows in the batch.
     pub fn len(&self) -> usize {
         self.rows
@@ -196,8 +206,10 @@ impl<'a> BatchRecords<'a> {
 
     /// Rebuild row `row` into `rec` (cleared first). Errors name the row.
     pub fn record_into(&self, row: usize, rec: &mut Record) -> Result<()> {
-        self.fill(row, rec)
-            .map_err(|e| bad(format!("row {row}: {}", e.kind())))
+        self.fill(row, rec).map_err(|e| {
+            let at = self.first_row + row as u64;
+            bad(format!("row {at}: {}", e.kind()))
+        })
     }
 
     /// Row `row` as a record.
