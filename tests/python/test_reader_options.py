@@ -219,3 +219,32 @@ def test_permissive_set_after_the_stream_ended_goes_on_past_the_damage(damaged_f
     reader.permissive = True
     rest = [None if r is None else reader.current_chunk for r in reader]
     assert rest == expected[10:]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("buffering", [-1, 0], ids=["buffered", "unbuffered"])
+def test_a_file_the_program_opened_reads_as_in_pymarc(pymarc_test_dir: Path, tmp_path: Path, threads: int,
+                                                      buffering: int) -> None:
+    # fastmarc reads such a file through its descriptor: it must start where the program
+    # left the file, leave it where pymarc leaves it, and fail as pymarc when it is closed.
+    data = (pymarc_test_dir / "test.dat").read_bytes() * 300  # more than one 256 KiB piece
+    path = tmp_path / "many.mrc"
+    path.write_bytes(data)
+    first = int(data[:5])
+    seen = {}
+    for lib in (pymarc, fastmarc):
+        with open(path, "rb", buffering=buffering) as handle:
+            handle.read(first)  # the program takes the first record itself
+            reader = lib.MARCReader(handle, **({"threads": threads} if lib is fastmarc else {}))
+            records = [r.as_marc() for r in reader]
+            seen[lib.__name__] = (records, handle.tell())
+        with open(path, "rb", buffering=buffering) as handle:
+            reader = lib.MARCReader(handle, **({"threads": threads} if lib is fastmarc else {}))
+            next(reader)
+            handle.close()
+            with pytest.raises(ValueError, match="closed file") as raised:
+                for _ in reader:
+                    pass
+            seen[lib.__name__] += (str(raised.value),)
+    assert seen["fastmarc"] == seen["pymarc"]
+    assert seen["fastmarc"][1] == len(data)

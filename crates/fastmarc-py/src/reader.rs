@@ -1,8 +1,8 @@
 //! `fastmarc.MARCReader`: pymarc's reader on the core's parallel pipeline
 //! (`fastmarc::parallel::ParallelReader`), with the source chosen by input type.
 //!
-//! A path and `bytes` are read by the pipeline itself; a Python file object is read here
-//! and pushed. Each refill runs in three phases: (1) with the GIL, `.read(n)` from a
+//! A path, `bytes` and a plain binary file (`open(path, "rb")`, through its descriptor) are
+//! read by the pipeline itself; any other Python file object is read here and pushed. Each refill runs in three phases: (1) with the GIL, `.read(n)` from a
 //! Python file object when the pipeline asks for input; (2) with the GIL released, push
 //! what was read and take the next records from the pipeline (plain Rust values: records
 //! or core errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one
@@ -22,6 +22,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString};
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes taken from a Python file object per `.read(n)`: one call with the GIL for many
@@ -79,11 +80,30 @@ type LastIoError = Arc<Mutex<Option<std::io::Error>>>;
 struct File {
     inner: std::fs::File,
     failed: LastIoError,
+    /// Where to read next, for the descriptor of a Python file object: read there with
+    /// `pread`, which leaves the descriptor's own offset (shared with the object's) alone.
+    at: Option<Arc<AtomicU64>>,
+}
+
+impl File {
+    fn read_here(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match &self.at {
+            #[cfg(unix)]
+            Some(at) => {
+                use std::os::unix::fs::FileExt;
+                let from = at.load(Ordering::Relaxed);
+                let n = self.inner.read_at(buf, from)?;
+                at.store(from + n as u64, Ordering::Relaxed);
+                Ok(n)
+            }
+            _ => self.inner.read(buf),
+        }
+    }
 }
 
 impl Read for File {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
+        self.read_here(buf).inspect_err(|e| {
             let copy = match e.raw_os_error() {
                 Some(errno) => std::io::Error::from_raw_os_error(errno),
                 None => std::io::Error::new(e.kind(), e.to_string()),
@@ -101,6 +121,38 @@ enum Input {
     Memory,
     /// A Python object with `.read()`: read here with the GIL, in large pieces, and pushed.
     PyFile(Py<PyAny>),
+    /// A Python binary file (`open(path, "rb")`): its descriptor is read by the pipeline,
+    /// from the object's position on, without the GIL; the object is moved to where the
+    /// reading got (as its own reads would have moved it) around each refill.
+    Descriptor {
+        obj: Py<PyAny>,
+        at: Arc<AtomicU64>,
+        failed: LastIoError,
+    },
+}
+
+impl Input {
+    /// The Python file object given, if any.
+    fn py_file(&self) -> Option<&Py<PyAny>> {
+        match self {
+            Input::PyFile(obj) | Input::Descriptor { obj, .. } => Some(obj),
+            _ => None,
+        }
+    }
+
+    /// Move a file object whose descriptor the pipeline reads to where the reading got:
+    /// a closed one raises `ValueError` here, before anything more is read.
+    fn sync(&self, py: Python<'_>) -> PyResult<()> {
+        if let Input::Descriptor { obj, at, .. } = self {
+            let obj = obj.bind(py);
+            if obj.getattr(intern!(py, "closed"))?.is_truthy()? {
+                // The error reading it would raise, as pymarc's reader reads it.
+                obj.call_method1(intern!(py, "read"), (0,))?;
+            }
+            obj.call_method1(intern!(py, "seek"), (at.load(Ordering::Relaxed),))?;
+        }
+        Ok(())
+    }
 }
 
 /// What `current_chunk` shows.
@@ -222,6 +274,7 @@ impl State {
         let Some(pipeline) = pipeline else {
             return Err(PyValueError::new_err("I/O operation on closed file."));
         };
+        input.sync(py)?;
         let mut piece = None;
         loop {
             let drain = read_error.is_some();
@@ -241,9 +294,13 @@ impl State {
             match polled {
                 Polled::Batch(batch) => {
                     *queue = batch.into_iter();
+                    input.sync(py)?;
                     return Ok(true);
                 }
-                Polled::End => return Ok(false),
+                Polled::End => {
+                    input.sync(py)?;
+                    return Ok(false);
+                }
                 Polled::NeedsInput => {
                     if let Some(e) = read_error.take() {
                         return Err(e);
@@ -311,7 +368,9 @@ impl State {
     /// pipeline reports as I/O (a panicked parser thread) as a RuntimeError.
     fn io_error(&self, message: &str) -> PyErr {
         let failed = match &self.input {
-            Input::File(failed) => failed.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            Input::File(failed) | Input::Descriptor { failed, .. } => {
+                failed.lock().unwrap_or_else(|p| p.into_inner()).take()
+            }
             _ => None,
         };
         match failed {
@@ -381,6 +440,50 @@ fn read_py<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Piece<'py>
     }
 }
 
+/// A duplicate of the descriptor of `target`, and `target`'s position, when `target` is
+/// exactly what `open(path, "rb")` gives for a regular file (an `io.BufferedReader` over
+/// an `io.FileIO`, or with `buffering=0` the `io.FileIO`): its bytes are then read without
+/// a `.read()` call, a `bytes` object and a copy per piece. Anything else, a subclass or a
+/// wrapper included (a `gzip` file's descriptor is its compressed file), is read through
+/// `.read()`.
+#[cfg(unix)]
+fn plain_file(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Option<(std::fs::File, u64)>> {
+    use std::os::fd::BorrowedFd;
+    let io = py.import("io")?;
+    let file_io = io.getattr("FileIO")?;
+    let raw = if target.get_type().is(&io.getattr("BufferedReader")?) {
+        target.getattr(intern!(py, "raw"))?
+    } else if target.get_type().is(&file_io) {
+        target.clone()
+    } else {
+        return Ok(None);
+    };
+    if !raw.get_type().is(&file_io) || raw.getattr("closed")?.is_truthy()? {
+        return Ok(None);
+    }
+    let fd: std::os::fd::RawFd = raw.call_method0("fileno")?.extract()?;
+    // SAFETY: `raw` is open, so `fd` is its descriptor, valid for this call; the duplicate
+    // made from it is ours, closed when the pipeline lets go of the file.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let Ok(dup) = borrowed.try_clone_to_owned() else {
+        return Ok(None);
+    };
+    let file = std::fs::File::from(dup);
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
+    let position: u64 = target.call_method0(intern!(py, "tell"))?.extract()?;
+    Ok(Some((file, position)))
+}
+
+#[cfg(not(unix))]
+fn plain_file(
+    _py: Python<'_>,
+    _target: &Bound<'_, PyAny>,
+) -> PyResult<Option<(std::fs::File, u64)>> {
+    Ok(None)
+}
+
 /// The pipeline for `target` and where its bytes come from: a path or bytes are read by
 /// the pipeline itself, a file object is pushed (see [`State::refill`]).
 fn open_pipeline(
@@ -423,9 +526,21 @@ fn open_pipeline(
         let file = File {
             inner,
             failed: failed.clone(),
+            at: None,
         };
         let pipeline = started(ParallelReader::with_options(file, opts))?;
         return Ok((pipeline, Input::File(failed)));
+    }
+    if let Some((inner, position)) = plain_file(py, target)? {
+        let (failed, at) = (LastIoError::default(), Arc::new(AtomicU64::new(position)));
+        let file = File {
+            inner,
+            failed: failed.clone(),
+            at: Some(at.clone()),
+        };
+        let pipeline = started(ParallelReader::with_options(file, opts))?;
+        let obj = target.clone().unbind();
+        return Ok((pipeline, Input::Descriptor { obj, at, failed }));
     }
     if target.hasattr(intern!(py, "read"))? {
         let pipeline = started(ParallelReader::pushed(opts))?;
@@ -492,7 +607,7 @@ impl MARCReader {
         };
         let (pipeline, input) = open_pipeline(py, marc_target, opts)?;
         let mut state = State::new(settings, permissive, py.None());
-        if let Input::PyFile(obj) = &input {
+        if let Some(obj) = input.py_file() {
             state.file_handle = obj.clone_ref(py);
         }
         state.home = Some(Py::new(py, RecordHome(pipeline.recycler()))?);
@@ -664,7 +779,7 @@ impl MARCReader {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let mut st = self.state(py);
         st.queue = Vec::new().into_iter();
-        if let Input::PyFile(obj) = &st.input {
+        if let Some(obj) = st.input.py_file() {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
         // Stops and joins the parser threads.
