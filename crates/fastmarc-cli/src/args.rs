@@ -128,7 +128,7 @@ pub struct ReadArgs {
 
     /// Threads parsing ISO 2709 [default: every core; 1 parses on the main thread]. Writing
     /// Parquet with more than one, each column is also encoded on a thread of its own;
-    /// reading Parquet, row groups are decoded on that many threads.
+    /// reading Parquet with more than one, the file is decoded on a thread of its own.
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 }

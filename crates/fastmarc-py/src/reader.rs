@@ -2,11 +2,12 @@
 //! (`fastmarc::parallel::ParallelReader`), with the source chosen by input type.
 //!
 //! A path, `bytes` and a plain binary file (`open(path, "rb")`, through its descriptor) are
-//! read by the pipeline itself; any other Python file object is read here and pushed. Each refill runs in three phases: (1) with the GIL, `.read(n)` from a
-//! Python file object when the pipeline asks for input; (2) with the GIL released, push
-//! what was read and take the next records from the pipeline (plain Rust values: records
-//! or core errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one
-//! per `__next__`, converting an error into pymarc's exception only when its turn comes.
+//! read by the pipeline itself; any other Python file object is read here and pushed.
+//! Each refill runs in three phases: (1) with the GIL, `.read(n)` from a Python file
+//! object when the pipeline asks for input; (2) with the GIL released, push what was read
+//! and take the next records from the pipeline (plain Rust values: records or core
+//! errors, never a Python object or `PyErr`); (3) with the GIL, hand them out one per
+//! `__next__`, converting an error into pymarc's exception only when its turn comes.
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, RecordState};
