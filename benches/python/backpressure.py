@@ -63,7 +63,7 @@ def main() -> int:
     for threads in (args.threads, 1):
         out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(threads), str(args.slow)],
                              check=True, capture_output=True, text=True).stdout.split()
-        label = f"MARCReader(path, threads={threads})" if threads > 1 else "MARCReader(path)"
+        label = f"MARCReader(path, threads={threads})"
         print(f"| {label} | {out[1]} | {out[2]} | {out[3]} | {out[4]} | {out[5]} |")
     return 0
 

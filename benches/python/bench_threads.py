@@ -64,8 +64,9 @@ def run_threads(n: int, work) -> None:
 
 
 def read_titles(source) -> int:
-    """Read every record of `source` (anything MARCReader takes, or a reader) and its title."""
-    reader = source if isinstance(source, fastmarc.MARCReader) else fastmarc.MARCReader(source)
+    """Read every record of `source` (anything MARCReader takes, or a reader) and its title;
+    a source is read by the plain reader, one thread."""
+    reader = source if isinstance(source, fastmarc.MARCReader) else fastmarc.MARCReader(source, threads=1)
     n = 0
     for record in reader:
         if record.title is not None:

@@ -1,7 +1,7 @@
 # Type stubs for the Rust extension module; signatures are those of pymarc 5.4.0.
 import os
 from collections.abc import Iterator
-from typing import IO, BinaryIO, overload
+from typing import IO, BinaryIO, Literal, overload
 
 from fastmarc._types import Indicators, Subfield
 from fastmarc.leader import Leader
@@ -140,7 +140,9 @@ class MARCReader(Reader):
     """pymarc's MARCReader. Beyond pymarc: `marc_target` may also be a path (str or
     os.PathLike, read by Rust), a bytearray or a memoryview; `threads` parses on a private
     pool (1: on the calling thread, pymarc's behaviour; None: RAYON_NUM_THREADS or every
-    core)."""
+    core; "auto", the default: up to 4 threads for 1 MiB or more of a path, bytes or an
+    open regular file, read on the main thread of a process that is not a
+    multiprocessing child, and the calling thread otherwise)."""
 
     file_handle: IO[bytes] | None
     threads: int
@@ -159,7 +161,7 @@ class MARCReader(Reader):
         utf8_handling: str = "strict",
         file_encoding: str = "iso8859-1",
         permissive: bool = False,
-        threads: int | None = 1,
+        threads: int | Literal["auto"] | None = "auto",
     ) -> None: ...
     def read_all(self) -> list[Record | None]: ...
     @property

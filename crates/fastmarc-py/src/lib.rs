@@ -27,6 +27,7 @@ mod reader;
 mod record;
 mod shared_core;
 mod subclass;
+mod threads;
 mod untracked;
 
 #[pymodule]

@@ -11,6 +11,7 @@
 
 use crate::errors::to_pymarc_error;
 use crate::record::{DecodeSettings, RecordState};
+use crate::threads::Threads;
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, Recovery};
 use fastmarc::parallel::{
     Located, ParallelOptions, ParallelReader, Parser, Polled, RawBytes, Recycler,
@@ -441,14 +442,25 @@ fn read_py<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Piece<'py>
     }
 }
 
-/// A duplicate of the descriptor of `target`, and `target`'s position, when `target` is
-/// exactly what `open(path, "rb")` gives for a regular file (an `io.BufferedReader` over
-/// an `io.FileIO`, or with `buffering=0` the `io.FileIO`): its bytes are then read without
-/// a `.read()` call, a `bytes` object and a copy per piece. Anything else, a subclass or a
-/// wrapper included (a `gzip` file's descriptor is its compressed file), is read through
-/// `.read()`.
+/// The size of `file` when it is a regular file (a pipe or a device has none to tell).
+fn regular_file_size(file: &std::fs::File) -> Option<u64> {
+    file.metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+}
+
+/// A duplicate of the descriptor of `target`, `target`'s position and the file's size,
+/// when `target` is exactly what `open(path, "rb")` gives for a regular file (an
+/// `io.BufferedReader` over an `io.FileIO`, or with `buffering=0` the `io.FileIO`): its
+/// bytes are then read without a `.read()` call, a `bytes` object and a copy per piece.
+/// Anything else, a subclass or a wrapper included (a `gzip` file's descriptor is its
+/// compressed file), is read through `.read()`.
 #[cfg(unix)]
-fn plain_file(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Option<(std::fs::File, u64)>> {
+fn plain_file(
+    py: Python<'_>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<Option<(std::fs::File, u64, u64)>> {
     use std::os::fd::BorrowedFd;
     let io = py.import("io")?;
     let file_io = io.getattr("FileIO")?;
@@ -470,31 +482,34 @@ fn plain_file(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Option<(std
         return Ok(None);
     };
     let file = std::fs::File::from(dup);
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
+    let Some(size) = regular_file_size(&file) else {
         return Ok(None);
-    }
+    };
     let position: u64 = target.call_method0(intern!(py, "tell"))?.extract()?;
-    Ok(Some((file, position)))
+    Ok(Some((file, position, size)))
 }
 
 #[cfg(not(unix))]
 fn plain_file(
     _py: Python<'_>,
     _target: &Bound<'_, PyAny>,
-) -> PyResult<Option<(std::fs::File, u64)>> {
+) -> PyResult<Option<(std::fs::File, u64, u64)>> {
     Ok(None)
 }
 
 /// The pipeline for `target` and where its bytes come from: a path or bytes are read by
-/// the pipeline itself, a file object is pushed (see [`State::refill`]).
+/// the pipeline itself, a file object is pushed (see [`State::refill`]). `options` gives
+/// the pipeline's options for the threads chosen, which depend on how much there is to read.
 fn open_pipeline(
     py: Python<'_>,
     target: &Bound<'_, PyAny>,
-    opts: ParallelOptions,
+    threads: Threads,
+    options: impl Fn(Option<usize>) -> ParallelOptions,
 ) -> PyResult<(ParallelReader, Input)> {
     let started = |r: fastmarc::Result<ParallelReader>| {
         r.map_err(|e| PyRuntimeError::new_err(format!("fastmarc: {e}")))
     };
+    let opts = |size: Option<u64>| threads.resolve(py, size).map(&options);
     // PyBackedBytes keeps a `bytes` object alive and reads it without the GIL (its
     // contents never change), and copies a bytearray.
     let held = if let Ok(b) = target.cast::<PyBytes>() {
@@ -508,6 +523,7 @@ fn open_pipeline(
         None
     };
     if let Some(data) = held {
+        let opts = opts(Some(data.len() as u64))?;
         let pipeline = started(ParallelReader::from_shared(Arc::new(data), opts))?;
         return Ok((pipeline, Input::Memory));
     }
@@ -523,6 +539,7 @@ fn open_pipeline(
                 path.display().to_string(),
             ))
         })?;
+        let opts = opts(regular_file_size(&inner))?;
         let failed = LastIoError::default();
         let file = File {
             inner,
@@ -532,7 +549,8 @@ fn open_pipeline(
         let pipeline = started(ParallelReader::with_options(file, opts))?;
         return Ok((pipeline, Input::File(failed)));
     }
-    if let Some((inner, position)) = plain_file(py, target)? {
+    if let Some((inner, position, size)) = plain_file(py, target)? {
+        let opts = opts(Some(size.saturating_sub(position)))?;
         let (failed, at) = (LastIoError::default(), Arc::new(AtomicU64::new(position)));
         let file = File {
             inner,
@@ -544,7 +562,7 @@ fn open_pipeline(
         return Ok((pipeline, Input::Descriptor { obj, at, failed }));
     }
     if target.hasattr(intern!(py, "read"))? {
-        let pipeline = started(ParallelReader::pushed(opts))?;
+        let pipeline = started(ParallelReader::pushed(opts(None)?))?;
         return Ok((pipeline, Input::PyFile(target.clone().unbind())));
     }
     Err(PyTypeError::new_err(format!(
@@ -560,7 +578,7 @@ impl MARCReader {
     #[new]
     #[pyo3(
         signature = (*_args, **_kwargs),
-        text_signature = "(marc_target, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', file_encoding='iso8859-1', permissive=False, threads=1)"
+        text_signature = "(marc_target, to_unicode=True, force_utf8=False, hide_utf8_warnings=False, utf8_handling='strict', file_encoding='iso8859-1', permissive=False, threads='auto')"
     )]
     fn new(
         py: Python<'_>,
@@ -573,7 +591,7 @@ impl MARCReader {
         })
     }
 
-    #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false, threads = Some(1)))]
+    #[pyo3(signature = (marc_target, to_unicode = true, force_utf8 = false, hide_utf8_warnings = false, utf8_handling = "strict".to_string(), file_encoding = "iso8859-1".to_string(), permissive = false, threads = Threads::Auto))]
     #[allow(clippy::too_many_arguments)]
     fn __init__(
         &self,
@@ -585,7 +603,7 @@ impl MARCReader {
         utf8_handling: String,
         file_encoding: String,
         permissive: bool,
-        threads: Option<usize>,
+        threads: Threads,
     ) -> PyResult<()> {
         let settings = DecodeSettings {
             to_unicode,
@@ -594,9 +612,10 @@ impl MARCReader {
             utf8_handling,
             file_encoding,
         };
-        let opts = ParallelOptions {
+        let parse = settings.parse_options();
+        let opts = |threads| ParallelOptions {
             reader: ReaderOptions {
-                parse: settings.parse_options(),
+                parse,
                 recovery: recovery(permissive),
             },
             threads,
@@ -606,7 +625,7 @@ impl MARCReader {
             python_lengths: true,
             ..ParallelOptions::default()
         };
-        let (pipeline, input) = open_pipeline(py, marc_target, opts)?;
+        let (pipeline, input) = open_pipeline(py, marc_target, threads, opts)?;
         let mut state = State::new(settings, permissive, py.None());
         if let Some(obj) = input.py_file() {
             state.file_handle = obj.clone_ref(py);
