@@ -4,6 +4,7 @@ values pymarc finds, and pyarrow, polars and DuckDB take the tables as they are.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import warnings
@@ -17,6 +18,7 @@ import pymarc
 import pytest
 
 import fastmarc
+from forked import lines_from_child
 
 
 def pymarc_records(path: Path, **kwargs: object) -> list[pymarc.Record]:
@@ -303,6 +305,29 @@ def test_parquet_reads_back_the_same_on_any_number_of_threads(sample_path: Path,
     records = fastmarc.read_parquet(dest, threads=2)
     next(records)
     del records
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is Unix's")
+def test_a_child_forked_mid_read_of_parquet_gets_an_error_not_a_hang(sample_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "many.mrc"
+    source.write_bytes(sample_path.read_bytes() * 60)
+    dest = tmp_path / "many.parquet"
+    fastmarc.to_parquet(source, dest)
+    records = fastmarc.read_parquet(dest, threads=2)  # decoded on a thread of its own
+    first = next(records).as_marc()
+
+    def child() -> list[str]:
+        try:
+            count = 1 + sum(1 for _ in records)
+            return [f"no error after {count}"]
+        except ValueError as e:
+            return [str(e)]
+
+    assert lines_from_child(child) == [
+        f"invalid value: reading {dest}: the thread decoding it is in the process this one was forked from"
+    ]
+    # The parent reads on.
+    assert first + b"".join(r.as_marc() for r in records) == source.read_bytes()
 
 
 def test_a_row_that_is_not_a_record_is_named_by_its_place_in_the_file(sample_path: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import multiprocessing
+import os
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pymarc
 import pytest
 
 import fastmarc
+from forked import lines_from_child
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.mrc"
 AUTO_MAX_THREADS = 4
@@ -105,3 +107,30 @@ def test_threads_takes_a_number_none_or_auto() -> None:
     assert fastmarc.MARCReader(data, threads=2).threads == 2
     with pytest.raises(ValueError, match="threads must be a number of threads, None \\(every core\\) or 'auto', not 'all'"):
         fastmarc.MARCReader(data, threads="all")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is Unix's")
+def test_a_child_forked_mid_read_gets_an_error_not_a_hang(big: Path) -> None:
+    # The child has none of the parser threads the reader was waiting for: the records
+    # already parsed come out, then a clear error; letting go of the reader returns.
+    reader = fastmarc.MARCReader(str(big))
+    if reader.threads == 1:
+        pytest.skip("one core: no parser threads to lose")
+    first = next(reader).as_marc()
+
+    def child() -> list[str]:
+        try:
+            sum(1 for _ in reader)
+            outcome = "no error"
+        except RuntimeError as e:
+            outcome = str(e)
+        reader.close()
+        return [outcome, "closed"]
+
+    assert lines_from_child(child) == [
+        f"fastmarc: this MARCReader parses on {reader.threads} threads of the process that made it, "
+        "and threads do not survive fork(): make the reader after forking, or pass threads=1",
+        "closed",
+    ]
+    # The parent reads on, untouched.
+    assert len([first] + [r.as_marc() for r in reader]) == len(list(fastmarc.MARCReader(big.read_bytes(), threads=1)))

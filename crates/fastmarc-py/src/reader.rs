@@ -190,6 +190,15 @@ struct State {
     /// A Python file's `.read()` failed: raised once every record read before it is handed
     /// out; the call after that reads again, as pymarc's would.
     read_error: Option<PyErr>,
+    /// The process that made the pipeline: a child `fork()`ed from it has none of its
+    /// parser threads.
+    pid: u32,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.let_go_of_pipeline();
+    }
 }
 
 /// pymarc's reader. Subclasses may take their own constructor arguments: `__new__` takes
@@ -241,7 +250,23 @@ impl State {
             exception: None,
             fatal: false,
             read_error: None,
+            pid: std::process::id(),
         }
+    }
+
+    /// Whether this is a child forked from the process that made the pipeline while the
+    /// pipeline had parser threads, which the child does not have.
+    fn forked_from_threads(&self) -> bool {
+        self.pipeline.as_ref().is_some_and(|p| p.threads() > 1) && std::process::id() != self.pid
+    }
+
+    /// Stop the pipeline and join its parser threads; in a forked child, whose copy of the
+    /// pipeline waits for threads that are not there, leave it be.
+    fn let_go_of_pipeline(&mut self) {
+        if self.forked_from_threads() {
+            std::mem::forget(self.pipeline.take());
+        }
+        self.pipeline = None;
     }
 
     /// Change the decoding options: records handed out from now on use them.
@@ -271,11 +296,20 @@ impl State {
             input,
             read_error,
             queue,
+            pid,
             ..
         } = self;
         let Some(pipeline) = pipeline else {
             return Err(PyValueError::new_err("I/O operation on closed file."));
         };
+        if pipeline.threads() > 1 && std::process::id() != *pid {
+            return Err(PyRuntimeError::new_err(format!(
+                "fastmarc: this MARCReader parses on {} threads of the process that made it, \
+                 and threads do not survive fork(): make the reader after forking, or pass \
+                 threads=1",
+                pipeline.threads()
+            )));
+        }
         input.sync(py)?;
         let mut piece = None;
         loop {
@@ -802,8 +836,7 @@ impl MARCReader {
         if let Some(obj) = st.input.py_file() {
             obj.bind(py).call_method0(intern!(py, "close"))?;
         }
-        // Stops and joins the parser threads.
-        st.pipeline = None;
+        st.let_go_of_pipeline();
         Ok(())
     }
 }

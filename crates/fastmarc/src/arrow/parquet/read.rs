@@ -56,13 +56,28 @@ enum Source {
         /// `None` once the caller stops, so that a thread blocked on a full queue wakes.
         batches: Option<Receiver<std::result::Result<RecordBatch, String>>>,
         thread: Option<JoinHandle<()>>,
+        /// The process the thread runs in: a child `fork()`ed from it has no such thread
+        /// to wait for.
+        pid: u32,
     },
     Ended,
 }
 
 impl Drop for Source {
     fn drop(&mut self) {
-        if let Source::Thread { batches, thread } = self {
+        if let Source::Thread {
+            batches,
+            thread,
+            pid,
+        } = self
+        {
+            if *pid != std::process::id() {
+                // A forked child: its copies of the queue and the handle belong to a thread
+                // that is not there, which dropping or joining would wait for forever.
+                std::mem::forget(batches.take());
+                std::mem::forget(thread.take());
+                return;
+            }
             drop(batches.take());
             if let Some(thread) = thread.take() {
                 let _ = thread.join();
@@ -101,6 +116,7 @@ impl ParquetRecords {
             Source::Thread {
                 batches: Some(receive),
                 thread: Some(thread),
+                pid: std::process::id(),
             }
         } else {
             Source::Here(batches)
@@ -118,7 +134,12 @@ impl ParquetRecords {
     pub fn next_batch(&mut self) -> Option<Vec<Result<Record>>> {
         let decoded = match &mut self.source {
             Source::Here(batches) => batches.next()?.map_err(|e| e.to_string()),
-            Source::Thread { batches, thread } => match batches.as_ref()?.recv() {
+            Source::Thread { pid, .. } if *pid != std::process::id() => {
+                Err("the thread decoding it is in the process this one was forked from".to_string())
+            }
+            Source::Thread {
+                batches, thread, ..
+            } => match batches.as_ref()?.recv() {
                 Ok(batch) => batch,
                 // The thread is done: the end of the file, or it panicked (the join says).
                 Err(_) => {
