@@ -29,11 +29,12 @@ __all__ = ["read_marc", "read_records"]
 # answer needs more (a long damaged stretch, or a record that crosses the window's end).
 _SCAN_WINDOW = 256 * 1024
 
-# Input bytes per Arrow batch in a partition: 4x the core's default, which suits a stream
+# Input bytes per Arrow batch in a partition: 16x the core's default, which suits a stream
 # shared by parser threads. A partition is parsed on one thread, and a frame of fewer
-# chunks costs less to import, to convert to pandas and for Dask to size (it does so on
-# every result it keeps), while the parse itself stays as fast.
-_BATCH_BYTES = 1 << 20
+# chunks costs less to import, to convert to pandas, for Dask to size (it does so on every
+# result it keeps) and to free, while the parse itself stays as fast. Beyond this the
+# batches being built outgrow the caches and the parse slows.
+_BATCH_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
