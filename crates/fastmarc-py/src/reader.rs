@@ -291,25 +291,24 @@ impl State {
     /// (reading a Python file) runs here with the GIL; phase 2 (pushing what it gave and
     /// taking records) with the GIL released, one release per batch.
     fn refill(&mut self, py: Python<'_>) -> PyResult<bool> {
+        if self.forked_from_threads() {
+            return Err(PyRuntimeError::new_err(format!(
+                "fastmarc: this MARCReader parses on {} threads of the process that made it, \
+                 and threads do not survive fork(): make the reader after forking, or pass \
+                 threads=1",
+                self.pipeline.as_ref().map_or(1, |p| p.threads())
+            )));
+        }
         let State {
             pipeline,
             input,
             read_error,
             queue,
-            pid,
             ..
         } = self;
         let Some(pipeline) = pipeline else {
             return Err(PyValueError::new_err("I/O operation on closed file."));
         };
-        if pipeline.threads() > 1 && std::process::id() != *pid {
-            return Err(PyRuntimeError::new_err(format!(
-                "fastmarc: this MARCReader parses on {} threads of the process that made it, \
-                 and threads do not survive fork(): make the reader after forking, or pass \
-                 threads=1",
-                pipeline.threads()
-            )));
-        }
         input.sync(py)?;
         let mut piece = None;
         loop {
