@@ -358,3 +358,51 @@ def test_parquet_files_other_tools_wrote_are_read(sample_path: Path, tmp_path: P
         done = run_cli("convert", str(other), str(tmp_path / "back.mrc"))
         assert done.returncode == 0, done.stderr
         assert (tmp_path / "back.mrc").read_bytes() == sample_path.read_bytes(), codec
+
+
+def test_records_come_back_from_any_string_and_list_types(sample_path: Path) -> None:
+    # polars hands tables back with large strings and lists, or string views; a table
+    # sliced mid-way keeps its offsets into the whole buffers.
+    table = pa.table(fastmarc.to_arrow(sample_path))
+    expected = [r.as_marc() for r in pymarc_records(sample_path)]
+    frame = pl.DataFrame(table)
+    layouts = {
+        "string, list": table,
+        "large_string, large_list": frame.to_arrow(),
+        "string_view": frame.to_arrow(compat_level=pl.CompatLevel.newest()),
+    }
+    for name, laid_out in layouts.items():
+        assert [r.as_marc() for r in fastmarc.from_arrow(laid_out)] == expected, name
+        assert [r.as_marc() for r in fastmarc.from_arrow(laid_out.slice(17, 20))] == expected[17:37], name
+
+
+def test_null_values_and_indicators_come_back_empty() -> None:
+    # Another tool's table may have nulls where the nested schema has none: a null value
+    # is empty, a null indicator or code blank, wherever the nulls fall.
+    subfield = pa.struct([("code", pa.string()), ("value", pa.string())])
+    schema = pa.schema([
+        ("leader", pa.string()),
+        ("control_fields", pa.list_(pa.struct([("tag", pa.string()), ("value", pa.string())]))),
+        ("data_fields", pa.list_(pa.struct([
+            ("tag", pa.string()), ("ind1", pa.string()), ("ind2", pa.string()),
+            ("subfields", pa.list_(subfield)),
+        ]))),
+    ])
+
+    def row(control: str | None, ind1: str | None, code: str | None, value: str | None) -> dict:
+        return {
+            "leader": "00000nam a2200000 a 4500",
+            "control_fields": [{"tag": "001", "value": "id"}, {"tag": "005", "value": control}],
+            "data_fields": [{
+                "tag": "245", "ind1": ind1, "ind2": "0",
+                "subfields": [{"code": "a", "value": "Title"}, {"code": code, "value": value}, {"code": "c", "value": "by"}],
+            }],
+        }
+
+    with_nulls = pa.Table.from_pylist([row(None, None, None, None), row("x", "1", "b", "more")], schema)
+    filled = pa.Table.from_pylist([row("", " ", " ", ""), row("x", "1", "b", "more")], schema)
+    assert [r.as_marc() for r in fastmarc.from_arrow(with_nulls)] == [r.as_marc() for r in fastmarc.from_arrow(filled)]
+    first = next(iter(fastmarc.from_arrow(with_nulls)))
+    assert first["005"].data == ""
+    assert first["245"].indicator1 == " "
+    assert first["245"].subfields == [pymarc.Subfield("a", "Title"), pymarc.Subfield(" ", ""), pymarc.Subfield("c", "by")]

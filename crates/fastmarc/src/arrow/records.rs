@@ -44,10 +44,65 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// A string column without nulls and with its values in one buffer (`Utf8`, `LargeUtf8`):
+/// the values of consecutive rows lie back to back, so a record's values are copied in one
+/// go and each one's span is found from the offsets.
+struct Packed<'a> {
+    offsets: Offsets<'a>,
+    bytes: &'a [u8],
+}
+
+impl<'a> Packed<'a> {
+    fn of(strings: &Strings<'a>) -> Option<Packed<'a>> {
+        match strings {
+            Strings::Utf8(a) if a.null_count() == 0 => Some(Packed {
+                offsets: Offsets::Small(a.value_offsets()),
+                bytes: a.value_data(),
+            }),
+            Strings::Large(a) if a.null_count() == 0 => Some(Packed {
+                offsets: Offsets::Large(a.value_offsets()),
+                bytes: a.value_data(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Where row `i`'s value starts in the buffer (and row `i - 1`'s ends).
+    fn at(&self, i: usize) -> usize {
+        self.offsets.at(i)
+    }
+
+    /// The values of `rows`, back to back.
+    fn joined(&self, rows: Range<usize>) -> &'a str {
+        let bytes = &self.bytes[self.at(rows.start)..self.at(rows.end)];
+        // SAFETY: an Arrow string array holds valid UTF-8 from each offset to the next
+        // (arrow-rs's own `value` relies on it), and valid strings joined are valid.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Row `i`'s value when it is one ASCII character, the common case of a code.
+    fn ascii_char(&self, i: usize) -> Option<char> {
+        let start = self.at(i);
+        match self.bytes.get(start..self.at(i + 1)) {
+            Some(&[b]) if b.is_ascii() => Some(b as char),
+            _ => None,
+        }
+    }
+}
+
 /// The offsets of a `List` or a `LargeList` column.
 enum Offsets<'a> {
     Small(&'a [i32]),
     Large(&'a [i64]),
+}
+
+impl Offsets<'_> {
+    fn at(&self, i: usize) -> usize {
+        match self {
+            Offsets::Small(o) => o[i] as usize,
+            Offsets::Large(o) => o[i] as usize,
+        }
+    }
 }
 
 /// A list column of either of Arrow's list types, with its struct items.
@@ -77,10 +132,12 @@ impl<'a> Lists<'a> {
 
     /// The child rows of list `i`.
     fn range(&self, i: usize) -> Range<usize> {
-        match self.offsets {
-            Offsets::Small(o) => o[i] as usize..o[i + 1] as usize,
-            Offsets::Large(o) => o[i] as usize..o[i + 1] as usize,
-        }
+        self.offsets.at(i)..self.offsets.at(i + 1)
+    }
+
+    /// The child rows of the lists `lists`.
+    fn span(&self, lists: Range<usize>) -> Range<usize> {
+        self.offsets.at(lists.start)..self.offsets.at(lists.end)
     }
 
     fn strings(&self, name: &str) -> Result<Strings<'a>> {
@@ -117,6 +174,11 @@ impl<'a> Lists<'a> {
 
 /// One character of an indicator or subfield code column.
 fn one_char(s: Option<&str>, what: &str) -> Result<char> {
+    if let Some(&[b]) = s.map(str::as_bytes) {
+        if b.is_ascii() {
+            return Ok(b as char);
+        }
+    }
     let mut chars = s.unwrap_or(" ").chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(c),
@@ -154,6 +216,55 @@ pub struct BatchRecords<'a> {
     subfields: Lists<'a>,
     code: Strings<'a>,
     value: Strings<'a>,
+    /// The columns above that can be read as [`Packed`].
+    control_value_packed: Option<Packed<'a>>,
+    code_packed: Option<Packed<'a>>,
+    value_packed: Option<Packed<'a>>,
+}
+
+/// Where one record's values of a string column go in the record's text.
+enum Placed<'b, 'a> {
+    /// Copied in one go to `at`: value `i` lies at `at + packed.at(i) - from`.
+    Joined {
+        packed: &'b Packed<'a>,
+        from: usize,
+        at: usize,
+    },
+    /// Copied one at a time, when asked for.
+    OneByOne(&'b Strings<'a>),
+}
+
+impl<'b, 'a> Placed<'b, 'a> {
+    /// The values of `rows` of a column, for `rec`: copied at once if they can be.
+    fn new(
+        strings: &'b Strings<'a>,
+        packed: &'b Option<Packed<'a>>,
+        rows: Range<usize>,
+        rec: &mut Record,
+    ) -> Self {
+        match packed {
+            Some(packed) => Placed::Joined {
+                packed,
+                from: packed.at(rows.start),
+                at: rec.append_text(packed.joined(rows)),
+            },
+            None => Placed::OneByOne(strings),
+        }
+    }
+
+    /// Where value `i` lies in `rec`'s text (a null is empty).
+    fn span(&self, i: usize, rec: &mut Record) -> (usize, usize) {
+        match *self {
+            Placed::Joined { packed, from, at } => {
+                (at + packed.at(i) - from, at + packed.at(i + 1) - from)
+            }
+            Placed::OneByOne(strings) => {
+                let value = strings.get(i).unwrap_or("");
+                let at = rec.append_text(value);
+                (at, at + value.len())
+            }
+        }
+    }
 }
 
 impl<'a> BatchRecords<'a> {
@@ -169,7 +280,7 @@ impl<'a> BatchRecords<'a> {
         let controls = Lists::of(column("control_fields")?, "control_fields")?;
         let datas = Lists::of(column("data_fields")?, "data_fields")?;
         let subfields = datas.lists("subfields")?;
-        Ok(BatchRecords {
+        let mut rows = BatchRecords {
             rows: batch.num_rows(),
             first_row: 0,
             leader: Strings::of(column("leader")?, "leader")?,
@@ -181,10 +292,17 @@ impl<'a> BatchRecords<'a> {
             ind2: datas.strings("ind2")?,
             code: subfields.strings("code")?,
             value: subfields.strings("value")?,
+            control_value_packed: None,
+            code_packed: None,
+            value_packed: None,
             controls,
             datas,
             subfields,
-        })
+        };
+        rows.control_value_packed = Packed::of(&rows.control_value);
+        rows.code_packed = Packed::of(&rows.code);
+        rows.value_packed = Packed::of(&rows.value);
+        Ok(rows)
     }
 
     /// Errors name rows counting from `first_row` for the batch's first (the batch's place
@@ -226,31 +344,58 @@ impl<'a> BatchRecords<'a> {
             .get(row)
             .ok_or_else(|| bad("null leader".into()))?;
         rec.set_leader(Leader::from_bytes(leader.as_bytes())?);
-        let mut controls = self.controls.range(row).peekable();
+        let controls = self.controls.range(row);
+        let datas = self.datas.range(row);
+        let control_text = Placed::new(
+            &self.control_value,
+            &self.control_value_packed,
+            controls.clone(),
+            rec,
+        );
+        let subfield_text = Placed::new(
+            &self.value,
+            &self.value_packed,
+            self.subfields.span(datas.clone()),
+            rec,
+        );
+        // The spans below are 32-bit, as a parsed record's are.
+        let fits = |rec: &Record| match u32::try_from(rec.text.len()) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(bad("a record of more than 4 GiB of text".into())),
+        };
+        fits(rec)?;
+        let mut controls = controls.peekable();
         let mut placed = 0usize;
-        for i in self.datas.range(row) {
+        for i in datas {
             // Control fields whose place comes before this data field go first.
             while let Some(&c) = controls.peek() {
                 if self.position(c) > placed {
                     break;
                 }
-                self.push_control(c, rec)?;
+                self.push_control(c, &control_text, rec)?;
                 controls.next();
                 placed += 1;
             }
             let tag = Tag::new(self.data_tag.get(i).unwrap_or(""))?;
             let ind1 = one_char(self.ind1.get(i), "indicator")?;
             let ind2 = one_char(self.ind2.get(i), "indicator")?;
-            rec.start_data_field(tag, ind1, ind2);
+            let first = rec.subfields.len();
             for j in self.subfields.range(i) {
-                let code = one_char(self.code.get(j), "subfield code")?;
-                rec.push_subfield(code, self.value.get(j).unwrap_or(""));
+                let code = match self.code_packed.as_ref().and_then(|p| p.ascii_char(j)) {
+                    Some(c) => c,
+                    None => one_char(self.code.get(j), "subfield code")?,
+                };
+                let (start, end) = subfield_text.span(j, rec);
+                rec.add_subfield_span(code, start, end);
             }
+            rec.add_data_field(tag, [ind1, ind2], first, None);
             placed += 1;
         }
         for c in controls {
-            self.push_control(c, rec)?;
+            self.push_control(c, &control_text, rec)?;
         }
+        // Values copied one at a time may have gone past.
+        fits(rec)?;
         Ok(())
     }
 
@@ -262,9 +407,10 @@ impl<'a> BatchRecords<'a> {
             .map_or(0, |p| p.value(i) as usize)
     }
 
-    fn push_control(&self, i: usize, rec: &mut Record) -> Result<()> {
+    fn push_control(&self, i: usize, text: &Placed<'_, '_>, rec: &mut Record) -> Result<()> {
         let tag = Tag::new(self.control_tag.get(i).unwrap_or(""))?;
-        rec.push_control(tag, self.control_value.get(i).unwrap_or(""));
+        let (start, end) = text.span(i, rec);
+        rec.add_control_span(tag, start, end);
         Ok(())
     }
 
