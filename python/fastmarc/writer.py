@@ -70,7 +70,7 @@ class MARCWriter(Writer):
     Beyond pymarc: `file_handle` may also be a path (str or os.PathLike). fastmarc then
     opens the file itself and serialises and writes records in batches with the GIL
     released, so threads writing their own files run in parallel; like any buffered file,
-    the file is complete once the writer is closed (or flushed, or dropped). Given a file
+    the file is complete once the writer is closed (or dropped). Given a file
     object, each record goes to its `.write()` at once, as in pymarc; threads writing file
     objects should open them with a large buffer (``open(name, "wb", buffering=1 << 20)``):
     the GIL can change hands each time a file's buffer is written out, and with the
