@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import subprocess
 import sys
 import warnings
@@ -406,3 +407,30 @@ def test_null_values_and_indicators_come_back_empty() -> None:
     assert first["005"].data == ""
     assert first["245"].indicator1 == " "
     assert first["245"].subfields == [pymarc.Subfield("a", "Title"), pymarc.Subfield(" ", ""), pymarc.Subfield("c", "by")]
+
+
+def test_arrow_data_that_breaks_arrows_rules_is_an_error_not_bad_text(sample_path: Path) -> None:
+    # Arrow's C interface hands arrays over unchecked; pyarrow builds these from raw buffers
+    # without a check either.
+    table = pa.table(fastmarc.to_arrow(sample_path)).slice(0, 3)
+    controls = table.column("control_fields").combine_chunks()
+    items = controls.values
+    n = len(items)
+
+    def with_values(offsets: list[int], data: bytes) -> pa.Table:
+        values = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(struct.pack(f"<{n + 1}i", *offsets)), pa.py_buffer(data)])
+        fields = [items.type.field(i) for i in range(items.type.num_fields)]
+        rebuilt = pa.StructArray.from_arrays([items.field(0), values, items.field(2)], fields=fields)
+        column = pa.ListArray.from_arrays(controls.offsets, rebuilt)
+        return table.set_column(3, pa.field("control_fields", column.type), column)
+
+    not_utf8 = with_values([2 * i for i in range(n + 1)], b"\xff\xfe" * n)
+    backwards = with_values([0, 4, 2] + [2 * i for i in range(3, n + 1)], b"x" * (2 * n))
+    for bad, what in ((not_utf8, "a string is not valid UTF-8"), (backwards, "offsets are negative or fall")):
+        with pytest.raises(ValueError, match=rf"reading Arrow data: rows 0 to 2: .*column control_fields: {what}"):
+            list(fastmarc.from_arrow(bad))
+    # Its own values, laid out the same way, read as before.
+    own = [v.encode() for v in items.field(1).to_pylist()]
+    ends = [sum(len(v) for v in own[:i]) for i in range(n + 1)]
+    rebuilt = [r.as_marc() for r in fastmarc.from_arrow(with_values(ends, b"".join(own)))]
+    assert rebuilt == [r.as_marc() for r in fastmarc.from_arrow(table)]

@@ -6,7 +6,9 @@
 use crate::errors::value_error;
 use crate::record::{DecodeSettings, RecordState};
 use fastmarc::arrow::parquet::{compression, ParquetRecords, ParquetSink};
-use fastmarc::arrow::{ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection};
+use fastmarc::arrow::{
+    check_foreign, detail, ArrowOptions, BatchReader, BatchRecords, Layout, Nested, Projection,
+};
 use fastmarc::iso2709::{ParseOptions, ReaderOptions, RecordStart, Recovery};
 use fastmarc::parallel::SharedBytes;
 use fastmarc::{Error as CoreError, ErrorKind};
@@ -310,7 +312,21 @@ impl Records {
                     *rows_before += b.num_rows() as u64;
                 }
                 match stream.next()? {
-                    Ok(b) => *batch = Some((b, 0)),
+                    Ok(b) => {
+                        if let Err(e) = py.detach(|| check_foreign(&b)) {
+                            let (first, rows) = (*rows_before, b.num_rows() as u64);
+                            *rows_before += rows;
+                            *batch = None;
+                            return Some(vec![Err(CoreError::new(ErrorKind::InvalidValue(
+                                format!(
+                                    "reading Arrow data: rows {first} to {}: {}",
+                                    (first + rows).saturating_sub(1),
+                                    detail(&e)
+                                ),
+                            )))]);
+                        }
+                        *batch = Some((b, 0));
+                    }
                     Err(e) => {
                         *batch = None;
                         return Some(vec![Err(CoreError::new(ErrorKind::InvalidValue(format!(

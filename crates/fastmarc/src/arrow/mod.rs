@@ -48,5 +48,5 @@ mod stream;
 
 pub use nested::{nested_schema, Nested, NestedRows};
 pub use project::{ProjectedRows, Projection};
-pub use records::{check_nested, BatchRecords};
+pub use records::{check_foreign, check_nested, detail, BatchRecords};
 pub use stream::{ArrowOptions, BatchReader, Layout, Rows};

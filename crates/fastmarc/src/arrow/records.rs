@@ -9,12 +9,21 @@ use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, OffsetSizeTrait, RecordBatch, StructArray};
 use arrow_schema::DataType;
 use std::ops::Range;
 
 fn bad(what: String) -> Error {
     Error::new(ErrorKind::InvalidValue(what))
+}
+
+/// What went wrong, without the "invalid value" its kind says, for an error that wraps it
+/// with where it happened.
+pub fn detail(e: &Error) -> String {
+    match e.kind() {
+        ErrorKind::InvalidValue(what) => what.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// A string column of any of Arrow's string types.
@@ -199,6 +208,91 @@ pub fn check_nested(schema: &arrow_schema::Schema) -> Result<()> {
     Ok(())
 }
 
+/// Check every column of a batch from outside: offsets that rise and stay in bounds,
+/// strings that are valid UTF-8 and cut at character boundaries. Arrays handed over through
+/// Arrow's C data interface are taken as they are (arrow-rs checks nothing on import), and
+/// records must not be built from data that breaks Arrow's rules. Batches this crate builds
+/// or decodes from Parquet need no check.
+pub fn check_foreign(batch: &RecordBatch) -> Result<()> {
+    for (column, field) in batch.columns().iter().zip(batch.schema().fields()) {
+        check_array(column.as_ref()).map_err(|e| bad(format!("column {}: {e}", field.name())))?;
+    }
+    Ok(())
+}
+
+/// [`check_foreign`] of one array and its children. The nested schema's types are checked
+/// here in one pass each (arrow-rs's full validation takes several times as long); any
+/// other type is left to arrow-rs.
+fn check_array(array: &dyn Array) -> std::result::Result<(), String> {
+    array.to_data().validate().map_err(|e| e.to_string())?;
+    match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            check_strings(a.value_offsets(), a.value_data())
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_string::<i64>();
+            check_strings(a.value_offsets(), a.value_data())
+        }
+        DataType::List(_) => {
+            let a = array.as_list::<i32>();
+            check_offsets(a.value_offsets(), a.values().len())?;
+            check_array(a.values().as_ref())
+        }
+        DataType::LargeList(_) => {
+            let a = array.as_list::<i64>();
+            check_offsets(a.value_offsets(), a.values().len())?;
+            check_array(a.values().as_ref())
+        }
+        DataType::Struct(_) => array
+            .as_struct()
+            .columns()
+            .iter()
+            .try_for_each(|c| check_array(c.as_ref())),
+        _ => array.to_data().validate_full().map_err(|e| e.to_string()),
+    }
+}
+
+/// Offsets that start at 0 or more, never fall, and end within `len`. (Folds rather than
+/// short cuts: the loops then run over whole vectors of offsets.)
+fn check_offsets<O: OffsetSizeTrait>(offsets: &[O], len: usize) -> std::result::Result<(), String> {
+    let (Some(&first), Some(&last)) = (offsets.first(), offsets.last()) else {
+        return Ok(());
+    };
+    let rising = offsets.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
+    if first < O::zero() || !rising {
+        return Err("offsets are negative or fall".to_string());
+    }
+    if last.as_usize() > len {
+        return Err(format!(
+            "offset {} is past the end ({len})",
+            last.as_usize()
+        ));
+    }
+    Ok(())
+}
+
+/// A string array's offsets, and the UTF-8 between them.
+fn check_strings<O: OffsetSizeTrait>(
+    offsets: &[O],
+    bytes: &[u8],
+) -> std::result::Result<(), String> {
+    check_offsets(offsets, bytes.len())?;
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+        return Ok(());
+    };
+    simdutf8::basic::from_utf8(&bytes[first.as_usize()..last.as_usize()])
+        .map_err(|_| "a string is not valid UTF-8".to_string())?;
+    // A byte that starts a character is not 0b10xxxxxx; an offset at the end starts none.
+    let at_starts = offsets.iter().fold(true, |ok, o| {
+        ok & bytes.get(o.as_usize()).is_none_or(|&b| (b as i8) >= -0x40)
+    });
+    if !at_starts {
+        return Err("an offset cuts a UTF-8 character".to_string());
+    }
+    Ok(())
+}
+
 /// The records of a batch in the nested schema (see [`super::nested_schema`]).
 pub struct BatchRecords<'a> {
     rows: usize,
@@ -326,7 +420,7 @@ impl<'a> BatchRecords<'a> {
     pub fn record_into(&self, row: usize, rec: &mut Record) -> Result<()> {
         self.fill(row, rec).map_err(|e| {
             let at = self.first_row + row as u64;
-            bad(format!("row {at}: {}", e.kind()))
+            bad(format!("row {at}: {}", detail(&e)))
         })
     }
 
