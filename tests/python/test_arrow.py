@@ -417,8 +417,14 @@ def test_arrow_data_that_breaks_arrows_rules_is_an_error_not_bad_text(sample_pat
     items = controls.values
     n = len(items)
 
-    def with_values(offsets: list[int], data: bytes) -> pa.Table:
-        values = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(struct.pack(f"<{n + 1}i", *offsets)), pa.py_buffer(data)])
+    def with_values(offsets: list[int], data: bytes, null_at: int | None = None) -> pa.Table:
+        valid = None
+        if null_at is not None:
+            bits = bytearray(b"\xff" * (n // 8 + 1))
+            bits[null_at // 8] &= ~(1 << null_at % 8)
+            valid = pa.py_buffer(bytes(bits))
+        buffers = [valid, pa.py_buffer(struct.pack(f"<{n + 1}i", *offsets)), pa.py_buffer(data)]
+        values = pa.Array.from_buffers(pa.string(), n, buffers, null_count=-1)
         fields = [items.type.field(i) for i in range(items.type.num_fields)]
         rebuilt = pa.StructArray.from_arrays([items.field(0), values, items.field(2)], fields=fields)
         column = pa.ListArray.from_arrays(controls.offsets, rebuilt)
@@ -426,9 +432,16 @@ def test_arrow_data_that_breaks_arrows_rules_is_an_error_not_bad_text(sample_pat
 
     not_utf8 = with_values([2 * i for i in range(n + 1)], b"\xff\xfe" * n)
     backwards = with_values([0, 4, 2] + [2 * i for i in range(3, n + 1)], b"x" * (2 * n))
-    for bad, what in ((not_utf8, "a string is not valid UTF-8"), (backwards, "offsets are negative or fall")):
-        with pytest.raises(ValueError, match=rf"reading Arrow data: rows 0 to 2: .*column control_fields: {what}"):
+    # Each value alone is cut, the two together are valid.
+    cut = with_values([0, 1] + [2 * i for i in range(2, n + 1)], "é".encode() * n)
+    # With a null the column is read value by value: checked the same.
+    not_utf8_with_a_null = with_values([2 * i for i in range(n + 1)], b"\xff\xfe" * n, null_at=n - 1)
+    not_text = "invalid value: row 0: column value: a value is not UTF-8"
+    out_of_order = "invalid value: reading Arrow data: rows 0 to 2: column control_fields: offsets are negative or fall"
+    for bad, message in ((not_utf8, not_text), (backwards, out_of_order), (cut, not_text), (not_utf8_with_a_null, not_text)):
+        with pytest.raises(ValueError) as raised:
             list(fastmarc.from_arrow(bad))
+        assert str(raised.value) == message
     # Its own values, laid out the same way, read as before.
     own = [v.encode() for v in items.field(1).to_pylist()]
     ends = [sum(len(v) for v in own[:i]) for i in range(n + 1)]

@@ -9,7 +9,7 @@ use crate::field::Tag;
 use crate::leader::Leader;
 use crate::record::Record;
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, OffsetSizeTrait, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, GenericStringArray, OffsetSizeTrait, RecordBatch, StructArray};
 use arrow_schema::DataType;
 use std::ops::Range;
 
@@ -26,80 +26,123 @@ pub fn detail(e: &Error) -> String {
     }
 }
 
-/// A string column of any of Arrow's string types.
-enum Strings<'a> {
+/// A string column of any of Arrow's string types, named for errors. Its offsets are in
+/// order and in bounds: arrow-rs checks them when it builds an array, and
+/// [`check_foreign`] when an array comes from outside.
+struct Strings<'a> {
+    name: &'static str,
+    array: StringArrays<'a>,
+}
+
+enum StringArrays<'a> {
     Utf8(&'a arrow_array::StringArray),
     Large(&'a arrow_array::LargeStringArray),
     View(&'a arrow_array::StringViewArray),
 }
 
 impl<'a> Strings<'a> {
-    fn of(array: &'a ArrayRef, name: &str) -> Result<Strings<'a>> {
-        Ok(match array.data_type() {
-            DataType::Utf8 => Strings::Utf8(array.as_string()),
-            DataType::LargeUtf8 => Strings::Large(array.as_string()),
-            DataType::Utf8View => Strings::View(array.as_string_view()),
+    fn of(array: &'a ArrayRef, name: &'static str) -> Result<Strings<'a>> {
+        let array = match array.data_type() {
+            DataType::Utf8 => StringArrays::Utf8(array.as_string()),
+            DataType::LargeUtf8 => StringArrays::Large(array.as_string()),
+            DataType::Utf8View => StringArrays::View(array.as_string_view()),
             other => return Err(bad(format!("column {name} is {other}, not a string"))),
-        })
+        };
+        Ok(Strings { name, array })
     }
 
-    fn get(&self, i: usize) -> Option<&'a str> {
-        let (valid, s) = match self {
-            Strings::Utf8(a) => (a.is_valid(i), a.value(i)),
-            Strings::Large(a) => (a.is_valid(i), a.value(i)),
-            Strings::View(a) => (a.is_valid(i), a.value(i)),
-        };
-        valid.then_some(s)
+    /// Value `i`'s bytes (`None` for a null), its text unchecked: for tags, indicators and
+    /// codes, which are checked as bytes where they are used.
+    #[inline(always)]
+    fn bytes(&self, i: usize) -> Option<&'a [u8]> {
+        match self.array {
+            StringArrays::Utf8(a) => a.is_valid(i).then(|| raw(a, i)),
+            StringArrays::Large(a) => a.is_valid(i).then(|| raw(a, i)),
+            StringArrays::View(a) => a.is_valid(i).then(|| a.value(i).as_bytes()),
+        }
     }
+
+    /// Value `i` (`None` for a null), its UTF-8 checked: an array from outside comes
+    /// unchecked.
+    fn get(&self, i: usize) -> Result<Option<&'a str>> {
+        match self.bytes(i) {
+            None => Ok(None),
+            Some(b) => simdutf8::basic::from_utf8(b)
+                .map(Some)
+                .map_err(|_| bad(format!("column {}: a value is not UTF-8", self.name))),
+        }
+    }
+}
+
+/// Value `i`'s bytes in a string array.
+#[inline(always)]
+fn raw<O: OffsetSizeTrait>(a: &GenericStringArray<O>, i: usize) -> &[u8] {
+    let o = a.value_offsets();
+    &a.value_data()[o[i].as_usize()..o[i + 1].as_usize()]
 }
 
 /// A string column without nulls and with its values in one buffer (`Utf8`, `LargeUtf8`):
 /// the values of consecutive rows lie back to back, so a record's values are copied in one
 /// go and each one's span is found from the offsets.
 struct Packed<'a> {
+    name: &'static str,
     offsets: Offsets<'a>,
     bytes: &'a [u8],
 }
 
 impl<'a> Packed<'a> {
     fn of(strings: &Strings<'a>) -> Option<Packed<'a>> {
-        match strings {
-            Strings::Utf8(a) if a.null_count() == 0 => Some(Packed {
-                offsets: Offsets::Small(a.value_offsets()),
-                bytes: a.value_data(),
-            }),
-            Strings::Large(a) if a.null_count() == 0 => Some(Packed {
-                offsets: Offsets::Large(a.value_offsets()),
-                bytes: a.value_data(),
-            }),
-            _ => None,
-        }
+        let (offsets, bytes) = match strings.array {
+            StringArrays::Utf8(a) if a.null_count() == 0 => {
+                (Offsets::Small(a.value_offsets()), a.value_data())
+            }
+            StringArrays::Large(a) if a.null_count() == 0 => {
+                (Offsets::Large(a.value_offsets()), a.value_data())
+            }
+            _ => return None,
+        };
+        Some(Packed {
+            name: strings.name,
+            offsets,
+            bytes,
+        })
     }
 
     /// Where row `i`'s value starts in the buffer (and row `i - 1`'s ends).
+    #[inline(always)]
     fn at(&self, i: usize) -> usize {
         self.offsets.at(i)
     }
 
-    /// The values of `rows`, back to back.
-    fn joined(&self, rows: Range<usize>) -> &'a str {
-        let bytes = &self.bytes[self.at(rows.start)..self.at(rows.end)];
-        // SAFETY: an Arrow string array holds valid UTF-8 from each offset to the next
-        // (arrow-rs's own `value` relies on it), and valid strings joined are valid.
-        unsafe { std::str::from_utf8_unchecked(bytes) }
+    /// The values of `rows`, back to back, their UTF-8 checked here, as they are copied (an
+    /// array from outside comes unchecked): valid as a whole, and cut only where a
+    /// character starts.
+    fn joined(&self, rows: Range<usize>) -> Result<&'a str> {
+        let (start, end) = (self.at(rows.start), self.at(rows.end));
+        let text = simdutf8::basic::from_utf8(&self.bytes[start..end]).ok();
+        // Valid text starts and ends on a character; each value in it must too (a byte
+        // that starts one is not 0b10xxxxxx).
+        let cut_well = || {
+            (rows.start + 1..rows.end).all(|i| {
+                let at = self.at(i);
+                at == end || (self.bytes[at] as i8) >= -0x40
+            })
+        };
+        text.filter(|_| cut_well())
+            .ok_or_else(|| bad(format!("column {}: a value is not UTF-8", self.name)))
     }
 
     /// Row `i`'s value when it is one ASCII character, the common case of a code.
+    #[inline(always)]
     fn ascii_char(&self, i: usize) -> Option<char> {
-        let start = self.at(i);
-        match self.bytes.get(start..self.at(i + 1)) {
-            Some(&[b]) if b.is_ascii() => Some(b as char),
+        match &self.bytes[self.at(i)..self.at(i + 1)] {
+            &[b] if b.is_ascii() => Some(b as char),
             _ => None,
         }
     }
 }
 
-/// The offsets of a `List` or a `LargeList` column.
+/// The offsets of a list or string column, either width.
 enum Offsets<'a> {
     Small(&'a [i32]),
     Large(&'a [i64]),
@@ -114,14 +157,15 @@ impl Offsets<'_> {
     }
 }
 
-/// A list column of either of Arrow's list types, with its struct items.
+/// A list column of either of Arrow's list types, with its struct items (offsets in order
+/// and in bounds, as for [`Strings`]).
 struct Lists<'a> {
     offsets: Offsets<'a>,
     items: &'a StructArray,
 }
 
 impl<'a> Lists<'a> {
-    fn of(array: &'a ArrayRef, name: &str) -> Result<Lists<'a>> {
+    fn of(array: &'a ArrayRef, name: &'static str) -> Result<Lists<'a>> {
         let (offsets, values) = match array.data_type() {
             DataType::List(_) => {
                 let l = array.as_list::<i32>();
@@ -149,7 +193,7 @@ impl<'a> Lists<'a> {
         self.offsets.at(lists.start)..self.offsets.at(lists.end)
     }
 
-    fn strings(&self, name: &str) -> Result<Strings<'a>> {
+    fn strings(&self, name: &'static str) -> Result<Strings<'a>> {
         let column = self
             .items
             .column_by_name(name)
@@ -172,7 +216,7 @@ impl<'a> Lists<'a> {
         }
     }
 
-    fn lists(&self, name: &str) -> Result<Lists<'a>> {
+    fn lists(&self, name: &'static str) -> Result<Lists<'a>> {
         let column = self
             .items
             .column_by_name(name)
@@ -181,17 +225,22 @@ impl<'a> Lists<'a> {
     }
 }
 
-/// One character of an indicator or subfield code column.
-fn one_char(s: Option<&str>, what: &str) -> Result<char> {
-    if let Some(&[b]) = s.map(str::as_bytes) {
-        if b.is_ascii() {
-            return Ok(b as char);
+/// One character of an indicator or subfield code column (a null is a blank).
+#[inline(always)]
+fn one_char(b: Option<&[u8]>, what: &str) -> Result<char> {
+    let b = b.unwrap_or(b" ");
+    if let &[c] = b {
+        if c.is_ascii() {
+            return Ok(c as char);
         }
     }
-    let mut chars = s.unwrap_or(" ").chars();
+    let mut chars = std::str::from_utf8(b).unwrap_or("").chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(c),
-        _ => Err(bad(format!("{what} {s:?} is not one character"))),
+        _ => Err(bad(format!(
+            "{what} {:?} is not one character",
+            String::from_utf8_lossy(b)
+        ))),
     }
 }
 
@@ -208,31 +257,35 @@ pub fn check_nested(schema: &arrow_schema::Schema) -> Result<()> {
     Ok(())
 }
 
-/// Check every column of a batch from outside: offsets that rise and stay in bounds,
-/// strings that are valid UTF-8 and cut at character boundaries. Arrays handed over through
-/// Arrow's C data interface are taken as they are (arrow-rs checks nothing on import), and
-/// records must not be built from data that breaks Arrow's rules. Batches this crate builds
-/// or decodes from Parquet need no check.
+/// Check a batch from outside before its records are rebuilt: every array's buffers large
+/// enough for its length (arrow-rs's cheap validation), the offsets of every list and
+/// string array in order and in bounds, and string views in full. Arrays handed over
+/// through Arrow's C data interface are taken as they are (arrow-rs checks nothing on
+/// import); the UTF-8 of plain and large strings is checked as records are rebuilt, where
+/// it costs a fraction of a pass of its own. Batches this crate builds or decodes from
+/// Parquet need no check.
 pub fn check_foreign(batch: &RecordBatch) -> Result<()> {
     for (column, field) in batch.columns().iter().zip(batch.schema().fields()) {
-        check_array(column.as_ref()).map_err(|e| bad(format!("column {}: {e}", field.name())))?;
+        column
+            .to_data()
+            .validate()
+            .map_err(|e| e.to_string())
+            .and_then(|()| check_array(column.as_ref()))
+            .map_err(|e| bad(format!("column {}: {e}", field.name())))?;
     }
     Ok(())
 }
 
-/// [`check_foreign`] of one array and its children. The nested schema's types are checked
-/// here in one pass each (arrow-rs's full validation takes several times as long); any
-/// other type is left to arrow-rs.
+/// [`check_foreign`] of `array` and its children.
 fn check_array(array: &dyn Array) -> std::result::Result<(), String> {
-    array.to_data().validate().map_err(|e| e.to_string())?;
     match array.data_type() {
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
-            check_strings(a.value_offsets(), a.value_data())
+            check_offsets(a.value_offsets(), a.value_data().len())
         }
         DataType::LargeUtf8 => {
             let a = array.as_string::<i64>();
-            check_strings(a.value_offsets(), a.value_data())
+            check_offsets(a.value_offsets(), a.value_data().len())
         }
         DataType::List(_) => {
             let a = array.as_list::<i32>();
@@ -249,12 +302,13 @@ fn check_array(array: &dyn Array) -> std::result::Result<(), String> {
             .columns()
             .iter()
             .try_for_each(|c| check_array(c.as_ref())),
-        _ => array.to_data().validate_full().map_err(|e| e.to_string()),
+        DataType::Utf8View => array.to_data().validate_full().map_err(|e| e.to_string()),
+        _ => Ok(()),
     }
 }
 
-/// Offsets that start at 0 or more, never fall, and end within `len`. (Folds rather than
-/// short cuts: the loops then run over whole vectors of offsets.)
+/// Offsets that start at 0 or more, never fall, and end within `len`. (A fold rather than
+/// a loop that stops early: it runs over whole vectors of offsets.)
 fn check_offsets<O: OffsetSizeTrait>(offsets: &[O], len: usize) -> std::result::Result<(), String> {
     let (Some(&first), Some(&last)) = (offsets.first(), offsets.last()) else {
         return Ok(());
@@ -268,27 +322,6 @@ fn check_offsets<O: OffsetSizeTrait>(offsets: &[O], len: usize) -> std::result::
             "offset {} is past the end ({len})",
             last.as_usize()
         ));
-    }
-    Ok(())
-}
-
-/// A string array's offsets, and the UTF-8 between them.
-fn check_strings<O: OffsetSizeTrait>(
-    offsets: &[O],
-    bytes: &[u8],
-) -> std::result::Result<(), String> {
-    check_offsets(offsets, bytes.len())?;
-    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
-        return Ok(());
-    };
-    simdutf8::basic::from_utf8(&bytes[first.as_usize()..last.as_usize()])
-        .map_err(|_| "a string is not valid UTF-8".to_string())?;
-    // A byte that starts a character is not 0b10xxxxxx; an offset at the end starts none.
-    let at_starts = offsets.iter().fold(true, |ok, o| {
-        ok & bytes.get(o.as_usize()).is_none_or(|&b| (b as i8) >= -0x40)
-    });
-    if !at_starts {
-        return Err("an offset cuts a UTF-8 character".to_string());
     }
     Ok(())
 }
@@ -335,29 +368,30 @@ impl<'b, 'a> Placed<'b, 'a> {
         packed: &'b Option<Packed<'a>>,
         rows: Range<usize>,
         rec: &mut Record,
-    ) -> Self {
-        match packed {
+    ) -> Result<Self> {
+        Ok(match packed {
             Some(packed) => Placed::Joined {
                 packed,
                 from: packed.at(rows.start),
-                at: rec.append_text(packed.joined(rows)),
+                at: rec.append_text(packed.joined(rows)?),
             },
             None => Placed::OneByOne(strings),
-        }
+        })
     }
 
     /// Where value `i` lies in `rec`'s text (a null is empty).
-    fn span(&self, i: usize, rec: &mut Record) -> (usize, usize) {
-        match *self {
+    #[inline(always)]
+    fn span(&self, i: usize, rec: &mut Record) -> Result<(usize, usize)> {
+        Ok(match *self {
             Placed::Joined { packed, from, at } => {
                 (at + packed.at(i) - from, at + packed.at(i + 1) - from)
             }
             Placed::OneByOne(strings) => {
-                let value = strings.get(i).unwrap_or("");
+                let value = strings.get(i)?.unwrap_or("");
                 let at = rec.append_text(value);
                 (at, at + value.len())
             }
-        }
+        })
     }
 }
 
@@ -435,9 +469,9 @@ impl<'a> BatchRecords<'a> {
         rec.clear();
         let leader = self
             .leader
-            .get(row)
+            .bytes(row)
             .ok_or_else(|| bad("null leader".into()))?;
-        rec.set_leader(Leader::from_bytes(leader.as_bytes())?);
+        rec.set_leader(Leader::from_bytes(leader)?);
         let controls = self.controls.range(row);
         let datas = self.datas.range(row);
         let control_text = Placed::new(
@@ -445,13 +479,13 @@ impl<'a> BatchRecords<'a> {
             &self.control_value_packed,
             controls.clone(),
             rec,
-        );
+        )?;
         let subfield_text = Placed::new(
             &self.value,
             &self.value_packed,
             self.subfields.span(datas.clone()),
             rec,
-        );
+        )?;
         // The spans below are 32-bit, as a parsed record's are.
         let fits = |rec: &Record| match u32::try_from(rec.text.len()) {
             Ok(_) => Ok(()),
@@ -470,16 +504,16 @@ impl<'a> BatchRecords<'a> {
                 controls.next();
                 placed += 1;
             }
-            let tag = Tag::new(self.data_tag.get(i).unwrap_or(""))?;
-            let ind1 = one_char(self.ind1.get(i), "indicator")?;
-            let ind2 = one_char(self.ind2.get(i), "indicator")?;
+            let tag = Tag::from_bytes(self.data_tag.bytes(i).unwrap_or(b""))?;
+            let ind1 = one_char(self.ind1.bytes(i), "indicator")?;
+            let ind2 = one_char(self.ind2.bytes(i), "indicator")?;
             let first = rec.subfields.len();
             for j in self.subfields.range(i) {
                 let code = match self.code_packed.as_ref().and_then(|p| p.ascii_char(j)) {
                     Some(c) => c,
-                    None => one_char(self.code.get(j), "subfield code")?,
+                    None => one_char(self.code.bytes(j), "subfield code")?,
                 };
-                let (start, end) = subfield_text.span(j, rec);
+                let (start, end) = subfield_text.span(j, rec)?;
                 rec.add_subfield_span(code, start, end);
             }
             rec.add_data_field(tag, [ind1, ind2], first, None);
@@ -502,8 +536,8 @@ impl<'a> BatchRecords<'a> {
     }
 
     fn push_control(&self, i: usize, text: &Placed<'_, '_>, rec: &mut Record) -> Result<()> {
-        let tag = Tag::new(self.control_tag.get(i).unwrap_or(""))?;
-        let (start, end) = text.span(i, rec);
+        let tag = Tag::from_bytes(self.control_tag.bytes(i).unwrap_or(b""))?;
+        let (start, end) = text.span(i, rec)?;
         rec.add_control_span(tag, start, end);
         Ok(())
     }
