@@ -12,7 +12,8 @@ catalogue records (pymarc's clean test records, repeated).
   (`[99999]`): the same framing as every figure below, every field parsed and decoded, and
   no value built: the plain sequential parse rate. (A projection parses only the fields
   its specs name, so one of no columns would parse none.)
-- nested, 1 thread: to_arrow's full nested schema, as a share of the parse rate.
+- nested, 1 thread: to_arrow's full nested schema, as a share of the parse rate (each
+  round the median of three runs of each job, as for the 5-column projection).
 - nested, 2 threads: the speed-up over 1 thread, as a share of the 2-core ceiling: two
   processes, each running the 1-thread job on one half of the file, started together, each
   timing itself (ceiling = whole-file time / the slower half's time).
@@ -170,8 +171,10 @@ def measure(path: Path, args: argparse.Namespace) -> None:
         job("parse", p)  # warm the page cache and the code
 
         rounds = []
+        # Each round takes the median of three runs of each job: one run of a 20-ms job is
+        # at the mercy of a single scheduling hiccup on a shared machine.
         for _ in range(args.rounds):
-            t_parse, t_nested, t_five = timed("parse", p), timed("nested1", p), timed("five", p)
+            t_parse, t_nested, t_five = (median_seconds(lambda n=n: job(n, p), 3) for n in ("parse", "nested1", "five"))
             rounds.append((t_parse / t_nested, t_parse / t_five))
         nested = [r[0] for r in rounds]
         five = [r[1] for r in rounds]
