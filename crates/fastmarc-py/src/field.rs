@@ -7,10 +7,10 @@
 
 use crate::formats::one_char;
 use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
-use crate::pyobjects::{indicators_class, subfield_class};
+use crate::pyobjects::{indicators_class, string_pair, subfield_class};
 use crate::shared_core::SharedCore;
 use crate::subclass;
-use crate::untracked::Untracked;
+use crate::untracked::{untracked, Untracked};
 use pyo3::exceptions::{
     PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyTypeError, PyValueError,
 };
@@ -90,7 +90,8 @@ pub struct FieldState {
     pub subs: Subs,
     pub control_field: bool,
     pos: usize,
-    /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
+    /// For an object made from a parsed record, kept out of the cycle collector: whether
+    /// it is still as parsed (see `crate::untracked`).
     pub gc: Untracked,
     /// Made whole by `__new__`: the `__init__` call that follows has nothing to do.
     made_by_new: bool,
@@ -160,8 +161,8 @@ impl Field {
         self.state.borrow_mut(py)
     }
 
-    /// A lazy field as a Python object, kept out of the cycle collector: it holds only a
-    /// string or None and Rust data until it is changed.
+    /// A lazy field as a Python object, kept out of the cycle collector (see
+    /// `crate::untracked`).
     pub fn new_lazy_object<'py>(
         py: Python<'py>,
         rec: &SharedCore,
@@ -207,9 +208,9 @@ impl FieldState {
     }
 
     /// As made from the parsed record, nothing set or materialised since: what the record
-    /// says about this field is still true. (Every change tracks the object again.)
+    /// says about this field is still true. (Every change touches the marker.)
     pub fn pristine(&self) -> bool {
-        self.gc.is_untracked()
+        self.gc.is_pristine()
     }
 
     /// The subfields as a Python object, materialising them from the core record once.
@@ -220,13 +221,15 @@ impl FieldState {
             let list = PyList::empty(py);
             let mut buf = [0u8; 4];
             for s in f.subfields() {
-                list.append(cls.call1((
-                    &*s.code.encode_utf8(&mut buf),
-                    crate::pystr::new(py, s.value),
-                ))?)?;
+                let code = PyString::new(py, s.code.encode_utf8(&mut buf));
+                list.append(string_pair(cls, code, crate::pystr::new(py, s.value))?)?;
             }
-            self.gc.retrack();
-            self.subs = Subs::Py(list.into_any().unbind());
+            self.gc.touch();
+            // Only subfields, pairs of strings: like the record's list of fields, the list
+            // is kept out of the cycle collector, which would otherwise walk every field's
+            // list at every full collection (a container put in it later only misses being
+            // collected as part of a cycle).
+            self.subs = Subs::Py(untracked(list).into_any().unbind());
         }
         match &self.subs {
             Subs::Py(o) => Ok(o.bind(py).clone()),
@@ -259,10 +262,10 @@ impl FieldState {
         match &self.inds {
             Inds::None => Ok(py.None()),
             Inds::Native(i) => {
-                let a = PyString::new(py, &char_str(i[0])).into_any();
-                let b = PyString::new(py, &char_str(i[1])).into_any();
-                let obj = make_indicators(py, &a, &b)?.unbind();
-                self.gc.retrack();
+                let a = PyString::new(py, &char_str(i[0]));
+                let b = PyString::new(py, &char_str(i[1]));
+                let obj = string_pair(indicators_class(py)?, a, b)?.unbind();
+                self.gc.touch();
                 self.inds = Inds::Py(obj.clone_ref(py));
                 Ok(obj)
             }
@@ -289,7 +292,7 @@ impl FieldState {
         let kw = pyo3::types::PyDict::new(py);
         kw.set_item(if which == 0 { "first" } else { "second" }, value)?;
         let replaced = current.call_method(intern!(py, "_replace"), (), Some(&kw))?;
-        self.gc.retrack();
+        self.gc.touch();
         self.inds = Inds::Py(replaced.unbind());
         Ok(())
     }
@@ -303,7 +306,7 @@ impl FieldState {
         if value.is_truthy()? && is_seq && value.len()? != 2 {
             return Err(PyValueError::new_err(ARBITRARY_INDICATORS));
         }
-        self.gc.retrack();
+        self.gc.touch();
         let cls = indicators_class(py)?;
         if value.is_instance(cls)? {
             self.inds = Inds::Py(value.unbind());
@@ -556,7 +559,7 @@ impl Field {
         let mut me = self.state_mut(py)?;
         // Whatever the object held goes (pymarc's __init__ starts afresh too), dropped once
         // the borrow is over.
-        me.gc.retrack();
+        me.gc.touch();
         let old = std::mem::replace(&mut *me, field);
         drop(me);
         drop(old);
@@ -571,7 +574,7 @@ impl Field {
     #[setter]
     fn set_tag(&self, py: Python<'_>, value: String) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         me.tag = FieldTag::Owned(value);
         Ok(())
     }
@@ -584,7 +587,7 @@ impl Field {
     #[setter]
     fn set_data(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         let old = std::mem::replace(&mut me.data, value);
         drop(me);
         drop(old);
@@ -599,7 +602,7 @@ impl Field {
     #[setter(control_field)]
     fn set_control_field(&self, py: Python<'_>, value: bool) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         me.control_field = value;
         Ok(())
     }
@@ -642,7 +645,7 @@ impl Field {
     #[setter(subfields)]
     fn set_subfields_attr(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         let old = std::mem::replace(&mut me.subs, Subs::Py(value));
         drop(me);
         drop(old);
@@ -985,9 +988,8 @@ impl Field {
         };
         field.subs = Subs::Py(subfields);
         field.control_field = control_field;
-        // The old state goes once the borrow is over; the object may now hold containers.
-        let mut old = slf.get().cell().replace(py, field)?;
-        old.gc.retrack();
+        // The old state goes once the borrow is over.
+        let old = slf.get().cell().replace(py, field)?;
         drop(old);
         subclass::restore_dict(slf.as_any(), &dict)
     }

@@ -1,5 +1,6 @@
 //! Python classes the bindings create or raise, looked up once per interpreter.
 
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyString, PyType};
@@ -17,6 +18,48 @@ cached_class!(subfield_class, "fastmarc._types", "Subfield");
 cached_class!(indicators_class, "fastmarc._types", "Indicators");
 cached_class!(leader_class, "fastmarc.leader", "Leader");
 cached_class!(raw_field_class, "fastmarc.field", "RawField");
+
+/// An instance of `cls`, `Subfield` or `Indicators`, holding `a` and `b`: what calling the
+/// class makes, without running the namedtuple's `__new__`, a Python function whose call
+/// cost more than the rest of making a field's subfields. Two strings can be part of no
+/// cycle, so the tuple is left out of the cycle collector, as the collector itself leaves
+/// such a tuple after the first collection it sees. A class whose instances are laid out
+/// otherwise than a tuple's is called.
+pub fn string_pair<'py>(
+    cls: &Bound<'py, PyType>,
+    a: Bound<'py, PyString>,
+    b: Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let tp = cls.as_type_ptr();
+    // SAFETY: `tp` is a live type object (we hold a reference and the GIL), and so is
+    // tuple's; reading their sizes and base classes touches nothing else.
+    let tuple_layout = unsafe {
+        let tuple = &raw mut ffi::PyTuple_Type;
+        ffi::PyType_IsSubtype(tp, tuple) != 0
+            && (*tp).tp_basicsize == (*tuple).tp_basicsize
+            && (*tp).tp_itemsize == (*tuple).tp_itemsize
+    };
+    let alloc = unsafe { (*tp).tp_alloc };
+    let Some(alloc) = alloc.filter(|_| tuple_layout) else {
+        return cls.call1((a, b));
+    };
+    // SAFETY: instances of `tp` are tuples with no fields of their own (checked above):
+    // `tp_alloc` gives one of two empty slots, zeroed, which take the two references we
+    // own, as tuple's own constructor for subclasses fills them.
+    unsafe {
+        let obj = alloc(tp, 2);
+        if obj.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        ffi::PyTuple_SET_ITEM(obj, 0, a.into_ptr());
+        ffi::PyTuple_SET_ITEM(obj, 1, b.into_ptr());
+        if ffi::PyObject_GC_IsTracked(obj) == 1 {
+            ffi::PyObject_GC_UnTrack(obj.cast());
+        }
+        Ok(Bound::from_owned_ptr(py, obj))
+    }
+}
 
 /// An exception class from `fastmarc.exceptions` by name (error paths only).
 pub fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {

@@ -145,7 +145,8 @@ pub struct RecordState {
     force_utf8: bool,
     to_unicode: bool,
     iter_pos: usize,
-    /// Set while the object is kept out of the cycle collector (see `crate::untracked`).
+    /// For an object made from a parsed record, kept out of the cycle collector: whether
+    /// it is still as parsed (see `crate::untracked`).
     gc: Untracked,
 }
 
@@ -204,7 +205,7 @@ impl RecordState {
     /// The fields list, made from the core record the first time.
     pub fn fields_obj<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.fields.is_none() {
-            self.gc.retrack();
+            self.gc.touch();
             let mut fields = Vec::new();
             let mut added = std::mem::take(&mut self.added).into_iter().peekable();
             let only_fields = added.len() == 0;
@@ -245,7 +246,7 @@ impl RecordState {
                 return Ok(f.bind(py).clone().into_any());
             }
         }
-        self.gc.retrack();
+        self.gc.touch();
         let f = Field::new_lazy_object(py, core, i)?;
         self.handed.insert(at, (i, f.clone().unbind()));
         Ok(f.into_any())
@@ -292,8 +293,8 @@ impl RecordState {
         Ok(Some(out))
     }
 
-    /// A record read from a file as a Python object: kept out of the cycle collector while
-    /// it holds nothing but Rust data (see `crate::untracked`).
+    /// A record read from a file as a Python object, kept out of the cycle collector (see
+    /// `crate::untracked`).
     pub fn into_object(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let pristine = self.fields.is_none() && matches!(self.leader, LeaderSlot::Native(_));
         let obj = Bound::new(py, Record::from_state(self))?;
@@ -792,7 +793,7 @@ impl Record {
             let mut me = slf.get().state_mut(py)?;
             // Whatever the object held goes (pymarc's __init__ starts afresh too), dropped
             // once the borrow is over.
-            me.gc.retrack();
+            me.gc.touch();
             std::mem::replace(&mut *me, fresh)
         };
         drop(old);
@@ -890,7 +891,7 @@ impl Record {
         let mut guard = self.state_mut(py)?;
         let me = &mut *guard;
         if let LeaderSlot::Native(l) = &me.leader {
-            me.gc.retrack();
+            me.gc.touch();
             let obj = leader_class(py)?.call1((l.as_str(),))?.unbind();
             me.leader = LeaderSlot::Py(obj);
         }
@@ -903,7 +904,7 @@ impl Record {
     #[setter(leader)]
     fn set_leader(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         let old = std::mem::replace(&mut me.leader, LeaderSlot::Py(value));
         drop(me);
         drop(old);
@@ -919,7 +920,7 @@ impl Record {
     #[setter(fields)]
     fn set_fields_attr(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let mut me = self.state_mut(py)?;
-        me.gc.retrack();
+        me.gc.touch();
         // What the record held goes once the borrow is over.
         let old = (
             me.core.take(),
@@ -1001,7 +1002,7 @@ impl Record {
         let me = &mut *guard;
         if let (None, Some(core)) = (&me.fields, &me.core) {
             // At the end of the list to be: no field objects needed yet.
-            me.gc.retrack();
+            me.gc.touch();
             let end = core.len() + me.added.len();
             let new = fields
                 .iter()
@@ -1241,9 +1242,8 @@ impl Record {
         fresh.pos = pos;
         fresh.force_utf8 = force_utf8;
         fresh.to_unicode = to_unicode;
-        // The old state goes once the borrow is over; the object may now hold containers.
-        let mut old = slf.get().cell().replace(py, fresh)?;
-        old.gc.retrack();
+        // The old state goes once the borrow is over.
+        let old = slf.get().cell().replace(py, fresh)?;
         drop(old);
         subclass::restore_dict(slf.as_any(), &dict)
     }
@@ -1479,7 +1479,7 @@ impl RecordState {
         core: CoreRecord,
         settings: &DecodeSettings,
     ) -> PyResult<()> {
-        self.gc.retrack();
+        self.gc.touch();
         let mut wrapped = RecordState::from_core(py, Arc::new(core), None, settings)?;
         self.leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         let had_fields = match &self.fields {
@@ -1577,7 +1577,7 @@ impl RecordState {
         f: Bound<'_, PyAny>,
         grouped: bool,
     ) -> PyResult<()> {
-        self.gc.retrack();
+        self.gc.touch();
         let len = core.len() + self.added.len();
         let mut place = len;
         if let Some(n) = sort_key_of(&f, grouped)?.filter(|_| len > 0) {
@@ -1709,7 +1709,7 @@ impl Record {
         let leader = std::mem::replace(&mut wrapped.leader, LeaderSlot::Py(py.None()));
         {
             let mut me = slf.get().state_mut(py)?;
-            me.gc.retrack();
+            me.gc.touch();
             me.leader = leader;
         }
         for field in wrapped.fields_obj(py)?.try_iter()? {

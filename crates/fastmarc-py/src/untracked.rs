@@ -1,24 +1,28 @@
-//! Keeping lazy records and fields out of CPython's cycle collector until they need it.
+//! Keeping records and fields read from a file out of CPython's cycle collector.
 //!
 //! PyO3 makes every pyclass a garbage-collected type, so each object is linked into the
-//! collector's lists and traversed at every collection. A file's worth of records and their
-//! fields is hundreds of thousands of objects, and traversing them all at every collection
-//! became a large share of the time spent reading fields. A record or field fresh from the parser holds no Python
-//! object that could be part of a cycle (only strings, `None`, and Rust data), so it starts
-//! untracked, as CPython itself does for tuples and dicts of atomic values. The moment it may
-//! hold a container (a materialised list, an object set by the user), it is tracked again.
+//! collector's lists and visited at every collection. A file's worth of records and their
+//! fields is hundreds of thousands of objects, and visiting them all at every full
+//! collection became a large share of the time spent reading fields. Yet `Record` and
+//! `Field` show the collector none of the objects they hold (they define no
+//! `__traverse__`): tracked or not, a cycle through one is never found, and what they hold
+//! stays alive as long as they do. So the ones made from a parsed record are taken out of
+//! the collector for good, as CPython does for tuples and dicts of atomic values. (Python
+//! subclasses, whose `__dict__` the collector does see, are never taken out.) The marker
+//! kept in each also says whether the object is still as parsed.
 
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-/// The address of the Python object that owns this value while that object is untracked;
-/// zero once it is tracked (the normal state of every object PyO3 creates).
+/// Set on an object made from a parsed record and kept out of the cycle collector: its
+/// address, while nothing has been stored in it since; zero once something has (or for an
+/// object made otherwise).
 #[derive(Debug, Default)]
 pub struct Untracked(usize);
 
 impl Untracked {
-    /// Untrack `obj`, which must hold no reference to a container, and return the marker its
-    /// Rust value keeps so that [`Untracked::retrack`] can undo it.
+    /// Untrack `obj`, an exact `Record` or `Field` (no `__dict__`), and return the marker
+    /// its Rust value keeps.
     pub fn untrack(obj: &Bound<'_, PyAny>) -> Untracked {
         let ptr = obj.as_ptr();
         // SAFETY: `ptr` is a live object of a GC type (every pyclass is), and we hold the GIL.
@@ -31,26 +35,15 @@ impl Untracked {
         Untracked(ptr as usize)
     }
 
-    /// Whether the owning object is still untracked: nothing has been stored in it since.
-    pub fn is_untracked(&self) -> bool {
+    /// Whether the object is as parsed: nothing has been stored in it since.
+    pub fn is_pristine(&self) -> bool {
         self.0 != 0
     }
 
-    /// Track the owning object again. Call before (or right after) storing a Python object
-    /// that may be a container. Needs the GIL (any `&mut` access to a pyclass value has it).
-    pub fn retrack(&mut self) {
-        if self.0 != 0 {
-            let ptr = self.0 as *mut ffi::PyObject;
-            self.0 = 0;
-            // SAFETY: the marker lives inside the object at `ptr`, so the object is alive
-            // while we can reach the marker; it is untracked (we untracked it and nothing else
-            // tracks our objects), and the caller holds the GIL.
-            unsafe {
-                if ffi::PyObject_GC_IsTracked(ptr) == 0 {
-                    ffi::PyObject_GC_Track(ptr.cast());
-                }
-            }
-        }
+    /// Note that something is being stored in the object (it stays untracked: the
+    /// collector would not see what is stored either way).
+    pub fn touch(&mut self) {
+        self.0 = 0;
     }
 }
 
