@@ -78,6 +78,17 @@ def _format_field(records):
             f.format_field()
 
 
+def _walk_subfields(records):
+    # A converter's walk (marctable's, say): every field, and every subfield of a data field.
+    for r in records:
+        for f in r.fields:
+            if f.is_control_field():
+                f.data  # noqa: B018
+            else:
+                for sf in f.subfields:
+                    sf.code, sf.value  # noqa: B018
+
+
 def _add_remove(lib):
     def run(records):
         for r in records:
@@ -112,6 +123,7 @@ ON_RECORDS = {
     "get_subfields": lambda lib: _get_subfields,
     "value()": lambda lib: _value,
     "format_field()": lambda lib: _format_field,
+    "fields + subfields walk": lambda lib: _walk_subfields,
     "add_ordered_field + remove_field": _add_remove,
     "JSONWriter": _writer("JSONWriter", io.StringIO),
     "as_dict()": lambda lib: lambda rs: [r.as_dict() for r in rs],
@@ -150,7 +162,7 @@ READING = {
 ORDER = [
     "read ISO 2709", "as_marc()", "as_json()", "str(record)", "parse_xml_to_array", "JSONReader",
     "title/author/isbn/subjects", "get_fields(tags)", "record[tag][code]", "get_subfields",
-    "value()", "format_field()", "add_ordered_field + remove_field", "JSONWriter", "as_dict()",
+    "value()", "format_field()", "fields + subfields walk", "add_ordered_field + remove_field", "JSONWriter", "as_dict()",
     "record_to_xml()", "XMLWriter", "loop: read + title + value() of every field",
 ]
 
