@@ -99,6 +99,8 @@ def field_snapshot(field, raw: bool) -> dict[str, tuple]:
         "indicators": outcome(indicators),
         # Asked of a field fresh from the record, then again once its subfields are a list.
         **get_subfields_outcomes(field, "read"),
+        "iterated": outcome(lambda: [tuple(sub) for sub in field]),
+        "iterator": outcome(lambda: (iter(field) is field, tuple(next(field, ())), len(list(field)))),
         "subfields": outcome(lambda: [tuple(sub) for sub in getattr(field, "subfields", [])]),
         **get_subfields_outcomes(field, "listed"),
     }
@@ -282,3 +284,20 @@ def test_marc8_to_unicode_lines(name: str, pymarc_test_dir: Path, sample_path: P
                 for i, (want, got) in enumerate(zip(expected, actual)) if want != got]
     if problems:
         pytest.fail(f"{len(problems)} line(s) differ:\n" + "\n".join(problems[:MAX_REPORTED]), pytrace=False)
+
+
+@pytest.mark.parametrize("subfields", ["list", "tuple", "none"])
+def test_field_iteration_over_subfields_the_program_set(subfields: str):
+    """Iterating a field whose subfields the program replaced (a list, a tuple, nothing),
+    and calling next() past the end: as pymarc does."""
+
+    def run(lib):
+        field = lib.Field("245", lib.Indicators("1", "0"), [lib.Subfield("a", "Title"), lib.Subfield("c", "x")])
+        if subfields == "tuple":
+            field.subfields = tuple(field.subfields)
+        elif subfields == "none":
+            field.subfields = []
+        seen = [tuple(sub) for sub in field]
+        return seen, outcome(lambda: next(field)), [tuple(sub) for sub in field]
+
+    assert run(fastmarc) == run(pymarc)

@@ -7,13 +7,11 @@
 
 use crate::formats::one_char;
 use crate::gil_cell::{CellClass, GilCell, Ref, RefMut};
-use crate::pyobjects::{indicators_class, string_pair, subfield_class};
+use crate::pyobjects::{char_string, indicators_class, string_pair, subfield_class};
 use crate::shared_core::SharedCore;
 use crate::subclass;
 use crate::untracked::{untracked, Untracked};
-use pyo3::exceptions::{
-    PyAttributeError, PyIndexError, PyKeyError, PyStopIteration, PyTypeError, PyValueError,
-};
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -144,10 +142,6 @@ pub fn make_indicators<'py>(
     indicators_class(py)?.call1((a, b))
 }
 
-fn char_str(c: char) -> String {
-    c.to_string()
-}
-
 impl Field {
     /// A shared borrow of the state.
     #[inline]
@@ -219,9 +213,8 @@ impl FieldState {
             let f = rec.field(*i).expect("field index from the record itself");
             let cls = subfield_class(py)?;
             let list = PyList::empty(py);
-            let mut buf = [0u8; 4];
             for s in f.subfields() {
-                let code = PyString::new(py, s.code.encode_utf8(&mut buf));
+                let code = char_string(py, s.code);
                 list.append(string_pair(cls, code, crate::pystr::new(py, s.value))?)?;
             }
             self.gc.touch();
@@ -247,7 +240,7 @@ impl FieldState {
     fn indicator(&self, py: Python<'_>, which: usize) -> PyResult<Py<PyAny>> {
         match &self.inds {
             Inds::None => Ok(PyString::new(py, "").into_any().unbind()),
-            Inds::Native(i) => Ok(PyString::new(py, &char_str(i[which])).into_any().unbind()),
+            Inds::Native(i) => Ok(char_string(py, i[which]).into_any().unbind()),
             Inds::Py(o) => {
                 let o = o.bind(py);
                 if !o.is_truthy()? {
@@ -262,8 +255,7 @@ impl FieldState {
         match &self.inds {
             Inds::None => Ok(py.None()),
             Inds::Native(i) => {
-                let a = PyString::new(py, &char_str(i[0]));
-                let b = PyString::new(py, &char_str(i[1]));
+                let (a, b) = (char_string(py, i[0]), char_string(py, i[1]));
                 let obj = string_pair(indicators_class(py)?, a, b)?.unbind();
                 self.gc.touch();
                 self.inds = Inds::Py(obj.clone_ref(py));
@@ -677,20 +669,28 @@ impl Field {
         Ok(slf.clone())
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// The next subfield, or `None` at the end: PyO3 ends the iteration without making a
+    /// `StopIteration` (or, for the usual list, an `IndexError`) per field.
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let mut me = self.state_mut(py)?;
         if me.control_field {
-            return Err(PyStopIteration::new_err(()));
+            return Ok(None);
         }
         let subs = me.subfields_obj(py)?;
-        match subs.get_item(me.pos) {
-            Ok(item) => {
-                me.pos += 1;
-                Ok(item.unbind())
-            }
-            Err(e) if e.is_instance_of::<PyIndexError>(py) => Err(PyStopIteration::new_err(())),
-            Err(e) => Err(e),
+        let item = match subs.cast::<PyList>() {
+            Ok(list) if me.pos < list.len() => Some(list.get_item(me.pos)?),
+            Ok(_) => None,
+            // A sequence set by the program: indexed as pymarc indexes it.
+            Err(_) => match subs.get_item(me.pos) {
+                Ok(item) => Some(item),
+                Err(e) if e.is_instance_of::<PyIndexError>(py) => None,
+                Err(e) => return Err(e),
+            },
+        };
+        if item.is_some() {
+            me.pos += 1;
         }
+        Ok(item.map(Bound::unbind))
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {

@@ -61,6 +61,20 @@ pub fn string_pair<'py>(
     }
 }
 
+/// A one-character string: for a character below U+0100, the one CPython keeps (no
+/// allocation, no decoding).
+pub fn char_string(py: Python<'_>, c: char) -> Bound<'_, PyString> {
+    // SAFETY: every `char` is a code point PyUnicode_FromOrdinal accepts; it returns a new
+    // reference to a str, or null with an exception set (out of memory).
+    let made = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_FromOrdinal(c as i32)) };
+    match made {
+        Ok(s) => s
+            .cast_into::<PyString>()
+            .expect("PyUnicode_FromOrdinal makes a str"),
+        Err(_) => PyString::new(py, c.encode_utf8(&mut [0u8; 4])),
+    }
+}
+
 /// An exception class from `fastmarc.exceptions` by name (error paths only).
 pub fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("fastmarc.exceptions")?.getattr(name)
