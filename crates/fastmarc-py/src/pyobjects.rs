@@ -33,15 +33,15 @@ pub fn string_pair<'py>(
     let py = cls.py();
     let tp = cls.as_type_ptr();
     // SAFETY: `tp` is a live type object (we hold a reference and the GIL), and so is
-    // tuple's; reading their sizes and base classes touches nothing else.
-    let tuple_layout = unsafe {
+    // tuple's; reading their sizes, allocators and base classes touches nothing else.
+    let alloc = unsafe {
         let tuple = &raw mut ffi::PyTuple_Type;
-        ffi::PyType_IsSubtype(tp, tuple) != 0
+        let tuple_layout = ffi::PyType_IsSubtype(tp, tuple) != 0
             && (*tp).tp_basicsize == (*tuple).tp_basicsize
-            && (*tp).tp_itemsize == (*tuple).tp_itemsize
+            && (*tp).tp_itemsize == (*tuple).tp_itemsize;
+        (*tp).tp_alloc.filter(|_| tuple_layout)
     };
-    let alloc = unsafe { (*tp).tp_alloc };
-    let Some(alloc) = alloc.filter(|_| tuple_layout) else {
+    let Some(alloc) = alloc else {
         return cls.call1((a, b));
     };
     // SAFETY: instances of `tp` are tuples with no fields of their own (checked above):
