@@ -14,11 +14,10 @@
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-/// Set on an object made from a parsed record and kept out of the cycle collector: its
-/// address, while nothing has been stored in it since; zero once something has (or for an
-/// object made otherwise).
+/// Kept in an object made from a parsed record and taken out of the cycle collector: true
+/// while nothing has been stored in it since (false for an object made otherwise).
 #[derive(Debug, Default)]
-pub struct Untracked(usize);
+pub struct Untracked(bool);
 
 impl Untracked {
     /// Untrack `obj`, an exact `Record` or `Field` (no `__dict__`), and return the marker
@@ -32,18 +31,18 @@ impl Untracked {
                 ffi::PyObject_GC_UnTrack(ptr.cast());
             }
         }
-        Untracked(ptr as usize)
+        Untracked(true)
     }
 
     /// Whether the object is as parsed: nothing has been stored in it since.
     pub fn is_pristine(&self) -> bool {
-        self.0 != 0
+        self.0
     }
 
     /// Note that something is being stored in the object (it stays untracked: the
     /// collector would not see what is stored either way).
     pub fn touch(&mut self) {
-        self.0 = 0;
+        self.0 = false;
     }
 }
 
