@@ -78,6 +78,11 @@ unsafe extern "C" fn alloc<T: Pooled>(
                 ffi::PyObject_Init(obj, subtype);
                 return obj;
             }
+            // None to reuse: new memory in the same state, untracked and not zeroed (PyO3
+            // writes every byte of the object after the header, as it does over a reused
+            // one). `PyType_GenericAlloc` would also clear it and track it, only for the
+            // caller to untrack it again: a sizeable share of making a field object.
+            return ffi::PyObject_GC_New::<ffi::PyObject>(subtype);
         }
         ffi::PyType_GenericAlloc(subtype, nitems)
     }
