@@ -1,7 +1,8 @@
 """Edits of records just read, field by field, through every way pymarc offers to change a
 field or a leader (attribute setters, methods, the subfield and field lists themselves),
 reached through every lookup, and serialised in between and at the end by every writer:
-fastmarc gives what pymarc gives, byte for byte.
+fastmarc gives what pymarc gives, byte for byte, for records read from ISO 2709, MARCXML
+and MARC-in-JSON.
 
 fastmarc serialises a record that is still as parsed straight from its parsed form, and
 falls back to the Python objects once anything changed; a change that failed to mark its
@@ -32,6 +33,29 @@ CODES = ["a", "b", "c", "x", "z", "6", "8"]
 def read(lib, path: Path) -> list:
     with path.open("rb") as handle:
         return [r for r in lib.MARCReader(handle) if r is not None]
+
+
+def read_as(lib, path: Path, kind: str) -> list:
+    """The records of `path` read by `lib` from ISO 2709, or from the MARCXML or
+    MARC-in-JSON that pymarc writes of them (each reader has its own way to the records)."""
+    if kind == "iso2709":
+        return read(lib, path)
+    records = read(pymarc, path)
+    if kind == "xml":
+        buffer = io.BytesIO()
+        writer = pymarc.XMLWriter(buffer)
+        for record in records:
+            writer.write(record)
+        writer.close(close_fh=False)
+        return lib.parse_xml_to_array(io.BytesIO(buffer.getvalue()))
+    if kind == "json":
+        buffer = io.StringIO()
+        writer = pymarc.JSONWriter(buffer)
+        for record in records:
+            writer.write(record)
+        writer.close(close_fh=False)
+        return list(lib.JSONReader(buffer.getvalue()))
+    raise ValueError(kind)
 
 
 def pick_field(record, how: str, k: int, tag: str):
@@ -229,10 +253,12 @@ def _through(writer_class, buffer_class, record):
 def test_edit_sequences_write_what_pymarc_writes(
     seed: int, pymarc_test_dir: Path, sample_path: Path, tmp_path: Path
 ) -> None:
-    # The UTF-8 sample, and pymarc's MARC-8 file (written back as Latin-1 by both).
+    # The UTF-8 sample, and pymarc's MARC-8 file (written back as Latin-1 by both), read
+    # from ISO 2709 mostly, and from MARCXML and MARC-in-JSON.
     path = sample_path if seed % 3 else pymarc_test_dir / "test.dat"
+    kind = ["iso2709", "iso2709", "xml", "json"][seed % 4]
     rng = random.Random(seed)
-    ours, theirs = read(fastmarc, path), read(pymarc, path)
+    ours, theirs = read_as(fastmarc, path, kind), read_as(pymarc, path, kind)
     for i in rng.sample(range(len(ours)), min(5, len(ours))):
         if rng.random() < 0.5:
             # Written once before any change: the next writes must not reuse it.
