@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything development and the tests need, into the active Python (no virtualenv
 # required): the dev dependencies, pymarc 5.4.0's sdist (its test suite and MARC test data,
-# unpacked under cache/) and fastmarc itself: the manylinux2014 wheel that would be published,
+# unpacked under cache/), marcx 0.3.0's sdist (its tests) and fastmarc itself: the manylinux2014 wheel that would be published,
 # built once in release mode into dist/ (scripts/check_package.sh tests that same file in a
 # fresh virtualenv) and installed from there.
 # Idempotent: a second run reuses the download and cargo's incremental build.
@@ -12,9 +12,11 @@ PYTHON="${PYTHON:-python3}"
 PYMARC_VERSION=5.4.0
 # The sdist as published on PyPI; checked so the reference suite is exactly the one we target.
 PYMARC_SDIST_SHA256=b2016b1674d1956636c99b9bf95b31840c5cb8f22645672a660e66326371b2f3
+# marcx, a library built on a subclass of pymarc's Record: its own test suite runs on both
+# libraries (tests/python/test_real_program.py). Installed from requirements-dev.txt.
+MARCX_VERSION=0.3.0
+MARCX_SDIST_SHA256=f6380e5da575a1863c8889c610efc7c98c5af7c44d8ca7c9833047303fa85cc9
 CACHE_DIR=cache
-SDIST="$CACHE_DIR/pymarc-$PYMARC_VERSION.tar.gz"
-SDIST_DIR="$CACHE_DIR/pymarc-$PYMARC_VERSION"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -32,30 +34,41 @@ fi
 step "Python dev dependencies (requirements-dev.txt) for $("$PYTHON" --version 2>&1) at $(command -v "$PYTHON")"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
 
-step "pymarc $PYMARC_VERSION sdist (reference test suite and data) in $SDIST_DIR"
-mkdir -p "$CACHE_DIR"
-if [[ -f "$SDIST" ]]; then
-    echo "already downloaded: $SDIST"
-else
-    "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-        "pymarc==$PYMARC_VERSION" -d "$CACHE_DIR"
-fi
-actual_sha256="$(sha256sum "$SDIST" | cut -d' ' -f1)"
-if [[ "$actual_sha256" != "$PYMARC_SDIST_SHA256" ]]; then
-    echo "error: $SDIST has sha256 $actual_sha256, expected $PYMARC_SDIST_SHA256; delete it and re-run" >&2
-    exit 1
-fi
-if [[ -f "$SDIST_DIR/.unpacked" ]]; then
-    echo "already unpacked: $SDIST_DIR"
-else
-    # Unpack beside the final place and rename, so an interrupted run never leaves half a tree.
-    rm -rf "$SDIST_DIR" "$SDIST_DIR.partial"
-    mkdir -p "$SDIST_DIR.partial"
-    tar -xzf "$SDIST" -C "$SDIST_DIR.partial" --strip-components=1
-    touch "$SDIST_DIR.partial/.unpacked"
-    mv "$SDIST_DIR.partial" "$SDIST_DIR"
-    echo "unpacked: $SDIST_DIR ($(find "$SDIST_DIR/test" -type f | wc -l) files in test/)"
-fi
+# fetch_sdist NAME VERSION SHA256 WHAT: the sdist as published on PyPI, checked, unpacked
+# into cache/NAME-VERSION.
+fetch_sdist() {
+    local name="$1" version="$2" sha256="$3" what="$4"
+    local sdist="$CACHE_DIR/$name-$version.tar.gz" dir="$CACHE_DIR/$name-$version"
+    step "$name $version sdist ($what) in $dir"
+    mkdir -p "$CACHE_DIR"
+    if [[ -f "$sdist" ]]; then
+        echo "already downloaded: $sdist"
+    else
+        "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+            "$name==$version" -d "$CACHE_DIR"
+    fi
+    local actual
+    actual="$(sha256sum "$sdist" | cut -d' ' -f1)"
+    if [[ "$actual" != "$sha256" ]]; then
+        echo "error: $sdist has sha256 $actual, expected $sha256; delete it and re-run" >&2
+        exit 1
+    fi
+    if [[ -f "$dir/.unpacked" ]]; then
+        echo "already unpacked: $dir"
+    else
+        # Unpack beside the final place and rename, so an interrupted run never leaves half a tree.
+        rm -rf "$dir" "$dir.partial"
+        mkdir -p "$dir.partial"
+        tar -xzf "$sdist" -C "$dir.partial" --strip-components=1
+        touch "$dir.partial/.unpacked"
+        mv "$dir.partial" "$dir"
+        echo "unpacked: $dir ($(find "$dir" -type f | wc -l) files)"
+    fi
+}
+
+fetch_sdist pymarc "$PYMARC_VERSION" "$PYMARC_SDIST_SHA256" "reference test suite and data"
+fetch_sdist marcx "$MARCX_VERSION" "$MARCX_SDIST_SHA256" \
+    "a pymarc.Record subclass; its tests run on both libraries"
 
 step "fastmarc: manylinux2014 wheel (release build, zig linker) in dist/, installed into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
 bash scripts/build_wheel.sh
