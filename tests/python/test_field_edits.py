@@ -42,19 +42,9 @@ def read_as(lib, path: Path, kind: str) -> list:
         return read(lib, path)
     records = read(pymarc, path)
     if kind == "xml":
-        buffer = io.BytesIO()
-        writer = pymarc.XMLWriter(buffer)
-        for record in records:
-            writer.write(record)
-        writer.close(close_fh=False)
-        return lib.parse_xml_to_array(io.BytesIO(buffer.getvalue()))
+        return lib.parse_xml_to_array(io.BytesIO(_through(pymarc.XMLWriter, io.BytesIO, *records)))
     if kind == "json":
-        buffer = io.StringIO()
-        writer = pymarc.JSONWriter(buffer)
-        for record in records:
-            writer.write(record)
-        writer.close(close_fh=False)
-        return list(lib.JSONReader(buffer.getvalue()))
+        return list(lib.JSONReader(_through(pymarc.JSONWriter, io.StringIO, *records)))
     raise ValueError(kind)
 
 
@@ -241,10 +231,12 @@ def written(lib, record) -> dict:
     return out
 
 
-def _through(writer_class, buffer_class, record):
+def _through(writer_class, buffer_class, *records):
+    """What a writer of `writer_class` writes of `records` into a `buffer_class`."""
     buffer = buffer_class()
     writer = writer_class(buffer)
-    writer.write(record)
+    for record in records:
+        writer.write(record)
     writer.close(close_fh=False)
     return buffer.getvalue()
 
