@@ -135,7 +135,6 @@ fn reader(
 ) -> PyResult<BatchReader> {
     // Records are parsed as MARCReader parses them (pymarc's leniency); permissive mode
     // skips a bad record and, after broken framing, resynchronises on the next record.
-    let defaults = ArrowOptions::default();
     let opts = ArrowOptions {
         reader: ReaderOptions {
             parse: ParseOptions {
@@ -149,7 +148,7 @@ fn reader(
             },
         },
         threads,
-        batch_bytes: batch_bytes.unwrap_or(defaults.batch_bytes),
+        batch_bytes,
     };
     // Specs are checked before any input is touched.
     let projection = match fields {

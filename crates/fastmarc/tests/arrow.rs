@@ -40,7 +40,7 @@ fn opts(reader: ReaderOptions, threads: usize, batch_bytes: usize) -> ArrowOptio
     ArrowOptions {
         reader,
         threads: Some(threads),
-        batch_bytes,
+        batch_bytes: Some(batch_bytes),
     }
 }
 

@@ -40,6 +40,9 @@ pub trait Layout: Send + Sync + 'static {
     fn only_tags(&self) -> Option<TagSet> {
         None
     }
+    /// Input bytes per batch unless [`ArrowOptions::batch_bytes`] says otherwise: what
+    /// suits the size of the rows this layout builds from them.
+    const BATCH_BYTES: usize;
 }
 
 /// How to read ISO 2709 into batches.
@@ -50,11 +53,8 @@ pub struct ArrowOptions {
     pub reader: ReaderOptions,
     /// Parser threads, the consumer included; `None`: every core.
     pub threads: Option<usize>,
-    /// Input bytes per batch (256 KiB by default, about 250 records of 1 KB): a chunk, the
-    /// records parsed from it and the columns built from them stay in a core's cache,
-    /// where with 1 MiB they no longer did, and two threads share out the last chunks of
-    /// a file more evenly.
-    pub batch_bytes: usize,
+    /// Input bytes per batch; `None`: the layout's own ([`Layout::BATCH_BYTES`]).
+    pub batch_bytes: Option<usize>,
 }
 
 impl Default for ArrowOptions {
@@ -62,15 +62,15 @@ impl Default for ArrowOptions {
         ArrowOptions {
             reader: ReaderOptions::strict(),
             threads: None,
-            batch_bytes: 256 << 10,
+            batch_bytes: None,
         }
     }
 }
 
 impl ArrowOptions {
-    fn parallel(&self) -> ParallelOptions {
+    fn parallel<L: Layout>(&self) -> ParallelOptions {
         ParallelOptions {
-            chunk_size: self.batch_bytes.max(1),
+            chunk_size: self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1),
             ..ParallelOptions::new(self.reader, self.threads)
         }
     }
@@ -130,7 +130,7 @@ impl BatchReader {
         L: Layout,
     {
         let schema = layout.schema();
-        let parallel = opts.parallel();
+        let parallel = opts.parallel::<L>();
         let layout = Arc::new(layout);
         let chunks = ParallelChunks::new(inner, parallel, move |c| build_chunk(&*layout, c))?;
         Ok(BatchReader::around(chunks, schema, &opts))
@@ -143,7 +143,7 @@ impl BatchReader {
         layout: L,
     ) -> Result<BatchReader> {
         let schema = layout.schema();
-        let parallel = opts.parallel();
+        let parallel = opts.parallel::<L>();
         let layout = Arc::new(layout);
         let chunks =
             ParallelChunks::from_shared(data, parallel, move |c| build_chunk(&*layout, c))?;
