@@ -293,6 +293,36 @@ def test_the_command_converts_to_parquet_and_back(sample_path: Path, tmp_path: P
     assert not (tmp_path / "x.parquet").exists()
 
 
+def test_a_damaged_parquet_file_is_an_error_never_a_panic(sample_path: Path, tmp_path: Path) -> None:
+    # The Parquet and Arrow crates panic on some damaged files (an over-long number in a
+    # page, an unknown type in the footer's schema): the reader, the iterator on a thread
+    # of its own and the command each report the file as damaged instead.
+    good = tmp_path / "good.parquet"
+    fastmarc.to_parquet(frames(sample_path.read_bytes())[0] * 3, good)
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged.parquet"
+    found = None
+    for at in range(len(data)):
+        damaged.write_bytes(data[:at] + b"\xff" * 12 + data[at + 12 :])
+        for threads in (1, 2):
+            try:
+                for _ in fastmarc.read_parquet(damaged, threads=threads):
+                    pass
+            except ValueError as e:
+                assert "damaged.parquet" in str(e)
+                if "the file is damaged" in str(e):
+                    found = found or at
+        if found is not None:
+            break
+    assert found is not None, "no place in the file where the decoder gives up"
+    out = tmp_path / "out.mrc"
+    done = run_cli("convert", str(damaged), str(out))
+    assert done.returncode == 1
+    assert b"the file is damaged" in done.stderr and b"panicked" not in done.stderr
+    assert b"bug in fastmarc" not in done.stderr
+    assert not out.exists()
+
+
 def test_parquet_reads_back_the_same_on_any_number_of_threads(sample_path: Path, tmp_path: Path) -> None:
     # 3,000 records: several of the Parquet reader's batches of 1,024.
     data = sample_path.read_bytes() * 60

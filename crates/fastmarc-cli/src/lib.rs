@@ -9,7 +9,6 @@
 pub mod allocator;
 mod args;
 mod commands;
-mod contain;
 mod failure;
 mod format;
 mod input;
@@ -63,7 +62,7 @@ pub fn run_with_stop_flag(args: Vec<OsString>, stop: &AtomicBool) -> i32 {
     };
     let ctx = Ctx { stop };
     // A bug must not end in a panic report (or a Python traceback): report it as an error.
-    match contain::contain(|| commands::run(&ctx, cli.command)) {
+    match fastmarc::internal::contain(|| commands::run(&ctx, cli.command)) {
         Ok(Ok(status)) => status,
         Ok(Err(failure)) => {
             if let Some(message) = failure.message {

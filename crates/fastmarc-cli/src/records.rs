@@ -3,13 +3,13 @@
 //! are reported and skipped. A command whose work per record is heavy (serialising it)
 //! opens the input mapped: that work is then done on the parser threads.
 
-use crate::contain::contain;
 use crate::failure::{located, Failure};
 use crate::format::InputFormat;
 use crate::input::{open, ByteStream, Opened, Source};
 use crate::prepare::Prepare;
 use crate::progress::Progress;
 use crate::Ctx;
+use fastmarc::internal::contain;
 use fastmarc::iso2709::{Reader, ReaderOptions, Recovery};
 use fastmarc::json::JsonReader;
 use fastmarc::mrk::MrkReader;

@@ -2,6 +2,7 @@
 //! framing machinery, pymarc-specific helpers, test hooks. Hidden from the documentation and
 //! outside any stability promise; anything here may change in any release.
 
+pub use crate::contain::contain;
 pub use crate::iso2709::buffer::ReadBuffer;
 pub use crate::iso2709::frame::{resync_point, scan_record_boundaries, Boundaries};
 pub use crate::iso2709::read::{parse_framed, Framed, Framer, Step};

@@ -57,6 +57,7 @@ pub mod parallel;
 pub mod xml;
 
 mod check;
+mod contain;
 mod diagnostic;
 mod error;
 mod field;

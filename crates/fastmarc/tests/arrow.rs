@@ -609,3 +609,44 @@ fn interleaved_control_fields_go_back_in_place() {
     assert_eq!(back, data);
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_parquet_file_damaged_anywhere_ends_its_records_with_an_error_not_a_panic() {
+    use fastmarc::arrow::parquet::ParquetRecords;
+    let (data, _) = sample_file(30);
+    let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 1, 100_000));
+    let dir = tempfile_dir();
+    let good_path = dir.join("sweep.parquet");
+    write_parquet(&bs, &good_path, Some(1));
+    let good = std::fs::read(&good_path).unwrap();
+    let path = dir.join("sweep-damaged.parquet");
+    // Twelve bytes with the high bit set make an over-long number wherever the format
+    // has one (page headers, levels, the footer), and garbage anywhere else.
+    for at in 0..good.len() {
+        let mut bytes = good.clone();
+        let end = (at + 12).min(bytes.len());
+        bytes[at..end].fill(0xFF);
+        std::fs::write(&path, &bytes).unwrap();
+        // Decoded on the caller's thread, and (for every seventh place) on a thread of its own.
+        for threads in [1, 2] {
+            if threads == 2 && at % 7 != 0 {
+                continue;
+            }
+            let results: Vec<_> = match ParquetRecords::with_threads(&path, Some(threads)) {
+                Ok(records) => records.collect(),
+                Err(e) => vec![Err(e)],
+            };
+            if let Some(first) = results.iter().position(Result::is_err) {
+                assert_eq!(
+                    first,
+                    results.len() - 1,
+                    "byte {at}, {threads} threads: one error, last"
+                );
+                let e = results[first].as_ref().unwrap_err().to_string();
+                assert!(e.contains("sweep-damaged.parquet"), "byte {at}: {e}");
+            }
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&good_path).unwrap();
+}

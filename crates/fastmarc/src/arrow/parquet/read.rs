@@ -12,6 +12,7 @@
 
 use super::failed;
 use crate::arrow::records::{check_nested, BatchRecords};
+use crate::contain::contain;
 use crate::error::{Error, ErrorKind, Result};
 use crate::parallel::thread_count;
 use crate::record::Record;
@@ -29,9 +30,27 @@ const READY_BATCHES: usize = 4;
 /// The record batches of a Parquet file.
 pub fn read_batches(path: &Path) -> Result<ParquetRecordBatchReader> {
     let file = File::open(path).map_err(Error::from)?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| failed(&format!("reading {}", path.display()), e))
+    let what = format!("reading {}", path.display());
+    match contain(|| ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build())) {
+        Ok(opened) => opened.map_err(|e| failed(&what, e)),
+        Err(panic) => Err(failed(&what, damaged(&panic))),
+    }
+}
+
+/// The next batch of `batches`. The Parquet and Arrow crates panic on some damaged files
+/// (an unknown type in the footer's schema, an over-long number in a page): that is an
+/// error of this file, not a panic of the caller's.
+fn next_decoded(
+    batches: &mut ParquetRecordBatchReader,
+) -> Option<std::result::Result<RecordBatch, String>> {
+    match contain(|| batches.next()) {
+        Ok(next) => next.map(|batch| batch.map_err(|e| e.to_string())),
+        Err(panic) => Some(Err(damaged(&panic))),
+    }
+}
+
+fn damaged(panic: &str) -> String {
+    format!("the file is damaged (the Parquet decoder failed: {panic})")
 }
 
 /// The records of a Parquet file in the nested schema, in order.
@@ -103,9 +122,10 @@ impl ParquetRecords {
             let thread = std::thread::Builder::new()
                 .name("fastmarc-parquet".into())
                 .spawn(move || {
-                    for batch in batches {
+                    let mut batches = batches;
+                    while let Some(batch) = next_decoded(&mut batches) {
                         let failed = batch.is_err();
-                        if send.send(batch.map_err(|e| e.to_string())).is_err() || failed {
+                        if send.send(batch).is_err() || failed {
                             return;
                         }
                     }
@@ -133,7 +153,7 @@ impl ParquetRecords {
     /// thread once decoded.
     pub fn next_batch(&mut self) -> Option<Vec<Result<Record>>> {
         let decoded = match &mut self.source {
-            Source::Here(batches) => batches.next()?.map_err(|e| e.to_string()),
+            Source::Here(batches) => next_decoded(batches)?,
             Source::Thread { pid, .. } if *pid != std::process::id() => {
                 Err("the thread decoding it is in the process this one was forked from".to_string())
             }

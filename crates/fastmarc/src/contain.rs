@@ -1,6 +1,7 @@
-//! Keeping a bug from reaching the user as a panic: work run through [`contain`] that
+//! Keeping a panic from reaching the user as one: work run through [`contain`] that
 //! panics gives back the panic's message as an error, and the standard panic report
-//! (message, backtrace) is not printed for it. Panics on other threads are reported as
+//! (message, backtrace) is not printed for it. What panics is a bug here, or a decoder
+//! fastmarc uses meeting damaged input (the Parquet and Arrow crates panic on some). Panics on other threads are reported as
 //! usual: the hook is process-wide (and the Python host shares the process), so it stays
 //! quiet only on a thread that is inside `contain`.
 
