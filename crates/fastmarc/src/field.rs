@@ -34,6 +34,15 @@ impl Tag {
         }
     }
 
+    /// A tag from any three ASCII bytes, control characters included: what the ISO 2709
+    /// reader takes from a directory (as pymarc does), so what its Arrow rows hold.
+    pub(crate) fn from_ascii(b: &[u8]) -> Result<Tag> {
+        match b {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii()) => Ok(Tag([*a, *b, *c])),
+            _ => Tag::from_bytes(b),
+        }
+    }
+
     pub(crate) fn from_array_unchecked(b: [u8; 3]) -> Tag {
         Tag(b)
     }

@@ -650,3 +650,30 @@ fn a_parquet_file_damaged_anywhere_ends_its_records_with_an_error_not_a_panic() 
     std::fs::remove_file(&path).unwrap();
     std::fs::remove_file(&good_path).unwrap();
 }
+
+#[test]
+fn tags_holding_control_characters_come_back() {
+    // The reader takes any ASCII in a directory's tags, as pymarc does; the rows it makes
+    // must come back, or a Parquet file written from such a record could not be read.
+    let (data, ranges) = sample_file(3);
+    let mut data = data;
+    let second = ranges[1].start;
+    let base: usize = std::str::from_utf8(&data[second + 12..second + 17])
+        .unwrap()
+        .parse()
+        .unwrap();
+    let directory = second + 24..second + base - 1;
+    let entries: Vec<usize> = directory.clone().step_by(12).collect();
+    // A data field's tag (a control field's is "00" and a digit: it would stop being one).
+    let datafield = *entries.iter().find(|&&e| data[e] != b'0').unwrap();
+    data[datafield + 1] = 0x0f;
+    let o = ReaderOptions::resyncing();
+    let (bs, errors, skipped) = batches(&data, opts(o, 1, 4096));
+    assert!(
+        errors.is_empty() && skipped.is_empty(),
+        "{errors:?} {skipped:?}"
+    );
+    let back = rebuilt(&bs);
+    assert_eq!(back.len(), 3);
+    assert_eq!(as_utf8(&back[1]), data[ranges[1].clone()].to_vec());
+}

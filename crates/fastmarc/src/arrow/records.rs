@@ -504,7 +504,7 @@ impl<'a> BatchRecords<'a> {
                 controls.next();
                 placed += 1;
             }
-            let tag = Tag::from_bytes(self.data_tag.bytes(i).unwrap_or(b""))?;
+            let tag = Tag::from_ascii(self.data_tag.bytes(i).unwrap_or(b""))?;
             let ind1 = one_char(self.ind1.bytes(i), "indicator")?;
             let ind2 = one_char(self.ind2.bytes(i), "indicator")?;
             let first = rec.subfields.len();
@@ -536,7 +536,7 @@ impl<'a> BatchRecords<'a> {
     }
 
     fn push_control(&self, i: usize, text: &Placed<'_, '_>, rec: &mut Record) -> Result<()> {
-        let tag = Tag::from_bytes(self.control_tag.bytes(i).unwrap_or(b""))?;
+        let tag = Tag::from_ascii(self.control_tag.bytes(i).unwrap_or(b""))?;
         let (start, end) = text.span(i, rec)?;
         rec.add_control_span(tag, start, end);
         Ok(())
