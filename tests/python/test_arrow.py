@@ -249,6 +249,41 @@ def test_every_well_formed_utf8_record_survives_arrow_and_parquet(pymarc_test_di
     assert b"".join(r.as_marc() for r in fastmarc.read_parquet(tmp_path / "interleaved.mrc.parquet")) == hand_made.read_bytes()
 
 
+def test_damaged_files_give_the_readers_records_through_arrow_and_parquet(sample_path: Path, tmp_path: Path) -> None:
+    # Seeded damage (bytes changed, cut, inserted, copied from elsewhere): in permissive
+    # mode to_arrow keeps exactly the records MARCReader gives, and they come back whole
+    # from the table and from a Parquet file, on one thread and on two.
+    import random
+
+    original = sample_path.read_bytes()
+    dest = tmp_path / "damaged.parquet"
+    for seed in range(120):
+        rnd = random.Random(seed)
+        data = bytearray(original)
+        for _ in range(rnd.choice([1, 3, 12])):
+            at, how = rnd.randrange(len(data)), rnd.random()
+            if how < 0.4:
+                data[at] = rnd.randrange(256)
+            elif how < 0.6:
+                data[at] = rnd.choice(b"0123456789\x1d\x1e\x1f ")
+            elif how < 0.75:
+                del data[at : at + rnd.randrange(1, 30)]
+            elif how < 0.9:
+                data[at:at] = rnd.randbytes(rnd.randrange(1, 10))
+            else:
+                source = rnd.randrange(len(data))
+                data[at : at + 12] = data[source : source + 12]
+        data = bytes(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = [r.as_marc() for r in fastmarc.MARCReader(data, permissive=True) if r is not None]
+            for threads in (1, 2):
+                table = fastmarc.to_arrow(data, permissive=True, threads=threads)
+                assert [r.as_marc() for r in fastmarc.from_arrow(table)] == expected, (seed, threads)
+            fastmarc.to_parquet(data, dest, permissive=True)
+        assert [r.as_marc() for r in fastmarc.read_parquet(dest)] == expected, seed
+
+
 def test_a_failed_parquet_conversion_leaves_no_file(pymarc_test_dir: Path, tmp_path: Path) -> None:
     dest = tmp_path / "bad.parquet"
     with pytest.raises(ValueError):
