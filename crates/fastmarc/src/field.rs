@@ -36,6 +36,7 @@ impl Tag {
 
     /// A tag from any three ASCII bytes, control characters included: what the ISO 2709
     /// reader takes from a directory (as pymarc does), so what its Arrow rows hold.
+    #[cfg(feature = "arrow")]
     pub(crate) fn from_ascii(b: &[u8]) -> Result<Tag> {
         match b {
             [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii()) => Ok(Tag([*a, *b, *c])),
