@@ -140,6 +140,25 @@ XML_CASES = {
     "missing indicators": "<record><leader>00000nam a2200000 a 4500</leader>"
                           "<datafield tag='245'><subfield code='a'>caf\u00e9</subfield></datafield></record>",
     "short leader": "<record><leader>short</leader></record>",
+    "empty indicator": "<record><leader>00000nam a2200000 a 4500</leader>"
+                       "<datafield tag='245' ind1='' ind2='0'><subfield code='a'>t</subfield></datafield></record>",
+    # Characters XML 1.0 does not allow: pymarc's parser refuses the document, wherever
+    # they stand, as themselves or as references.
+    "control character in text": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                 "<controlfield tag='001'>a\x1fb</controlfield></record>",
+    "control character between elements": "<record><leader>00000nam a2200000 a 4500</leader>\x00"
+                                          "<controlfield tag='001'>ab</controlfield></record>",
+    "control character in a tag": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                  "<controlfield\x03 tag='001'>ab</controlfield></record>",
+    "U+FFFE in text": "<record><leader>00000nam a2200000 a 4500</leader>"
+                      "<controlfield tag='001'>a\ufffeb</controlfield></record>",
+    "reference to a control character": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                        "<controlfield tag='001'>a&#x1B;b</controlfield></record>",
+    "reference to a control character in an attribute": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                                        "<datafield tag='245' ind1='&#1;' ind2='0'>"
+                                                        "<subfield code='a'>t</subfield></datafield></record>",
+    "tab and newline": "<record><leader>00000nam a2200000 a 4500</leader>\n\t"
+                       "<controlfield tag='001'>a\tb&#10;c</controlfield></record>",
     "foreign element": "<record xmlns:x='urn:x'><leader>00000nam a2200000 a 4500</leader><x:note>n</x:note>"
                        "<datafield tag='245' ind1='1' ind2='0'><subfield code='a'>t</subfield></datafield>"
                        "</record>",
@@ -219,6 +238,8 @@ JSON_CASES = {
     "no subfields key": '[{"leader": "00000nam a2200000 a 4500", "fields": [{"245": {"ind1": "1", "ind2": "0"}}]}]',
     "no ind2": '[{"leader": "00000nam a2200000 a 4500", "fields": '
                '[{"245": {"ind1": "1", "subfields": [{"a": "x"}]}}]}]',
+    "empty ind1": '[{"leader": "00000nam a2200000 a 4500", "fields": '
+                  '[{"245": {"ind1": "", "ind2": "0", "subfields": [{"a": "x"}]}}]}]',
     "subfield object with two entries": '[{"leader": "00000nam a2200000 a 4500", "fields": '
                                         '[{"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "x", "b": "y"}]}}]}]',
     "empty subfield object": '[{"leader": "00000nam a2200000 a 4500", "fields": '

@@ -293,11 +293,13 @@ pub fn parse_xml<'py>(
         ..XmlReaderOptions::default()
     };
     let parsed = py.detach(|| {
-        fastmarc::xml::XmlReader::from_slice(data, opts).collect::<fastmarc::Result<Vec<_>>>()
+        let mut reader = fastmarc::xml::XmlReader::from_slice(data, opts);
+        let records = reader.by_ref().collect::<fastmarc::Result<Vec<_>>>();
+        records.map(|r| (r, reader.pymarc_shaped()))
     });
     match parsed {
-        Ok(records) => wrap_records(py, records),
-        Err(_) => Ok(None),
+        Ok((records, true)) => wrap_records(py, records),
+        _ => Ok(None),
     }
 }
 

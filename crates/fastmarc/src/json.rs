@@ -330,20 +330,26 @@ impl<'de> Visitor<'de> for FieldValue<'_> {
                 "a key",
             )
         };
+        // An empty indicator is a blank here; pymarc keeps it empty.
+        let mut empty_indicator = false;
         let ind = |which: &'static str| {
             StrWith(
-                move |s: &str| indicator(Some(s), which, tag),
+                move |s: &str| Ok((indicator(Some(s), which, tag)?, s.is_empty())),
                 "a one-character indicator string",
             )
         };
         while let Some(k) = map.next_key_seed(key())? {
             match k {
                 DataKey::Ind1 => {
-                    indicators[0] = map.next_value_seed(ind("ind1"))?;
+                    let empty;
+                    (indicators[0], empty) = map.next_value_seed(ind("ind1"))?;
+                    empty_indicator |= empty;
                     seen[0] = seen[0].saturating_add(1);
                 }
                 DataKey::Ind2 => {
-                    indicators[1] = map.next_value_seed(ind("ind2"))?;
+                    let empty;
+                    (indicators[1], empty) = map.next_value_seed(ind("ind2"))?;
+                    empty_indicator |= empty;
                     seen[1] = seen[1].saturating_add(1);
                 }
                 DataKey::Subfields => {
@@ -363,7 +369,7 @@ impl<'de> Visitor<'de> for FieldValue<'_> {
         if let Some(last) = rec.fields.last_mut() {
             last.indicators = indicators;
         }
-        *pymarc_shaped &= seen == [1, 1] && has_subfields;
+        *pymarc_shaped &= seen == [1, 1] && has_subfields && !empty_indicator;
         Ok(())
     }
 }
@@ -1154,8 +1160,9 @@ impl<'a> JsonSliceReader<'a> {
 
     /// Whether pymarc's `JSONReader` reads the records read so far as the same records:
     /// every field object has one entry, and every data field object has `ind1`, `ind2`
-    /// and `subfields`, each once. (This reader takes missing indicators as blanks and a
-    /// missing `subfields` as none, and reads only a field object's first entry.)
+    /// (not empty) and `subfields`, each once. (This reader takes missing or empty
+    /// indicators as blanks and a missing `subfields` as none, and reads only a field
+    /// object's first entry.)
     pub fn pymarc_shaped(&self) -> bool {
         self.records.input.pymarc_shaped
     }

@@ -124,6 +124,12 @@ struct Walk {
     text: String,
     /// Where the `<record>` element last started.
     record_start: u64,
+    /// Whether an indicator attribute was empty (read as a blank; pymarc keeps it empty).
+    empty_indicator: bool,
+    /// Events ending past here are checked for characters XML does not allow: 0 for a
+    /// stream (every event), where [`first_not_xml_char`] found one in a document in
+    /// memory (`u64::MAX`: none).
+    not_xml_from: u64,
 }
 
 /// The XML tokenizer: namespace-aware only when namespaces decide what counts (resolving
@@ -454,6 +460,8 @@ impl<R: BufRead> XmlReader<R> {
                 subfield: None,
                 text: String::new(),
                 record_start: 0,
+                empty_indicator: false,
+                not_xml_from: 0,
             },
             count: 0,
             last_size: [0; 3],
@@ -474,6 +482,13 @@ impl<R: BufRead> XmlReader<R> {
     /// Records read so far.
     pub fn records_read(&self) -> u64 {
         self.count
+    }
+
+    /// Whether pymarc's parser reads the records read so far as the same records: no
+    /// indicator attribute was empty (this reader takes an empty one as a blank, as it
+    /// does a missing one; pymarc keeps it empty).
+    pub fn pymarc_shaped(&self) -> bool {
+        !self.state.empty_indicator
     }
 
     /// Read the next record into `rec`. `Ok(false)` at the end of the document. After an
@@ -526,6 +541,11 @@ fn read_until_record_end<S: EventSource>(
             Err(e) => return Err((e.to_string(), tokens.error_position())),
         };
         let fail = |message: String| (message, event_start);
+        if tokens.buffer_position() > st.not_xml_from {
+            if let Some((at, c)) = not_xml_char(&event) {
+                return Err(not_allowed(c, event_start + at as u64));
+            }
+        }
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 // Empty elements are expanded by the reader's configuration; should one
@@ -620,26 +640,26 @@ impl<'a> XmlReader<&'a [u8]> {
         const BOM: &[u8] = b"\xEF\xBB\xBF";
         let Some(rest) = data.strip_prefix(BOM) else {
             // No mark to drop: quick-xml's own check finds none either.
-            return XmlReader::from_source(
-                Source::Slice {
-                    tokens: Tokens::new(data, &opts),
-                    read: read_until_record_end,
-                },
-                opts,
-            );
+            return XmlReader::over_slice(data, opts);
         };
         if rest.starts_with(BOM) {
             // A second mark is content, which quick-xml's slice reader would drop as a
             // mark of its own; the stream reading keeps it (rare enough not to matter).
             return XmlReader::with_options(data, opts);
         }
-        XmlReader::from_source(
+        XmlReader::over_slice(rest, opts)
+    }
+
+    fn over_slice(doc: &'a [u8], opts: XmlReaderOptions) -> Self {
+        let mut reader = XmlReader::from_source(
             Source::Slice {
-                tokens: Tokens::new(rest, &opts),
+                tokens: Tokens::new(doc, &opts),
                 read: read_until_record_end,
             },
             opts,
-        )
+        );
+        reader.state.not_xml_from = first_not_xml_char(doc);
+        reader
     }
 }
 
@@ -706,6 +726,8 @@ fn start_element(
                 None => {
                     let [tag, ind1, ind2] = attributes(e, ["tag", "ind1", "ind2"])?;
                     let tag = parse_tag(&required(tag, "tag", "datafield")?)?;
+                    st.empty_indicator |=
+                        ind1.as_deref() == Some("") || ind2.as_deref() == Some("");
                     let ind1 = indicator(ind1.as_deref(), "ind1", tag)?;
                     let ind2 = indicator(ind2.as_deref(), "ind2", tag)?;
                     rec.start_data_field(tag, ind1, ind2);
@@ -849,6 +871,71 @@ fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
     }
 }
 
+fn not_allowed(c: char, at: u64) -> Failure {
+    let message = format!("character U+{:04X} is not allowed in XML", c as u32);
+    (message, at)
+}
+
+/// Whether a byte may start a character XML 1.0 does not allow: a C0 control other than
+/// tab, LF and CR, or 0xEF (which starts U+F000-U+FFFF, U+FFFE and U+FFFF among them).
+#[inline(always)]
+fn suspect(b: u8) -> bool {
+    ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
+}
+
+/// The first character of `raw` that XML 1.0 does not allow (a C0 control other than tab,
+/// LF and CR; U+FFFE; U+FFFF), and where it is. An XML parser must reject the document
+/// (pymarc's does), wherever in it the character stands. Other bad UTF-8 is reported
+/// where text is decoded.
+#[inline]
+fn not_xml_char(raw: &[u8]) -> Option<(usize, char)> {
+    // One branch-free pass; only bytes with a suspect one are looked at closer.
+    if !raw.iter().fold(false, |seen, &b| seen | suspect(b)) {
+        return None;
+    }
+    raw.iter().enumerate().find_map(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => None,
+        0..0x20 => Some((i, char::from(b))),
+        0xEF => match raw.get(i + 1..i + 3) {
+            Some([0xBF, 0xBE]) => Some((i, '\u{FFFE}')),
+            Some([0xBF, 0xBF]) => Some((i, '\u{FFFF}')),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Where the first character of a whole document that XML does not allow starts
+/// ([`not_xml_char`]), `u64::MAX` for none: a document in memory is scanned once, in
+/// blocks the compiler vectorises, so that its events need checking only from there on.
+fn first_not_xml_char(doc: &[u8]) -> u64 {
+    const BLOCK: usize = 64;
+    let blocks = doc.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    let whole = blocks.map(|block| {
+        let block: &[u8; BLOCK] = block.try_into().unwrap();
+        block
+            .iter()
+            .fold(0u8, |seen, &b| seen | u8::from(suspect(b)))
+    });
+    for (k, seen) in whole
+        .chain([tail
+            .iter()
+            .fold(0u8, |seen, &b| seen | u8::from(suspect(b)))])
+        .enumerate()
+    {
+        if seen != 0 {
+            let from = k * BLOCK;
+            // Two bytes more: U+FFFE or U+FFFF may start at the block's end.
+            let upto = (from + BLOCK + 2).min(doc.len());
+            if let Some((at, _)) = not_xml_char(&doc[from..upto]) {
+                return (from + at) as u64;
+            }
+        }
+    }
+    u64::MAX
+}
+
 /// Text that is valid UTF-8 and has no carriage return, as it stands: what quick-xml's
 /// `xml10_content` would give, without its slower decoding. `None` for the rest, which
 /// `xml10_content` decodes (and words the error for).
@@ -894,6 +981,12 @@ fn resolve_reference<'a>(
         .resolve_char_ref()
         .map_err(|e| format!("bad character reference &{name};: {e}"))?
     {
+        if !is_xml_char(c) {
+            return Err(format!(
+                "character reference &{name}; is to U+{:04X}, which XML does not allow",
+                c as u32
+            ));
+        }
         return Ok(c.encode_utf8(utf8));
     }
     match resolve_xml_entity(&name) {
@@ -1031,6 +1124,12 @@ fn attribute_value<'v>(raw: &'v [u8], name: &str) -> std::result::Result<Cow<'v,
     let normalised = raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
     let value = unescape_with(&normalised, resolve_xml_entity)
         .map_err(|e| format!("attribute {name}: {e} (DTD entities are not expanded)"))?;
+    if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
+        return Err(format!(
+            "attribute {name}: a character reference is to U+{:04X}, which XML does not allow",
+            c as u32
+        ));
+    }
     Ok(Cow::Owned(value.into_owned()))
 }
 
@@ -1763,6 +1862,30 @@ mod tests {
                     prop_assert_eq!(decoded.as_deref().ok(), Some(plain));
                 }
             }
+        }
+
+        #[test]
+        fn a_document_is_scanned_as_a_whole_as_it_would_be_in_pieces(
+            doc in prop::collection::vec(
+                prop::sample::select(b"a<>\t\n\r\x01\x1f\xEF\xBF\xBE\xC3\xA9".to_vec()),
+                0..300,
+            )
+        ) {
+            let expected = not_xml_char(&doc).map_or(u64::MAX, |(at, _)| at as u64);
+            prop_assert_eq!(first_not_xml_char(&doc), expected);
+        }
+
+        #[test]
+        fn not_xml_char_finds_the_first_character_xml_does_not_allow(
+            chars in prop::collection::vec(
+                prop::sample::select(vec!['a', ' ', '\t', '\n', '\r', '\u{1}', '\u{1f}', 'é',
+                    '\u{fff0}', '\u{fffd}', '\u{fffe}', '\u{ffff}', '€', '\u{10000}']),
+                0..20,
+            )
+        ) {
+            let text: String = chars.iter().collect();
+            let expected = text.char_indices().find(|&(_, c)| !is_xml_char(c));
+            prop_assert_eq!(not_xml_char(text.as_bytes()), expected);
         }
     }
 

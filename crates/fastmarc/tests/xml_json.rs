@@ -784,7 +784,16 @@ fn xml_errors_say_what_and_where() {
         ("<record></record>junk", "outside the root", 1),
         ("", "no root element", 0),
         ("<collection><record>", "ends inside", 0),
-        ("<record>\u{0}&bogus;</record>", "bogus", 0),
+        ("<record>&bogus;</record>", "bogus", 0),
+        // Characters XML 1.0 does not allow, anywhere in the document, as themselves or
+        // as references.
+        ("<record>\u{0}</record>", "U+0000 is not allowed", 0),
+        ("<record><leader>x\u{1b}</leader></record>", "U+001B", 0),
+        ("<record><controlfield tag=\"00\u{3}\">x</controlfield></record>", "U+0003", 0),
+        ("<record></record>\u{1}", "U+0001", 1),
+        ("<record><leader>\u{fffe}</leader></record>", "U+FFFE", 0),
+        ("<record><leader>&#1;</leader></record>", "U+0001", 0),
+        ("<record><datafield tag=\"245\" ind1=\"&#x1F;\"/></record>", "U+001F", 0),
         ("<record><datafield tag=\"245\" tag=\"246\"/></record>", "duplicate", 0),
     ] {
         let e = xml_error(xml);
