@@ -1162,6 +1162,10 @@ fn json_documents_pymarc_reads_differently_are_flagged() {
         ),
         (r#"{"500": "a string", "600": "another"}"#.into(), false),
         (
+            r#"{"245": {"ind1": "", "ind2": "0", "subfields": []}}"#.into(),
+            false,
+        ),
+        (
             format!(r#"{full}, {{"245": {{"ind1": "1", "ind2": "0", "subfields": "x"}}}}"#),
             true,
         ),
@@ -1170,6 +1174,21 @@ fn json_documents_pymarc_reads_differently_are_flagged() {
         let mut reader = JsonSliceReader::new(text.as_bytes());
         let _ = reader.by_ref().count();
         assert_eq!(reader.pymarc_shaped(), shaped, "{fields}");
+    }
+}
+
+#[test]
+fn xml_says_whether_pymarc_reads_the_same_records() {
+    for (field, shaped) in [
+        (r#"<datafield tag="245" ind1="1" ind2="0"/>"#, true),
+        (r#"<datafield tag="245"/>"#, true),
+        (r#"<datafield tag="245" ind1="" ind2="0"/>"#, false),
+        (r#"<datafield tag="245" ind1="1" ind2=''/>"#, false),
+    ] {
+        let doc = format!("<record><leader>00000nam a2200000 a 4500</leader>{field}</record>");
+        let mut reader = XmlReader::from_slice(doc.as_bytes(), XmlReaderOptions::default());
+        assert_eq!(reader.by_ref().count(), 1);
+        assert_eq!(reader.pymarc_shaped(), shaped, "{field}");
     }
 }
 
