@@ -159,6 +159,23 @@ XML_CASES = {
                                                         "<subfield code='a'>t</subfield></datafield></record>",
     "tab and newline": "<record><leader>00000nam a2200000 a 4500</leader>\n\t"
                        "<controlfield tag='001'>a\tb&#10;c</controlfield></record>",
+    # Start tags that are not well-formed, in attributes fastmarc does not read as well.
+    "no white space between attributes": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                         "<datafield tag='245' ind1='1'ind2='0'>"
+                                         "<subfield code='a'>t</subfield></datafield></record>",
+    "attribute name starting with a digit": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                            "<datafield tag='245' 1nd1='1' ind2='0'>"
+                                            "<subfield code='a'>t</subfield></datafield></record>",
+    "attribute name holding a reference": "<record><leader>00000nam a2200000 a 4500</leader>"
+                                          "<datafield tag='245' i&#9;nd1='1' ind2='0'>"
+                                          "<subfield code='a'>t</subfield></datafield></record>",
+    "undefined entity in an attribute": "<record id='&nbsp;'><leader>00000nam a2200000 a 4500</leader></record>",
+    "'<' in an attribute": "<record><leader>00000nam a2200000 a 4500</leader>"
+                           "<datafield tag='245' ind1='1' ind2='0' x='a<b'>"
+                           "<subfield code='a'>t</subfield></datafield></record>",
+    "duplicate attribute on a record": "<record id='1' id='2'><leader>00000nam a2200000 a 4500</leader></record>",
+    "attributes on a foreign element": "<record xmlns:x='urn:x'><leader>00000nam a2200000 a 4500</leader>"
+                                       "<x:note a='1' b='&amp;'>n</x:note></record>",
     "foreign element": "<record xmlns:x='urn:x'><leader>00000nam a2200000 a 4500</leader><x:note>n</x:note>"
                        "<datafield tag='245' ind1='1' ind2='0'><subfield code='a'>t</subfield></datafield>"
                        "</record>",
@@ -183,6 +200,27 @@ def test_parse_xml_to_array_edge_documents(case: str):
         want = xml_outcome(pymarc, io.BytesIO(doc), **options)
         assert want == xml_outcome(fastmarc, io.BytesIO(doc), **options), options
         assert want == xml_outcome(fastmarc, io.StringIO(doc.decode("utf-8")), **options), options
+
+
+XML_DECLARATIONS = {
+    "none": "",
+    "usual": '<?xml version="1.0" encoding="UTF-8"?>',
+    "standalone": "<?xml version='1.0' encoding='utf-8' standalone='yes'?>",
+    "version 1.1": '<?xml version="1.1"?>',
+    "no version": '<?xml encoding="UTF-8"?>',
+    "version 2.0": '<?xml version="2.0"?>',
+    "encoding first": '<?xml encoding="UTF-8" version="1.0"?>',
+    "unknown pseudo-attribute": '<?xml version="1.0" colour="blue"?>',
+    "bad standalone": '<?xml version="1.0" standalone="maybe"?>',
+    "after white space": ' <?xml version="1.0"?>',
+}
+
+
+@pytest.mark.parametrize("case", list(XML_DECLARATIONS))
+def test_parse_xml_to_array_xml_declarations(case: str):
+    doc = (XML_DECLARATIONS[case] + "<collection><record><leader>00000nam a2200000 a 4500</leader>"
+           "<controlfield tag='001'>x</controlfield></record></collection>").encode("utf-8")
+    assert xml_outcome(pymarc, io.BytesIO(doc)) == xml_outcome(fastmarc, io.BytesIO(doc))
 
 
 def test_parse_xml_in_another_encoding_and_from_paths(tmp_path: Path, pymarc_test_dir: Path):

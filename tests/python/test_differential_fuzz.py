@@ -1,6 +1,7 @@
-"""Differential fuzz against the real pymarc 5.4.0 (issue 24, 4): mutated real-style records
-go to both libraries, and for each input both must give the same record or raise the same
-exception type. Seeded, so every run tries the same inputs; a failure lists the inputs.
+"""Differential fuzz against the real pymarc 5.4.0 (issue 24, 4): mutated real-style records,
+and mutated MARCXML documents, go to both libraries, and for each input both must give the
+same records or raise the same exception type. Seeded, so every run tries the same inputs;
+a failure lists the inputs.
 """
 
 from __future__ import annotations
@@ -160,3 +161,59 @@ def test_mutated_records_give_pymarcs_record_or_exception_type(pymarc_test_dir: 
         for n, data, t, o in differences[:8]
     )
     assert not differences, f"{len(differences)} of {MUTANTS} inputs differ:\n{report}"
+
+
+XML_MUTANTS = 800
+# Characters XML does not allow, and some it does, as themselves and as references.
+XML_INSERTS = [b"\x00", b"\x01", b"\x1b", b"\x1f", b"\x0b", "\ufffe".encode(), "\uffff".encode(), b"\t",
+               "\u00e9".encode(), b"&#1;", b"&#x1F;", b"&#xFFFE;", b"&#9;", b"&#65;", b"&#x10000;", b"&#0;",
+               b"&nbsp;", b"<", b"'", b'"', b" ", b"="]
+
+
+def mutate_xml(rng: random.Random, document: bytes) -> bytes:
+    data = bytearray(document)
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        at = rng.randrange(len(data))
+        how = rng.randrange(3)
+        if how == 0:  # something inserted
+            data[at:at] = rng.choice(XML_INSERTS)
+        elif how == 1:  # a byte lost
+            del data[at]
+        else:  # a stretch of the document repeated elsewhere
+            source = rng.randrange(len(data))
+            data[at:at] = data[source : source + rng.randrange(1, 20)]
+    return bytes(data)
+
+
+def xml_outcome(lib, document: bytes) -> tuple:
+    try:
+        return ("records", [view(r) for r in lib.parse_xml_to_array(io.BytesIO(document))])
+    except Exception as error:  # noqa: BLE001 - the type is the result compared
+        return ("raises", type(error).__name__)
+
+
+def test_mutated_marcxml_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
+    # Documents written by pymarc from the sample, then broken: characters XML does not
+    # allow, references, bytes lost, stretches repeated (names, attributes, declarations).
+    records = list(pymarc.MARCReader(sample_path.read_bytes()))[:6]
+    out = io.BytesIO()
+    writer = pymarc.XMLWriter(out)
+    for record in records:
+        writer.write(record)
+    writer.close(close_fh=False)
+    document = out.getvalue()
+    rng = random.Random(SEED)
+    differences = []
+    kinds: dict[str, int] = {}
+    with quiet():
+        for number in range(XML_MUTANTS):
+            data = mutate_xml(rng, document)
+            theirs, ours = xml_outcome(pymarc, data), xml_outcome(fastmarc, data)
+            kind = theirs[0] if theirs[0] == "records" else theirs[1]
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if ours != theirs:
+                differences.append((number, theirs, ours))
+    assert kinds.get("records", 0) > XML_MUTANTS // 20 and len(kinds) >= 3, kinds
+    report = "\n".join(f"mutant {n}:\n  pymarc:   {str(t)[:200]}\n  fastmarc: {str(o)[:200]}"
+                       for n, t, o in differences[:8])
+    assert not differences, f"{len(differences)} of {XML_MUTANTS} documents differ:\n{report}"

@@ -41,7 +41,7 @@ use crate::leader::Leader;
 use crate::record::Record;
 use crate::sink::Sink;
 use quick_xml::escape::{resolve_xml_entity, unescape_with};
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::name::{QName, ResolveResult};
 use quick_xml::{NsReader, Reader};
 use std::borrow::Cow;
@@ -568,6 +568,7 @@ fn read_until_record_end<S: EventSource>(
                     st.depth -= 1;
                 }
                 let Some(local) = tokens.counted_element(e.name()) else {
+                    check_start_tag(e).map_err(fail)?;
                     continue;
                 };
                 st.text.clear();
@@ -627,7 +628,8 @@ fn read_until_record_end<S: EventSource>(
             }
             // Declarations, DOCTYPE (its entities are never used), comments and
             // processing instructions carry no record data.
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            Event::Decl(d) => check_declaration(&d, event_start).map_err(fail)?,
+            Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
 }
@@ -695,6 +697,7 @@ fn start_element(
 ) -> std::result::Result<(), String> {
     match local {
         Element::Record => {
+            check_attributes(e.attributes_raw())?;
             // A record inside a record (an OAI-PMH wrapper called `record`): the inner one
             // is the MARC record, as with pymarc.
             rec.clear();
@@ -748,7 +751,8 @@ fn start_element(
             };
             st.subfield = Some(code);
         }
-        _ => {}
+        Element::Other => check_start_tag(e)?,
+        _ => check_attributes(e.attributes_raw())?,
     }
     Ok(())
 }
@@ -1001,10 +1005,233 @@ fn not_utf8(e: impl std::fmt::Display) -> String {
     format!("text is not valid UTF-8 (only UTF-8 MARCXML is read): {e}")
 }
 
+/// A start tag of an element that does not count as XML 1.0 has it: its name an XML name,
+/// then [`check_attributes`].
+fn check_start_tag(e: &BytesStart<'_>) -> std::result::Result<(), String> {
+    let name = e.name().into_inner();
+    if name_end(name, 0) != Some(name.len()) {
+        return Err(format!(
+            "element name {:?} is not an XML name",
+            String::from_utf8_lossy(name)
+        ));
+    }
+    check_attributes(e.attributes_raw())
+}
+
+/// A start tag's attributes (what follows its name) as XML 1.0 has them: each after white
+/// space, a name, `=` and a quoted value with no `<`, whose `&` start references to the
+/// predefined entities or to characters XML allows; no name twice. pymarc's parser refuses
+/// a document otherwise. (Tags read from known places, [`Layout`], are well formed by
+/// their shape; only the others come here.)
+fn check_attributes(raw: &[u8]) -> std::result::Result<(), String> {
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let skip_space = |mut i: usize| {
+        while i < raw.len() && space(raw[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut names: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    loop {
+        let after_space = skip_space(i);
+        if after_space == raw.len() {
+            return Ok(());
+        }
+        if after_space == i {
+            return Err("attributes must be separated by white space".into());
+        }
+        i = after_space;
+        let end = name_end(raw, i).ok_or("an attribute name is not an XML name")?;
+        let name = &raw[i..end];
+        if names.contains(&name) {
+            let name = String::from_utf8_lossy(name);
+            return Err(format!("duplicate attribute {name}"));
+        }
+        names.push(name);
+        i = skip_space(end);
+        if raw.get(i) != Some(&b'=') {
+            let name = String::from_utf8_lossy(name);
+            return Err(format!("attribute {name} has no value"));
+        }
+        i = skip_space(i + 1);
+        let quote = *raw
+            .get(i)
+            .filter(|&&q| q == b'"' || q == b'\'')
+            .ok_or("an attribute value is not quoted")?;
+        let len = raw[i + 1..]
+            .iter()
+            .position(|&b| b == quote)
+            .ok_or("an attribute value is not closed")?;
+        check_attribute_value(&raw[i + 1..i + 1 + len])?;
+        i += len + 2;
+    }
+}
+
+/// An attribute value has no `<`, and each `&` starts a reference to a predefined entity
+/// or to a character XML allows.
+fn check_attribute_value(value: &[u8]) -> std::result::Result<(), String> {
+    if value.contains(&b'<') {
+        return Err("an attribute value holds '<'".into());
+    }
+    let mut rest = value;
+    while let Some(at) = rest.iter().position(|&b| b == b'&') {
+        let after = &rest[at + 1..];
+        let len = after
+            .iter()
+            .position(|&b| b == b';')
+            .ok_or("'&' in an attribute value starts no reference")?;
+        let name = std::str::from_utf8(&after[..len]).unwrap_or("");
+        let number = match name.strip_prefix("#x") {
+            Some(hex) => u32::from_str_radix(hex, 16)
+                .ok()
+                .filter(|_| !hex.starts_with('+')),
+            None => name
+                .strip_prefix('#')
+                .and_then(|n| n.parse().ok().filter(|_| !n.starts_with('+'))),
+        };
+        let known = match number {
+            Some(n) => char::from_u32(n).is_some_and(is_xml_char),
+            None => !name.starts_with('#') && resolve_xml_entity(name).is_some(),
+        };
+        if !known {
+            return Err(format!(
+                "attribute value: &{name}; is not a reference XML allows here (DTD entities \
+                 are not expanded)"
+            ));
+        }
+        rest = &after[len + 1..];
+    }
+    Ok(())
+}
+
+/// Where the XML name starting at `raw[from]` ends; `None` when none starts there.
+fn name_end(raw: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some((c, len)) = char_at(raw, i) {
+        let fits = if i == from {
+            is_name_start_char(c)
+        } else {
+            is_name_char(c)
+        };
+        if !fits {
+            break;
+        }
+        i += len;
+    }
+    (i > from).then_some(i)
+}
+
+/// The UTF-8 character at `raw[i]` and its length; `None` at the end or at bad UTF-8.
+fn char_at(raw: &[u8], i: usize) -> Option<(char, usize)> {
+    let first = *raw.get(i)?;
+    let len = match first {
+        0..0x80 => return Some((char::from(first), 1)),
+        0xC0..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        0xF0..0xF8 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(raw.get(i..i + len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    Some((c, len))
+}
+
+/// XML 1.0's `NameStartChar`.
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0's `NameChar`.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// The XML declaration as XML 1.0 has it: first in the document, `version` (1.x), then
+/// `encoding` and `standalone` if present, nothing else.
+fn check_declaration(d: &BytesDecl<'_>, at: u64) -> std::result::Result<(), String> {
+    if at != 0 {
+        return Err("the XML declaration is not at the start of the document".into());
+    }
+    let raw: &[u8] = d;
+    let attrs = raw.strip_prefix(b"xml").unwrap_or(raw);
+    check_attributes(attrs).map_err(|e| format!("XML declaration: {e}"))?;
+    let bad = || "XML declaration: version, then encoding and standalone if present".to_string();
+    let version = d.version().map_err(|_| bad())?;
+    let digits = version.strip_prefix(b"1.").ok_or_else(bad)?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let mut order = vec![b"version".as_slice()];
+    if let Some(encoding) = d.encoding() {
+        let encoding = encoding.map_err(|_| bad())?;
+        let fits = encoding.first().is_some_and(u8::is_ascii_alphabetic)
+            && encoding
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !fits {
+            return Err(bad());
+        }
+        order.push(b"encoding");
+    }
+    if let Some(standalone) = d.standalone() {
+        let standalone = standalone.map_err(|_| bad())?;
+        if !matches!(&*standalone, b"yes" | b"no") {
+            return Err(bad());
+        }
+        order.push(b"standalone");
+    }
+    // The names, in the order they came, must be exactly those.
+    let mut names = Vec::new();
+    let mut i = 0;
+    while let Some(start) = attrs[i..]
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        let start = i + start;
+        let end = name_end(attrs, start).ok_or_else(bad)?;
+        names.push(&attrs[start..end]);
+        let open = attrs[end..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\'')
+            .ok_or_else(bad)?
+            + end;
+        let close = attrs[open + 1..]
+            .iter()
+            .position(|&b| b == attrs[open])
+            .ok_or_else(bad)?
+            + open
+            + 1;
+        i = close + 1;
+    }
+    if names != order {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 /// The values of the named unprefixed attributes: unescaped (predefined entities and
 /// character references only) after XML attribute-value normalisation of literal tabs and
 /// newlines. A repeated one is an error.
 fn attributes<'a, const N: usize>(
+    e: &'a BytesStart<'a>,
+    names: [&str; N],
+) -> std::result::Result<[Option<Cow<'a, str>>; N], String> {
+    // The values read first: their errors say more than the general check's.
+    let values = read_attributes(e, names)?;
+    check_attributes(e.attributes_raw())?;
+    Ok(values)
+}
+
+fn read_attributes<'a, const N: usize>(
     e: &'a BytesStart<'a>,
     names: [&str; N],
 ) -> std::result::Result<[Option<Cow<'a, str>>; N], String> {
@@ -1680,12 +1907,15 @@ mod tests {
         };
         let names = ["tag", "ind1", "ind2"];
         assert_eq!(
-            attributes(&e, names),
+            read_attributes(&e, names),
             attributes_checked(&e, names),
             "{:?}",
             String::from_utf8_lossy(doc)
         );
-        assert_eq!(attributes(&e, ["code"]), attributes_checked(&e, ["code"]));
+        assert_eq!(
+            read_attributes(&e, ["code"]),
+            attributes_checked(&e, ["code"])
+        );
     }
 
     /// Bytes that make attribute lists interesting: names, separators, quotes, entities,

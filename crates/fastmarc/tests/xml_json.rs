@@ -794,6 +794,15 @@ fn xml_errors_say_what_and_where() {
         ("<record><leader>\u{fffe}</leader></record>", "U+FFFE", 0),
         ("<record><leader>&#1;</leader></record>", "U+0001", 0),
         ("<record><datafield tag=\"245\" ind1=\"&#x1F;\"/></record>", "U+001F", 0),
+        // Start tags and the declaration as XML 1.0 has them.
+        ("<record><datafield tag=\"245\" ind1=\"1\"ind2=\"0\"/></record>", "white space", 0),
+        ("<record><datafield tag=\"245\" 1nd1=\"1\"/></record>", "not an XML name", 0),
+        ("<record id=\"&nbsp;\"></record>", "&nbsp;", 0),
+        ("<record id=\"1\" id=\"2\"></record>", "duplicate attribute id", 0),
+        ("<record><x y=\"a<b\"/></record>", "'<'", 0),
+        ("<record><1x/></record>", "not an XML name", 0),
+        ("<?xml encoding=\"UTF-8\" version=\"1.0\"?><record/>", "XML declaration", 0),
+        (" <?xml version=\"1.0\"?><record/>", "not at the start", 0),
         ("<record><datafield tag=\"245\" tag=\"246\"/></record>", "duplicate", 0),
     ] {
         let e = xml_error(xml);
