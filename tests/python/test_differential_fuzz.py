@@ -217,3 +217,52 @@ def test_mutated_marcxml_gives_pymarcs_records_or_exception_type(sample_path: Pa
     report = "\n".join(f"mutant {n}:\n  pymarc:   {str(t)[:200]}\n  fastmarc: {str(o)[:200]}"
                        for n, t, o in differences[:8])
     assert not differences, f"{len(differences)} of {XML_MUTANTS} documents differ:\n{report}"
+
+
+JSON_MUTANTS = 800
+# No lone surrogate escape (\ud800): text that UTF-8 cannot hold is a documented difference
+# (README, "Two things differ").
+JSON_INSERTS = [b'"', b",", b":", b"{", b"}", b"[", b"]", b"\\", b"\\u0000", b"\\u00e9", b"null", b"1", b'""',
+                b"\x00", b"\x1f", "\u00e9".encode(), b" "]
+
+
+def mutate_json(rng: random.Random, document: bytes) -> bytes:
+    data = bytearray(document)
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        at = rng.randrange(len(data))
+        how = rng.randrange(3)
+        if how == 0:  # something inserted
+            data[at:at] = rng.choice(JSON_INSERTS)
+        elif how == 1:  # a byte lost
+            del data[at]
+        else:  # a stretch of the document repeated elsewhere
+            source = rng.randrange(len(data))
+            data[at:at] = data[source : source + rng.randrange(1, 20)]
+    return bytes(data)
+
+
+def json_outcome(lib, document: bytes) -> tuple:
+    try:
+        return ("records", [view(r) for r in lib.JSONReader(document.decode("utf-8", "replace"))])
+    except Exception as error:  # noqa: BLE001 - the type is the result compared
+        return ("raises", type(error).__name__)
+
+
+def test_mutated_marc_in_json_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
+    records = list(pymarc.MARCReader(sample_path.read_bytes()))[:6]
+    document = ("[" + ",".join(r.as_json() for r in records) + "]").encode()
+    rng = random.Random(SEED)
+    differences = []
+    kinds: dict[str, int] = {}
+    with quiet():
+        for number in range(JSON_MUTANTS):
+            data = mutate_json(rng, document)
+            theirs, ours = json_outcome(pymarc, data), json_outcome(fastmarc, data)
+            kind = theirs[0] if theirs[0] == "records" else theirs[1]
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if ours != theirs:
+                differences.append((number, theirs, ours))
+    assert kinds.get("records", 0) > JSON_MUTANTS // 20 and len(kinds) >= 3, kinds
+    report = "\n".join(f"mutant {n}:\n  pymarc:   {str(t)[:200]}\n  fastmarc: {str(o)[:200]}"
+                       for n, t, o in differences[:8])
+    assert not differences, f"{len(differences)} of {JSON_MUTANTS} documents differ:\n{report}"
