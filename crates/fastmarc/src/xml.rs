@@ -126,6 +126,8 @@ struct Walk {
     record_start: u64,
     /// Whether an indicator attribute was empty (read as a blank; pymarc keeps it empty).
     empty_indicator: bool,
+    /// Whether something came before the XML declaration (pymarc's parser refuses it).
+    late_declaration: bool,
     /// Events ending past here are checked for characters XML does not allow: 0 for a
     /// stream (every event), where [`first_not_xml_char`] found one in a document in
     /// memory (`u64::MAX`: none).
@@ -461,6 +463,7 @@ impl<R: BufRead> XmlReader<R> {
                 text: String::new(),
                 record_start: 0,
                 empty_indicator: false,
+                late_declaration: false,
                 not_xml_from: 0,
             },
             count: 0,
@@ -486,9 +489,10 @@ impl<R: BufRead> XmlReader<R> {
 
     /// Whether pymarc's parser reads the records read so far as the same records: no
     /// indicator attribute was empty (this reader takes an empty one as a blank, as it
-    /// does a missing one; pymarc keeps it empty).
+    /// does a missing one; pymarc keeps it empty), and nothing came before the XML
+    /// declaration (white space there is fine here; pymarc's parser refuses it).
     pub fn pymarc_shaped(&self) -> bool {
-        !self.state.empty_indicator
+        !self.state.empty_indicator && !self.state.late_declaration
     }
 
     /// Read the next record into `rec`. `Ok(false)` at the end of the document. After an
@@ -628,7 +632,17 @@ fn read_until_record_end<S: EventSource>(
             }
             // Declarations, DOCTYPE (its entities are never used), comments and
             // processing instructions carry no record data.
-            Event::Decl(d) => check_declaration(&d, event_start).map_err(fail)?,
+            Event::Decl(d) => {
+                if event_start != 0 {
+                    // White space before it is fine here (the command takes such input);
+                    // pymarc's parser refuses it, and so anything else before it.
+                    if st.seen_root {
+                        return Err(fail("an XML declaration inside the document".into()));
+                    }
+                    st.late_declaration = true;
+                }
+                check_declaration(&d).map_err(fail)?;
+            }
             Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
@@ -1155,12 +1169,9 @@ fn is_name_char(c: char) -> bool {
         || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
-/// The XML declaration as XML 1.0 has it: first in the document, `version` (1.x), then
-/// `encoding` and `standalone` if present, nothing else.
-fn check_declaration(d: &BytesDecl<'_>, at: u64) -> std::result::Result<(), String> {
-    if at != 0 {
-        return Err("the XML declaration is not at the start of the document".into());
-    }
+/// The XML declaration as XML 1.0 has it: `version` (1.x), then `encoding` and
+/// `standalone` if present, nothing else.
+fn check_declaration(d: &BytesDecl<'_>) -> std::result::Result<(), String> {
     let raw: &[u8] = d;
     let attrs = raw.strip_prefix(b"xml").unwrap_or(raw);
     check_attributes(attrs).map_err(|e| format!("XML declaration: {e}"))?;

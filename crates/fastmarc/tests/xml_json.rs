@@ -802,7 +802,7 @@ fn xml_errors_say_what_and_where() {
         ("<record><x y=\"a<b\"/></record>", "'<'", 0),
         ("<record><1x/></record>", "not an XML name", 0),
         ("<?xml encoding=\"UTF-8\" version=\"1.0\"?><record/>", "XML declaration", 0),
-        (" <?xml version=\"1.0\"?><record/>", "not at the start", 0),
+        ("<record><?xml version=\"1.0\"?></record>", "inside the document", 0),
         ("<record><datafield tag=\"245\" tag=\"246\"/></record>", "duplicate", 0),
     ] {
         let e = xml_error(xml);
@@ -1195,6 +1195,15 @@ fn xml_says_whether_pymarc_reads_the_same_records() {
         (r#"<datafield tag="245" ind1="1" ind2=''/>"#, false),
     ] {
         let doc = format!("<record><leader>00000nam a2200000 a 4500</leader>{field}</record>");
+        let declared = format!("<?xml version=\"1.0\"?>{doc}");
+        let mut reader = XmlReader::from_slice(declared.as_bytes(), XmlReaderOptions::default());
+        assert_eq!(reader.by_ref().count(), 1);
+        assert_eq!(reader.pymarc_shaped(), shaped, "{field}");
+        // White space before the declaration: read, but not as pymarc reads it.
+        let late = format!("\n {declared}");
+        let mut reader = XmlReader::from_slice(late.as_bytes(), XmlReaderOptions::default());
+        assert_eq!(reader.by_ref().count(), 1);
+        assert!(!reader.pymarc_shaped(), "{field}");
         let mut reader = XmlReader::from_slice(doc.as_bytes(), XmlReaderOptions::default());
         assert_eq!(reader.by_ref().count(), 1);
         assert_eq!(reader.pymarc_shaped(), shaped, "{field}");
