@@ -545,9 +545,10 @@ fn read_until_record_end<S: EventSource>(
             Err(e) => return Err((e.to_string(), tokens.error_position())),
         };
         let fail = |message: String| (message, event_start);
-        if tokens.buffer_position() > st.not_xml_from {
-            if let Some((at, c)) = not_xml_char(&event) {
-                return Err(not_allowed(c, event_start + at as u64));
+        // Nearly every document has no such character: one test of a constant then.
+        if st.not_xml_from != u64::MAX && tokens.buffer_position() > st.not_xml_from {
+            if let Some(failure) = check_event(&event, event_start) {
+                return Err(failure);
             }
         }
         match event {
@@ -887,6 +888,14 @@ fn element_text(text: &str, form: Option<UnicodeForm>) -> Cow<'_, str> {
         Some(f) => Cow::Owned(f.apply(text)),
         None => Cow::Borrowed(text),
     }
+}
+
+/// [`not_xml_char`] of an event that starts at `at`. Kept out of the event loop: in a
+/// document in memory it runs only from the first such character on.
+#[cold]
+#[inline(never)]
+fn check_event(event: &Event<'_>, at: u64) -> Option<Failure> {
+    not_xml_char(event).map(|(i, c)| not_allowed(c, at + i as u64))
 }
 
 fn not_allowed(c: char, at: u64) -> Failure {
