@@ -163,76 +163,24 @@ def test_mutated_records_give_pymarcs_record_or_exception_type(pymarc_test_dir: 
     assert not differences, f"{len(differences)} of {MUTANTS} inputs differ:\n{report}"
 
 
-XML_MUTANTS = 800
+DOCUMENT_MUTANTS = 800
 # Characters XML does not allow, and some it does, as themselves and as references.
 XML_INSERTS = [b"\x00", b"\x01", b"\x1b", b"\x1f", b"\x0b", "\ufffe".encode(), "\uffff".encode(), b"\t",
                "\u00e9".encode(), b"&#1;", b"&#x1F;", b"&#xFFFE;", b"&#9;", b"&#65;", b"&#x10000;", b"&#0;",
                b"&nbsp;", b"<", b"'", b'"', b" ", b"="]
-
-
-def mutate_xml(rng: random.Random, document: bytes) -> bytes:
-    data = bytearray(document)
-    for _ in range(rng.choice((1, 1, 2, 3))):
-        at = rng.randrange(len(data))
-        how = rng.randrange(3)
-        if how == 0:  # something inserted
-            data[at:at] = rng.choice(XML_INSERTS)
-        elif how == 1:  # a byte lost
-            del data[at]
-        else:  # a stretch of the document repeated elsewhere
-            source = rng.randrange(len(data))
-            data[at:at] = data[source : source + rng.randrange(1, 20)]
-    return bytes(data)
-
-
-def xml_outcome(lib, document: bytes) -> tuple:
-    try:
-        return ("records", [view(r) for r in lib.parse_xml_to_array(io.BytesIO(document))])
-    except Exception as error:  # noqa: BLE001 - the type is the result compared
-        return ("raises", type(error).__name__)
-
-
-def test_mutated_marcxml_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
-    # Documents written by pymarc from the sample, then broken: characters XML does not
-    # allow, references, bytes lost, stretches repeated (names, attributes, declarations).
-    records = list(pymarc.MARCReader(sample_path.read_bytes()))[:6]
-    out = io.BytesIO()
-    writer = pymarc.XMLWriter(out)
-    for record in records:
-        writer.write(record)
-    writer.close(close_fh=False)
-    document = out.getvalue()
-    rng = random.Random(SEED)
-    differences = []
-    kinds: dict[str, int] = {}
-    with quiet():
-        for number in range(XML_MUTANTS):
-            data = mutate_xml(rng, document)
-            theirs, ours = xml_outcome(pymarc, data), xml_outcome(fastmarc, data)
-            kind = theirs[0] if theirs[0] == "records" else theirs[1]
-            kinds[kind] = kinds.get(kind, 0) + 1
-            if ours != theirs:
-                differences.append((number, theirs, ours))
-    assert kinds.get("records", 0) > XML_MUTANTS // 20 and len(kinds) >= 3, kinds
-    report = "\n".join(f"mutant {n}:\n  pymarc:   {str(t)[:200]}\n  fastmarc: {str(o)[:200]}"
-                       for n, t, o in differences[:8])
-    assert not differences, f"{len(differences)} of {XML_MUTANTS} documents differ:\n{report}"
-
-
-JSON_MUTANTS = 800
 # No lone surrogate escape (\ud800): text that UTF-8 cannot hold is a documented difference
 # (README, "Two things differ").
 JSON_INSERTS = [b'"', b",", b":", b"{", b"}", b"[", b"]", b"\\", b"\\u0000", b"\\u00e9", b"null", b"1", b'""',
                 b"\x00", b"\x1f", "\u00e9".encode(), b" "]
 
 
-def mutate_json(rng: random.Random, document: bytes) -> bytes:
+def mutate_document(rng: random.Random, document: bytes, inserts: list[bytes]) -> bytes:
     data = bytearray(document)
     for _ in range(rng.choice((1, 1, 2, 3))):
         at = rng.randrange(len(data))
         how = rng.randrange(3)
         if how == 0:  # something inserted
-            data[at:at] = rng.choice(JSON_INSERTS)
+            data[at:at] = rng.choice(inserts)
         elif how == 1:  # a byte lost
             del data[at]
         else:  # a stretch of the document repeated elsewhere
@@ -241,28 +189,53 @@ def mutate_json(rng: random.Random, document: bytes) -> bytes:
     return bytes(data)
 
 
-def json_outcome(lib, document: bytes) -> tuple:
+def document_outcome(read) -> tuple:
     try:
-        return ("records", [view(r) for r in lib.JSONReader(document.decode("utf-8", "replace"))])
+        return ("records", [view(r) for r in read()])
     except Exception as error:  # noqa: BLE001 - the type is the result compared
         return ("raises", type(error).__name__)
 
 
-def test_mutated_marc_in_json_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
-    records = list(pymarc.MARCReader(sample_path.read_bytes()))[:6]
-    document = ("[" + ",".join(r.as_json() for r in records) + "]").encode()
+def differences_from_pymarc(document: bytes, inserts: list[bytes], read) -> list:
+    """Mutants of `document` read by `read(lib, data)` with each library: those that differ."""
     rng = random.Random(SEED)
     differences = []
     kinds: dict[str, int] = {}
     with quiet():
-        for number in range(JSON_MUTANTS):
-            data = mutate_json(rng, document)
-            theirs, ours = json_outcome(pymarc, data), json_outcome(fastmarc, data)
+        for number in range(DOCUMENT_MUTANTS):
+            data = mutate_document(rng, document, inserts)
+            theirs = document_outcome(lambda: read(pymarc, data))
+            ours = document_outcome(lambda: read(fastmarc, data))
             kind = theirs[0] if theirs[0] == "records" else theirs[1]
             kinds[kind] = kinds.get(kind, 0) + 1
             if ours != theirs:
-                differences.append((number, theirs, ours))
-    assert kinds.get("records", 0) > JSON_MUTANTS // 20 and len(kinds) >= 3, kinds
-    report = "\n".join(f"mutant {n}:\n  pymarc:   {str(t)[:200]}\n  fastmarc: {str(o)[:200]}"
-                       for n, t, o in differences[:8])
-    assert not differences, f"{len(differences)} of {JSON_MUTANTS} documents differ:\n{report}"
+                differences.append(f"mutant {number}:\n  pymarc:   {str(theirs)[:200]}\n  fastmarc: {str(ours)[:200]}")
+    # The mutations must reach both good documents and several kinds of error.
+    assert kinds.get("records", 0) > DOCUMENT_MUTANTS // 20 and len(kinds) >= 3, kinds
+    return differences
+
+
+def sample_records(sample_path: Path) -> list:
+    return list(pymarc.MARCReader(sample_path.read_bytes()))[:6]
+
+
+def test_mutated_marcxml_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
+    # Documents written by pymarc from the sample, then broken: characters XML does not
+    # allow, references, bytes lost, stretches repeated (names, attributes, declarations).
+    out = io.BytesIO()
+    writer = pymarc.XMLWriter(out)
+    for record in sample_records(sample_path):
+        writer.write(record)
+    writer.close(close_fh=False)
+    differences = differences_from_pymarc(
+        out.getvalue(), XML_INSERTS, lambda lib, data: lib.parse_xml_to_array(io.BytesIO(data))
+    )
+    assert not differences, f"{len(differences)} documents differ:\n" + "\n".join(differences[:8])
+
+
+def test_mutated_marc_in_json_gives_pymarcs_records_or_exception_type(sample_path: Path) -> None:
+    document = ("[" + ",".join(r.as_json() for r in sample_records(sample_path)) + "]").encode()
+    differences = differences_from_pymarc(
+        document, JSON_INSERTS, lambda lib, data: lib.JSONReader(data.decode("utf-8", "replace"))
+    )
+    assert not differences, f"{len(differences)} documents differ:\n" + "\n".join(differences[:8])
