@@ -767,7 +767,9 @@ fn start_element(
             st.subfield = Some(code);
         }
         Element::Other => check_start_tag(e)?,
-        _ => check_attributes(e.attributes_raw())?,
+        _ => {
+            check_attributes(e.attributes_raw())?;
+        }
     }
     Ok(())
 }
@@ -1038,15 +1040,15 @@ fn check_start_tag(e: &BytesStart<'_>) -> std::result::Result<(), String> {
             String::from_utf8_lossy(name)
         ));
     }
-    check_attributes(e.attributes_raw())
+    check_attributes(e.attributes_raw()).map(drop)
 }
 
 /// A start tag's attributes (what follows its name) as XML 1.0 has them: each after white
 /// space, a name, `=` and a quoted value with no `<`, whose `&` start references to the
 /// predefined entities or to characters XML allows; no name twice. pymarc's parser refuses
 /// a document otherwise. (Tags read from known places, [`Layout`], are well formed by
-/// their shape; only the others come here.)
-fn check_attributes(raw: &[u8]) -> std::result::Result<(), String> {
+/// their shape; only the others come here.) The names, in order.
+fn check_attributes(raw: &[u8]) -> std::result::Result<Vec<&[u8]>, String> {
     let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let skip_space = |mut i: usize| {
         while i < raw.len() && space(raw[i]) {
@@ -1059,7 +1061,7 @@ fn check_attributes(raw: &[u8]) -> std::result::Result<(), String> {
     loop {
         let after_space = skip_space(i);
         if after_space == raw.len() {
-            return Ok(());
+            return Ok(names);
         }
         if after_space == i {
             return Err("attributes must be separated by white space".into());
@@ -1183,7 +1185,7 @@ fn is_name_char(c: char) -> bool {
 fn check_declaration(d: &BytesDecl<'_>) -> std::result::Result<(), String> {
     let raw: &[u8] = d;
     let attrs = raw.strip_prefix(b"xml").unwrap_or(raw);
-    check_attributes(attrs).map_err(|e| format!("XML declaration: {e}"))?;
+    let names = check_attributes(attrs).map_err(|e| format!("XML declaration: {e}"))?;
     let bad = || "XML declaration: version, then encoding and standalone if present".to_string();
     let version = d.version().map_err(|_| bad())?;
     let digits = version.strip_prefix(b"1.").ok_or_else(bad)?;
@@ -1210,28 +1212,6 @@ fn check_declaration(d: &BytesDecl<'_>) -> std::result::Result<(), String> {
         order.push(b"standalone");
     }
     // The names, in the order they came, must be exactly those.
-    let mut names = Vec::new();
-    let mut i = 0;
-    while let Some(start) = attrs[i..]
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-    {
-        let start = i + start;
-        let end = name_end(attrs, start).ok_or_else(bad)?;
-        names.push(&attrs[start..end]);
-        let open = attrs[end..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\'')
-            .ok_or_else(bad)?
-            + end;
-        let close = attrs[open + 1..]
-            .iter()
-            .position(|&b| b == attrs[open])
-            .ok_or_else(bad)?
-            + open
-            + 1;
-        i = close + 1;
-    }
     if names != order {
         return Err(bad());
     }
