@@ -128,9 +128,9 @@ struct Walk {
     empty_indicator: bool,
     /// Whether something came before the XML declaration (pymarc's parser refuses it).
     late_declaration: bool,
-    /// Events ending past here are checked for characters XML does not allow: 0 for a
-    /// stream (every event), where [`first_not_xml_char`] found one in a document in
-    /// memory (`u64::MAX`: none).
+    /// In a document in memory, where [`first_not_xml_char`] found a character XML does
+    /// not allow (`u64::MAX`: none): events ending past here are checked for one. A
+    /// stream's input finds its own ([`Scanned`]).
     not_xml_from: u64,
 }
 
@@ -165,6 +165,13 @@ impl<R> Tokens<R> {
         match self {
             Tokens::Plain(r) => r.error_position(),
             Tokens::Namespaced(r) => r.error_position(),
+        }
+    }
+
+    fn input(&self) -> &R {
+        match self {
+            Tokens::Plain(r) => r.get_ref(),
+            Tokens::Namespaced(r) => r.get_ref(),
         }
     }
 
@@ -238,20 +245,26 @@ trait EventSource {
     /// places errors). Returned together because the event may borrow the source.
     fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<Self::Input>);
 
+    /// Where the input that `tokens` read holds a character XML does not allow, if the
+    /// input keeps track (`u64::MAX`: none so far); otherwise the walk's own mark holds.
+    fn not_xml_from(_tokens: &Tokens<Self::Input>) -> Option<u64> {
+        None
+    }
+
     fn tokens(&self) -> &Tokens<Self::Input>;
 }
 
 /// A stream, through quick-xml's buffered reader, which copies each event into `buf`.
 struct Buffered<R> {
-    tokens: Tokens<WithoutBom<R>>,
+    tokens: Tokens<Scanned<WithoutBom<R>>>,
     buf: Vec<u8>,
 }
 
 impl<R: BufRead> EventSource for Buffered<R> {
-    type Input = WithoutBom<R>;
+    type Input = Scanned<WithoutBom<R>>;
 
     #[inline]
-    fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<WithoutBom<R>>) {
+    fn next_event(&mut self) -> (quick_xml::Result<Event<'_>>, &Tokens<Self::Input>) {
         let Buffered { tokens, buf } = self;
         buf.clear();
         let event = match tokens {
@@ -261,8 +274,13 @@ impl<R: BufRead> EventSource for Buffered<R> {
         (event, tokens)
     }
 
-    fn tokens(&self) -> &Tokens<WithoutBom<R>> {
+    fn tokens(&self) -> &Tokens<Self::Input> {
         &self.tokens
+    }
+
+    #[inline]
+    fn not_xml_from(tokens: &Tokens<Self::Input>) -> Option<u64> {
+        Some(tokens.input().not_xml_from)
     }
 }
 
@@ -417,6 +435,67 @@ impl<R: BufRead> BufRead for WithoutBom<R> {
     }
 }
 
+/// A stream's input, scanned as it arrives for characters XML does not allow, as a
+/// document in memory is scanned whole ([`first_not_xml_char`]): the event loop checks
+/// events only from the first such character on (checking every event cost the stream
+/// reader a tenth of its time).
+struct Scanned<R> {
+    inner: R,
+    /// Bytes consumed: where the buffer `inner` hands out begins.
+    pos: u64,
+    /// Bytes scanned.
+    scanned: u64,
+    /// Where the first character XML does not allow begins, or where one may begin that
+    /// the bytes scanned so far do not show whole; `u64::MAX`: none so far.
+    not_xml_from: u64,
+}
+
+impl<R> Scanned<R> {
+    fn new(inner: R) -> Self {
+        Scanned {
+            inner,
+            pos: 0,
+            scanned: 0,
+            not_xml_from: u64::MAX,
+        }
+    }
+}
+
+impl<R: BufRead> std::io::Read for Scanned<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Scanned<R> {
+    #[inline]
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let buf = self.inner.fill_buf()?;
+        let end = self.pos + buf.len() as u64;
+        // quick-xml asks for the buffer several times per event: new bytes are rare.
+        if end > self.scanned {
+            if self.not_xml_from == u64::MAX {
+                let new = &buf[(self.scanned - self.pos) as usize..];
+                if let Some(at) = scan_not_xml(new, false) {
+                    self.not_xml_from = self.scanned + at as u64;
+                }
+            }
+            self.scanned = end;
+        }
+        Ok(buf)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.pos += n as u64;
+    }
+}
+
 /// Streams records from a MARCXML `<collection>` (or a lone `<record>`).
 ///
 /// Memory stays at one record plus quick-xml's buffer for one event. A whole document
@@ -444,7 +523,7 @@ impl<R: BufRead> XmlReader<R> {
     /// A reader with the given options.
     pub fn with_options(inner: R, opts: XmlReaderOptions) -> Self {
         let xml = Source::Stream(Buffered {
-            tokens: Tokens::new(WithoutBom::new(inner), &opts),
+            tokens: Tokens::new(Scanned::new(WithoutBom::new(inner)), &opts),
             buf: Vec::with_capacity(1024),
         });
         XmlReader::from_source(xml, opts)
@@ -464,7 +543,7 @@ impl<R: BufRead> XmlReader<R> {
                 record_start: 0,
                 empty_indicator: false,
                 late_declaration: false,
-                not_xml_from: 0,
+                not_xml_from: u64::MAX,
             },
             count: 0,
             last_size: [0; 3],
@@ -546,7 +625,8 @@ fn read_until_record_end<S: EventSource>(
         };
         let fail = |message: String| (message, event_start);
         // Nearly every document has no such character: one test of a constant then.
-        if st.not_xml_from != u64::MAX && tokens.buffer_position() > st.not_xml_from {
+        let not_xml_from = S::not_xml_from(tokens).unwrap_or(st.not_xml_from);
+        if not_xml_from != u64::MAX && tokens.buffer_position() > not_xml_from {
             if let Some(failure) = check_event(&event, event_start) {
                 return Err(failure);
             }
@@ -935,34 +1015,40 @@ fn not_xml_char(raw: &[u8]) -> Option<(usize, char)> {
 }
 
 /// Where the first character of a whole document that XML does not allow starts
-/// ([`not_xml_char`]), `u64::MAX` for none: a document in memory is scanned once, in
-/// blocks the compiler vectorises, so that its events need checking only from there on.
+/// ([`not_xml_char`]), `u64::MAX` for none: a document in memory is scanned once, so that
+/// its events need checking only from there on.
 fn first_not_xml_char(doc: &[u8]) -> u64 {
+    scan_not_xml(doc, true).map_or(u64::MAX, |at| at as u64)
+}
+
+/// Where the first character of `bytes` that XML does not allow starts, found in blocks
+/// the compiler vectorises. Unless `bytes` is `complete`, more may follow: a character it
+/// does not show whole may be one, and where its block starts is given.
+fn scan_not_xml(bytes: &[u8], complete: bool) -> Option<usize> {
     const BLOCK: usize = 64;
-    let blocks = doc.chunks_exact(BLOCK);
-    let tail = blocks.remainder();
-    let whole = blocks.map(|block| {
-        let block: &[u8; BLOCK] = block.try_into().unwrap();
+    fn seen<'a>(block: impl IntoIterator<Item = &'a u8>) -> u8 {
         block
-            .iter()
+            .into_iter()
             .fold(0u8, |seen, &b| seen | u8::from(suspect(b)))
-    });
-    for (k, seen) in whole
-        .chain([tail
-            .iter()
-            .fold(0u8, |seen, &b| seen | u8::from(suspect(b)))])
-        .enumerate()
-    {
+    }
+    let blocks = bytes.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    // Each block as an array: its length known, the fold is vectorised.
+    let whole = blocks.map(|block| seen(<&[u8; BLOCK]>::try_from(block).unwrap()));
+    for (k, seen) in whole.chain([seen(tail)]).enumerate() {
         if seen != 0 {
             let from = k * BLOCK;
             // Two bytes more: U+FFFE or U+FFFF may start at the block's end.
-            let upto = (from + BLOCK + 2).min(doc.len());
-            if let Some((at, _)) = not_xml_char(&doc[from..upto]) {
-                return (from + at) as u64;
+            let upto = from + BLOCK + 2;
+            if let Some((at, _)) = not_xml_char(&bytes[from..upto.min(bytes.len())]) {
+                return Some(from + at);
+            }
+            if !complete && upto > bytes.len() {
+                return Some(from);
             }
         }
     }
-    u64::MAX
+    None
 }
 
 /// Text that is valid UTF-8 and has no carriage return, as it stands: what quick-xml's

@@ -34,9 +34,13 @@ fn assert_paths_agree(doc: &[u8]) {
         let buffered = items(XmlReader::with_options(doc, opts));
         let shown = String::from_utf8_lossy(doc);
         assert_eq!(slice, buffered, "slice and buffered differ on {shown:?}");
-        let stream = BufReader::with_capacity(1, ChoppyReader::new(doc, 5));
-        let stream = items(XmlReader::with_options(stream, opts));
-        assert_eq!(stream, buffered, "stream and buffered differ on {shown:?}");
+        // A byte at a time, and in pieces of any size up to 7 (a character may straddle
+        // two).
+        for capacity in [1, 7] {
+            let stream = BufReader::with_capacity(capacity, ChoppyReader::new(doc, 5));
+            let stream = items(XmlReader::with_options(stream, opts));
+            assert_eq!(stream, buffered, "stream and buffered differ on {shown:?}");
+        }
     }
 }
 
@@ -156,5 +160,17 @@ fn replaced_and_inserted_bytes_read_the_same_both_ways() {
         let b = bytes[at % bytes.len()];
         let inserted = [&doc[..at], &[b][..], &doc[at..]].concat();
         assert_paths_agree(&inserted);
+    }
+}
+
+#[test]
+fn characters_xml_does_not_allow_are_found_wherever_they_stand() {
+    // U+FF21 begins like U+FFFE and U+FFFF and is allowed.
+    let doc = FEATURES.as_bytes();
+    for c in ["\u{1}", "\u{1f}", "\u{fffe}", "\u{ffff}", "\u{ff21}"] {
+        for at in 0..=doc.len() {
+            let inserted = [&doc[..at], c.as_bytes(), &doc[at..]].concat();
+            assert_paths_agree(&inserted);
+        }
     }
 }
