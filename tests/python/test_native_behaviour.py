@@ -328,3 +328,32 @@ def test_allocator_keeps_freed_memory_and_asks_for_no_huge_pages_unless_told_oth
     code = "from fastmarc import _native; print(_native.allocator_options())"
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(expected)
+
+
+def _pages_present(address: int, size: int) -> list[bool]:
+    """For each 4 KiB page of [address, address + size), whether it is in memory
+    (/proc/self/pagemap: one 64-bit entry a page, bit 63 set when present)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/pagemap", "rb") as pagemap:
+        entries = os.pread(pagemap.fileno(), 8 * (size // page), 8 * (address // page))
+    return [bool(int.from_bytes(entries[i:i + 8], "little") >> 63) for i in range(0, len(entries), 8)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel advice is Linux's")
+def test_a_new_arena_of_python_objects_has_its_pages_from_the_start() -> None:
+    import ctypes
+    import mmap
+
+    # Enough small objects to need new arenas, kept alive so that none is given back.
+    objects = [(i, str(i)) for i in range(60_000)]
+    newest = fastmarc._native.newest_arena()
+    assert newest is not None
+    address, size = newest
+    assert all(_pages_present(address, size))
+    # The check tells the two apart: fresh memory mapped as Python's allocator maps an
+    # arena comes a page at a time.
+    fresh = mmap.mmap(-1, size)
+    fresh[0] = 1
+    present = _pages_present(ctypes.addressof(ctypes.c_char.from_buffer(fresh)), size)
+    assert present[0] and not any(present[1:])
+    del objects

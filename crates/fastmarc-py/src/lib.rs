@@ -9,6 +9,8 @@
 use pyo3::prelude::*;
 
 mod allocator;
+#[cfg(target_os = "linux")]
+mod arenas;
 mod arrow;
 mod cli;
 mod diagnostics;
@@ -33,6 +35,8 @@ mod untracked;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     allocator::configure();
+    #[cfg(target_os = "linux")]
+    arenas::install(m.py());
     m.add_class::<field::Field>()?;
     m.add_class::<record::Record>()?;
     freelist::install::<field::Field>(m.py());
@@ -54,6 +58,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::parse_json, m)?)?;
     m.add_function(wrap_pyfunction!(formats::parse_json_file, m)?)?;
     m.add_function(wrap_pyfunction!(allocator::allocator_options, m)?)?;
+    #[cfg(target_os = "linux")]
+    m.add_function(wrap_pyfunction!(arenas::newest_arena, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_class::<arrow::ArrowRecords>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_table, m)?)?;
