@@ -383,13 +383,18 @@ impl<R: BufRead> WithoutBom<R> {
     }
 }
 
+/// `Read` for a wrapper whose `BufRead` does the work.
+fn read_buffered(input: &mut impl BufRead, out: &mut [u8]) -> std::io::Result<usize> {
+    let buf = input.fill_buf()?;
+    let n = buf.len().min(out.len());
+    out[..n].copy_from_slice(&buf[..n]);
+    input.consume(n);
+    Ok(n)
+}
+
 impl<R: BufRead> std::io::Read for WithoutBom<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let buf = self.fill_buf()?;
-        let n = buf.len().min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
 }
 
@@ -463,11 +468,7 @@ impl<R> Scanned<R> {
 
 impl<R: BufRead> std::io::Read for Scanned<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let buf = self.fill_buf()?;
-        let n = buf.len().min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
 }
 
