@@ -25,7 +25,8 @@ unsafe impl Sync for Wrapped {}
 
 static WRAPPED: OnceLock<Wrapped> = OnceLock::new();
 
-/// Where the arena made last begins, and its size (0: none yet), for the tests to look at.
+/// Where the arena made last begins, and its size (0: none, or given back), for the tests
+/// to look at.
 static NEWEST: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 extern "C" fn alloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
@@ -49,6 +50,9 @@ extern "C" fn alloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
 }
 
 extern "C" fn free(_ctx: *mut c_void, ptr: *mut c_void, size: usize) {
+    if NEWEST[0].load(Ordering::Relaxed) == ptr as usize {
+        NEWEST[1].store(0, Ordering::Relaxed);
+    }
     let inner = &WRAPPED
         .get()
         .expect("set before this allocator is installed")
@@ -80,7 +84,8 @@ pub fn install(_py: pyo3::Python<'_>) {
     unsafe { ffi::PyObject_SetArenaAllocator(&mut ours) };
 }
 
-/// The arena made last through [`install`]'s allocator, as (address, size), if any.
+/// The arena made last through [`install`]'s allocator, as (address, size), unless it has
+/// been given back.
 #[pyo3::pyfunction]
 pub fn newest_arena() -> Option<(usize, usize)> {
     let size = NEWEST[1].load(Ordering::Relaxed);
