@@ -724,3 +724,52 @@ fn parsing_some_fields_keeps_those_and_checks_the_rest_of_the_structure() {
         "{e}"
     );
 }
+
+proptest::proptest! {
+    /// A projection's fields are the whole parse's fields with its tags, whatever their
+    /// text: ASCII, other UTF-8, bytes that are not UTF-8 (an error, or replaced), or, in
+    /// lenient parsing, a span one byte short that cuts a character.
+    #[test]
+    fn a_projection_has_the_whole_parses_fields_with_its_tags(
+        fields in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["001", "008", "245", "650", "700"]),
+                proptest::collection::vec(
+                    proptest::sample::select(b"ab 0\x1f\xc3\xa9\xe2\x82\xac\xff".to_vec()),
+                    0..24,
+                ),
+            ),
+            1..7,
+        ),
+        short in proptest::option::of(0usize..7),
+        strict in proptest::bool::ANY,
+        replace in proptest::bool::ANY,
+    ) {
+        let fields: Vec<(&str, &[u8])> = fields.iter().map(|(t, b)| (*t, b.as_slice())).collect();
+        let mut bytes = raw_record(UTF8_LEADER, &fields);
+        if let Some(i) = short.filter(|&i| i < fields.len() && !strict) {
+            let entry = 24 + 12 * i + 3;
+            let len: usize = std::str::from_utf8(&bytes[entry..entry + 4]).unwrap().parse().unwrap();
+            bytes[entry..entry + 4].copy_from_slice(format!("{:04}", len - 1).as_bytes());
+        }
+        let opts = ParseOptions {
+            strict,
+            utf8_errors: if replace { fastmarc::iso2709::Utf8Errors::Replace } else { fastmarc::iso2709::Utf8Errors::Strict },
+            ..ParseOptions::default()
+        };
+        let mut set = fastmarc::TagSet::new();
+        set.insert(tag("008"));
+        set.insert(tag("650"));
+        let mut part = Record::new();
+        let projected = fastmarc::iso2709::parse_record_fields(&bytes, &opts, &set, &mut part);
+        if let Ok(whole) = parse(&bytes, opts) {
+            proptest::prop_assert!(projected.is_ok(), "{:?}", projected);
+            let kept = whole.fields().filter(|f| ["008", "650"].contains(&f.tag().as_str()));
+            proptest::prop_assert!(kept.eq(part.fields()));
+        } else if projected.is_ok() {
+            // The whole parse failed on a field the projection leaves out.
+            let again = fields.iter().filter(|(t, _)| ["008", "650"].contains(t));
+            proptest::prop_assert!(again.count() < fields.len());
+        }
+    }
+}

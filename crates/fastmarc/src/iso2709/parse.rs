@@ -223,7 +223,10 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
     // Validate the data area's UTF-8 once (with the directory, when it is kept: one check
     // for both); fields are then sliced from it without re-checking (a slice between two
     // char boundaries of valid UTF-8 is valid).
-    let (checked_from, checked) = if !utf8 {
+    // A projection keeps a few fields of each record: checking and copying those alone
+    // costs less than the whole data area (fields left out are not decoded either way).
+    let per_field = utf8 && !K::EVERY;
+    let (checked_from, checked) = if !utf8 || per_field {
         (base, None)
     } else if let Some(s) = keep_directory
         .then(|| simdutf8::basic::from_utf8(&bytes[LEADER_LEN..]).ok())
@@ -299,6 +302,10 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
                 entry_offset,
             ));
         };
+        // Lenient parsing takes any span (it clamps): a field left out needs none worked out.
+        if !opts.strict && !keep.keeps(tag.tag()) {
+            continue;
+        }
         // `area`: what the field's span is relative to, the data area (from `base`), or the
         // whole record for a field lenient parsing finds before the data area.
         let (area, area_base, field_start, field_end) = if opts.strict {
@@ -351,11 +358,19 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
         let field = &area[field_start..field_end];
         let field_offset = area_base + field_start;
         // Where the field's bytes sit in the record's text, if they are shared.
-        let in_text = (area_base == base
-            && field_end <= shared_end
-            && shared_text.is_char_boundary(field_start)
-            && shared_text.is_char_boundary(field_end))
-        .then_some(text_base + field_start);
+        let in_text = if per_field {
+            // A field that is not UTF-8 is decoded below, subfield by subfield, as it would
+            // be without a projection (its error, or its replacement characters).
+            ascii_str(field)
+                .or_else(|| simdutf8::basic::from_utf8(field).ok())
+                .map(|s| rec.append_text(s))
+        } else {
+            (area_base == base
+                && field_end <= shared_end
+                && shared_text.is_char_boundary(field_start)
+                && shared_text.is_char_boundary(field_end))
+            .then_some(text_base + field_start)
+        };
         if tag.tag().is_control() {
             let (s, e) = match in_text {
                 Some(at) => (at, at + field.len()),
@@ -400,6 +415,20 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
             .map(|end| (0, end));
     }
     Ok(())
+}
+
+/// `bytes` as text when every byte is ASCII: a field's worth, checked a word at a time
+/// without a call (short fields are where a general UTF-8 check costs the most per byte).
+#[inline(always)]
+fn ascii_str(bytes: &[u8]) -> Option<&str> {
+    let words = bytes.chunks_exact(8);
+    let tail_high = words.remainder().iter().fold(0, |acc, &b| acc | b) & 0x80;
+    let high = words
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or_default()))
+        .fold(0, |acc, w| acc | w)
+        & 0x8080_8080_8080_8080;
+    // SAFETY: every byte is below 0x80, and ASCII is UTF-8.
+    (high == 0 && tail_high == 0).then(|| unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
 /// Whether the fields are the record's data area as it lies in the text from `text_base`:
