@@ -111,6 +111,7 @@ impl Keep for Every {
 
 impl Keep for TagSet {
     const EVERY: bool = false;
+    #[inline(always)]
     fn keeps(&self, tag: Tag) -> bool {
         self.contains(tag)
     }
@@ -175,7 +176,7 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
         return Err(err(ErrorKind::BaseAddressInvalid(base), 12));
     }
     let directory = &bytes[LEADER_LEN..base - 1];
-    if !directory.is_ascii() {
+    if ascii_str(directory).is_none() {
         return Err(err(ErrorKind::DirectoryNotAscii, LEADER_LEN));
     }
     if !directory.len().is_multiple_of(12) {
@@ -287,8 +288,14 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
     // makes them (strict parsing allows nothing else; lenient parsing reads " 12" as 12).
     let mut canonical = true;
     for (i, entry) in directory.chunks_exact(12).enumerate() {
-        let entry_offset = LEADER_LEN + i * 12;
         let tag = TagWord::of_entry(entry);
+        let kept = keep.keeps(tag.tag());
+        // Lenient parsing takes any span (it clamps): of a field left out, only that its
+        // numbers are numbers matters, and digits are.
+        if !kept && !opts.strict && entry_digits(entry).is_some() {
+            continue;
+        }
+        let entry_offset = LEADER_LEN + i * 12;
         let numbers = match entry_numbers(entry) {
             Some((len, start)) => (Some(len as i64), Some(start as i64)),
             None => (
@@ -302,8 +309,7 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
                 entry_offset,
             ));
         };
-        // Lenient parsing takes any span (it clamps): a field left out needs none worked out.
-        if !opts.strict && !keep.keeps(tag.tag()) {
+        if !kept && !opts.strict {
             continue;
         }
         // `area`: what the field's span is relative to, the data area (from `base`), or the
@@ -352,7 +358,7 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
                 (bytes, 0, s, e)
             }
         };
-        if !keep.keeps(tag.tag()) {
+        if !kept {
             continue;
         }
         let field = &area[field_start..field_end];
@@ -468,26 +474,32 @@ fn python_slice(start: i64, end: i64, len: usize) -> (usize, usize) {
 /// a time, since this runs for every field of every record.
 #[inline(always)]
 fn entry_numbers(entry: &[u8]) -> Option<(usize, usize)> {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let (x, last) = entry_digits(entry)?;
+    // Digit values, the first (most significant) in the lowest byte; then pairs of digits
+    // in 16-bit lanes, then groups of four in 32-bit lanes.
+    let d = x - DIGIT_ZEROS;
+    let pairs = (d * 10 + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    let len = (quads & 0xffff) as usize;
+    let start = (quads >> 32) as usize * 10 + last as usize;
+    Some((len, start))
+}
+
+const DIGIT_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// Bytes 3-10 of a directory entry as one little-endian word and the value of byte 11, when
+/// all nine are digits.
+#[inline(always)]
+fn entry_digits(entry: &[u8]) -> Option<(u64, u8)> {
     let word: [u8; 8] = entry.get(3..11)?.try_into().ok()?;
     let x = u64::from_le_bytes(word);
     let last = entry.get(11)?.wrapping_sub(b'0');
     // A byte's high bit is set by the first term when it is above '9', by the second
     // when it is below '0' (or not ASCII, by one or the other). A carry or borrow crosses
     // into the next byte only from a byte that is already flagged.
-    let not_digits =
-        (x.wrapping_add(0x4646_4646_4646_4646) | x.wrapping_sub(ZEROS)) & 0x8080_8080_8080_8080;
-    if not_digits != 0 || last >= 10 {
-        return None;
-    }
-    // Digit values, the first (most significant) in the lowest byte; then pairs of digits
-    // in 16-bit lanes, then groups of four in 32-bit lanes.
-    let d = x - ZEROS;
-    let pairs = (d * 10 + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
-    let len = (quads & 0xffff) as usize;
-    let start = (quads >> 32) as usize * 10 + last as usize;
-    Some((len, start))
+    let not_digits = (x.wrapping_add(0x4646_4646_4646_4646) | x.wrapping_sub(DIGIT_ZEROS))
+        & 0x8080_8080_8080_8080;
+    (not_digits == 0 && last < 10).then_some((x, last))
 }
 
 /// A leader or directory number. pymarc reads these with `int()`, which allows
