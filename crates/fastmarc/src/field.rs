@@ -125,7 +125,7 @@ impl TagSet {
     }
 
     /// Whether the set holds `tag`.
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, tag: Tag) -> bool {
         let [a, b, c] = tag.0.map(|x| x.wrapping_sub(b'0'));
         if a < 10 && b < 10 && c < 10 {
