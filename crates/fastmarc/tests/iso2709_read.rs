@@ -727,8 +727,9 @@ fn parsing_some_fields_keeps_those_and_checks_the_rest_of_the_structure() {
 
 proptest::proptest! {
     /// A projection's fields are the whole parse's fields with its tags, whatever their
-    /// text: ASCII, other UTF-8, bytes that are not UTF-8 (an error, or replaced), or, in
-    /// lenient parsing, a span one byte short that cuts a character.
+    /// text and however it is decoded: ASCII, other UTF-8, bytes that are not UTF-8 (an
+    /// error, or replaced), or, in lenient parsing, a span one byte short that cuts a
+    /// character.
     #[test]
     fn a_projection_has_the_whole_parses_fields_with_its_tags(
         fields in proptest::collection::vec(
@@ -745,9 +746,11 @@ proptest::proptest! {
         garble in proptest::option::of((0usize..7, 0usize..12, proptest::sample::select(b" x\xff".to_vec()))),
         strict in proptest::bool::ANY,
         replace in proptest::bool::ANY,
+        marc8 in proptest::bool::ANY,
+        decoding in proptest::sample::select(vec![Decoding::Auto, Decoding::Utf8, Decoding::Marc8, Decoding::Raw]),
     ) {
         let fields: Vec<(&str, &[u8])> = fields.iter().map(|(t, b)| (*t, b.as_slice())).collect();
-        let mut bytes = raw_record(UTF8_LEADER, &fields);
+        let mut bytes = raw_record(if marc8 { MARC8_LEADER } else { UTF8_LEADER }, &fields);
         if let Some(i) = short.filter(|&i| i < fields.len() && !strict) {
             let entry = 24 + 12 * i + 3;
             let len: usize = std::str::from_utf8(&bytes[entry..entry + 4]).unwrap().parse().unwrap();
@@ -759,6 +762,7 @@ proptest::proptest! {
         let opts = ParseOptions {
             strict,
             utf8_errors: if replace { fastmarc::iso2709::Utf8Errors::Replace } else { fastmarc::iso2709::Utf8Errors::Strict },
+            decoding,
             ..ParseOptions::default()
         };
         let mut set = fastmarc::TagSet::new();
