@@ -110,7 +110,8 @@ fn start<L: Layout>(
     let started = match (source, range) {
         (Source::Path(path), None) => {
             let file = std::fs::File::open(&path).map_err(|e| open_error(&path, &e))?;
-            BatchReader::new(file, opts, layout)
+            let len = file.metadata().map_err(|e| open_error(&path, &e))?.len();
+            BatchReader::new(file, opts.for_input::<L>(len), layout)
         }
         (Source::Path(path), Some((from, to))) => {
             let span = Span::open(&path, from, to).map_err(|e| open_error(&path, &e))?;

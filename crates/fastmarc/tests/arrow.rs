@@ -161,6 +161,57 @@ fn batches_from_memory_match_batches_from_a_reader() {
     assert_eq!(rows_of(&a), rows_of(&b));
 }
 
+#[test]
+fn left_to_choose_threads_a_reader_takes_no_more_than_half_its_batches() {
+    use fastmarc::arrow::{Layout, Projection};
+    let cores = fastmarc::internal::thread_count(None);
+    let default = ArrowOptions {
+        batch_bytes: Some(1000),
+        ..ArrowOptions::default()
+    };
+    for (len, most) in [(0, 1), (1, 1), (2000, 1), (3999, 1), (4000, 2), (10_500, 5)] {
+        let fitted = default.for_input::<Nested>(len);
+        assert_eq!(fitted.threads, Some(cores.min(most)), "{len} bytes");
+        assert_eq!(fitted.batch_bytes, default.batch_bytes);
+    }
+    // Without batch_bytes, each layout's own batch size counts.
+    let unset = ArrowOptions::default();
+    let (nested, projected) = (Nested::BATCH_BYTES as u64, Projection::BATCH_BYTES as u64);
+    assert_eq!(
+        unset.for_input::<Nested>(4 * nested).threads,
+        Some(cores.min(2))
+    );
+    assert_eq!(unset.for_input::<Projection>(4 * nested).threads, Some(1));
+    assert_eq!(
+        unset.for_input::<Projection>(4 * projected).threads,
+        Some(cores.min(2))
+    );
+    // A count given is kept, however small the input.
+    let given = opts(ReaderOptions::strict(), 3, 1000);
+    assert_eq!(given.for_input::<Nested>(10).threads, Some(3));
+
+    // From memory the length is known: a small input is read on one thread, with the same
+    // rows as on two.
+    let (data, _) = sample_file(120);
+    let reader = || -> fastmarc::parallel::SharedBytes { Arc::new(data.clone()) };
+    let small = BatchReader::from_shared(reader(), ArrowOptions::default(), Nested).unwrap();
+    assert_eq!(small.threads(), 1);
+    let one: Vec<_> = small.map(Result::unwrap).collect();
+    let two =
+        BatchReader::from_shared(reader(), opts(ReaderOptions::strict(), 2, 5000), Nested).unwrap();
+    assert_eq!(two.threads(), 2);
+    let two: Vec<_> = two.map(Result::unwrap).collect();
+    assert_eq!(rows_of(&one), rows_of(&two));
+    let many = ArrowOptions {
+        batch_bytes: Some(data.len() / 8),
+        ..ArrowOptions::default()
+    };
+    let parallel = BatchReader::from_shared(reader(), many, Nested).unwrap();
+    assert_eq!(parallel.threads(), cores.min(4));
+    let parallel: Vec<_> = parallel.map(Result::unwrap).collect();
+    assert_eq!(rows_of(&parallel), rows_of(&two));
+}
+
 /// Every row of `bs` as (number, offset, ISO 2709 bytes).
 fn rows_of(bs: &[arrow_array::RecordBatch]) -> Vec<(u64, u64, Vec<u8>)> {
     use arrow_array::cast::AsArray;

@@ -60,9 +60,17 @@ pub fn write(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         threads: settings.threads,
         ..ArrowOptions::default()
     };
+    // Standard input's size is not known: it is read on every core.
+    let size = opened.size;
     let started = match projection {
-        Some(p) => BatchReader::new(opened.reader, opts, p),
-        None => BatchReader::new(opened.reader, opts, Nested),
+        Some(p) => {
+            let opts = size.map_or(opts, |n| opts.for_input::<Projection>(n));
+            BatchReader::new(opened.reader, opts, p)
+        }
+        None => {
+            let opts = size.map_or(opts, |n| opts.for_input::<Nested>(n));
+            BatchReader::new(opened.reader, opts, Nested)
+        }
     };
     let mut batches = started.map_err(|e| Failure::data(located(&name, &e)))?;
     let mut progress = Progress::new("convert", opened.size, opened.bytes_read.clone());

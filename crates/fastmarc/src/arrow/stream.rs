@@ -68,6 +68,29 @@ impl Default for ArrowOptions {
 }
 
 impl ArrowOptions {
+    /// These options for an input of `len` bytes read in `L`'s batches: when they leave the
+    /// thread count open (`threads: None`), every core, but no more threads than half the
+    /// input's whole batches. Starting and joining a parser thread costs about as much as
+    /// building a batch, so a thread with fewer than two to build slows the read down: a
+    /// one-record file took five times as long on two threads as on one. A count given
+    /// is kept.
+    pub fn for_input<L: Layout>(self, len: u64) -> ArrowOptions {
+        if self.threads.is_some() {
+            return self;
+        }
+        let batch = self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1) as u64;
+        let most = usize::try_from(len / batch / 2).unwrap_or(usize::MAX);
+        // Counting the cores reads the process's cgroup files: not for a small input.
+        let threads = match most {
+            0 | 1 => 1,
+            _ => crate::parallel::thread_count(None).min(most),
+        };
+        ArrowOptions {
+            threads: Some(threads),
+            ..self
+        }
+    }
+
     fn parallel<L: Layout>(&self) -> ParallelOptions {
         ParallelOptions {
             chunk_size: self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1),
@@ -136,14 +159,16 @@ impl BatchReader {
         Ok(BatchReader::around(chunks, schema, &opts))
     }
 
-    /// Batches of `layout` from bytes in memory.
+    /// Batches of `layout` from bytes in memory (on as many threads as
+    /// [`ArrowOptions::for_input`] gives for their length).
     pub fn from_shared<L: Layout>(
         data: SharedBytes,
         opts: ArrowOptions,
         layout: L,
     ) -> Result<BatchReader> {
         let schema = layout.schema();
-        let parallel = opts.parallel::<L>();
+        let len = (*data).as_ref().len() as u64;
+        let parallel = opts.for_input::<L>(len).parallel::<L>();
         let layout = Arc::new(layout);
         let chunks =
             ParallelChunks::from_shared(data, parallel, move |c| build_chunk(&*layout, c))?;
@@ -158,6 +183,11 @@ impl BatchReader {
             skipped: Vec::new(),
             strict: opts.reader.recovery == crate::iso2709::Recovery::Stop,
         }
+    }
+
+    /// Number of parser threads, the consumer included.
+    pub fn threads(&self) -> usize {
+        self.chunks.threads()
     }
 
     /// The schema of every batch.
