@@ -45,8 +45,8 @@ def to_arrow(
 
     Without `fields`, the lossless nested schema; with `fields` (column name -> MARCspec,
     e.g. ``{"id": "001", "title": "245$a"}``), one column per spec. `threads`: parser
-    threads (default: every core, but no more than half the input's batches, so a small
-    file is read on one). In strict mode (the default) a bad record raises
+    threads (default: every core, but fewer than the input has whole batches, so a
+    small file is read on one). In strict mode (the default) a bad record raises
     ValueError naming its record number and byte offset; with `permissive=True` bad records
     are left out and each one is reported as a RuntimeWarning.
     """

@@ -162,14 +162,14 @@ fn batches_from_memory_match_batches_from_a_reader() {
 }
 
 #[test]
-fn left_to_choose_threads_a_reader_takes_no_more_than_half_its_batches() {
+fn left_to_choose_threads_a_reader_takes_fewer_than_its_whole_batches() {
     use fastmarc::arrow::{Layout, Projection};
     let cores = fastmarc::internal::thread_count(None);
     let default = ArrowOptions {
         batch_bytes: Some(1000),
         ..ArrowOptions::default()
     };
-    for (len, most) in [(0, 1), (1, 1), (2000, 1), (3999, 1), (4000, 2), (10_500, 5)] {
+    for (len, most) in [(0, 1), (1, 1), (2999, 1), (3000, 2), (3999, 2), (10_500, 9)] {
         let fitted = default.for_input::<Nested>(len);
         assert_eq!(fitted.threads, Some(cores.min(most)), "{len} bytes");
         assert_eq!(fitted.batch_bytes, default.batch_bytes);
@@ -178,12 +178,12 @@ fn left_to_choose_threads_a_reader_takes_no_more_than_half_its_batches() {
     let unset = ArrowOptions::default();
     let (nested, projected) = (Nested::BATCH_BYTES as u64, Projection::BATCH_BYTES as u64);
     assert_eq!(
-        unset.for_input::<Nested>(4 * nested).threads,
+        unset.for_input::<Nested>(3 * nested).threads,
         Some(cores.min(2))
     );
-    assert_eq!(unset.for_input::<Projection>(4 * nested).threads, Some(1));
+    assert_eq!(unset.for_input::<Projection>(3 * nested).threads, Some(1));
     assert_eq!(
-        unset.for_input::<Projection>(4 * projected).threads,
+        unset.for_input::<Projection>(3 * projected).threads,
         Some(cores.min(2))
     );
     // A count given is kept, however small the input.
@@ -207,7 +207,7 @@ fn left_to_choose_threads_a_reader_takes_no_more_than_half_its_batches() {
         ..ArrowOptions::default()
     };
     let parallel = BatchReader::from_shared(reader(), many, Nested).unwrap();
-    assert_eq!(parallel.threads(), cores.min(4));
+    assert_eq!(parallel.threads(), cores.min(7));
     let parallel: Vec<_> = parallel.map(Result::unwrap).collect();
     assert_eq!(rows_of(&parallel), rows_of(&two));
 }

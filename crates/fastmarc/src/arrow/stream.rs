@@ -69,17 +69,16 @@ impl Default for ArrowOptions {
 
 impl ArrowOptions {
     /// These options for an input of `len` bytes read in `L`'s batches: when they leave the
-    /// thread count open (`threads: None`), every core, but no more threads than half the
-    /// input's whole batches. Starting and joining a parser thread costs about as much as
-    /// building a batch, so a thread with fewer than two to build slows the read down: a
-    /// one-record file took five times as long on two threads as on one. A count given
-    /// is kept.
+    /// thread count open (`threads: None`), every core, but fewer threads than the input has
+    /// whole batches. Starting and joining a parser thread costs about as much as building
+    /// a batch: a one-record file took five times as long on two threads as on one, and
+    /// two threads paid from three batches on. A count given is kept.
     pub fn for_input<L: Layout>(self, len: u64) -> ArrowOptions {
         if self.threads.is_some() {
             return self;
         }
         let batch = self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1) as u64;
-        let most = usize::try_from(len / batch / 2).unwrap_or(usize::MAX);
+        let most = usize::try_from((len / batch).saturating_sub(1)).unwrap_or(usize::MAX);
         // Counting the cores reads the process's cgroup files: not for a small input.
         let threads = match most {
             0 | 1 => 1,
