@@ -85,6 +85,7 @@ def from_arrow(data: Any) -> Iterator[Record]:
 
 def read_parquet(path: str | os.PathLike[str], threads: int | None = None) -> Iterator[Record]:
     """Records from a Parquet file in the nested schema (as `to_parquet` writes it), in
-    order. With more than one thread (``None``: every core) the file is decoded and the
-    records rebuilt on a thread of their own while Python takes them."""
+    order. With more than one thread the file is decoded and the records rebuilt on a
+    thread of their own while Python takes them; ``None`` does so for a file of 2,048
+    records or more, when there is more than one core."""
     return iter(_native.ArrowRecords.parquet(os.fspath(path), threads))

@@ -250,7 +250,7 @@ fn marc8_records_are_decoded_and_marked_unicode() {
 fn parquet_files_give_the_records_back_decoded_here_or_on_a_thread() {
     use fastmarc::arrow::parquet::ParquetRecords;
     // Several of the Parquet reader's 1,024-row batches.
-    let (data, _) = sample_file(2500);
+    let (data, ranges) = sample_file(2500);
     let (bs, _, _) = batches(&data, opts(ReaderOptions::strict(), 2, 100_000));
     let dir = tempfile_dir();
     let path = dir.join("threads.parquet");
@@ -258,13 +258,25 @@ fn parquet_files_give_the_records_back_decoded_here_or_on_a_thread() {
     let original: Vec<Vec<u8>> = SliceReader::new(&data)
         .map(|r| as_utf8(&r.unwrap()))
         .collect();
-    for threads in [Some(1), Some(2), None] {
-        let back: Vec<Vec<u8>> = ParquetRecords::with_threads(&path, threads)
-            .unwrap()
-            .map(|r| as_utf8(&r.unwrap()))
-            .collect();
+    let cores = fastmarc::internal::thread_count(None);
+    for (threads, expected) in [(Some(1), 1), (Some(2), 2), (None, cores.min(2))] {
+        let records = ParquetRecords::with_threads(&path, threads).unwrap();
+        assert_eq!(records.threads(), expected, "threads {threads:?}");
+        let back: Vec<Vec<u8>> = records.map(|r| as_utf8(&r.unwrap())).collect();
         assert!(back == original, "threads {threads:?}");
     }
+    // Left to choose, a file of fewer than 2,048 records is decoded by the caller: a
+    // thread costs more than it saves there.
+    let small = dir.join("small.parquet");
+    let (bs, _, _) = batches(
+        &data[..ranges[2046].end],
+        opts(ReaderOptions::strict(), 1, 1 << 20),
+    );
+    write_parquet(&bs, &small, None);
+    let records = ParquetRecords::with_threads(&small, None).unwrap();
+    assert_eq!(records.threads(), 1);
+    let back: Vec<Vec<u8>> = records.map(|r| as_utf8(&r.unwrap())).collect();
+    assert!(back == original[..2047], "the first 2,047 records");
     // A caller that stops early lets the decoding thread go (dropping does not hang).
     let mut records = ParquetRecords::with_threads(&path, Some(2)).unwrap();
     assert!(records.next().unwrap().is_ok());

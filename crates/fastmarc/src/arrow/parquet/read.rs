@@ -27,11 +27,28 @@ use std::thread::JoinHandle;
 /// it busy while the caller works, few enough to bound the memory (a batch is 1,024 rows).
 const READY_BATCHES: usize = 4;
 
+/// Rows a file needs before it is decoded on a thread of its own when the thread count is
+/// left open: two batches. Starting and joining the thread costs about what decoding a
+/// thousand records does; a file of 1,000 records was read faster on one thread, one of
+/// 3,000 on two.
+const ROWS_FOR_A_THREAD: i64 = 2048;
+
 /// The record batches of a Parquet file.
 pub fn read_batches(path: &Path) -> Result<ParquetRecordBatchReader> {
+    Ok(open_batches(path)?.0)
+}
+
+/// [`read_batches`], and the number of rows the file's footer gives.
+fn open_batches(path: &Path) -> Result<(ParquetRecordBatchReader, i64)> {
     let file = File::open(path).map_err(Error::from)?;
     let what = format!("reading {}", path.display());
-    match contain(|| ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build())) {
+    let opened = contain(|| {
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| {
+            let rows = b.metadata().file_metadata().num_rows();
+            Ok((b.build()?, rows))
+        })
+    });
+    match opened {
         Ok(opened) => opened.map_err(|e| failed(&what, e)),
         Err(panic) => Err(failed(&what, damaged(&panic))),
     }
@@ -61,6 +78,8 @@ fn damaged(panic: &str) -> String {
 /// the row; a file that cannot be decoded ends the records with an error.
 pub struct ParquetRecords {
     source: Source,
+    /// Whether the file is decoded on a thread of its own.
+    apart: bool,
     /// What decoding errors are prefixed with.
     what: String,
     next_row: u64,
@@ -112,12 +131,17 @@ impl ParquetRecords {
         ParquetRecords::with_threads(path, None)
     }
 
-    /// Open a file; with `threads` of 1 the calling thread decodes it, with more (`None`:
-    /// one per core) a thread of its own does.
+    /// Open a file; with `threads` of 1 the calling thread decodes it, with more a thread
+    /// of its own does. `None`: a thread of its own if there is more than one core and the
+    /// file holds at least 2,048 records.
     pub fn with_threads(path: &Path, threads: Option<usize>) -> Result<ParquetRecords> {
-        let batches = read_batches(path)?;
+        let (batches, rows) = open_batches(path)?;
         check_nested(&arrow_array::RecordBatchReader::schema(&batches))?;
-        let source = if thread_count(threads) > 1 {
+        let apart = match threads.filter(|&n| n > 0) {
+            None => rows >= ROWS_FOR_A_THREAD && thread_count(None) > 1,
+            Some(n) => n > 1,
+        };
+        let source = if apart {
             let (send, receive) = sync_channel(READY_BATCHES);
             let thread = std::thread::Builder::new()
                 .name("fastmarc-parquet".into())
@@ -143,10 +167,16 @@ impl ParquetRecords {
         };
         Ok(ParquetRecords {
             source,
+            apart,
             what: format!("reading {}", path.display()),
             next_row: 0,
             ready: Vec::new().into_iter(),
         })
+    }
+
+    /// Threads reading the file: 2 when it is decoded on a thread of its own, else 1.
+    pub fn threads(&self) -> usize {
+        1 + usize::from(self.apart)
     }
 
     /// The next batch of records in file order (`None` at the end), rebuilt on the calling
