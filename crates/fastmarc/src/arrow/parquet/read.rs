@@ -125,8 +125,8 @@ impl Drop for Source {
 }
 
 impl ParquetRecords {
-    /// Open a file, decoded on a thread of its own; one not in the nested schema is an
-    /// error here, before any record.
+    /// Open a file, on the threads [`ParquetRecords::with_threads`] chooses when left to;
+    /// one not in the nested schema is an error here, before any record.
     pub fn open(path: &Path) -> Result<ParquetRecords> {
         ParquetRecords::with_threads(path, None)
     }
