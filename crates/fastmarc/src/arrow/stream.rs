@@ -77,7 +77,7 @@ impl ArrowOptions {
         if self.threads.is_some() {
             return self;
         }
-        let batch = self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1) as u64;
+        let batch = self.batch_size::<L>() as u64;
         let most = usize::try_from((len / batch).saturating_sub(1)).unwrap_or(usize::MAX);
         // Counting the cores reads the process's cgroup files: not for a small input.
         let threads = match most {
@@ -90,9 +90,14 @@ impl ArrowOptions {
         }
     }
 
+    /// Input bytes per batch: `batch_bytes`, else the layout's own.
+    fn batch_size<L: Layout>(&self) -> usize {
+        self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1)
+    }
+
     fn parallel<L: Layout>(&self) -> ParallelOptions {
         ParallelOptions {
-            chunk_size: self.batch_bytes.unwrap_or(L::BATCH_BYTES).max(1),
+            chunk_size: self.batch_size::<L>(),
             ..ParallelOptions::new(self.reader, self.threads)
         }
     }
