@@ -328,6 +328,67 @@ def test_the_command_converts_to_parquet_and_back(sample_path: Path, tmp_path: P
     assert not (tmp_path / "x.parquet").exists()
 
 
+def test_the_command_never_destroys_a_file_it_fails_to_replace(pymarc_test_dir: Path, sample_path: Path, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.parquet"
+    assert run_cli("convert", str(sample_path), str(kept)).returncode == 0
+    before = kept.read_bytes()
+    # Its own input, as output: refused before anything is written.
+    same = run_cli("convert", str(kept), str(kept))
+    assert same.returncode == 2 and b"input file" in same.stderr
+    # A failed conversion keeps what it wrote as OUT.partial, and the old file whole.
+    bad = run_cli("convert", str(pymarc_test_dir / "bad_records.mrc"), str(kept))
+    assert bad.returncode == 1 and b"kept.parquet.partial" in bad.stderr
+    assert kept.read_bytes() == before and (tmp_path / "kept.parquet.partial").exists()
+    # A FIFO is written through, not replaced by a plain file.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = __import__("threading").Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    done = run_cli("convert", str(sample_path), str(fifo), "--to", "iso2709")
+    reader.join(60)
+    assert done.returncode == 0 and got == [sample_path.read_bytes()]
+    assert __import__("stat").S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_command_says_which_options_parquet_does_not_take(sample_path: Path, tmp_path: Path) -> None:
+    nested = tmp_path / "n.parquet"
+    assert run_cli("convert", str(sample_path), str(nested)).returncode == 0
+    for extra in (["--select", "650$a~Fiction"], ["--delete-tag", "6XX"], ["--set-leader", "05=d"],
+                  ["--to", "xml"], ["--limit", "3"], ["--normalize", "nfc"]):
+        done = run_cli("convert", str(sample_path), str(tmp_path / "x.parquet"), *extra)
+        assert done.returncode == 2 and extra[0].encode() in done.stderr, (extra, done.stderr)
+    for extra in (["--from-encoding", "marc8"], ["--offset", "3"], ["--fields", "id=001"]):
+        done = run_cli("convert", str(nested), str(tmp_path / "x.mrc"), *extra)
+        assert done.returncode == 2 and extra[0].encode() in done.stderr, (extra, done.stderr)
+    assert run_cli("convert", str(sample_path), str(tmp_path / "x.xml"), "--fields", "id=001").returncode == 2
+    assert run_cli("convert", str(nested), str(tmp_path / "y.parquet")).returncode == 2
+    assert not (tmp_path / "x.parquet").exists() and not (tmp_path / "x.mrc").exists()
+
+
+def test_records_from_parquet_are_selected_and_edited_as_any_others(sample_path: Path, tmp_path: Path) -> None:
+    nested = tmp_path / "n.parquet"
+    assert run_cli("convert", str(sample_path), str(nested)).returncode == 0
+    edits = ["--select", "650", "--delete-tag", "6XX,020", "--set-leader", "05=d"]
+    from_parquet, from_iso = tmp_path / "p.mrc", tmp_path / "i.mrc"
+    assert run_cli("convert", str(nested), str(from_parquet), *edits).returncode == 0
+    assert run_cli("convert", str(sample_path), str(from_iso), *edits).returncode == 0
+    records = list(fastmarc.MARCReader(from_parquet.read_bytes()))
+    assert 0 < len(records) < 50 and all(r.leader[5] == "d" and not r.get_fields("650") for r in records)
+    assert from_parquet.read_bytes() == from_iso.read_bytes()
+
+
+def test_a_comma_inside_a_subspec_belongs_to_its_column(sample_path: Path, tmp_path: Path) -> None:
+    spec = "650$a{$a~\\poetry,\\sGreek}"  # "Epic poetry, Greek"
+    fields = {"id": "001", "art": spec}
+    out = tmp_path / "c.parquet"
+    done = run_cli("convert", str(sample_path), str(out), "--fields", f"id=001,art={spec}")
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(out)
+    assert table.equals(pa.table(fastmarc.to_arrow(sample_path, fields=fields)))
+    assert [v for row in table["art"].to_pylist() for v in row] == ["Epic poetry, Greek"]
+
+
 def test_a_damaged_parquet_file_is_an_error_never_a_panic(sample_path: Path, tmp_path: Path) -> None:
     # The Parquet and Arrow crates panic on some damaged files (an over-long number in a
     # page, an unknown type in the footer's schema): the reader, the iterator on a thread

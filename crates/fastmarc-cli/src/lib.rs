@@ -14,6 +14,8 @@ mod format;
 mod input;
 mod interrupt;
 mod output;
+pub use input::same_file;
+pub use output::Replacement;
 mod prepare;
 mod progress;
 mod raw_records;

@@ -51,18 +51,70 @@ impl Destination {
                 Pending { file: None },
             ),
             Destination::File(path) => {
-                let temp = temporary_name(path);
-                let file = File::create(&temp)
+                let (file, pending) = Pending::create(path)
                     .map_err(|e| Failure::io(&self.name(), "cannot create", &e))?;
-                pending_files().push((temp.clone(), path.clone()));
-                (
-                    Box::new(BufWriter::with_capacity(1 << 16, file)),
-                    Pending {
-                        file: Some((temp, path.clone())),
-                    },
-                )
+                (Box::new(BufWriter::with_capacity(1 << 16, file)), pending)
             }
         })
+    }
+}
+
+/// A file being written so that it takes its name only once complete: under a temporary
+/// name beside the file it replaces, then renamed over it. A name that is a symbolic link
+/// is followed, so the file linked to is replaced and the link kept. A name that is not a
+/// regular file (a device such as `/dev/null`, a FIFO) is written in place: renaming over
+/// it would replace the device with a plain file.
+#[derive(Debug)]
+pub struct Replacement {
+    /// (temporary name, final name); `None` when written in place.
+    names: Option<(PathBuf, PathBuf)>,
+}
+
+impl Replacement {
+    /// Open `path` for writing as described above.
+    pub fn create(path: &Path) -> io::Result<(File, Replacement)> {
+        let target = match std::fs::canonicalize(path) {
+            Ok(real) if !std::fs::metadata(&real)?.is_file() => {
+                let file = std::fs::OpenOptions::new().write(true).open(&real)?;
+                return Ok((file, Replacement { names: None }));
+            }
+            Ok(real) => real,
+            // Not there yet (or a link to nothing, which the file then replaces).
+            Err(_) => path.to_path_buf(),
+        };
+        let temp = temporary_name(&target);
+        let file = File::create(&temp)?;
+        Ok((
+            file,
+            Replacement {
+                names: Some((temp, target)),
+            },
+        ))
+    }
+
+    /// The temporary and final names, for a caller that handles them itself (the command's
+    /// [`Pending`], which keeps a failed output as `OUT.partial`).
+    fn into_names(mut self) -> Option<(PathBuf, PathBuf)> {
+        self.names.take()
+    }
+
+    /// Give the finished file its name (its writer flushed and dropped first).
+    pub fn commit(mut self) -> io::Result<()> {
+        match self.names.take() {
+            Some((temp, path)) => std::fs::rename(&temp, &path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&temp);
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Replacement {
+    /// Not committed: remove what was written, leaving the file it was to replace as it was.
+    fn drop(&mut self) {
+        if let Some((temp, _)) = self.names.take() {
+            let _ = std::fs::remove_file(temp);
+        }
     }
 }
 
@@ -108,6 +160,17 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// `path` opened as a [`Replacement`]; if the command fails, what was written is kept
+    /// as `OUT.partial`.
+    pub fn create(path: &Path) -> io::Result<(File, Pending)> {
+        let (file, replacing) = Replacement::create(path)?;
+        let names = replacing.into_names();
+        if let Some(names) = &names {
+            pending_files().push(names.clone());
+        }
+        Ok((file, Pending { file: names }))
+    }
+
     /// Give the finished file its name (the writer must be flushed and dropped first).
     pub fn commit(mut self) -> Result<(), Failure> {
         if let Some((temp, path)) = self.file.take() {

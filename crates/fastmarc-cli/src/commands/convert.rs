@@ -4,8 +4,9 @@
 //! they are parsed, on every parser thread; this thread only writes them out in order.
 
 use super::read_settings;
-use crate::args::{ConvertArgs, LeaderEdit, TagPattern, ToEncoding};
+use crate::args::{ConvertArgs, LeaderEdit, Normalize, TagPattern, ToEncoding};
 use crate::failure::{eprint_message, Failure, EXIT_FAILURE, EXIT_OK};
+use crate::format::InputFormat;
 use crate::format::{output_format_for_path, OutputFormat};
 use crate::input::{same_file, Source};
 use crate::output::{serialise, Destination, RecordWriter, WriteSettings};
@@ -15,14 +16,63 @@ use crate::Ctx;
 use fastmarc::xml::XmlLayout;
 use fastmarc::{Diagnostic, ErrorKind, Record, TextEncoding};
 
+/// The first option given that a conversion to or from Parquet does not apply, as a
+/// message saying so: an option silently left out would give another file than asked for.
+fn not_applied(args: &ConvertArgs, from_parquet: bool, to_parquet: bool) -> Option<String> {
+    let read = &args.read;
+    let shared = [
+        (read.normalize != Normalize::None, "--normalize"),
+        (read.window.offset != 0, "--offset"),
+        (read.window.limit.is_some(), "--limit"),
+    ];
+    if to_parquet {
+        if from_parquet {
+            return Some("both files are Parquet: convert one to ISO 2709 first".into());
+        }
+        // ISO 2709 goes into Arrow batches as read: no record is selected or edited.
+        let not_for_parquet = [
+            (args.to.is_some(), "--to"),
+            (args.pretty, "--pretty"),
+            (args.to_encoding != ToEncoding::Utf8, "--to-encoding"),
+            (!args.set_leader.is_empty(), "--set-leader"),
+            (!args.select.is_empty(), "--select"),
+            (!args.delete_tags.is_empty(), "--delete-tag"),
+            (
+                read.from.is_some_and(|f| f != InputFormat::Iso2709),
+                "--from (Parquet is written from ISO 2709)",
+            ),
+        ];
+        return shared
+            .iter()
+            .chain(&not_for_parquet)
+            .find(|(given, _)| *given)
+            .map(|(_, option)| format!("{option} does not apply to Parquet output"));
+    }
+    if args.fields.is_some() {
+        return Some("--fields is for Parquet output (an OUT ending in .parquet)".into());
+    }
+    if from_parquet {
+        let not_for_parquet = [
+            (read.from.is_some(), "--from"),
+            (read.from_encoding.is_some(), "--from-encoding"),
+        ];
+        return shared
+            .iter()
+            .chain(&not_for_parquet)
+            .find(|(given, _)| *given)
+            .map(|(_, option)| format!("{option} does not apply to Parquet input"));
+    }
+    None
+}
+
 /// What is done to each record before it is written.
-struct Edits {
+pub(super) struct Edits {
     set_leader: Vec<LeaderEdit>,
     delete_tags: Vec<TagPattern>,
 }
 
 impl Edits {
-    fn apply(&self, rec: &mut Record) {
+    pub(super) fn apply(&self, rec: &mut Record) {
         for edit in &self.set_leader {
             for (i, &b) in edit.value.iter().enumerate() {
                 rec.leader_mut().set(edit.start + i, b);
@@ -44,13 +94,26 @@ impl Edits {
 
 pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
     let out_arg = args.output_path();
-    if super::parquet::is_parquet(&out_arg) {
+    let dest = Destination::from_arg(&out_arg);
+    let source = Source::from_arg(&args.input);
+    if let (Source::File(i), Destination::File(o)) = (&source, &dest) {
+        if same_file(i, o) {
+            return Err(Failure::usage(format!(
+                "{}: the output is the input file; it would be overwritten",
+                dest.name()
+            )));
+        }
+    }
+    let (from_parquet, to_parquet) = (
+        super::parquet::is_parquet(&args.input),
+        super::parquet::is_parquet(&out_arg),
+    );
+    if let Some(option) = not_applied(&args, from_parquet, to_parquet) {
+        return Err(Failure::usage(option));
+    }
+    if to_parquet {
         return super::parquet::write(ctx, args);
     }
-    if super::parquet::is_parquet(&args.input) {
-        return super::parquet::read(ctx, args);
-    }
-    let dest = Destination::from_arg(&out_arg);
     let format = match (args.to, &dest) {
         (Some(f), _) => f,
         (None, Destination::Stdout) => OutputFormat::Iso2709,
@@ -68,15 +131,6 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
             "--to-encoding marc8 is for ISO 2709 output; {format} is always Unicode"
         )));
     }
-    let source = Source::from_arg(&args.input);
-    if let (Source::File(i), Destination::File(o)) = (&source, &dest) {
-        if same_file(i, o) {
-            return Err(Failure::usage(format!(
-                "{}: the output is the input file; it would be overwritten",
-                dest.name()
-            )));
-        }
-    }
     let permissive = args.permissive.permissive;
     let write = WriteSettings {
         format,
@@ -93,6 +147,10 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<i32, Failure> {
         delete_tags: args.delete_tags,
     };
     let select = Select::parse(&args.select)?;
+    if from_parquet {
+        let threads = args.read.threads.map(|n| n.get());
+        return super::parquet::read(ctx, &args.input, threads, &dest, &write, &edits, &select);
+    }
     // Open the input first: if it cannot be read, no output file is created.
     // Asked for MARC-8 by name, the user has already been told the leader's answer.
     let trust_leader = args.read.from_encoding.is_none();
