@@ -205,6 +205,7 @@ def arrow_table(
     permissive: bool = False,
     byte_range: tuple[int, int] | None = None,
     batch_bytes: int | None = None,
+    first_offset: int = 0,
 ) -> tuple[object, _Skipped]: ...
 def write_parquet(
     source: object,

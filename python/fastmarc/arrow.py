@@ -32,7 +32,11 @@ def _report_skipped(skipped: list[tuple[int | None, int | None, str]]) -> None:
 def _fields_arg(fields: Mapping[str, str] | None) -> list[tuple[str, str]] | None:
     if fields is None:
         return None
-    return [(str(name), str(spec)) for name, spec in dict(fields).items()]
+    columns = list(dict(fields).items())
+    for name, spec in columns:
+        if not isinstance(name, str) or not isinstance(spec, str):
+            raise TypeError(f"fields: {name!r}: {spec!r}: column names and MARCspecs are str")
+    return columns
 
 
 def to_arrow(

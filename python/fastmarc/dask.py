@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastmarc import _native
+from fastmarc.arrow import _fields_arg
 from fastmarc.record import Record
 
 __all__ = ["read_marc", "read_records"]
@@ -99,25 +100,19 @@ def _aligned(part: _Part) -> tuple[int, bytes | str, tuple[int, int] | None]:
 
 def _table(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) -> Any:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     begin, source, byte_range = _aligned(part)
     try:
-        native, skipped = _native.arrow_table(source, fields, 1, permissive, byte_range, _BATCH_BYTES)
+        native, skipped = _native.arrow_table(source, fields, 1, permissive, byte_range, _BATCH_BYTES, begin)
     except OSError as e:
         raise OSError(f"{part.path}: cannot read: {e}") from e
     except ValueError as e:
-        raise ValueError(f"{part.path} (partition from byte {begin}): {e}") from e
+        # Byte offsets are the file's; records are counted from the partition's start.
+        raise ValueError(f"{part.path} (partition from byte {begin}, records counted from there): {e}") from e
     for _, offset, what in skipped:
-        at = "" if offset is None else f" at byte offset {begin + offset}"
+        at = "" if offset is None else f" at byte offset {offset}"
         warnings.warn(f"fastmarc: {part.path}: the record{at} was skipped: {what}", RuntimeWarning, stacklevel=2)
-    table = pa.table(native)
-    if fields is None:
-        # Offsets are the file's, not the partition's.
-        i = table.schema.get_field_index("offset")
-        shifted = pc.add(table.column(i), pa.scalar(begin, pa.uint64()))
-        table = table.set_column(i, "offset", shifted)
-    return table
+    return pa.table(native)
 
 
 def _frame(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) -> Any:
@@ -184,7 +179,7 @@ def read_marc(
     import pandas as pd
     import pyarrow as pa
 
-    columns = [(str(k), str(v)) for k, v in fields.items()] if fields else None
+    columns = _fields_arg(fields)
     parts = _parts(paths_or_glob, blocksize, storage_options)
     empty = pa.table(_native.arrow_table(b"", columns, 1, permissive)[0])
     meta = empty.to_pandas(types_mapper=pd.ArrowDtype)

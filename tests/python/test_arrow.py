@@ -291,6 +291,83 @@ def test_a_failed_parquet_conversion_leaves_no_file(pymarc_test_dir: Path, tmp_p
     assert not dest.exists()
 
 
+def test_a_failed_parquet_conversion_leaves_an_existing_file_as_it_was(pymarc_test_dir: Path, sample_path: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "kept.parquet"
+    dest.write_bytes(b"precious")
+    with pytest.raises(ValueError):
+        fastmarc.to_parquet(pymarc_test_dir / "bad_records.mrc", dest)
+    assert dest.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.parquet"]
+    # A link is followed: the file it names gets the Parquet data, and the link stays.
+    target, link = tmp_path / "target.parquet", tmp_path / "link.parquet"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    assert fastmarc.to_parquet(sample_path, link) == 50
+    assert link.is_symlink() and pq.read_table(target).num_rows == 50
+
+
+def test_writing_parquet_over_its_own_source_is_refused(sample_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "records.mrc"
+    source.write_bytes(sample_path.read_bytes())
+    with pytest.raises(ValueError, match="source file"):
+        fastmarc.to_parquet(source, source)
+    with pytest.raises(ValueError, match="source file"):
+        fastmarc.to_parquet(str(source), tmp_path / "." / "records.mrc")
+    assert source.read_bytes() == sample_path.read_bytes()
+
+
+def test_no_columns_and_non_text_specs_are_refused(sample_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one column"):
+        fastmarc.to_arrow(sample_path, fields={})
+    with pytest.raises(ValueError, match="at least one column"):
+        fastmarc.to_parquet(sample_path, tmp_path / "none.parquet", fields={})
+    assert not (tmp_path / "none.parquet").exists()
+    with pytest.raises(TypeError, match="str"):
+        fastmarc.to_arrow(sample_path, fields={"title": None})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="str"):
+        fastmarc.to_arrow(sample_path, fields={"title": 245})  # type: ignore[dict-item]
+
+
+INTERRUPTED = """
+import os, signal, sys, threading, time
+import fastmarc
+source, dest, how, after = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+if after:
+    threading.Timer(after, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.perf_counter()
+try:
+    if how == "parquet":
+        fastmarc.to_parquet(source, dest, threads=1)
+    else:
+        fastmarc.to_arrow(source, threads=1)
+    print("finished", time.perf_counter() - start)
+except KeyboardInterrupt:
+    print("interrupted", time.perf_counter() - start)
+"""
+
+
+@pytest.mark.parametrize("how", ["parquet", "arrow"])
+def test_ctrl_c_stops_a_long_conversion(sample_path: Path, tmp_path: Path, how: str) -> None:
+    # Enough records that reading them all takes seconds: Ctrl-C after 0.3 s must stop
+    # the read well before its end, and leave no Parquet file behind.
+    source = tmp_path / "many.mrc"
+    source.write_bytes(sample_path.read_bytes() * 4000)
+
+    def run(dest: Path, after: float) -> tuple[str, float]:
+        done = subprocess.run([sys.executable, "-c", INTERRUPTED, str(source), str(dest), how, str(after)],
+                              capture_output=True, text=True, timeout=300)
+        what, seconds = done.stdout.split()
+        return what, float(seconds)
+
+    assert run(tmp_path / "whole.parquet", 0)[0] == "finished"
+    what, seconds = run(tmp_path / "cut.parquet", 0.3)
+    assert what == "interrupted"
+    whole = run(tmp_path / "whole.parquet", 0)[1]
+    assert seconds < 0.3 + 0.5 * (whole - 0.3), (seconds, whole)
+    assert not (tmp_path / "cut.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.mrc"] + (["whole.parquet"] if how == "parquet" else [])
+
+
 def test_input_that_cannot_be_read_is_an_oserror(tmp_path: Path) -> None:
     # A directory opens but cannot be read: an I/O failure, not a bad record.
     dest = tmp_path / "out.parquet"

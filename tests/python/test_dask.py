@@ -5,6 +5,7 @@ blocksize, across damaged records, and when a worker dies mid-computation."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import warnings
 from collections.abc import Iterator
@@ -162,6 +163,36 @@ def test_an_unreadable_file_is_named(client: Client, corpus: list[Path], tmp_pat
 def test_a_bad_record_in_strict_mode_names_the_file(client: Client, corpus: list[Path]) -> None:
     with pytest.raises(ValueError, match="b.mrc"):
         fdask.read_marc(str(corpus[1]), blocksize=1_000_000).compute()
+
+
+def test_errors_and_skipped_records_give_the_files_byte_offsets(corpus: list[Path], tmp_path: Path) -> None:
+    # A bad record far into a file, read in a partition that starts well before it: the
+    # offset reported is where the record is in the file, as in a whole-file read.
+    records = fastmarc.to_arrow(corpus[0])
+    data = corpus[0].read_bytes()
+    bad_at = int(pa.table(records)["offset"][30].as_py())
+    # The first directory entry's field length is not a number.
+    damaged = data[: bad_at + 27] + b"x" + data[bad_at + 28 :]
+    path = tmp_path / "late.mrc"
+    path.write_bytes(damaged)
+    with pytest.raises(ValueError) as whole:
+        fastmarc.to_arrow(path)
+    where = re.search(r"byte offset (\d+)", str(whole.value))
+    assert where and bad_at <= int(where[1]) < bad_at + 30, whole.value
+    ddf = fdask.read_marc(str(path), blocksize=len(damaged) // 3 + 1)
+    with pytest.raises(ValueError, match=f"partition from byte [1-9][0-9]*, records counted from there\\): .*byte offset {where[1]}\\)"):
+        ddf.compute(scheduler="sync")
+    permissive = fdask.read_marc(str(path), blocksize=len(damaged) // 3 + 1, permissive=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        permissive.compute(scheduler="sync")
+    skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
+    assert len(skipped) == 1 and f"the record at byte offset {where[1]} was skipped" in skipped[0], skipped
+
+
+def test_no_columns_is_an_error_not_the_nested_schema(corpus: list[Path]) -> None:
+    with pytest.raises(ValueError, match="at least one column"):
+        fdask.read_marc(str(corpus[0]), fields={})
 
 
 @pytest.mark.parametrize("kept", [0.75, 0.25])

@@ -19,7 +19,7 @@ use pyo3::sync::MutexExt;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::PyTable;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -36,9 +36,7 @@ fn source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Source> {
     if let Ok(b) = target.cast::<PyByteArray>() {
         return Ok(Source::Bytes(Arc::new(PyBackedBytes::from(b.clone()))));
     }
-    let os = py.import("os")?;
-    if target.is_instance_of::<PyString>() || target.is_instance(&os.getattr("PathLike")?)? {
-        let path: PathBuf = os.call_method1("fspath", (target,))?.extract()?;
+    if let Some(path) = path_of(py, target)? {
         return Ok(Source::Path(path));
     }
     if target.hasattr("read")? {
@@ -59,6 +57,15 @@ fn source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Source> {
         "cannot read MARC from {}: pass a path, bytes, or a binary file object",
         target.get_type().name()?
     )))
+}
+
+/// The path `target` names, when it is a `str` or an `os.PathLike`.
+fn path_of(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+    let os = py.import("os")?;
+    if target.is_instance_of::<PyString>() || target.is_instance(&os.getattr("PathLike")?)? {
+        return Ok(Some(os.call_method1("fspath", (target,))?.extract()?));
+    }
+    Ok(None)
 }
 
 fn open_error(path: &std::path::Path, e: &std::io::Error) -> PyErr {
@@ -125,14 +132,22 @@ fn start<L: Layout>(
     started.map_err(|e| value_error(&e))
 }
 
+/// Where and how `reader` reads: a byte range of a path, and where the input starts in
+/// its file (for the offsets), as a Dask partition is read; the input bytes per batch.
+#[derive(Default)]
+struct Part {
+    range: Option<(u64, u64)>,
+    first_offset: u64,
+    batch_bytes: Option<usize>,
+}
+
 fn reader(
     py: Python<'_>,
     target: &Bound<'_, PyAny>,
     fields: Columns,
     threads: Option<usize>,
     permissive: bool,
-    range: Option<(u64, u64)>,
-    batch_bytes: Option<usize>,
+    part: Part,
 ) -> PyResult<BatchReader> {
     // Records are parsed as MARCReader parses them (pymarc's leniency); permissive mode
     // skips a bad record and, after broken framing, resynchronises on the next record.
@@ -149,7 +164,8 @@ fn reader(
             },
         },
         threads,
-        batch_bytes,
+        batch_bytes: part.batch_bytes,
+        first_offset: part.first_offset,
     };
     // Specs are checked before any input is touched.
     let projection = match fields {
@@ -158,8 +174,8 @@ fn reader(
     };
     let source = source(py, target)?;
     match projection {
-        Some(p) => start(source, range, opts, p),
-        None => start(source, range, opts, Nested),
+        Some(p) => start(source, part.range, opts, p),
+        None => start(source, part.range, opts, Nested),
     }
 }
 
@@ -183,12 +199,27 @@ fn read_error(e: &CoreError) -> PyErr {
     }
 }
 
-/// Read every batch with the GIL released.
+/// Read every batch with the GIL released (and Ctrl-C heeded between batches).
 fn collect(
     py: Python<'_>,
     mut reader: BatchReader,
 ) -> PyResult<(Vec<arrow_array::RecordBatch>, BatchReader)> {
-    let batches = py.detach(|| reader.by_ref().collect::<Result<Vec<_>, CoreError>>());
+    let mut interrupts = Interrupts::new(py)?;
+    let mut interrupted = None;
+    let batches = py.detach(|| {
+        let mut batches = Vec::new();
+        for batch in reader.by_ref() {
+            if let Some(e) = interrupts.check() {
+                interrupted = Some(e);
+                break;
+            }
+            batches.push(batch?);
+        }
+        Ok::<_, CoreError>(batches)
+    });
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
     match batches {
         Ok(b) => Ok((b, reader)),
         Err(e) => Err(read_error(&e)),
@@ -197,10 +228,12 @@ fn collect(
 
 /// The records of `source` as an Arrow table, and the bad records left out. With
 /// `byte_range`, `source` is a path and only bytes `[start, end)` of it are read (a Dask
-/// partition, read straight into the parser's buffers); `batch_bytes` overrides the input
-/// bytes per record batch.
+/// partition, read straight into the parser's buffers); `first_offset` is where the input
+/// starts in its file, which offsets count from; `batch_bytes` overrides the input bytes
+/// per record batch.
 #[pyfunction]
-#[pyo3(signature = (source, fields = None, threads = None, permissive = false, byte_range = None, batch_bytes = None))]
+#[pyo3(signature = (source, fields = None, threads = None, permissive = false, byte_range = None, batch_bytes = None, first_offset = 0))]
+#[allow(clippy::too_many_arguments)]
 pub fn arrow_table(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -209,23 +242,22 @@ pub fn arrow_table(
     permissive: bool,
     byte_range: Option<(u64, u64)>,
     batch_bytes: Option<usize>,
+    first_offset: u64,
 ) -> PyResult<(PyTable, Skipped)> {
-    let reader = reader(
-        py,
-        source,
-        fields,
-        threads,
-        permissive,
-        byte_range,
+    let part = Part {
+        range: byte_range,
+        first_offset,
         batch_bytes,
-    )?;
+    };
+    let reader = reader(py, source, fields, threads, permissive, part)?;
     let schema = reader.schema();
     let (batches, reader) = collect(py, reader)?;
     Ok((PyTable::try_new(batches, schema)?, skipped(&reader)))
 }
 
 /// Write the records of `source` to a Parquet file at `dest`; the number of records
-/// written, and the bad records left out.
+/// written, and the bad records left out. The file is written under a temporary name and
+/// takes `dest`'s place only once complete: a failure, or Ctrl-C, leaves `dest` as it was.
 #[pyfunction]
 #[pyo3(signature = (source, dest, fields = None, compression_name = "zstd", threads = None, permissive = false))]
 #[allow(clippy::too_many_arguments)]
@@ -240,8 +272,19 @@ pub fn write_parquet(
 ) -> PyResult<(u64, Skipped)> {
     let codec =
         compression(compression_name).map_err(|e| PyValueError::new_err(e.kind().to_string()))?;
-    let mut reader = reader(py, source, fields, threads, permissive, None, None)?;
-    let file = std::fs::File::create(&dest).map_err(|e| open_error(&dest, &e))?;
+    if let Some(path) = path_of(py, source)? {
+        if fastmarc_cli::same_file(&path, &dest) {
+            return Err(PyValueError::new_err(format!(
+                "{}: the destination is the source file; it would be overwritten",
+                dest.display()
+            )));
+        }
+    }
+    let mut reader = reader(py, source, fields, threads, permissive, Part::default())?;
+    let (file, replacement) =
+        fastmarc_cli::Replacement::create(&dest).map_err(|e| open_error(&dest, &e))?;
+    let mut interrupts = Interrupts::new(py)?;
+    let mut interrupted = None;
     let written = py.detach(|| -> Result<u64, CoreError> {
         let mut sink = ParquetSink::new(
             std::io::BufWriter::new(file),
@@ -251,20 +294,55 @@ pub fn write_parquet(
         )?;
         let mut rows = 0;
         for batch in reader.by_ref() {
+            if let Some(e) = interrupts.check() {
+                interrupted = Some(e);
+                return Ok(rows);
+            }
             let batch = batch?;
             rows += batch.num_rows() as u64;
             sink.write(&batch)?;
         }
-        sink.finish()?;
+        let mut file = sink.finish()?;
+        // Dropping the buffer would lose a failure to write its last bytes.
+        file.flush()?;
         Ok(rows)
     });
-    match written {
-        Ok(n) => Ok((n, skipped(&reader))),
-        Err(e) => {
-            // No footer was written: remove the file rather than leave one that looks whole.
-            let _ = std::fs::remove_file(&dest);
-            Err(read_error(&e))
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    let written = written.map_err(|e| read_error(&e))?;
+    replacement.commit().map_err(|e| open_error(&dest, &e))?;
+    Ok((written, skipped(&reader)))
+}
+
+/// Ctrl-C during a long read with the GIL let go. Python runs signal handlers on its main
+/// thread only, so only a read there looks, and at most every tenth of a second: taking
+/// the GIL back can wait for another Python thread's turn to end.
+struct Interrupts {
+    main_thread: bool,
+    next: std::time::Instant,
+}
+
+impl Interrupts {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn new(py: Python<'_>) -> PyResult<Interrupts> {
+        let threading = py.import("threading")?;
+        let main = threading.call_method0("main_thread")?;
+        let current = threading.call_method0("current_thread")?;
+        Ok(Interrupts {
+            main_thread: main.is(&current),
+            next: std::time::Instant::now() + Self::EVERY,
+        })
+    }
+
+    /// The exception a signal's handler raised, if one came since the last look.
+    fn check(&mut self) -> Option<PyErr> {
+        if !self.main_thread || std::time::Instant::now() < self.next {
+            return None;
         }
+        self.next = std::time::Instant::now() + Self::EVERY;
+        Python::attach(|py| py.check_signals().err())
     }
 }
 

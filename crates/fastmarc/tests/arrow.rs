@@ -41,6 +41,7 @@ fn opts(reader: ReaderOptions, threads: usize, batch_bytes: usize) -> ArrowOptio
         reader,
         threads: Some(threads),
         batch_bytes: Some(batch_bytes),
+        first_offset: 0,
     }
 }
 
@@ -126,6 +127,36 @@ fn numbers_and_offsets_are_the_readers() {
         offsets,
         ranges.iter().map(|r| r.start as u64).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn a_part_of_a_file_counts_offsets_from_where_it_starts() {
+    // The input is the part of a file from byte 5,000: offsets, in the column and in the
+    // errors, are the file's, while records are numbered from the part's first.
+    let (mut data, ranges) = sample_file(40);
+    let r = ranges[30].clone();
+    data[r.start + 27] = b'x';
+    let first = 5_000;
+    let o = ArrowOptions {
+        first_offset: first,
+        ..opts(ReaderOptions::strict(), 2, 3000)
+    };
+    let (bs, fatal, _) = batches(&data, o);
+    let mut offsets = Vec::new();
+    for b in &bs {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::UInt64Type;
+        let o = b.column_by_name("offset").unwrap();
+        offsets.extend(o.as_primitive::<UInt64Type>().values().iter().copied());
+    }
+    let want: Vec<u64> = ranges[..30]
+        .iter()
+        .map(|r| first + r.start as u64)
+        .collect();
+    assert_eq!(offsets, want);
+    assert_eq!(fatal.len(), 1);
+    assert_eq!(fatal[0].record(), Some(30));
+    assert_eq!(fatal[0].offset(), Some(first + r.start as u64 + 24));
 }
 
 #[test]
@@ -463,8 +494,12 @@ fn write_parquet(
     sink.finish().unwrap();
 }
 
+/// A folder of this test's own: `cargo test` runs tests as threads of one process, and
+/// one test removing a shared folder would pull files from under another.
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("fastmarc-arrow-test-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fastmarc-arrow-test-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -617,6 +652,9 @@ fn a_bad_spec_names_its_column_and_character() {
     );
     let e = fastmarc::arrow::Projection::new(&[("x", "245$a"), ("x", "001")]).unwrap_err();
     assert!(e.to_string().contains("named twice"));
+    let none: [(&str, &str); 0] = [];
+    let e = fastmarc::arrow::Projection::new(&none).unwrap_err();
+    assert!(e.to_string().contains("at least one column"), "{e}");
 }
 
 /// Records whose control fields sit after or among their data fields.
@@ -670,7 +708,7 @@ fn interleaved_control_fields_go_back_in_place() {
         .flat_map(|r| as_utf8(&r.unwrap()))
         .collect();
     assert_eq!(back, data);
-    std::fs::remove_file(path).unwrap();
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -710,8 +748,7 @@ fn a_parquet_file_damaged_anywhere_ends_its_records_with_an_error_not_a_panic() 
             }
         }
     }
-    std::fs::remove_file(&path).unwrap();
-    std::fs::remove_file(&good_path).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -26,6 +26,17 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidValue(format!("{what}: {e}")))
 }
 
+/// A failure writing the file: an I/O error (a full disk) stays one, so that callers can
+/// tell it from a fault in the data.
+fn write_failed(what: &str, e: parquet::errors::ParquetError) -> Error {
+    if let parquet::errors::ParquetError::External(inner) = &e {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return Error::new(ErrorKind::Io(io.kind(), format!("{what}: {io}")));
+        }
+    }
+    failed(what, e)
+}
+
 /// Compression of a Parquet file's pages.
 pub fn compression(name: &str) -> Result<Compression> {
     match name.to_ascii_lowercase().as_str() {
@@ -119,7 +130,7 @@ impl<W: Write + Send> ParquetSink<W> {
         let props = props.build();
         let (file, factory) = ArrowWriter::try_new(dest, schema.clone(), Some(props))
             .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(|e| failed("starting a Parquet file", e))?;
+            .map_err(|e| write_failed("starting a Parquet file", e))?;
         Ok(ParquetSink {
             file,
             factory,
@@ -202,7 +213,7 @@ impl<W: Write + Send> ParquetSink<W> {
             }
             row_group.close().map(drop)
         })();
-        appended.map_err(|e| failed("writing a Parquet file", e))
+        appended.map_err(|e| write_failed("writing a Parquet file", e))
     }
 
     /// Write the footer; the destination is complete once this returns.
@@ -217,7 +228,7 @@ impl<W: Write + Send> ParquetSink<W> {
         }
         self.file
             .into_inner()
-            .map_err(|e| failed("finishing a Parquet file", e))
+            .map_err(|e| write_failed("finishing a Parquet file", e))
     }
 }
 

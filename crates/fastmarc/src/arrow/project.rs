@@ -25,8 +25,13 @@ pub struct Projection {
 
 impl Projection {
     /// A projection of `(column name, MARCspec)` pairs, in column order. A spec that does
-    /// not parse is an error naming the column and the offending character.
+    /// not parse is an error naming the column and the offending character; no columns at
+    /// all is an error too (a table of rows without columns cannot be written to Parquet).
     pub fn new<N: AsRef<str>, S: AsRef<str>>(columns: &[(N, S)]) -> Result<Projection> {
+        if columns.is_empty() {
+            let what = "a projection needs at least one column".to_string();
+            return Err(Error::new(ErrorKind::InvalidValue(what)));
+        }
         let item: FieldRef = Arc::new(Field::new("item", DataType::Utf8, false));
         let mut specs = Vec::with_capacity(columns.len());
         let mut fields = Vec::with_capacity(columns.len());

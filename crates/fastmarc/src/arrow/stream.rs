@@ -55,6 +55,9 @@ pub struct ArrowOptions {
     pub threads: Option<usize>,
     /// Input bytes per batch; `None`: the layout's own ([`Layout::BATCH_BYTES`]).
     pub batch_bytes: Option<usize>,
+    /// Where the input starts in its source (a part of a file read on its own): the
+    /// `offset` column and errors count from there.
+    pub first_offset: u64,
 }
 
 impl Default for ArrowOptions {
@@ -63,6 +66,7 @@ impl Default for ArrowOptions {
             reader: ReaderOptions::strict(),
             threads: None,
             batch_bytes: None,
+            first_offset: 0,
         }
     }
 }
@@ -98,6 +102,7 @@ impl ArrowOptions {
     fn parallel<L: Layout>(&self) -> ParallelOptions {
         ParallelOptions {
             chunk_size: self.batch_size::<L>(),
+            first_offset: self.first_offset,
             ..ParallelOptions::new(self.reader, self.threads)
         }
     }

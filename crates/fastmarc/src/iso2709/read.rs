@@ -173,6 +173,12 @@ impl Framer {
         self
     }
 
+    /// Count record offsets from `offset`: the input is the part of a source from there.
+    pub fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
     /// After each record, ask the CPU to start loading the next one's first bytes, for input
     /// framed where it lies in memory (not just copied into a buffer, where the bytes are
     /// already in the cache and the hint only costs time).

@@ -55,6 +55,9 @@ pub struct ParallelOptions {
     pub keep_raw: bool,
     /// Read record lengths as pymarc does (see [`Framer::with_python_lengths`]).
     pub python_lengths: bool,
+    /// Where the input starts in its source (a part of a file read on its own): record
+    /// offsets, in records and errors alike, count from there.
+    pub first_offset: u64,
 }
 
 impl Default for ParallelOptions {
@@ -66,6 +69,7 @@ impl Default for ParallelOptions {
             chunks_in_flight: None,
             keep_raw: false,
             python_lengths: false,
+            first_offset: 0,
         }
     }
 }
@@ -83,7 +87,7 @@ impl ParallelOptions {
 
 impl ParallelOptions {
     fn framer(&self) -> Framer {
-        let framer = Framer::new(self.reader.recovery);
+        let framer = Framer::new(self.reader.recovery).starting_at(self.first_offset);
         if self.python_lengths {
             framer.with_python_lengths()
         } else {
