@@ -76,6 +76,10 @@ def test_marc8_is_decoded_as_pymarc_decodes_it(pymarc_test_dir: Path) -> None:
     ours = list(fastmarc.from_arrow(table))
     theirs = pymarc_records(path, to_unicode=True)
     assert [[str(f) for f in r.fields] for r in ours] == [[str(f) for f in r.fields] for r in theirs]
+    # A projection of the leader says what the nested schema says.
+    projected = pa.table(fastmarc.to_arrow(path, fields={"leader": "LDR", "coding": "LDR/09"}))
+    assert projected.column("leader").to_pylist() == table.column("leader").to_pylist()
+    assert set(projected.column("coding").to_pylist()) == {"a"}
 
 
 def test_polars_and_duckdb_take_the_table(sample_path: Path) -> None:

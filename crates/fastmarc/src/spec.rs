@@ -201,7 +201,9 @@ impl SubfieldSel {
 /// | `245^1`, `245^2` | an indicator |
 /// | `650{^2=\0}$a`, `245$a{$b~\Fiction}` | subspecs: keep only the fields (or subfields) for which the condition holds |
 ///
-/// A subspec is `{LEFT OP RIGHT}`, `{LEFT}` (LEFT exists) or `{!LEFT}` (LEFT does not exist).
+/// A subspec is `{LEFT OP RIGHT}`, `{LEFT}` or `{?LEFT}` (LEFT exists) or `{!LEFT}` (LEFT
+/// does not exist). Without LEFT (`{OP RIGHT}`), what is tested is what the subspec filters:
+/// the field's value, or the subfield's (`650$a{~\Fiction}`).
 /// Several conditions in one pair of braces separated by `|` are alternatives; several pairs
 /// of braces must all hold. OP is `=` (some value of LEFT equals some value of RIGHT), `!=`
 /// (none does), `~` (some value of LEFT contains some value of RIGHT) or `!~` (none does).
@@ -274,6 +276,16 @@ impl Spec {
     /// Calls `f` with every value the spec matches in `record`, in record order.
     pub fn for_each(&self, record: &Record, mut f: impl FnMut(&str)) {
         self.each(record, None, &mut f);
+    }
+
+    /// The relative spec of what a subspec filters: the field's value, or the subfield's.
+    fn filtered() -> Spec {
+        Spec {
+            tag: None,
+            index: None,
+            filters: Vec::new(),
+            part: Part::Value(None),
+        }
     }
 
     /// Every value the spec matches in `record`, in record order.
@@ -577,6 +589,9 @@ impl<'t> Parser<'t> {
         if tag.is_some() && self.peek() == Some('[') {
             spec.index = Some(self.range('[')?);
         }
+        if tag == Some(TagPattern::Leader) && matches!(self.peek(), Some('^' | '$')) {
+            return Err(self.error("the leader has no indicators or subfields"));
+        }
         match self.peek() {
             Some('/') => spec.part = Part::Value(Some(self.range('/')?)),
             Some('^') => {
@@ -723,7 +738,28 @@ impl<'t> Parser<'t> {
         Ok(all)
     }
 
+    /// `[LEFT] OP RIGHT`, `?TERM`, `!TERM` or `TERM`. Without LEFT, the test is of what the
+    /// subspec filters (the field, or the subfield value: `650$a{~\Fiction}`).
     fn subspec(&mut self) -> Result<Condition, SpecError> {
+        if self.eat('?') {
+            return Ok(Condition {
+                left: self.term()?,
+                op: Op::Exists,
+                right: None,
+            });
+        }
+        let omitted = matches!(
+            (self.peek(), self.chars.get(self.at + 1)),
+            (Some('=' | '~'), _) | (Some('!'), Some('=' | '~'))
+        );
+        if omitted {
+            let op = self.operator()?;
+            return Ok(Condition {
+                left: Term::Spec(Spec::filtered()),
+                op,
+                right: Some(self.term()?),
+            });
+        }
         let negated = self.eat('!');
         let left = self.term()?;
         if negated {
@@ -915,6 +951,14 @@ mod tests {
         assert_eq!(values("650{!$x}$a").len(), 3);
         assert_eq!(values("245{008/35-37=\\fre}$c"), ["Jane Austen."]);
         assert_eq!(values("651$a{$a~\\Bath\\s(}"), ["Bath (England)"]);
+        // The left subterm left out: the test is of what the subspec filters.
+        assert_eq!(values("650$a{~\\Court}"), ["Courtship"]);
+        assert_eq!(values("650$a{!~\\Court}"), ["Sisters", "England"]);
+        assert_eq!(values("650$v{=\\Novels.}"), ["Novels."]);
+        assert_eq!(values("650$v{!=\\Novels.}"), ["Fiction.", "Fiction."]);
+        assert_eq!(values("650{~\\Novels}$a"), ["England"]);
+        assert_eq!(values("650{?$v}$a").len(), 3);
+        assert_eq!(values("650{?$x}$a").len(), 0);
     }
 
     #[test]
@@ -969,7 +1013,9 @@ mod tests {
             ("$a", 0),
             ("245$a{^1=\\1", 11),
             ("008/5-3", 7),
-            ("LDR$a", 5),
+            ("LDR$a", 3),
+            ("LDR^1", 3),
+            ("245$a{=}", 7),
             ("245$a!", 5),
             ("245/0$a", 5),
         ] {

@@ -4,7 +4,7 @@
 use super::columns::{OptStrCol, StrListCol};
 use super::stream::{Layout, Rows};
 use crate::error::{Error, ErrorKind, Result};
-use crate::record::Record;
+use crate::record::{Record, TextEncoding};
 use crate::spec::Spec;
 use crate::TagSet;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -95,6 +95,7 @@ impl Layout for Projection {
             layout: self.clone(),
             columns,
             rows: 0,
+            decoded: Record::new(),
         }
     }
 }
@@ -111,10 +112,21 @@ pub struct ProjectedRows {
     layout: Projection,
     columns: Vec<Column>,
     rows: usize,
+    /// A record decoded from MARC-8, with leader/09 saying `a` as in the nested schema.
+    decoded: Record,
 }
 
 impl Rows for ProjectedRows {
     fn push(&mut self, _number: u64, _offset: u64, rec: &Record) {
+        // The record's text is Unicode: a spec of the leader sees leader/09 say so, as the
+        // nested schema's leader does (rare: records read from MARC-8).
+        let rec = if rec.encoding() == TextEncoding::Unicode && rec.leader().as_bytes()[9] != b'a' {
+            self.decoded.clone_from(rec);
+            self.decoded.leader_mut().set(9, b'a');
+            &self.decoded
+        } else {
+            rec
+        };
         for (spec, column) in self.layout.specs.iter().zip(&mut self.columns) {
             match column {
                 Column::Single(col) => {
