@@ -584,6 +584,29 @@ def test_records_come_back_from_any_string_and_list_types(sample_path: Path) -> 
         assert [r.as_marc() for r in fastmarc.from_arrow(laid_out.slice(17, 20))] == expected[17:37], name
 
 
+def test_control_field_positions_of_any_integer_type_are_taken(sample_path: Path) -> None:
+    # pandas and SQL casts widen the uint32 positions; the records come back the same.
+    table = pa.table(fastmarc.to_arrow(sample_path))
+    expected = [r.as_marc() for r in fastmarc.from_arrow(table)]
+
+    def with_positions(kind: pa.DataType) -> pa.Table:
+        control = pa.struct([("tag", pa.string()), ("value", pa.string()), ("position", kind)])
+        fields = [pa.field(f.name, pa.list_(control)) if f.name == "control_fields" else f for f in table.schema]
+        return table.cast(pa.schema(fields))
+
+    for kind in (pa.int64(), pa.uint64(), pa.int32(), pa.uint16()):
+        assert [r.as_marc() for r in fastmarc.from_arrow(with_positions(kind))] == expected, kind
+    widened = with_positions(pa.int64())
+    controls = widened.column("control_fields").combine_chunks()
+    items = controls.values
+    negative = pa.StructArray.from_arrays(
+        [items.field("tag"), items.field("value"), pa.array([-1] * len(items), pa.int64())], names=["tag", "value", "position"])
+    broken = widened.set_column(widened.schema.get_field_index("control_fields"), "control_fields",
+                                pa.ListArray.from_arrays(controls.offsets, negative))
+    with pytest.raises(ValueError, match="position -1 is out of range"):
+        list(fastmarc.from_arrow(broken))
+
+
 def test_null_values_and_indicators_come_back_empty() -> None:
     # Another tool's table may have nulls where the nested schema has none: a null value
     # is empty, a null indicator or code blank, wherever the nulls fall.

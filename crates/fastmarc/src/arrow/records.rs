@@ -17,6 +17,23 @@ fn bad(what: String) -> Error {
     Error::new(ErrorKind::InvalidValue(what))
 }
 
+/// Integer positions as `uint32`; one that does not fit (negative) is an error.
+fn narrowed<T>(a: &arrow_array::PrimitiveArray<T>) -> Result<arrow_array::UInt32Array>
+where
+    T: arrow_array::ArrowPrimitiveType,
+    T::Native: TryInto<u32> + std::fmt::Display,
+{
+    a.iter()
+        .map(|v| {
+            v.map(|x| {
+                x.try_into()
+                    .map_err(|_| bad(format!("control field position {x} is out of range")))
+            })
+            .transpose()
+        })
+        .collect()
+}
+
 /// What went wrong, without the "invalid value" its kind says, for an error that wraps it
 /// with where it happened.
 pub fn detail(e: &Error) -> String {
@@ -202,18 +219,28 @@ impl<'a> Lists<'a> {
     }
 
     /// The `position` column of control field items, if the batch has one (batches
-    /// written before it existed have their control fields in front).
-    fn positions(&self) -> Result<Option<&'a arrow_array::UInt32Array>> {
+    /// written before it existed have their control fields in front). Any integer type is
+    /// taken, as a tool that widened it (pandas, an SQL cast to BIGINT) hands it back.
+    fn positions(&self) -> Result<Option<arrow_array::UInt32Array>> {
+        use arrow_array::types::*;
         let Some(column) = self.items.column_by_name("position") else {
             return Ok(None);
         };
-        match column.as_primitive_opt::<arrow_array::types::UInt32Type>() {
-            Some(p) => Ok(Some(p)),
-            None => Err(bad(format!(
-                "control field position is {}, not uint32",
-                column.data_type()
+        let c = column.as_ref();
+        match column.data_type() {
+            DataType::UInt32 => Ok(c.as_primitive::<UInt32Type>().clone()),
+            DataType::UInt8 => narrowed(c.as_primitive::<UInt8Type>()),
+            DataType::UInt16 => narrowed(c.as_primitive::<UInt16Type>()),
+            DataType::UInt64 => narrowed(c.as_primitive::<UInt64Type>()),
+            DataType::Int8 => narrowed(c.as_primitive::<Int8Type>()),
+            DataType::Int16 => narrowed(c.as_primitive::<Int16Type>()),
+            DataType::Int32 => narrowed(c.as_primitive::<Int32Type>()),
+            DataType::Int64 => narrowed(c.as_primitive::<Int64Type>()),
+            other => Err(bad(format!(
+                "control field position is {other}, not an integer"
             ))),
         }
+        .map(Some)
     }
 
     fn lists(&self, name: &'static str) -> Result<Lists<'a>> {
@@ -335,7 +362,7 @@ pub struct BatchRecords<'a> {
     controls: Lists<'a>,
     control_tag: Strings<'a>,
     control_value: Strings<'a>,
-    control_position: Option<&'a arrow_array::UInt32Array>,
+    control_position: Option<arrow_array::UInt32Array>,
     datas: Lists<'a>,
     data_tag: Strings<'a>,
     ind1: Strings<'a>,
@@ -531,6 +558,7 @@ impl<'a> BatchRecords<'a> {
     /// `position` column or for a null).
     fn position(&self, i: usize) -> usize {
         self.control_position
+            .as_ref()
             .filter(|p| p.is_valid(i))
             .map_or(0, |p| p.value(i) as usize)
     }
