@@ -56,7 +56,12 @@ def test_the_nested_table_gives_every_record_back_byte_for_byte(sample_path: Pat
 def test_sources_and_thread_counts_give_the_same_table(sample_path: Path) -> None:
     data = sample_path.read_bytes()
     expected = pa.table(fastmarc.to_arrow(sample_path, threads=1))
-    sources = (lambda: str(sample_path), lambda: data, lambda: bytearray(data), lambda: io.BytesIO(data))
+    class ReadsABytearray:
+        def read(self) -> bytearray:
+            return bytearray(data)
+
+    sources = (lambda: str(sample_path), lambda: data, lambda: bytearray(data), lambda: io.BytesIO(data),
+               ReadsABytearray)
     for source in sources:
         for threads in (1, 2):
             assert pa.table(fastmarc.to_arrow(source(), threads=threads)).equals(expected)
@@ -373,11 +378,11 @@ def test_ctrl_c_stops_a_long_conversion(sample_path: Path, tmp_path: Path, how: 
 
 
 def test_input_that_cannot_be_read_is_an_oserror(tmp_path: Path) -> None:
-    # A directory opens but cannot be read: an I/O failure, not a bad record.
+    # A directory opens but cannot be read: an I/O failure naming it, not a bad record.
     dest = tmp_path / "out.parquet"
-    with pytest.raises(OSError, match="directory"):
+    with pytest.raises(IsADirectoryError, match=f"{tmp_path}: is a directory"):
         fastmarc.to_arrow(tmp_path)
-    with pytest.raises(OSError, match="directory"):
+    with pytest.raises(IsADirectoryError, match=f"{tmp_path}: is a directory"):
         fastmarc.to_parquet(tmp_path, dest)
     assert not dest.exists()
 
@@ -444,6 +449,10 @@ def test_the_command_says_which_options_parquet_does_not_take(sample_path: Path,
         assert done.returncode == 2 and extra[0].encode() in done.stderr, (extra, done.stderr)
     assert run_cli("convert", str(sample_path), str(tmp_path / "x.xml"), "--fields", "id=001").returncode == 2
     assert run_cli("convert", str(nested), str(tmp_path / "y.parquet")).returncode == 2
+    # The other commands read Parquet only through convert, and say so.
+    for command in (["count", str(nested)], ["dump", str(nested)]):
+        done = run_cli(*command)
+        assert done.returncode == 1 and b"a Parquet file" in done.stderr, done.stderr
     assert not (tmp_path / "x.parquet").exists() and not (tmp_path / "x.mrc").exists()
 
 

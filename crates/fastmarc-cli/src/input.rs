@@ -152,6 +152,12 @@ fn read_retrying(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 fn unknown_format(name: &str, prefix: &[u8]) -> Failure {
+    if prefix.starts_with(b"PAR1") {
+        return Failure::data(format!(
+            "{name}: a Parquet file: fastmarc reads Parquet only as a file named *.parquet, \
+             with 'fastmarc convert FILE.parquet OUT'"
+        ));
+    }
     let shown: String = prefix
         .iter()
         .take(16)

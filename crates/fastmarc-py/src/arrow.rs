@@ -41,7 +41,10 @@ fn source(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<Source> {
     }
     if target.hasattr("read")? {
         // A Python file is read with the GIL held: once, whole, then parsed without it.
-        let data = target.call_method0("read")?;
+        let mut data = target.call_method0("read")?;
+        if let Ok(array) = data.cast::<PyByteArray>() {
+            data = PyBytes::new(py, &array.to_vec()).into_any();
+        }
         let data = data.cast_into::<PyBytes>().map_err(|_| {
             PyTypeError::new_err(
                 "the file object's read() must return bytes (open it in binary mode)",
@@ -117,7 +120,14 @@ fn start<L: Layout>(
     let started = match (source, range) {
         (Source::Path(path), None) => {
             let file = std::fs::File::open(&path).map_err(|e| open_error(&path, &e))?;
-            let len = file.metadata().map_err(|e| open_error(&path, &e))?.len();
+            let meta = file.metadata().map_err(|e| open_error(&path, &e))?;
+            if meta.is_dir() {
+                return Err(pyo3::exceptions::PyIsADirectoryError::new_err(format!(
+                    "{}: is a directory, not a file of records",
+                    path.display()
+                )));
+            }
+            let len = meta.len();
             BatchReader::new(file, opts.for_input::<L>(len), layout)
         }
         (Source::Path(path), Some((from, to))) => {
