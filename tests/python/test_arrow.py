@@ -313,6 +313,10 @@ def test_a_failed_parquet_conversion_leaves_an_existing_file_as_it_was(pymarc_te
     link.symlink_to(target)
     assert fastmarc.to_parquet(sample_path, link) == 50
     assert link.is_symlink() and pq.read_table(target).num_rows == 50
+    # The new file keeps the permissions of the one it replaces.
+    target.chmod(0o640)
+    fastmarc.to_parquet(sample_path, target)
+    assert target.stat().st_mode & 0o777 == 0o640
 
 
 def test_writing_parquet_over_its_own_source_is_refused(sample_path: Path, tmp_path: Path) -> None:

@@ -72,24 +72,34 @@ pub struct Replacement {
 
 impl Replacement {
     /// Open `path` for writing as described above.
+    ///
+    /// A file that could not be written in place (read-only) is not replaced either, and
+    /// the new file takes the permissions of the one it replaces.
     pub fn create(path: &Path) -> io::Result<(File, Replacement)> {
-        let target = match std::fs::canonicalize(path) {
+        let (target, replaced) = match std::fs::canonicalize(path) {
             Ok(real) if !std::fs::metadata(&real)?.is_file() => {
                 let file = std::fs::OpenOptions::new().write(true).open(&real)?;
                 return Ok((file, Replacement { names: None }));
             }
-            Ok(real) => real,
+            Ok(real) => {
+                // Opened, not truncated: only to be refused as writing in place would be.
+                std::fs::OpenOptions::new().write(true).open(&real)?;
+                let permissions = std::fs::metadata(&real)?.permissions();
+                (real, Some(permissions))
+            }
             // Not there yet (or a link to nothing, which the file then replaces).
-            Err(_) => path.to_path_buf(),
+            Err(_) => (path.to_path_buf(), None),
         };
         let temp = temporary_name(&target);
         let file = File::create(&temp)?;
-        Ok((
-            file,
-            Replacement {
-                names: Some((temp, target)),
-            },
-        ))
+        // From here a failure removes the temporary file (see `Drop`).
+        let replacement = Replacement {
+            names: Some((temp, target)),
+        };
+        if let Some(permissions) = replaced {
+            file.set_permissions(permissions)?;
+        }
+        Ok((file, replacement))
     }
 
     /// The temporary and final names, for a caller that handles them itself (the command's
