@@ -112,7 +112,26 @@ def _table(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) 
     for _, offset, what in skipped:
         at = "" if offset is None else f" at byte offset {offset}"
         warnings.warn(f"fastmarc: {part.path}: the record{at} was skipped: {what}", RuntimeWarning, stacklevel=2)
+    if skipped:
+        _log_skipped(part.path, skipped)
     return pa.table(native)
+
+
+SKIPPED_EVENTS = "fastmarc-skipped"
+"""The topic under which a distributed worker logs each record permissive mode skipped:
+``client.get_events(fastmarc.dask.SKIPPED_EVENTS)``. A warning raised in a worker process
+stays in that worker's log."""
+
+
+def _log_skipped(path: str, skipped: list[tuple[int | None, int | None, str]]) -> None:
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return  # not on a distributed worker: the warnings are where the caller sees them
+    for _, offset, what in skipped:
+        worker.log_event(SKIPPED_EVENTS, {"path": path, "offset": offset, "error": what})
 
 
 def _frame(part: _Part, fields: list[tuple[str, str]] | None, permissive: bool) -> Any:

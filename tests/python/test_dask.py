@@ -89,6 +89,20 @@ def test_partitions_add_up_to_a_sequential_read(client: Client, corpus: list[Pat
         assert ddf.npartitions > 150
 
 
+def test_skipped_records_are_logged_where_the_client_sees_them(client: Client, corpus: list[Path]) -> None:
+    # A warning raised in a worker process stays there; the client gets each skipped
+    # record as an event, with the offsets a whole-file read warns about.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fastmarc.to_arrow(corpus[1], permissive=True)
+    expected = {int(m[1]) for w in caught if (m := re.search(r"byte offset (\d+)", str(w.message)))}
+    assert len(expected) >= 3
+    fdask.read_marc(str(corpus[1]), blocksize=1500, permissive=True).compute()
+    events = client.get_events(fdask.SKIPPED_EVENTS)
+    logged = {e["offset"] for _, e in events if e["path"].endswith("b.mrc")}
+    assert logged == expected
+
+
 def test_offsets_are_the_files(client: Client, corpus: list[Path]) -> None:
     df = fdask.read_marc(str(corpus[0]), blocksize=3000).compute()
     data = corpus[0].read_bytes()
