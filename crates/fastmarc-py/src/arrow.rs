@@ -214,7 +214,7 @@ fn collect(
     py: Python<'_>,
     mut reader: BatchReader,
 ) -> PyResult<(Vec<arrow_array::RecordBatch>, BatchReader)> {
-    let mut interrupts = Interrupts::new(py)?;
+    let mut interrupts = Interrupts::new();
     let mut interrupted = None;
     let batches = py.detach(|| {
         let mut batches = Vec::new();
@@ -293,7 +293,7 @@ pub fn write_parquet(
     let mut reader = reader(py, source, fields, threads, permissive, Part::default())?;
     let (file, replacement) =
         fastmarc_cli::Replacement::create(&dest).map_err(|e| open_error(&dest, &e))?;
-    let mut interrupts = Interrupts::new(py)?;
+    let mut interrupts = Interrupts::new();
     let mut interrupted = None;
     let written = py.detach(|| -> Result<u64, CoreError> {
         let mut sink = ParquetSink::new(
@@ -327,33 +327,47 @@ pub fn write_parquet(
 
 /// Ctrl-C during a long read with the GIL let go. Python runs signal handlers on its main
 /// thread only, so only a read there looks, and at most every tenth of a second: taking
-/// the GIL back can wait for another Python thread's turn to end.
+/// the GIL back can wait for another Python thread's turn to end. A read shorter than
+/// that never takes it back.
 struct Interrupts {
-    main_thread: bool,
+    /// Whether this is Python's main thread, once a first look has found out.
+    main_thread: Option<bool>,
     next: std::time::Instant,
 }
 
 impl Interrupts {
     const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-    fn new(py: Python<'_>) -> PyResult<Interrupts> {
-        let threading = py.import("threading")?;
-        let main = threading.call_method0("main_thread")?;
-        let current = threading.call_method0("current_thread")?;
-        Ok(Interrupts {
-            main_thread: main.is(&current),
+    fn new() -> Interrupts {
+        Interrupts {
+            main_thread: None,
             next: std::time::Instant::now() + Self::EVERY,
-        })
+        }
     }
 
     /// The exception a signal's handler raised, if one came since the last look.
     fn check(&mut self) -> Option<PyErr> {
-        if !self.main_thread || std::time::Instant::now() < self.next {
+        if self.main_thread == Some(false) || std::time::Instant::now() < self.next {
             return None;
         }
         self.next = std::time::Instant::now() + Self::EVERY;
-        Python::attach(|py| py.check_signals().err())
+        Python::attach(|py| {
+            let main = match self.main_thread {
+                Some(main) => main,
+                None => *self.main_thread.insert(is_main_thread(py)),
+            };
+            main.then(|| py.check_signals().err()).flatten()
+        })
     }
+}
+
+fn is_main_thread(py: Python<'_>) -> bool {
+    let threading = py.import("threading");
+    let same = threading.and_then(|t| {
+        let main = t.call_method0("main_thread")?;
+        Ok(main.is(&t.call_method0("current_thread")?))
+    });
+    same.unwrap_or(false)
 }
 
 /// Rows rebuilt into records per step: a batch from pyarrow or DuckDB may be a whole row
