@@ -185,11 +185,13 @@ impl Pending {
     pub fn commit(mut self) -> Result<(), Failure> {
         if let Some((temp, path)) = self.file.take() {
             forget_pending(&temp);
-            std::fs::rename(&temp, &path).map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
+            let name = path.display().to_string();
+            let replacement = Replacement {
+                names: Some((temp, path)),
+            };
+            replacement.commit().map_err(|e| {
                 Failure::data(format!(
-                    "{}: cannot be given its name: {}",
-                    path.display(),
+                    "{name}: cannot be given its name: {}",
                     plain_io(&e)
                 ))
             })?;
