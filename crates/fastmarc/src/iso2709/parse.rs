@@ -226,7 +226,7 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
     // char boundaries of valid UTF-8 is valid).
     // A projection keeps a few fields of each record: checking and copying those alone
     // costs less than the whole data area (fields left out are not decoded either way).
-    let per_field = utf8 && !K::EVERY;
+    let per_field = !K::EVERY;
     let (checked_from, checked) = if !utf8 || per_field {
         (base, None)
     } else if let Some(s) = keep_directory
@@ -252,7 +252,7 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
     // `copy`: the text copied, from the data area or from the directory before it.
     let shared = match checked {
         Some(s) => Some((s, base - checked_from, data.len())),
-        None if !utf8 => {
+        None if !utf8 && !per_field => {
             let body = &data[..data.len() - 1];
             let plain = if decoder.raw {
                 body.is_ascii()
@@ -267,9 +267,10 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
             } else {
                 base
             };
+            // SAFETY: the directory (from LEADER_LEN) was found ASCII above, and the data
+            // area's bytes up to `usable` are plain ASCII; ASCII is UTF-8.
             plain
-                .then(|| std::str::from_utf8(&bytes[from..base + usable]).ok())
-                .flatten()
+                .then(|| unsafe { std::str::from_utf8_unchecked(&bytes[from..base + usable]) })
                 .map(|s| (s, base - from, usable))
         }
         None => None,
@@ -365,11 +366,17 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
         let field_offset = area_base + field_start;
         // Where the field's bytes sit in the record's text, if they are shared.
         let in_text = if per_field {
-            // A field that is not UTF-8 is decoded below, subfield by subfield, as it would
-            // be without a projection (its error, or its replacement characters).
-            ascii_str(field)
-                .or_else(|| simdutf8::basic::from_utf8(field).ok())
-                .map(|s| rec.append_text(s))
+            // A field that is not valid UTF-8, or not text that MARC-8 (or raw bytes) maps
+            // to itself, is decoded below, subfield by subfield, as it would be without a
+            // projection (its error, or its replacement characters).
+            let same = if utf8 {
+                ascii_str(field).or_else(|| simdutf8::basic::from_utf8(field).ok())
+            } else if decoder.raw || is_plain_ascii_text(field) {
+                ascii_str(field)
+            } else {
+                None
+            };
+            same.map(|s| rec.append_text(s))
         } else {
             (area_base == base
                 && field_end <= shared_end
