@@ -85,6 +85,9 @@ def test_marc8_is_decoded_as_pymarc_decodes_it(pymarc_test_dir: Path) -> None:
     projected = pa.table(fastmarc.to_arrow(path, fields={"leader": "LDR", "coding": "LDR/09"}))
     assert projected.column("leader").to_pylist() == table.column("leader").to_pylist()
     assert set(projected.column("coding").to_pylist()) == {"a"}
+    # So does a subspec that reads the leader, in a projection with no column of it.
+    titles = pa.table(fastmarc.to_arrow(path, fields={"t": "245$a{LDR/09=\\a}"})).column("t").to_pylist()
+    assert titles == [[r["245"]["a"]] for r in theirs]
 
 
 def test_polars_and_duckdb_take_the_table(sample_path: Path) -> None:

@@ -264,13 +264,22 @@ impl Spec {
         if let Some(pattern) = self.tag {
             pattern.add_to(set);
         }
-        let sel_filters = match &self.part {
-            Part::Subfields(sels) => sels.iter().flat_map(|s| &s.filters).collect(),
-            _ => Vec::new(),
+        self.conditions().for_each(|c| c.add_tags(set));
+    }
+
+    /// Whether the spec, or one of its subspecs, reads the leader.
+    pub fn reads_leader(&self) -> bool {
+        self.tag == Some(TagPattern::Leader) || self.conditions().any(Condition::reads_leader)
+    }
+
+    /// The conditions of the spec's subspecs, on its fields and on its subfields.
+    fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        let sels: &[SubfieldSel] = match &self.part {
+            Part::Subfields(sels) => sels,
+            _ => &[],
         };
-        for condition in self.filters.iter().chain(sel_filters).flatten() {
-            condition.add_tags(set);
-        }
+        let on_subfields = sels.iter().flat_map(|s| &s.filters);
+        self.filters.iter().chain(on_subfields).flatten()
     }
 
     /// Calls `f` with every value the spec matches in `record`, in record order.
@@ -476,14 +485,23 @@ impl Condition {
 
     /// Add the tags of every field the condition may read to `set` (see [`Spec::add_tags`]).
     pub fn add_tags(&self, set: &mut TagSet) {
-        for term in [Some(&self.left), self.right.as_ref()]
+        self.specs().for_each(|spec| spec.add_tags(set));
+    }
+
+    /// Whether the condition reads the leader (see [`Spec::reads_leader`]).
+    pub fn reads_leader(&self) -> bool {
+        self.specs().any(Spec::reads_leader)
+    }
+
+    /// The specs on either side (a literal is none).
+    fn specs(&self) -> impl Iterator<Item = &Spec> {
+        [Some(&self.left), self.right.as_ref()]
             .into_iter()
             .flatten()
-        {
-            if let Term::Spec(spec) = term {
-                spec.add_tags(set);
-            }
-        }
+            .filter_map(|term| match term {
+                Term::Spec(spec) => Some(spec),
+                _ => None,
+            })
     }
 
     /// Whether the record passes the test.
@@ -959,6 +977,17 @@ mod tests {
         assert_eq!(values("650{~\\Novels}$a"), ["England"]);
         assert_eq!(values("650{?$v}$a").len(), 3);
         assert_eq!(values("650{?$x}$a").len(), 0);
+    }
+
+    #[test]
+    fn a_spec_reads_the_leader_itself_or_in_a_subspec() {
+        let reads = |spec: &str| Spec::parse(spec).unwrap().reads_leader();
+        assert!(reads("LDR/06"));
+        assert!(reads("245$a{LDR/09=\\a}"));
+        assert!(reads("650$a{$x|LDR/06=\\a}"));
+        assert!(reads("650{008/35-37=\\fre|LDR/07=\\m}$a"));
+        assert!(!reads("650{008/35-37=\\fre}$a{$x}"));
+        assert!(!reads("008/35-37"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Projection {
     specs: Arc<[Spec]>,
     /// The tags of the fields the specs read: the only fields parsed.
     tags: TagSet,
+    /// Whether a spec reads the leader (which then says how the record was decoded).
+    reads_leader: bool,
     item: FieldRef,
     schema: SchemaRef,
 }
@@ -55,6 +57,7 @@ impl Projection {
         specs.iter().for_each(|s| s.add_tags(&mut tags));
         Ok(Projection {
             tags,
+            reads_leader: specs.iter().any(Spec::reads_leader),
             specs: specs.into(),
             item,
             schema: Arc::new(Schema::new(fields)),
@@ -119,8 +122,12 @@ pub struct ProjectedRows {
 impl Rows for ProjectedRows {
     fn push(&mut self, _number: u64, _offset: u64, rec: &Record) {
         // The record's text is Unicode: a spec of the leader sees leader/09 say so, as the
-        // nested schema's leader does (rare: records read from MARC-8).
-        let rec = if rec.encoding() == TextEncoding::Unicode && rec.leader().as_bytes()[9] != b'a' {
+        // nested schema's leader does (records read from MARC-8; a copy of the record, so
+        // only when a spec reads the leader).
+        let rec = if self.layout.reads_leader
+            && rec.encoding() == TextEncoding::Unicode
+            && rec.leader().as_bytes()[9] != b'a'
+        {
             self.decoded.clone_from(rec);
             self.decoded.leader_mut().set(9, b'a');
             &self.decoded
