@@ -143,18 +143,40 @@ impl Iterator for Positions<'_> {
 /// True when every byte is printable ASCII (0x20-0x7E) or an ISO 2709 delimiter
 /// (0x1E field terminator, 0x1F subfield delimiter): MARC-8 text that decodes to itself.
 pub(crate) fn is_plain_ascii_text(bytes: &[u8]) -> bool {
-    #[inline(always)]
-    fn ok(b: u8) -> bool {
-        b.wrapping_sub(0x20) < 0x5F || b == 0x1E || b == 0x1F
-    }
     let mut chunks = bytes.chunks_exact(32);
     for chunk in &mut chunks {
         // No early exit inside a chunk, so the compiler can use vector compares.
-        if !chunk.iter().fold(true, |acc, &b| acc & ok(b)) {
+        if !chunk.iter().fold(true, |acc, &b| acc & plain(b)) {
             return false;
         }
     }
-    chunks.remainder().iter().all(|&b| ok(b))
+    // What is left, and a projection's single fields, are mostly shorter than a chunk:
+    // eight bytes at a time rather than one.
+    let mut words = chunks.remainder().chunks_exact(8);
+    let bad = (&mut words).fold(0, |acc, w| {
+        acc | not_plain(u64::from_le_bytes(w.try_into().unwrap_or_default()))
+    });
+    bad == 0 && words.remainder().iter().all(|&b| plain(b))
+}
+
+#[inline(always)]
+fn plain(b: u8) -> bool {
+    b.wrapping_sub(0x20) < 0x5F || b == 0x1E || b == 0x1F
+}
+
+/// The high bit of each byte of `w` that is not [`plain`]. Each sum stays within its byte
+/// (the low seven bits plus at most 0x7F), so no byte affects another.
+#[inline(always)]
+fn not_plain(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & !HIGH;
+    let at_least_space = (low + 0x60 * ONES) & HIGH;
+    let delete = (low + ONES) & HIGH;
+    // Zero for 0x1E and 0x1F, the delimiters, only.
+    let delimiter_xor = (low | ONES) ^ (0x1F * ONES);
+    let not_delimiter = (delimiter_xor + 0x7F * ONES) & HIGH;
+    (w & HIGH) | delete | (!at_least_space & not_delimiter & HIGH)
 }
 
 #[cfg(test)]
@@ -189,6 +211,10 @@ mod tests {
 
     #[test]
     fn plain_ascii_text() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b' ', b, b'a', b, 0x1e, b, 0x1f, b]);
+            assert_eq!(not_plain(word) == 0, plain(b), "{b:#04x}");
+        }
         assert!(is_plain_ascii_text(b"Hello \x1fa world\x1e"));
         assert!(is_plain_ascii_text(b""));
         assert!(!is_plain_ascii_text(b"caf\xe9"));
@@ -204,6 +230,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn plain_ascii_text_is_every_byte_plain(
+            bytes in proptest::collection::vec(prop_oneof![0x1cu8..0x22, 0x7cu8..0x82, any::<u8>()], 0..80),
+            fill in 0usize..80,
+        ) {
+            // Plain bytes first, so that the one that is not lands at every position.
+            let mut all: Vec<u8> = b"plain text\x1fa ".iter().copied().cycle().take(fill).collect();
+            all.extend(&bytes);
+            prop_assert_eq!(is_plain_ascii_text(&all), all.iter().all(|&b| plain(b)));
+        }
+
         #[test]
         fn positions_match_a_naive_search(hay in proptest::collection::vec(any::<u8>(), 0..300), needle: u8) {
             prop_assert_eq!(all(&hay, needle), naive(&hay, needle));
