@@ -371,8 +371,11 @@ fn parse<K: Keep>(bytes: &[u8], opts: &ParseOptions, keep: &K, rec: &mut Record)
             // projection (its error, or its replacement characters).
             let same = if utf8 {
                 ascii_str(field).or_else(|| simdutf8::basic::from_utf8(field).ok())
-            } else if decoder.raw || is_plain_ascii_text(field) {
+            } else if decoder.raw {
                 ascii_str(field)
+            } else if is_plain_ascii_text(field) {
+                // SAFETY: plain text is ASCII, and ASCII is UTF-8.
+                Some(unsafe { std::str::from_utf8_unchecked(field) })
             } else {
                 None
             };
